@@ -1,0 +1,3 @@
+from ai_goals_tracker.cli.main import main
+
+main()

@@ -1,0 +1,93 @@
+"""`aigt db …`, `aigt migrate`, `aigt serve`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ai_goals_tracker.config import get_settings
+from ai_goals_tracker.db import migrations
+from ai_goals_tracker.db.server import (
+    check_database,
+    embedded_status,
+    libpq_dsn,
+    resolve_database_url,
+    stop_embedded,
+)
+
+db_app = typer.Typer(help="The database: the embedded PostgreSQL, or the one AIGT_DATABASE_URL names.")
+console = Console()
+
+
+@db_app.command()
+def start() -> None:
+    """Start the embedded PostgreSQL and leave it running (until `aigt db stop`)."""
+    settings = get_settings()
+    if not settings.embedded_database:
+        console.print("AIGT_DATABASE_URL is set: nothing to start, the app uses that server.")
+        return
+    dsn = resolve_database_url(settings, keep_running=True)
+    version = check_database(dsn)
+    console.print(f"Embedded PostgreSQL running in {settings.pgdata} (pgvector {version})")
+
+
+@db_app.command()
+def stop() -> None:
+    """Stop the embedded PostgreSQL."""
+    settings = get_settings()
+    if stop_embedded(settings):
+        console.print("Embedded PostgreSQL stopped.")
+    else:
+        console.print("Embedded PostgreSQL was not running.")
+
+
+@db_app.command()
+def status() -> None:
+    """Say whether the database is reachable, and where it is."""
+    settings = get_settings()
+    if not settings.embedded_database:
+        assert settings.database_url is not None
+        version = check_database(settings.database_url)
+        console.print(f"External PostgreSQL reachable (pgvector {version})")
+        return
+    state = embedded_status(settings)
+    if state.running:
+        console.print(f"Embedded PostgreSQL running, pid {state.pid}, data in {state.pgdata}")
+    else:
+        console.print(f"Embedded PostgreSQL stopped, data in {state.pgdata}")
+        raise typer.Exit(3)
+
+
+@db_app.command()
+def url() -> None:
+    """Print a DSN for psql and psycopg (starts the embedded server if needed, and leaves it running)."""
+    dsn = resolve_database_url(get_settings(), keep_running=True)
+    typer.echo(libpq_dsn(dsn))
+
+
+def migrate() -> None:
+    """Apply every database migration (upgrade to head)."""
+    dsn = resolve_database_url(get_settings())
+    check_database(dsn)
+    migrations.upgrade(dsn)
+    console.print("Database schema is up to date.")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (AIGT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (AIGT_PORT).")] = None,
+) -> None:
+    """Start the database if needed, migrate, and serve the API."""
+    import uvicorn
+
+    from ai_goals_tracker.main import create_app
+
+    settings = get_settings()
+    dsn = resolve_database_url(settings)
+    check_database(dsn)
+    migrations.upgrade(dsn)
+    app = create_app(settings, dsn)
+    console.print(f"API on http://{host or settings.host}:{port or settings.port}  (docs at /docs)")
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")

@@ -1,0 +1,41 @@
+"""The `aigt` command line: server administration here; learner commands join as sub-apps."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from ai_goals_tracker.cli.db import db_app, migrate, serve
+from ai_goals_tracker.errors import AppError
+
+app = typer.Typer(
+    name="aigt",
+    help="AI Goals Tracker: learn by doing, with your code reviewed and explained.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_app, name="db")
+app.command()(migrate)
+app.command()(serve)
+
+_stderr = Console(stderr=True)
+
+
+def main() -> None:
+    """Entry point: any expected failure becomes one clear line on stderr and exit code 1."""
+    try:
+        app()
+    except AppError as exc:
+        _fail(exc.message)
+    except ValidationError as exc:
+        # Settings read from AIGT_* variables: name the variable and what is wrong with it.
+        problems = "; ".join(f"AIGT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        _fail(f"invalid configuration: {problems}")
+
+
+def _fail(message: str) -> None:
+    _stderr.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(1)

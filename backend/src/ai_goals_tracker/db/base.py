@@ -1,0 +1,61 @@
+"""Declarative base and the columns every table shares."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import DateTime, MetaData, String, func, inspect
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.decl_base import _declarative_constructor
+
+from ai_goals_tracker.db.ids import new_id
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Server-generated values (timestamps, JSON defaults) come back with RETURNING, so no attribute
+    # is left expired after a flush; under async an expired attribute would mean implicit I/O.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": True}
+    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}  # noqa: RUF012
+
+    def __init__(self, **kwargs: Any) -> None:
+        _declarative_constructor(self, **kwargs)
+        # A nullable column left unset would be "unloaded" after the INSERT, and reading it would
+        # lazy-load under async. Setting it to None makes the INSERT state it, so it stays loaded.
+        for attribute in inspect(type(self)).column_attrs:
+            column = attribute.columns[0]
+            if (
+                attribute.key not in kwargs
+                and column.nullable
+                and column.default is None
+                and column.server_default is None
+                and not column.foreign_keys
+            ):
+                setattr(self, attribute.key, None)
+
+
+def id_column(prefix: str) -> Mapped[str]:
+    return mapped_column(String(40), primary_key=True, default=lambda: new_id(prefix))
+
+
+def meta_column() -> Mapped[dict[str, Any]]:
+    """The seed's `metadata` JSON column; SQLAlchemy reserves the attribute name."""
+    return mapped_column("metadata", JSONB, nullable=False, default=dict, server_default="{}")
+
+
+def created_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def updated_at_column() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now())

@@ -1,0 +1,21 @@
+"""The request-scoped session dependency: one transaction per request, committed at the boundary."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ai_goals_tracker.db.engine import unit_of_work
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a client never sees
+# success for a change that then failed to commit.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

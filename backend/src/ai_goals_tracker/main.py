@@ -1,0 +1,50 @@
+"""The ASGI application: routers, error handlers, database lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from ai_goals_tracker.config import Settings, get_settings
+from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
+from ai_goals_tracker.db.server import resolve_database_url
+from ai_goals_tracker.errors import AppError
+from ai_goals_tracker.health.endpoints import router as health_router
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    dsn = database_url or resolve_database_url(settings)
+    engine = create_engine(dsn)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="AI Goals Tracker",
+        version="0.1.0",
+        description="Goals, tasks and code snapshots validated and explained by AI.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+
+    app.include_router(health_router)
+    app.include_router(health_router, prefix=API_PREFIX)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error_handler(_request: Request, exc: AppError) -> JSONResponse:
+        body = {"detail": exc.message, "code": exc.code, **exc.extra}
+        return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ai_goals_tracker.db.base import Base, id_column, meta_column
+from ai_goals_tracker.models.enums import EVENT_TYPE, EventType
+
+if TYPE_CHECKING:
+    from ai_goals_tracker.models.user import User
+
+
+class Event(Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("idx_events_user_created", "user_id", "created_at"),
+        Index("idx_events_entity", "entity_type", "entity_id", "created_at"),
+        Index("idx_events_type_created", "event_type", "created_at"),
+    )
+
+    id: Mapped[str] = id_column("evt")
+    event_type: Mapped[EventType] = mapped_column(EVENT_TYPE, nullable=False)
+    # Null for system events that concern no user.
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    entity_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(40), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict, server_default="{}")
+    meta: Mapped[dict[str, Any]] = meta_column()
+    # clock_timestamp(), not now(): several events of one transaction keep their order.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+    )
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    parquet_path: Mapped[str | None] = mapped_column(String(1024))
+
+    user: Mapped[User | None] = relationship(back_populates="events", lazy="raise")

