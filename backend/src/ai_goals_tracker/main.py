@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from ai_goals_tracker.auth.endpoints import router as auth_router
+from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.server import resolve_database_url
 from ai_goals_tracker.errors import AppError
 from ai_goals_tracker.health.endpoints import router as health_router
+from ai_goals_tracker.users.endpoints import router as users_router
 
 API_PREFIX = "/api/v1"
 
@@ -36,9 +39,12 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.token_settings = TokenSettings.from_settings(settings)
 
     app.include_router(health_router)
     app.include_router(health_router, prefix=API_PREFIX)
+    for router in (auth_router, users_router):
+        app.include_router(router, prefix=API_PREFIX)
     _install_error_handlers(app)
     return app
 

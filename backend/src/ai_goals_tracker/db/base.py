@@ -29,10 +29,15 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
+        mapper = inspect(type(self))
+        for column in mapper.primary_key:
+            # Ids are made here rather than at flush, so related rows and events can name them at once.
+            if "id_prefix" in column.info and column.key not in kwargs:
+                kwargs[column.key] = new_id(column.info["id_prefix"])
         _declarative_constructor(self, **kwargs)
         # A nullable column left unset would be "unloaded" after the INSERT, and reading it would
         # lazy-load under async. Setting it to None makes the INSERT state it, so it stays loaded.
-        for attribute in inspect(type(self)).column_attrs:
+        for attribute in mapper.column_attrs:
             column = attribute.columns[0]
             if (
                 attribute.key not in kwargs
@@ -45,7 +50,7 @@ class Base(DeclarativeBase):
 
 
 def id_column(prefix: str) -> Mapped[str]:
-    return mapped_column(String(40), primary_key=True, default=lambda: new_id(prefix))
+    return mapped_column(String(40), primary_key=True, info={"id_prefix": prefix})
 
 
 def meta_column() -> Mapped[dict[str, Any]]:

@@ -58,12 +58,14 @@ class EventType(StrEnum):
     COURSE_UPDATED = "course.updated"
     COURSE_COMPLETED = "course.completed"
     COURSE_ARCHIVED = "course.archived"
+    COURSE_DELETED = "course.deleted"
 
     GOAL_CREATED = "goal.created"
     GOAL_UPDATED = "goal.updated"
     GOAL_STARTED = "goal.started"
     GOAL_COMPLETED = "goal.completed"
     GOAL_BLOCKED = "goal.blocked"
+    GOAL_DELETED = "goal.deleted"
 
     TASK_CREATED = "task.created"
     TASK_UPDATED = "task.updated"
@@ -71,6 +73,7 @@ class EventType(StrEnum):
     TASK_COMPLETED = "task.completed"
     TASK_VALIDATED = "task.validated"
     TASK_FAILED = "task.failed"
+    TASK_DELETED = "task.deleted"
 
     CODE_SUBMITTED = "code.submitted"
     CODE_REVIEWED = "code.reviewed"

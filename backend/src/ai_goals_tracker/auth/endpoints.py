@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from ai_goals_tracker.auth import service
+from ai_goals_tracker.auth.deps import AuthenticatedDep, TokenSettingsDep
+from ai_goals_tracker.auth.schemas import RefreshRequest, TokenPair
+from ai_goals_tracker.db.engine import unit_of_work
+from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.errors import UnauthorizedError
+from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.users import service as users_service
+from ai_goals_tracker.users.schemas import UserCreate, UserRead
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(data: UserCreate, session: SessionDep, context: ChangeContextDep) -> UserRead:
+    user = await users_service.register(session, data, context)
+    return UserRead.model_validate(user)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    tokens: TokenSettingsDep,
+    context: ChangeContextDep,
+) -> TokenPair:
+    """OAuth2 password flow: `username` may be the username or the email."""
+    await service.enforce_login_rate_limit(
+        request.app.state.sessionmaker,
+        account=form.username.strip().lower(),
+        ip_address=context.ip_address or "unknown",
+        per_minute=request.app.state.settings.login_attempts_per_minute,
+    )
+    return await service.login(session, tokens, login=form.username, password=form.password, context=context)
+
+
+@router.post("/refresh")
+async def refresh(request: Request, data: RefreshRequest, tokens: TokenSettingsDep) -> TokenPair:
+    # Its own transaction: a detected reuse must commit the revocation even though it answers 401.
+    async with unit_of_work(request.app.state.sessionmaker) as session:
+        outcome = await service.refresh(session, tokens, data.refresh_token)
+    if outcome.pair is None:
+        raise UnauthorizedError(outcome.refused or "Invalid refresh token")
+    return outcome.pair
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(auth: AuthenticatedDep, session: SessionDep, context: ChangeContextDep) -> Response:
+    await service.logout(session, auth.user, auth.session_id, context)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,80 @@
+"""Password hashing (argon2id) and signed tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from ai_goals_tracker.errors import UnauthorizedError
+
+ALGORITHM = "HS256"
+TokenKind = Literal["access", "refresh"]
+
+_hasher = PasswordHasher()
+# Verifying against this when the account does not exist keeps login time independent of it.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(hashed: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed or _DUMMY_HASH, password) and hashed is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    session_id: str
+    token_id: str
+    kind: TokenKind
+    expires_at: datetime
+
+
+def encode_token(
+    secret: str, *, kind: TokenKind, user_id: str, session_id: str, token_id: str, lifetime: timedelta
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": user_id,
+        "sid": session_id,
+        "jti": token_id,
+        "typ": kind,
+        "iat": now,
+        "exp": now + lifetime,
+    }
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def decode_token(secret: str, token: str, kind: TokenKind) -> TokenClaims:
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "jti", "typ", "exp"]}
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise UnauthorizedError("Token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise UnauthorizedError("Invalid token") from exc
+    if claims["typ"] != kind:
+        raise UnauthorizedError(f"Expected an {kind} token")
+    return TokenClaims(
+        user_id=claims["sub"],
+        session_id=claims["sid"],
+        token_id=claims["jti"],
+        kind=kind,
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+    )

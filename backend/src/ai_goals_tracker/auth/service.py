@@ -1,0 +1,143 @@
+"""Login, refresh-token rotation with reuse detection, logout, and login rate limiting."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ai_goals_tracker.auth import repository
+from ai_goals_tracker.auth.schemas import TokenPair
+from ai_goals_tracker.auth.security import decode_token, encode_token, new_token_id, verify_password
+from ai_goals_tracker.config import Settings
+from ai_goals_tracker.db.engine import unit_of_work
+from ai_goals_tracker.errors import ForbiddenError, RateLimitedError, UnauthorizedError
+from ai_goals_tracker.events.recorder import record
+from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.models import AuthSession, User
+from ai_goals_tracker.models.enums import EventType
+
+RATE_WINDOW = timedelta(minutes=1)
+ATTEMPTS_KEPT = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    secret: str
+    access_lifetime: timedelta
+    refresh_lifetime: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenSettings:
+        return cls(
+            secret=settings.resolved_secret_key(),
+            access_lifetime=timedelta(minutes=settings.access_token_minutes),
+            refresh_lifetime=timedelta(days=settings.refresh_token_days),
+        )
+
+
+async def enforce_login_rate_limit(
+    sessionmaker: async_sessionmaker[AsyncSession], *, account: str, ip_address: str, per_minute: int
+) -> None:
+    """Count this attempt in its own transaction, so a failed login still counts; 429 past the limit."""
+    async with unit_of_work(sessionmaker) as session:
+        by_account, by_ip, oldest = await repository.count_recent_attempts(
+            session, account=account, ip_address=ip_address, window=RATE_WINDOW
+        )
+        if by_account >= per_minute or by_ip >= per_minute:
+            retry_after = _seconds_until_window_frees(oldest)
+            raise RateLimitedError(
+                f"Too many login attempts; try again in {retry_after} seconds", retry_after=retry_after
+            )
+        await repository.add_attempt(session, account=account, ip_address=ip_address, keep=ATTEMPTS_KEPT)
+
+
+def _seconds_until_window_frees(oldest: datetime | None) -> int:
+    if oldest is None:
+        return int(RATE_WINDOW.total_seconds())
+    remaining = (oldest + RATE_WINDOW - datetime.now(UTC)).total_seconds()
+    return max(1, math.ceil(remaining))
+
+
+async def login(
+    session: AsyncSession, tokens: TokenSettings, *, login: str, password: str, context: ChangeContext
+) -> TokenPair:
+    user = await repository.get_user_by_login(session, login.strip())
+    if not verify_password(user.hashed_password if user else None, password) or user is None:
+        raise UnauthorizedError("Incorrect username or password")
+    if not user.is_active:
+        raise ForbiddenError("This account is deactivated")
+    user.last_login_at = datetime.now(UTC)
+    pair, auth_session = _open_session(user, tokens, context)
+    session.add(auth_session)
+    await record(session, EventType.USER_LOGIN, user, context, user_id=user.id)
+    return pair
+
+
+def _open_session(user: User, tokens: TokenSettings, context: ChangeContext) -> tuple[TokenPair, AuthSession]:
+    refresh_id = new_token_id()
+    auth_session = AuthSession(
+        user_id=user.id,
+        current_refresh_jti=refresh_id,
+        expires_at=datetime.now(UTC) + tokens.refresh_lifetime,
+        ip_address=context.ip_address,
+        user_agent=(context.user_agent or "")[:512] or None,
+    )
+    return _issue(tokens, user.id, auth_session.id, refresh_id), auth_session
+
+
+def _issue(tokens: TokenSettings, user_id: str, session_id: str, refresh_id: str) -> TokenPair:
+    access = encode_token(
+        tokens.secret,
+        kind="access",
+        user_id=user_id,
+        session_id=session_id,
+        token_id=new_token_id(),
+        lifetime=tokens.access_lifetime,
+    )
+    refresh = encode_token(
+        tokens.secret,
+        kind="refresh",
+        user_id=user_id,
+        session_id=session_id,
+        token_id=refresh_id,
+        lifetime=tokens.refresh_lifetime,
+    )
+    return TokenPair(
+        access_token=access, refresh_token=refresh, expires_in=int(tokens.access_lifetime.total_seconds())
+    )
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    """A new pair, or the reason the refresh was refused (decided after the revocation commits)."""
+
+    pair: TokenPair | None = None
+    refused: str | None = None
+
+
+async def refresh(session: AsyncSession, tokens: TokenSettings, refresh_token: str) -> RefreshOutcome:
+    claims = decode_token(tokens.secret, refresh_token, "refresh")
+    auth_session = await repository.lock_auth_session(session, claims.session_id)
+    if auth_session is None or auth_session.user_id != claims.user_id or auth_session.revoked_at is not None:
+        return RefreshOutcome(refused="Session has ended; log in again")
+    if auth_session.current_refresh_jti != claims.token_id:
+        # An old refresh token came back: someone holds a copy. End the whole session.
+        auth_session.revoked_at = datetime.now(UTC)
+        auth_session.revoked_reason = "refresh_token_reuse"
+        return RefreshOutcome(refused="Refresh token already used; the session has been revoked")
+    user = await session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        return RefreshOutcome(refused="Session has ended; log in again")
+    auth_session.current_refresh_jti = new_token_id()
+    return RefreshOutcome(pair=_issue(tokens, user.id, auth_session.id, auth_session.current_refresh_jti))
+
+
+async def logout(session: AsyncSession, user: User, session_id: str, context: ChangeContext) -> None:
+    auth_session = await repository.lock_auth_session(session, session_id)
+    if auth_session is not None and auth_session.revoked_at is None:
+        auth_session.revoked_at = datetime.now(UTC)
+        auth_session.revoked_reason = "logout"
+    await record(session, EventType.USER_LOGOUT, user, context, user_id=user.id)

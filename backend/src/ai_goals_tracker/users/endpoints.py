@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ai_goals_tracker.auth.deps import CurrentSuperuser, CurrentUser
+from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.pagination import Page, PageDep
+from ai_goals_tracker.users import repository, service
+from ai_goals_tracker.users.schemas import UserAdminUpdate, UserRead, UserUpdate
+
+router = APIRouter(prefix="/users", tags=["users"])
+
+
+@router.get("/me")
+async def read_me(user: CurrentUser) -> UserRead:
+    return UserRead.model_validate(user)
+
+
+@router.patch("/me")
+async def update_me(data: UserUpdate, user: CurrentUser, session: SessionDep, context: ChangeContextDep) -> UserRead:
+    return UserRead.model_validate(await service.update_me(session, user, data, context))
+
+
+@router.get("")
+async def list_users(_admin: CurrentSuperuser, session: SessionDep, page: PageDep) -> Page[UserRead]:
+    users, total = await repository.list_page(session, limit=page.limit, offset=page.offset)
+    return Page(items=[UserRead.model_validate(u) for u in users], total=total, limit=page.limit, offset=page.offset)
+
+
+@router.patch("/{user_id}")
+async def admin_update_user(
+    user_id: str, data: UserAdminUpdate, admin: CurrentSuperuser, session: SessionDep, context: ChangeContextDep
+) -> UserRead:
+    """Superusers: deactivate (`{"is_active": false}`) or promote a user."""
+    return UserRead.model_validate(await service.admin_update(session, user_id, data, context, actor=admin))

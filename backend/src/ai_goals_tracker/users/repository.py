@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ai_goals_tracker.models import User
+
+
+async def get(session: AsyncSession, user_id: str) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def find_conflict(session: AsyncSession, *, email: str, username: str, exclude_id: str | None = None) -> User | None:
+    query = select(User).where(or_(User.email == email, User.username == username))
+    if exclude_id is not None:
+        query = query.where(User.id != exclude_id)
+    return await session.scalar(query.limit(1))
+
+
+async def list_page(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
+    total = await session.scalar(select(func.count()).select_from(User)) or 0
+    users = await session.scalars(select(User).order_by(User.created_at, User.id).limit(limit).offset(offset))
+    return list(users), total
