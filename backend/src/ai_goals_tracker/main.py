@@ -7,14 +7,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
+from ai_goals_tracker.courses.endpoints import router as courses_router
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.server import resolve_database_url
-from ai_goals_tracker.errors import AppError
+from ai_goals_tracker.errors import AppError, ConflictError
+from ai_goals_tracker.events.endpoints import router as events_router
+from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
+from ai_goals_tracker.tasks.endpoints import router as tasks_router
 from ai_goals_tracker.users.endpoints import router as users_router
 
 API_PREFIX = "/api/v1"
@@ -43,14 +48,29 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
     app.include_router(health_router)
     app.include_router(health_router, prefix=API_PREFIX)
-    for router in (auth_router, users_router):
+    for router in (auth_router, users_router, courses_router, goals_router, tasks_router, events_router):
         app.include_router(router, prefix=API_PREFIX)
     _install_error_handlers(app)
     return app
 
 
+# Deadlock, serialization failure, unique violation: two requests raced; the loser may retry.
+_RACE_SQLSTATES = {"40P01": "deadlock detected", "40001": "serialization failure", "23505": "duplicate"}
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error_handler(_request: Request, exc: AppError) -> JSONResponse:
-        body = {"detail": exc.message, "code": exc.code, **exc.extra}
-        return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
+        return _error_response(exc)
+
+    @app.exception_handler(DBAPIError)
+    async def race_handler(request: Request, exc: DBAPIError) -> JSONResponse:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate not in _RACE_SQLSTATES:
+            raise exc
+        return _error_response(ConflictError("A concurrent change got there first; retry the request"))
+
+
+def _error_response(exc: AppError) -> JSONResponse:
+    body = {"detail": exc.message, "code": exc.code, **exc.extra}
+    return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)

@@ -7,8 +7,11 @@ from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+M = TypeVar("M")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -35,3 +38,10 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+async def fetch_page(session: AsyncSession, query: Select[tuple[M]], page: PageParams) -> tuple[list[M], int]:
+    """One page of `query`'s rows and the count of all of them."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = await session.scalars(query.limit(page.limit).offset(page.offset))
+    return list(rows), total

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AliasChoices, Field, StringConstraints
 MAX_METADATA_BYTES = 16 * 1024
 
 
-def _metadata_within_limit(value: dict[str, Any]) -> dict[str, Any]:
+def metadata_within_limit(value: dict[str, Any]) -> dict[str, Any]:
     size = len(json.dumps(value, separators=(",", ":")).encode())
     if size > MAX_METADATA_BYTES:
         raise ValueError(f"metadata is {size} bytes; at most {MAX_METADATA_BYTES} are allowed")
@@ -25,7 +25,7 @@ def _as_utc(value: datetime) -> datetime:
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[str, StringConstraints(max_length=20_000)]
-Metadata = Annotated[dict[str, Any], AfterValidator(_metadata_within_limit)]
+Metadata = Annotated[dict[str, Any], AfterValidator(metadata_within_limit)]
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
