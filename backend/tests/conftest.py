@@ -4,8 +4,13 @@ and every table emptied after each test that touched the database."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
 import tempfile
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -101,3 +106,41 @@ async def client(app: FastAPI, clean_db: None) -> AsyncIterator[httpx.AsyncClien
 async def session(app: FastAPI, clean_db: None) -> AsyncIterator[AsyncSession]:
     async with app.state.sessionmaker() as db_session:
         yield db_session
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`aigt serve` in its own process against the test database, as a user would run it."""
+    port = free_port()
+    home = tmp_path_factory.mktemp("live-home")
+    env = {**os.environ, "AIGT_DATABASE_URL": database_url, "AIGT_HOME": str(home), "AIGT_PORT": str(port)}
+    log = (home / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ai_goals_tracker.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"aigt serve exited: {(home / 'serve.log').read_text()}")
+        try:
+            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("aigt serve did not answer /health within 60 s")
+    yield base_url
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()

@@ -27,6 +27,10 @@ class AppError(Exception):
         self.headers = headers
         self.extra = extra or {}
 
+    def body(self) -> dict[str, Any]:
+        """The JSON a client receives."""
+        return {"detail": self.message, "code": self.code, **self.extra}
+
 
 class ConfigurationError(AppError):
     """Raised before the app can serve: bad settings, unreachable or unsuitable database."""
@@ -59,8 +63,15 @@ class ForbiddenError(AppError):
 
 
 class ValidationFailedError(AppError):
+    """A 422 shaped like FastAPI's own: `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`."""
+
     status_code = 422
     code = "validation_error"
+
+    def body(self) -> dict[str, Any]:
+        field = self.extra.get("field")
+        location = ["body", field] if field else ["body"]
+        return {"detail": [{"loc": location, "msg": self.message, "type": self.code}]}
 
 
 class PayloadTooLargeError(AppError):

@@ -15,7 +15,7 @@ from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.courses.endpoints import router as courses_router
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.server import resolve_database_url
-from ai_goals_tracker.errors import AppError, ConflictError
+from ai_goals_tracker.errors import AppError, ConflictError, ValidationFailedError
 from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
@@ -55,7 +55,14 @@ def create_app(settings: Settings | None = None, database_url: str | None = None
 
 
 # Deadlock, serialization failure, unique violation: two requests raced; the loser may retry.
-_RACE_SQLSTATES = {"40P01": "deadlock detected", "40001": "serialization failure", "23505": "duplicate"}
+_RACE_SQLSTATES = frozenset({"40P01", "40001", "23505"})
+# Values PostgreSQL cannot store though they passed validation: NUL characters, out-of-range numbers.
+_UNSTORABLE_SQLSTATES = {
+    "22021": "Text must not contain NUL (\\u0000) characters",
+    "22P05": "Text must not contain NUL (\\u0000) characters",
+    "22003": "A number is out of the range the database can store",
+    "22008": "A date is out of the range the database can store",
+}
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -64,13 +71,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(exc)
 
     @app.exception_handler(DBAPIError)
-    async def race_handler(request: Request, exc: DBAPIError) -> JSONResponse:
+    async def database_error_handler(_request: Request, exc: DBAPIError) -> JSONResponse:
         sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate not in _RACE_SQLSTATES:
-            raise exc
-        return _error_response(ConflictError("A concurrent change got there first; retry the request"))
+        if sqlstate in _RACE_SQLSTATES:
+            return _error_response(ConflictError("A concurrent change got there first; retry the request"))
+        if sqlstate in _UNSTORABLE_SQLSTATES:
+            return _error_response(ValidationFailedError(_UNSTORABLE_SQLSTATES[sqlstate]))
+        raise exc
 
 
 def _error_response(exc: AppError) -> JSONResponse:
-    body = {"detail": exc.message, "code": exc.code, **exc.extra}
-    return JSONResponse(status_code=exc.status_code, content=body, headers=exc.headers)
+    return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers)

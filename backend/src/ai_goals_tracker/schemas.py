@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, AliasChoices, Field, StringConstraints
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 MAX_METADATA_BYTES = 16 * 1024
 
 
+def storable_text(value: str) -> str:
+    """PostgreSQL text holds UTF-8 without NUL: refuse what it would reject, with a clear message."""
+    if "\x00" in value:
+        raise ValueError("text must not contain NUL (\\u0000) characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("text must be valid Unicode (no unpaired surrogates)") from exc
+    return value
+
+
 def metadata_within_limit(value: dict[str, Any]) -> dict[str, Any]:
-    size = len(json.dumps(value, separators=(",", ":")).encode())
+    encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    storable_text(encoded.replace("\\u0000", "\x00"))
+    size = len(encoded.encode())
     if size > MAX_METADATA_BYTES:
         raise ValueError(f"metadata is {size} bytes; at most {MAX_METADATA_BYTES} are allowed")
     return value
@@ -23,8 +37,9 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=20_000)]
+StorableText = Annotated[str, AfterValidator(storable_text)]
+Title = Annotated[StorableText, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[StorableText, StringConstraints(max_length=20_000)]
 Metadata = Annotated[dict[str, Any], AfterValidator(metadata_within_limit)]
 UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
@@ -32,3 +47,20 @@ UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 def read_metadata_field() -> Any:
     """`metadata` in JSON, read from `meta` on the ORM object (SQLAlchemy reserves `metadata`)."""
     return Field(default_factory=dict, validation_alias=AliasChoices("meta", "metadata"))
+
+
+class PatchModel(BaseModel):
+    """A partial update: absent fields stay as they are; `null` clears a field only where the column
+    is nullable. The fields in `NOT_NULL` refuse an explicit null with a field-level 422."""
+
+    model_config = ConfigDict(extra="forbid")
+    NOT_NULL: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_null_for_required_columns(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for name in cls.NOT_NULL:
+                if name in data and data[name] is None:
+                    raise PydanticCustomError("not_nullable", f"{name} cannot be null")
+        return data

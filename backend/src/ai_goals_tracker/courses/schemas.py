@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_goals_tracker.models.enums import CourseStatus
-from ai_goals_tracker.schemas import Description, Metadata, Title, read_metadata_field
+from ai_goals_tracker.schemas import Description, Metadata, PatchModel, Title, read_metadata_field
 
 
 class CourseCreate(BaseModel):
@@ -18,8 +18,8 @@ class CourseCreate(BaseModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
-class CourseUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CourseUpdate(PatchModel):
+    NOT_NULL = ("title", "status", "metadata")
 
     title: Title | None = None
     description: Description | None = None

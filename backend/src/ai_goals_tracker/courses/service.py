@@ -31,11 +31,9 @@ async def update(session: AsyncSession, course: Course, data: CourseUpdate, cont
     changes = data.model_dump(exclude_unset=True)
     event = EventType.COURSE_UPDATED
     new_status = changes.pop("status", None)
-    if "title" in changes and changes["title"] is None:
-        raise ValidationFailedError("title cannot be null", extra={"field": "title"})
     for field, value in changes.items():
         if field == "metadata":
-            course.meta = value if value is not None else {}
+            course.meta = value
         else:
             setattr(course, field, value)
     if new_status is not None and new_status != course.status:

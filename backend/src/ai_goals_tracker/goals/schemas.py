@@ -9,6 +9,7 @@ from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
 from ai_goals_tracker.schemas import (
     Description,
     Metadata,
+    PatchModel,
     Title,
     UtcDatetime,
     metadata_within_limit,
@@ -55,8 +56,8 @@ class GoalCreate(BaseModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
-class GoalUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GoalUpdate(PatchModel):
+    NOT_NULL = ("title", "priority", "status", "validation_criteria", "metadata")
 
     title: Title | None = None
     description: Description | None = None

@@ -48,15 +48,12 @@ async def create(
 async def update(session: AsyncSession, user: User, goal: Goal, data: GoalUpdate, context: ChangeContext) -> Goal:
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     new_status: GoalStatus | None = changes.pop("status", None)
-    for required in ("title", "priority", "validation_criteria"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailedError(f"{required} cannot be null", extra={"field": required})
     old_course_id = goal.course_id
     if changes.get("course_id") is not None and changes["course_id"] != old_course_id:
         await _require_own_course(session, user, changes["course_id"])
     for field, value in changes.items():
         if field == "metadata":
-            goal.meta = value if value is not None else {}
+            goal.meta = value
         else:
             setattr(goal, field, value)
     event = EventType.GOAL_UPDATED

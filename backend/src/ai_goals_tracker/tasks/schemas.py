@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ai_goals_tracker.models.enums import TaskStatus, TaskType
-from ai_goals_tracker.schemas import Description, Metadata, Title, read_metadata_field
+from ai_goals_tracker.schemas import Description, Metadata, PatchModel, Title, read_metadata_field
 
 Hours = Annotated[float, Field(ge=0, le=10_000)]
 Priority = Annotated[int, Field(ge=0, le=100, description="Higher is more important.")]
@@ -24,8 +24,8 @@ class TaskCreate(BaseModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
-class TaskUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TaskUpdate(PatchModel):
+    NOT_NULL = ("title", "task_type", "status", "priority", "metadata")
 
     title: Title | None = None
     description: Description | None = None

@@ -39,12 +39,9 @@ async def create(session: AsyncSession, user: User, data: TaskCreate, context: C
 async def update(session: AsyncSession, task: Task, data: TaskUpdate, context: ChangeContext) -> Task:
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     new_status: TaskStatus | None = changes.pop("status", None)
-    for required in ("title", "task_type", "priority"):
-        if required in changes and changes[required] is None:
-            raise ValidationFailedError(f"{required} cannot be null", extra={"field": required})
     for field, value in changes.items():
         if field == "metadata":
-            task.meta = value if value is not None else {}
+            task.meta = value
         else:
             setattr(task, field, value)
     event = EventType.TASK_UPDATED
