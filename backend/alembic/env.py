@@ -10,8 +10,8 @@ from sqlalchemy import create_engine, pool
 import ai_goals_tracker.models  # noqa: F401  (registers every table on Base.metadata)
 from ai_goals_tracker.config import get_settings
 from ai_goals_tracker.db.base import Base
-from ai_goals_tracker.db.server import resolve_database_url, sqlalchemy_url
 from ai_goals_tracker.db.migrations import include_object
+from ai_goals_tracker.db.server import resolve_database_url, sqlalchemy_url
 
 config = context.config
 target_metadata = Base.metadata

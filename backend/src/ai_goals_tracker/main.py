@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -19,20 +20,29 @@ from ai_goals_tracker.errors import AppError, ConflictError, ValidationFailedErr
 from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
+from ai_goals_tracker.jobs import start_worker_task
 from ai_goals_tracker.tasks.endpoints import router as tasks_router
 from ai_goals_tracker.users.endpoints import router as users_router
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, database_url: str | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, database_url: str | None = None, *, with_worker: bool = False
+) -> FastAPI:
+    """The API; `with_worker` also runs a job worker in this process (what `aigt serve` does)."""
     settings = settings or get_settings()
     dsn = database_url or resolve_database_url(settings)
     engine = create_engine(dsn)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = start_worker_task(settings, dsn) if with_worker else None
         yield
+        if worker is not None:
+            worker.cancel()
+            with suppress(asyncio.CancelledError):
+                await worker
         await engine.dispose()
 
     app = FastAPI(

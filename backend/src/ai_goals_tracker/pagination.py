@@ -40,7 +40,7 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-async def fetch_page(session: AsyncSession, query: Select[tuple[M]], page: PageParams) -> tuple[list[M], int]:
+async def fetch_page(session: AsyncSession, query: Select[M], page: PageParams) -> tuple[list[M], int]:
     """One page of `query`'s rows and the count of all of them."""
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     rows = await session.scalars(query.limit(page.limit).offset(page.offset))

@@ -46,7 +46,7 @@ async def move(client: httpx.AsyncClient, user: ApiUser, task_id: str, *statuses
 async def test_course_progress_is_the_mean_of_its_non_cancelled_goals(client: httpx.AsyncClient) -> None:
     user = await register_and_login(client, "mean")
     course = (await client.post(f"{API}/courses", json={"title": "c", "status": "active"}, headers=user.headers)).json()
-    g1, t1 = await goal_with_tasks(client, user, 2, course["id"])
+    _g1, t1 = await goal_with_tasks(client, user, 2, course["id"])
     g2, t2 = await goal_with_tasks(client, user, 1, course["id"])
     g3, _ = await goal_with_tasks(client, user, 1, course["id"])
     await move(client, user, t1[0], "in_progress", "in_review", "completed")
@@ -98,14 +98,14 @@ async def test_a_failure_rolls_back_the_change_and_its_event(
     client: httpx.AsyncClient, app: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user = await register_and_login(client, "atomic")
-    goal_id, tasks = await goal_with_tasks(client, user, 1)
+    _goal_id, tasks = await goal_with_tasks(client, user, 1)
     async with app.state.sessionmaker() as session:
         events_before = await session.scalar(select(func.count()).select_from(Event))
 
     original = recorder.record
 
     async def failing_record(*args: object, **kwargs: object) -> object:
-        event = await original(*args, **kwargs)  # type: ignore[arg-type]
+        await original(*args, **kwargs)  # type: ignore[arg-type]
         raise RuntimeError("the database went away mid-change")
 
     monkeypatch.setattr("ai_goals_tracker.tasks.service.record", failing_record)

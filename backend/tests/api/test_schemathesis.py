@@ -14,7 +14,9 @@ from tests.helpers import PASSWORD
 MAX_EXAMPLES = "25"
 
 
-def test_no_server_errors_and_every_response_matches_its_schema(live_server: str, tmp_path: Path) -> None:
+def test_no_server_errors_and_every_response_matches_its_schema(
+    live_server: str, tmp_path: Path, clean_db: None
+) -> None:
     username = "fuzzer"
     httpx.post(
         f"{live_server}/api/v1/auth/register",

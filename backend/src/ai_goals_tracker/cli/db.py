@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated
 
 import typer
@@ -78,8 +79,9 @@ def migrate() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (AIGT_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on (AIGT_PORT).")] = None,
+    worker: Annotated[bool, typer.Option(help="Also run a job worker in this process.")] = True,
 ) -> None:
-    """Start the database if needed, migrate, and serve the API."""
+    """Start the database if needed, migrate, and serve the API (with a job worker unless --no-worker)."""
     import uvicorn
 
     from ai_goals_tracker.main import create_app
@@ -88,6 +90,23 @@ def serve(
     dsn = resolve_database_url(settings)
     check_database(dsn)
     migrations.upgrade(dsn)
-    app = create_app(settings, dsn)
+    app = create_app(settings, dsn, with_worker=worker)
     console.print(f"API on http://{host or settings.host}:{port or settings.port}  (docs at /docs)")
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Jobs run at the same time.")] = 2,
+    until_empty: Annotated[bool, typer.Option(help="Stop once the queue is empty.")] = False,
+) -> None:
+    """Run background jobs (code reviews, embeddings, the event archive) until Ctrl-C."""
+    import asyncio
+
+    from ai_goals_tracker.jobs import run_worker
+
+    settings = get_settings()
+    dsn = resolve_database_url(settings)
+    check_database(dsn)
+    console.print(f"Worker running ({concurrency} at a time). Ctrl-C stops it.")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings, dsn, concurrency=concurrency, wait=not until_empty))

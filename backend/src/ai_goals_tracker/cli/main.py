@@ -8,7 +8,8 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from ai_goals_tracker.cli.db import db_app, migrate, serve
+from ai_goals_tracker.cli.db import db_app, migrate, serve, worker
+from ai_goals_tracker.cli.users import users_app
 from ai_goals_tracker.errors import AppError
 
 app = typer.Typer(
@@ -18,8 +19,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
 app.command()(migrate)
 app.command()(serve)
+app.command()(worker)
 
 _stderr = Console(stderr=True)
 

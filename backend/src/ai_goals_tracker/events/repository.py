@@ -15,7 +15,7 @@ def list_query(
     entity_type: str | None = None,
     entity_id: str | None = None,
     since: datetime | None = None,
-) -> Select[tuple[Event]]:
+) -> Select[Event]:
     """A user's events in the order they happened."""
     query = select(Event).where(Event.user_id == user_id)
     if event_type is not None:

@@ -12,7 +12,7 @@ def list_query(
     course_id: str | None = None,
     status: GoalStatus | None = None,
     priority: GoalPriority | None = None,
-) -> Select[tuple[Goal]]:
+) -> Select[Goal]:
     query = select(Goal).where(Goal.user_id == user_id)
     if course_id is not None:
         query = query.where(Goal.course_id == course_id)

@@ -12,7 +12,7 @@ def list_query(
     goal_id: str | None = None,
     status: TaskStatus | None = None,
     task_type: TaskType | None = None,
-) -> Select[tuple[Task]]:
+) -> Select[Task]:
     query = select(Task).where(Task.user_id == user_id)
     if goal_id is not None:
         query = query.where(Task.goal_id == goal_id)

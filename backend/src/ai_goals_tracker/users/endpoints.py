@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ai_goals_tracker.auth.deps import CurrentSuperuser, CurrentUser
+from ai_goals_tracker.auth.deps import AuthenticatedDep, CurrentSuperuser, CurrentUser
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.pagination import Page, PageDep
@@ -18,8 +18,12 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 
 @router.patch("/me")
-async def update_me(data: UserUpdate, user: CurrentUser, session: SessionDep, context: ChangeContextDep) -> UserRead:
-    return UserRead.model_validate(await service.update_me(session, user, data, context))
+async def update_me(
+    data: UserUpdate, auth: AuthenticatedDep, session: SessionDep, context: ChangeContextDep
+) -> UserRead:
+    """Change your email, name, metadata or password (a new password needs `current_password`)."""
+    user = await service.update_me(session, auth.user, data, context, current_session_id=auth.session_id)
+    return UserRead.model_validate(user)
 
 
 @router.get("")

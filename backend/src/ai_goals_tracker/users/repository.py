@@ -10,8 +10,19 @@ async def get(session: AsyncSession, user_id: str) -> User | None:
     return await session.get(User, user_id)
 
 
-async def find_conflict(session: AsyncSession, *, email: str, username: str, exclude_id: str | None = None) -> User | None:
-    query = select(User).where(or_(User.email == email, User.username == username))
+async def get_by_username(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))
+
+
+async def find_conflict(
+    session: AsyncSession, *, email: str, username: str | None, exclude_id: str | None = None
+) -> User | None:
+    """A user already holding this email, or this username in any letter case ("Ana" and "ana"
+    would be indistinguishable to people reading them)."""
+    taken = User.email == email
+    if username is not None:
+        taken = or_(taken, func.lower(User.username) == username.lower())
+    query = select(User).where(taken)
     if exclude_id is not None:
         query = query.where(User.id != exclude_id)
     return await session.scalar(query.limit(1))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
 
 from ai_goals_tracker.schemas import Metadata, read_metadata_field
 
@@ -14,18 +14,26 @@ Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
 FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
+def check_password_differs(password: str, *identifiers: object) -> None:
+    """The password rule beyond length: it must not be the account's username or email."""
+    lowered = password.lower()
+    if any(identifier is not None and lowered == str(identifier).lower() for identifier in identifiers):
+        raise ValueError("password must not be the same as the username or the email")
+
+
 class UserCreate(BaseModel):
     email: EmailStr
     username: Username
     password: Password
     full_name: FullName | None = None
 
-    @model_validator(mode="after")
-    def _password_is_not_an_identifier(self) -> UserCreate:
-        lowered = self.password.lower()
-        if lowered in {self.username.lower(), str(self.email).lower()}:
-            raise ValueError("password must not be the same as the username or the email")
-        return self
+    # A field validator, not a model one, so the 422 names `password` (fields validate in
+    # declaration order: `email` and `username` are in `info.data` when they were valid).
+    @field_validator("password")
+    @classmethod
+    def _password_is_not_an_identifier(cls, password: str, info: ValidationInfo) -> str:
+        check_password_differs(password, info.data.get("username"), info.data.get("email"))
+        return password
 
 
 class UserRead(BaseModel):
@@ -52,13 +60,15 @@ class UserUpdate(BaseModel):
     full_name: FullName | None = None
     metadata: Metadata | None = None
     password: Password | None = None
-    current_password: str | None = Field(default=None, max_length=256)
+    # validate_default: the check must also run when current_password is left out.
+    current_password: str | None = Field(default=None, max_length=256, validate_default=True)
 
-    @model_validator(mode="after")
-    def _password_change_needs_current(self) -> UserUpdate:
-        if self.password is not None and not self.current_password:
+    @field_validator("current_password")
+    @classmethod
+    def _password_change_needs_current(cls, current: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("password") is not None and not current:
             raise ValueError("current_password is required to set a new password")
-        return self
+        return current
 
 
 class UserAdminUpdate(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.auth import repository as auth_repository
@@ -12,7 +13,10 @@ from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models import User
 from ai_goals_tracker.models.enums import EventType
 from ai_goals_tracker.users import repository
-from ai_goals_tracker.users.schemas import UserAdminUpdate, UserCreate, UserUpdate
+from ai_goals_tracker.users.schemas import UserAdminUpdate, UserCreate, UserUpdate, check_password_differs
+
+# The unique indexes behind each identifier, to name the field when a concurrent request wins.
+_UNIQUE_INDEX_FIELDS = {"idx_users_email": "email", "idx_users_username": "username"}
 
 
 async def register(
@@ -23,33 +27,42 @@ async def register(
     user = User(
         email=email,
         username=data.username,
-        hashed_password=hash_password(data.password),
+        hashed_password=await hash_password(data.password),
         full_name=data.full_name,
         is_superuser=is_superuser,
     )
     session.add(user)
+    await _flush_unique(session)
     await record(session, EventType.USER_CREATED, user, context, user_id=user.id)
     return user
 
 
-async def update_me(session: AsyncSession, user: User, data: UserUpdate, context: ChangeContext) -> User:
+async def update_me(
+    session: AsyncSession, user: User, data: UserUpdate, context: ChangeContext, *, current_session_id: str | None
+) -> User:
+    """Apply a user's changes to their own account. A new password ends every session but the
+    one that made the change, so a device someone else kept is signed out."""
     changes = data.model_dump(exclude_unset=True, exclude={"password", "current_password"})
-    if "email" in changes and changes["email"] is not None:
+    if changes.get("email") is not None:
         email = str(changes["email"]).lower()
-        await _ensure_unique(session, email=email, username=user.username, exclude_id=user.id)
+        await _ensure_unique(session, email=email, username=None, exclude_id=user.id)
         user.email = email
     if "full_name" in changes:
         user.full_name = changes["full_name"]
     if changes.get("metadata") is not None:
         user.meta = changes["metadata"]
     if data.password is not None:
-        if not verify_password(user.hashed_password, data.current_password or ""):
+        if not await verify_password(user.hashed_password, data.current_password or ""):
             raise ValidationFailedError("current_password is not correct", extra={"field": "current_password"})
-        if data.password.lower() in {user.username.lower(), user.email.lower()}:
-            raise ValidationFailedError("password must not be the same as the username or the email")
-        user.hashed_password = hash_password(data.password)
-        # A new password signs out every other device.
-        await auth_repository.revoke_user_sessions(session, user.id, reason="password_changed")
+        try:
+            check_password_differs(data.password, user.username, user.email)
+        except ValueError as exc:
+            raise ValidationFailedError(str(exc), extra={"field": "password"}) from exc
+        user.hashed_password = await hash_password(data.password)
+        await auth_repository.revoke_user_sessions(
+            session, user.id, reason="password_changed", except_session_id=current_session_id
+        )
+    await _flush_unique(session)
     await record(session, EventType.USER_UPDATED, user, context, user_id=user.id)
     return user
 
@@ -60,19 +73,48 @@ async def admin_update(
     user = await repository.get(session, user_id)
     if user is None:
         raise NotFoundError("User not found")
-    if data.is_active is not None:
-        user.is_active = data.is_active
-        if not data.is_active:
+    return await set_flags(
+        session, user, is_active=data.is_active, is_superuser=data.is_superuser, context=context, actor_id=actor.id
+    )
+
+
+async def set_flags(
+    session: AsyncSession,
+    user: User,
+    *,
+    is_active: bool | None,
+    is_superuser: bool | None,
+    context: ChangeContext,
+    actor_id: str | None,
+) -> User:
+    """Activate, deactivate, promote or demote. Deactivation ends every session of the user at once."""
+    if is_active is not None:
+        user.is_active = is_active
+        if not is_active:
             await auth_repository.revoke_user_sessions(session, user.id, reason="deactivated")
-    if data.is_superuser is not None:
-        user.is_superuser = data.is_superuser
-    await record(session, EventType.USER_UPDATED, user, context, user_id=user.id, extra={"changed_by": actor.id})
+    if is_superuser is not None:
+        user.is_superuser = is_superuser
+    await record(session, EventType.USER_UPDATED, user, context, user_id=user.id, extra={"changed_by": actor_id})
     return user
 
 
-async def _ensure_unique(session: AsyncSession, *, email: str, username: str, exclude_id: str | None = None) -> None:
+async def _ensure_unique(
+    session: AsyncSession, *, email: str, username: str | None, exclude_id: str | None = None
+) -> None:
     existing = await repository.find_conflict(session, email=email, username=username, exclude_id=exclude_id)
     if existing is None:
         return
     field = "email" if existing.email == email else "username"
     raise ConflictError(f"A user with this {field} already exists", extra={"field": field})
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    """Flush, turning a lost race on a unique identifier into the same 409 the check gives."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        field = _UNIQUE_INDEX_FIELDS.get(constraint or "")
+        if field is None:
+            raise
+        raise ConflictError(f"A user with this {field} already exists", extra={"field": field}) from exc

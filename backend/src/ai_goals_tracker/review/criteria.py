@@ -1,0 +1,232 @@
+"""A goal's validation criteria, judged offline with deterministic evidence only.
+
+Format (documented in docs/review-criteria.md): a plain string is natural language; a dict with a
+`check` key is a structured check. Natural-language criteria stay `needs_human` here: a keyword
+match is not evidence that code does what a sentence asks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ai_goals_tracker.review.analyzers.facts import CodeFacts, FunctionShape
+from ai_goals_tracker.review.i18n import text
+from ai_goals_tracker.review.models import (
+    Category,
+    Criterion,
+    CriterionResult,
+    CriterionStatus,
+    Finding,
+    FindingType,
+    Locale,
+    Severity,
+)
+
+RegexSearch = Callable[[str, str, str], int | None]
+"""(pattern, flags, code) -> first matching line or None; may raise when it cannot finish."""
+
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+
+
+class _CannotJudge(Exception):
+    """The check is malformed or its analyzer is missing: a person has to look."""
+
+
+@dataclass(slots=True)
+class CriteriaContext:
+    code: str
+    locale: Locale
+    facts: CodeFacts | None
+    functions: list[FunctionShape] | None
+    findings: list[Finding]
+    regex_search: RegexSearch
+    # Which analyzers that structured checks rely on did not finish.
+    missing: set[str] = field(default_factory=set)
+
+
+def first_regex_match(pattern: str, flags: str, code: str) -> int | None:
+    """The 1-based line of the first match; run in the sandbox since the pattern is untrusted."""
+    compiled = re.compile(pattern, _regex_flags(flags))
+    match = compiled.search(code)
+    return None if match is None else code.count("\n", 0, match.start()) + 1
+
+
+def _regex_flags(flags: str) -> int:
+    value = 0
+    for letter in flags:
+        if letter not in _REGEX_FLAGS:
+            raise ValueError(f"unknown regex flag {letter!r}")
+        value |= _REGEX_FLAGS[letter]
+    return value
+
+
+def is_structured(criterion: Criterion) -> bool:
+    return isinstance(criterion, dict) and "check" in criterion
+
+
+def describe(criterion: Criterion) -> str:
+    """A one-line label for feedback and LLM prompts."""
+    if isinstance(criterion, str):
+        return criterion
+    if "description" in criterion and "check" not in criterion:
+        return str(criterion["description"])
+    details = ", ".join(f"{key}={value!r}" for key, value in criterion.items() if key != "check")
+    return f"{criterion.get('check')}({details})"
+
+
+def evaluate_criteria(criteria: Sequence[Criterion], context: CriteriaContext) -> list[CriterionResult]:
+    return [_evaluate(criterion, context) for criterion in criteria]
+
+
+def _evaluate(criterion: Criterion, context: CriteriaContext) -> CriterionResult:
+    if not isinstance(criterion, dict) or "check" not in criterion:
+        return CriterionResult(
+            criterion=criterion,
+            kind="natural_language",
+            status=CriterionStatus.NEEDS_HUMAN,
+            evidence=text("evidence.needs-human", context.locale),
+            judged_by="none",
+        )
+    try:
+        status, evidence = _run_check(criterion, context)
+    except _CannotJudge as exc:
+        status, evidence = CriterionStatus.NEEDS_HUMAN, str(exc)
+    return CriterionResult(criterion=criterion, kind="structured", status=status, evidence=evidence)
+
+
+def _run_check(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    check = criterion["check"]
+    checks = {
+        "defines": _defines,
+        "imports": _imports,
+        "regex": _regex,
+        "max_complexity": _max_complexity,
+        "no_findings": _no_findings,
+    }
+    if check not in checks:
+        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=f"unknown check {check!r}"))
+    return checks[check](criterion, context)
+
+
+def _required(criterion: dict[str, Any], key: str, context: CriteriaContext) -> str:
+    value = criterion.get(key)
+    if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
+        reason = f"`{key}` is required"
+        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=reason))
+    return str(value).strip()
+
+
+def _parsed_facts(context: CriteriaContext) -> CodeFacts | None:
+    """The parser's facts, None when only the text fallback is possible."""
+    if "parser" in context.missing:
+        raise _CannotJudge(text("evidence.analyzer-missing", context.locale))
+    return context.facts
+
+
+def _defines(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    name = _required(criterion, "name", context)
+    kind = criterion.get("kind")
+    facts = _parsed_facts(context)
+    if facts is not None and not facts.parsed:
+        return CriterionStatus.NOT_MET, text("evidence.unparsed", context.locale)
+    if facts is not None:
+        found = [d for d in facts.definitions if d.name == name and (kind is None or d.kind == kind)]
+        if found:
+            return CriterionStatus.MET, text(
+                "evidence.defines-met", context.locale, name=name, kind=found[0].kind, line=found[0].line
+            )
+        return CriterionStatus.NOT_MET, text("evidence.defines-missing", context.locale, name=name)
+    # No parser for this language: a declaration keyword before the name is still hard evidence.
+    keywords = r"(?:def|function|class|fn|func|fun|sub|struct|interface|type|let|const|var|val|proc)"
+    line = context.regex_search(rf"\b{keywords}\s+{re.escape(name)}\b", "", context.code)
+    if line is None:
+        return CriterionStatus.NOT_MET, text("evidence.defines-missing", context.locale, name=name)
+    return CriterionStatus.MET, text("evidence.defines-met", context.locale, name=name, kind=kind or "name", line=line)
+
+
+def _imports(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    module = _required(criterion, "module", context)
+    facts = _parsed_facts(context)
+    if facts is not None and not facts.parsed:
+        return CriterionStatus.NOT_MET, text("evidence.unparsed", context.locale)
+    if facts is not None:
+        lines = [line for imported, line in facts.imports if _same_module(imported, module)]
+        found = lines[0] if lines else None
+    else:
+        pattern = rf"^\s*(?:import|from|use|using|require|#include|include)\b[^\n]*\b{re.escape(module)}\b"
+        found = context.regex_search(pattern, "m", context.code)
+    if found is None:
+        return CriterionStatus.NOT_MET, text("evidence.imports-missing", context.locale, module=module)
+    return CriterionStatus.MET, text("evidence.imports-met", context.locale, module=module, line=found)
+
+
+def _same_module(imported: str, wanted: str) -> bool:
+    return imported == wanted or imported.startswith((f"{wanted}.", f"{wanted}/"))
+
+
+def _regex(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    pattern = _required(criterion, "pattern", context)
+    flags = str(criterion.get("flags", ""))
+    expect_match = criterion.get("expect", "match") != "no_match"
+    try:
+        line = context.regex_search(pattern, flags, context.code)
+    except Exception as exc:  # an invalid pattern, or one so catastrophic that the sandbox gave up on it
+        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=str(exc))) from exc
+    if expect_match:
+        if line is None:
+            return CriterionStatus.NOT_MET, text("evidence.regex-missing", context.locale)
+        return CriterionStatus.MET, text("evidence.regex-met", context.locale, line=line)
+    if line is None:
+        return CriterionStatus.MET, text("evidence.regex-absent", context.locale)
+    return CriterionStatus.NOT_MET, text("evidence.regex-forbidden", context.locale, line=line)
+
+
+def _max_complexity(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    raw_limit = _required(criterion, "value", context)
+    try:
+        limit = int(float(raw_limit))
+    except ValueError as exc:
+        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason="`value` must be a number")) from exc
+    if context.facts is not None and not context.facts.parsed:
+        return CriterionStatus.NOT_MET, text("evidence.unparsed", context.locale)
+    if "complexity" in context.missing:
+        raise _CannotJudge(text("evidence.analyzer-missing", context.locale))
+    if context.functions is None:
+        raise _CannotJudge(text("evidence.complexity-unknown", context.locale))
+    measured = [(f.complexity, f.name) for f in context.functions if f.complexity is not None]
+    # Code without functions is one straight path: complexity 1.
+    worst_value, worst_name = max(measured, default=(1, ""))
+    if worst_value > limit:
+        return CriterionStatus.NOT_MET, text(
+            "evidence.complexity-over", context.locale, name=worst_name, value=worst_value, limit=limit
+        )
+    return CriterionStatus.MET, text("evidence.complexity-met", context.locale, value=worst_value, limit=limit)
+
+
+def _no_findings(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    raw = str(criterion.get("severity", "major")).lower()
+    try:
+        floor = Severity(raw)
+    except ValueError as exc:
+        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=f"unknown severity {raw!r}")) from exc
+    category = criterion.get("category")
+    matching = [
+        finding
+        for finding in context.findings
+        if finding.type is not FindingType.CELEBRATORY
+        and finding.category is not Category.LIMITS
+        and finding.severity.rank >= floor.rank
+        and (category is None or finding.category == category)
+    ]
+    if not matching:
+        return CriterionStatus.MET, text("evidence.no-findings-met", context.locale, severity=floor.value)
+    return CriterionStatus.NOT_MET, text(
+        "evidence.no-findings-over",
+        context.locale,
+        count=len(matching),
+        severity=floor.value,
+        line=matching[0].start_line or "?",
+    )

@@ -1,0 +1,108 @@
+"""Plain values going into and out of a review: no database, no I/O."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Locale = Literal["es", "en"]
+Criterion = str | dict[str, Any]
+
+
+class FindingType(StrEnum):
+    """Exercism's comment types: how much the learner must act on a comment."""
+
+    ESSENTIAL = "essential"
+    ACTIONABLE = "actionable"
+    INFORMATIVE = "informative"
+    CELEBRATORY = "celebratory"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; lets callers compare severities."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.MINOR: 1, Severity.MAJOR: 2, Severity.CRITICAL: 3}
+
+
+class Category(StrEnum):
+    SECURITY = "security"
+    SYNTAX = "syntax"
+    BUG = "bug"
+    COMPLEXITY = "complexity"
+    STYLE = "style"
+    LIMITS = "limits"
+
+
+class CriterionStatus(StrEnum):
+    MET = "met"
+    NOT_MET = "not_met"
+    NEEDS_HUMAN = "needs_human"
+
+
+class Finding(BaseModel):
+    type: FindingType
+    severity: Severity
+    category: Category
+    rule: str
+    message: str
+    file: str
+    start_line: int | None = None
+    end_line: int | None = None
+    suggestion: str | None = None
+    analyzer: str
+
+
+class CriterionResult(BaseModel):
+    criterion: Criterion
+    kind: Literal["natural_language", "structured"]
+    status: CriterionStatus
+    evidence: str
+    judged_by: Literal["analyzer", "llm", "none"] = "analyzer"
+
+
+class Metrics(BaseModel):
+    language: str
+    lines_of_code: int
+    total_lines: int
+    complexity_rank: str | None = None
+    max_complexity: int | None = None
+    maintainability_index: float | None = None
+
+
+class ReviewRequest(BaseModel):
+    code: str
+    file_path: str
+    language: str | None = None
+    criteria: list[Criterion] = Field(default_factory=list)
+    locale: Locale = "en"
+    pass_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    task_title: str | None = None
+    goal_title: str | None = None
+
+
+class ReviewResult(BaseModel):
+    passed: bool
+    score: float = Field(ge=0.0, le=1.0)
+    summary: str
+    feedback: str
+    findings: list[Finding]
+    criteria: list[CriterionResult]
+    metrics: Metrics
+    analyzers_run: list[str]
+    notes: list[str] = Field(default_factory=list)
+    feedback_source: Literal["offline", "llm"] = "offline"
+    warnings: list[str] = Field(
+        default_factory=list,
+        description="Problems the caller should record as `system.warning` events (e.g. LLM fallback).",
+    )

@@ -1,0 +1,148 @@
+"""Run analyzer functions in helper processes that can be killed.
+
+`ast`, radon, bandit and tree-sitter run in-process code on learner input; a huge or deeply nested
+literal can make them recurse, eat memory or spin. Python threads cannot be interrupted, so each
+call goes to a long-lived helper process (warm imports keep a call in the millisecond range) and a
+call that overruns its time limit kills that helper; the next call gets a fresh one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, TypeVar, cast
+
+T = TypeVar("T")
+
+_WORKER_MODULE = "ai_goals_tracker.review.sandbox_worker"
+
+
+class SandboxError(Exception):
+    """An analyzer call did not produce a result."""
+
+
+class SandboxTimeout(SandboxError):
+    pass
+
+
+class SandboxCrash(SandboxError):
+    pass
+
+
+class _Helper:
+    """One helper process running `sandbox_worker`, spoken to over a socket pair.
+
+    A plain subprocess rather than `multiprocessing.Process`: `spawn` re-imports the caller's main
+    module (which breaks scripts without a `__main__` guard) and `fork` is unsafe in threaded workers.
+    """
+
+    def __init__(self, memory_limit_bytes: int) -> None:
+        parent_end, child_end = socket.socketpair()
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+        try:
+            self._process = subprocess.Popen(  # noqa: S603  (our own interpreter and module)
+                [sys.executable, "-m", _WORKER_MODULE, str(child_end.fileno()), str(memory_limit_bytes)],
+                pass_fds=[child_end.fileno()],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                env=environment,
+            )
+        finally:
+            child_end.close()
+        self._conn = Connection(parent_end.detach())
+        self.usable = True
+
+    def call(self, function: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
+        try:
+            self._conn.send((function, args))
+            if not self._conn.poll(timeout):
+                self.kill()
+                raise SandboxTimeout(f"{function.__name__} exceeded {timeout:g} s")
+            status, value = self._conn.recv()
+        except (EOFError, OSError) as exc:
+            self.kill()
+            raise SandboxCrash(f"{function.__name__} crashed the analyzer process") from exc
+        if status == "error":
+            raise SandboxError(str(value))
+        return cast(T, value)
+
+    def kill(self) -> None:
+        self.usable = False
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait(timeout=5)
+        self._conn.close()
+
+
+class Sandbox:
+    """A small pool of helper processes; safe to share between threads."""
+
+    def __init__(self, max_helpers: int = 2, memory_limit_bytes: int = 1536 * 1024 * 1024) -> None:
+        self._max_helpers = max_helpers
+        self._memory_limit_bytes = memory_limit_bytes
+        self._idle: list[_Helper] = []
+        self._started = 0
+        self._available = threading.Condition()
+
+    def run(self, function: Callable[..., T], *args: Any, timeout: float) -> T:
+        """`function(*args)` in a helper process; raises SandboxError when it fails, overruns or dies."""
+        helper = self._acquire()
+        try:
+            return helper.call(function, args, timeout)
+        finally:
+            self._release(helper)
+
+    def warm_up(self) -> None:
+        """Start the helpers now so that the first review does not pay for process start-up."""
+        helpers = [self._acquire() for _ in range(self._max_helpers)]
+        for helper in helpers:
+            self._release(helper)
+
+    def close(self) -> None:
+        with self._available:
+            for helper in self._idle:
+                helper.kill()
+            self._started -= len(self._idle)
+            self._idle.clear()
+
+    def _acquire(self) -> _Helper:
+        with self._available:
+            while not self._idle and self._started >= self._max_helpers:
+                self._available.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._started += 1
+        try:
+            return _Helper(self._memory_limit_bytes)
+        except BaseException:
+            with self._available:
+                self._started -= 1
+                self._available.notify()
+            raise
+
+    def _release(self, helper: _Helper) -> None:
+        with self._available:
+            if helper.usable:
+                self._idle.append(helper)
+            else:
+                self._started -= 1
+            self._available.notify()
+
+
+_default: Sandbox | None = None
+_default_lock = threading.Lock()
+
+
+def default_sandbox() -> Sandbox:
+    global _default  # one pool per process, started on first use
+    with _default_lock:
+        if _default is None:
+            _default = Sandbox()
+            atexit.register(_default.close)
+        return _default

@@ -1,0 +1,31 @@
+"""The helper process behind `sandbox.Sandbox`: runs the functions it is sent, one at a time."""
+
+from __future__ import annotations
+
+import sys
+from multiprocessing.connection import Connection
+
+
+def _limit_memory(max_bytes: int) -> None:
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return
+    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+
+
+def serve(conn: Connection, memory_limit_bytes: int) -> None:
+    _limit_memory(memory_limit_bytes)
+    while True:
+        try:
+            function, args = conn.recv()
+        except EOFError:
+            return
+        try:
+            conn.send(("ok", function(*args)))
+        except (Exception, RecursionError, MemoryError) as exc:
+            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

@@ -1,0 +1,138 @@
+"""Logging in: by username or email, refusals, and the per-account and per-address rate limit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.helpers import API, PASSWORD, bearer, client_from, make_superuser, register_and_login
+
+
+async def register(client: httpx.AsyncClient, username: str) -> str:
+    response = await client.post(
+        f"{API}/auth/register",
+        json={"email": f"{username}@example.com", "username": username, "password": PASSWORD},
+    )
+    assert response.status_code == 201, response.text
+    user_id: str = response.json()["id"]
+    return user_id
+
+
+def login_form(login: str, password: str = PASSWORD) -> dict[str, str]:
+    return {"username": login, "password": password}
+
+
+@pytest.mark.parametrize("login", ["ana", "ana@example.com", "ANA@Example.com", "  ana  "])
+async def test_login_by_username_or_email_returns_a_working_token_pair(client: httpx.AsyncClient, login: str) -> None:
+    await register(client, "ana")
+
+    response = await client.post(f"{API}/auth/login", data=login_form(login))
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 15 * 60
+    assert body["access_token"] != body["refresh_token"]
+    me = await client.get(f"{API}/users/me", headers=bearer(body["access_token"]))
+    assert me.status_code == 200, me.text
+    assert me.json()["username"] == "ana"
+
+
+async def test_login_sets_last_login_at(client: httpx.AsyncClient) -> None:
+    await register(client, "ana")
+    before = datetime.now(UTC)
+
+    tokens = (await client.post(f"{API}/auth/login", data=login_form("ana"))).json()
+
+    me = (await client.get(f"{API}/users/me", headers=bearer(tokens["access_token"]))).json()
+    last_login = datetime.fromisoformat(me["last_login_at"])
+    assert before - timedelta(seconds=5) <= last_login <= datetime.now(UTC) + timedelta(seconds=5)
+
+
+@pytest.mark.parametrize("login", ["ana", "nobody"])
+async def test_wrong_password_and_unknown_user_get_the_same_401(client: httpx.AsyncClient, login: str) -> None:
+    await register(client, "ana")
+
+    response = await client.post(f"{API}/auth/login", data=login_form(login, "wrong password!"))
+
+    assert response.status_code == 401, response.text
+    assert response.json()["detail"] == "Incorrect username or password"
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_login_form_without_password_is_a_field_level_422(client: httpx.AsyncClient) -> None:
+    response = await client.post(f"{API}/auth/login", data={"username": "ana"})
+    assert response.status_code == 422, response.text
+    assert ["body", "password"] in [e["loc"] for e in response.json()["detail"]]
+
+
+async def test_deactivated_user_cannot_log_in(app: FastAPI, client: httpx.AsyncClient) -> None:
+    admin = await register_and_login(client, "root")
+    await make_superuser(app, admin.id)
+    ana_id = await register(client, "ana")
+    deactivated = await client.patch(f"{API}/users/{ana_id}", json={"is_active": False}, headers=admin.headers)
+    assert deactivated.status_code == 200, deactivated.text
+
+    response = await client.post(f"{API}/auth/login", data=login_form("ana"))
+
+    assert response.status_code == 403, response.text
+    assert response.json()["detail"] == "This account is deactivated"
+    assert "access_token" not in response.text
+
+
+async def test_eleventh_attempt_for_one_account_in_a_minute_is_429_from_any_address(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await register(client, "ana")
+    # Ten addresses, one try each: the account's allowance is spent whoever asks.
+    for i in range(10):
+        async with client_from(app, f"10.0.0.{i + 1}") as elsewhere:
+            response = await elsewhere.post(f"{API}/auth/login", data=login_form("ana", "guess number {i}"))
+        assert response.status_code == 401, response.text
+
+    async with client_from(app, "10.0.1.1") as fresh_address:
+        limited = await fresh_address.post(f"{API}/auth/login", data=login_form("ana"))
+        # The email names the same account: switching to it does not reset the count.
+        by_email = await fresh_address.post(f"{API}/auth/login", data=login_form("ana@example.com"))
+
+    for response in (limited, by_email):
+        assert response.status_code == 429, response.text
+        retry_after = int(response.headers["retry-after"])
+        assert 1 <= retry_after <= 60
+        assert response.json()["detail"] == f"Too many login attempts; try again in {retry_after} seconds"
+
+
+async def test_eleventh_attempt_from_one_address_is_429_whatever_the_account(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    for i in range(10):
+        response = await client.post(f"{API}/auth/login", data=login_form(f"user{i}", "wrong password"))
+        assert response.status_code == 401, response.text
+    await register(client, "ana")
+
+    limited = await client.post(f"{API}/auth/login", data=login_form("ana"))
+
+    assert limited.status_code == 429, limited.text
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    # The same account from another address is still welcome: only this address is limited.
+    async with client_from(app, "10.9.9.9") as elsewhere:
+        allowed = await elsewhere.post(f"{API}/auth/login", data=login_form("ana"))
+    assert allowed.status_code == 200, allowed.text
+
+
+async def test_parallel_guesses_cannot_slip_past_the_limit(app: FastAPI, client: httpx.AsyncClient) -> None:
+    import asyncio
+
+    await register(client, "ana")
+
+    async def guess(i: int) -> int:
+        async with client_from(app, f"10.1.0.{i + 1}") as attacker:
+            response = await attacker.post(f"{API}/auth/login", data=login_form("ana", f"guess {i}"))
+        return response.status_code
+
+    statuses = await asyncio.gather(*(guess(i) for i in range(16)))
+
+    assert sorted(statuses) == [401] * 10 + [429] * 6
