@@ -3,6 +3,7 @@ and every table emptied after each test that touched the database."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -86,13 +87,23 @@ async def app(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
     application = create_app(settings, database_url)
     yield application
     await application.state.engine.dispose()
+    await application.state.read_engine.dispose()
 
 
 @pytest.fixture
 async def clean_db(database_url: str) -> AsyncIterator[None]:
     yield
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        await conn.execute(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE")
+    # The worker inside a `live_server` may be writing (reviews, embeddings) while we empty the
+    # tables; a deadlock then aborts one side, and emptying again succeeds.
+    for attempt in range(5):
+        try:
+            async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+                await conn.execute(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE")
+            return
+        except psycopg.errors.DeadlockDetected:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.2)
 
 
 @pytest.fixture
@@ -144,3 +155,20 @@ def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture
+def drain_jobs(settings: Settings, database_url: str) -> Callable[..., Awaitable[None]]:
+    """Run queued jobs in this process until the queue is empty: all of them, or those of `queues`."""
+    from ai_goals_tracker.jobs import job_runtime, opened_job_app, run_worker
+
+    async def drain(queues: Sequence[str] | None = None) -> None:
+        if queues is None:
+            await run_worker(settings, database_url, wait=False)
+            return
+        async with job_runtime(settings, database_url), opened_job_app(database_url) as job_app:
+            await job_app.run_worker_async(
+                queues=list(queues), concurrency=2, wait=False, install_signal_handlers=False, delete_jobs="successful"
+            )
+
+    return drain

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = "development"
     home: Path = Field(default_factory=default_home)
     database_url: str | None = None
+    # A streaming replica for GET requests; they may then lag writes by the replication delay.
+    read_database_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: SecretStr | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +17,8 @@ from typing import Any
 import procrastinate
 from procrastinate import PsycopgConnector
 from psycopg_pool import AsyncConnectionPool
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.config import Settings
@@ -26,13 +28,38 @@ from ai_goals_tracker.db.server import libpq_dsn
 logger = logging.getLogger(__name__)
 
 # Modules whose import registers tasks on `job_app`.
-JOB_MODULES: list[str] = ["ai_goals_tracker.maintenance"]
+JOB_MODULES: list[str] = [
+    "ai_goals_tracker.maintenance",
+    "ai_goals_tracker.review.jobs",
+    "ai_goals_tracker.search.jobs",
+    "ai_goals_tracker.events.jobs",
+]
 
-job_app = procrastinate.App(connector=PsycopgConnector(), import_paths=JOB_MODULES)
+_connector = PsycopgConnector()
+job_app = procrastinate.App(connector=_connector, import_paths=JOB_MODULES)
 
+
+class _JobTiming(BaseSettings):
+    """Read at import because the stall check's schedule is declared at import; tests shorten both
+    (AIGT_JOB_HEARTBEAT_SECONDS, AIGT_STALLED_WORKER_SECONDS) to kill and replace workers quickly."""
+
+    model_config = SettingsConfigDict(env_prefix="AIGT_", env_file=None, extra="ignore")
+
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    stalled_worker_seconds: float = Field(default=30.0, gt=0)
+
+
+_timing = _JobTiming()
 # Heartbeats every 10 s; a worker silent for 30 s is dead and its running jobs are retried.
-HEARTBEAT_SECONDS = 10.0
-STALLED_WORKER_SECONDS = 30.0
+HEARTBEAT_SECONDS = _timing.job_heartbeat_seconds
+STALLED_WORKER_SECONDS = _timing.stalled_worker_seconds
+# Once a minute by default; a shorter stall timeout is checked within a third of its length.
+STALL_CHECK_CRON = (
+    "* * * * *" if STALLED_WORKER_SECONDS >= 30 else f"* * * * * */{max(1, int(STALLED_WORKER_SECONDS // 3))}"
+)
+
+# Blocking start-up work of job modules (warming analyzer processes), run before the first job.
+WORKER_STARTUP_HOOKS: list[Callable[[], None]] = []
 
 
 @dataclass
@@ -70,14 +97,29 @@ async def opened_job_app(dsn: str) -> AsyncIterator[procrastinate.App]:
             yield job_app
     finally:
         await pool.close()
+        # procrastinate keeps a pool it was given even once closed, and would hand the closed one to
+        # the next worker started in this process (tests, a restarted in-process worker): forget it.
+        _connector._async_pool = None
+
+
+@asynccontextmanager
+async def job_runtime(settings: Settings, dsn: str, *, pool_size: int = 3) -> AsyncIterator[JobRuntime]:
+    """Make `runtime()` available to job code (the worker's, or a test's calling a job directly)."""
+    global _runtime
+    engine = create_engine(dsn, pool_size=pool_size, max_overflow=2)
+    _runtime = JobRuntime(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
+    try:
+        yield _runtime
+    finally:
+        _runtime = None
+        await engine.dispose()
 
 
 async def run_worker(settings: Settings, dsn: str, *, concurrency: int = 2, wait: bool = True) -> None:
     """Run jobs until cancelled (`wait=False`: until the queue is empty)."""
-    global _runtime
-    engine = create_engine(dsn, pool_size=concurrency + 1, max_overflow=2)
-    _runtime = JobRuntime(settings=settings, engine=engine, sessionmaker=create_sessionmaker(engine))
-    try:
+    async with job_runtime(settings, dsn, pool_size=concurrency + 1):
+        for hook in WORKER_STARTUP_HOOKS:
+            await asyncio.to_thread(hook)
         async with opened_job_app(dsn) as app:
             await app.run_worker_async(
                 concurrency=concurrency,
@@ -87,9 +129,6 @@ async def run_worker(settings: Settings, dsn: str, *, concurrency: int = 2, wait
                 stalled_worker_timeout=STALLED_WORKER_SECONDS,
                 delete_jobs="successful",
             )
-    finally:
-        _runtime = None
-        await engine.dispose()
 
 
 def start_worker_task(settings: Settings, dsn: str) -> asyncio.Task[None]:

@@ -21,6 +21,10 @@ from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.jobs import start_worker_task
+from ai_goals_tracker.planning.endpoints import router as planning_router
+from ai_goals_tracker.search.endpoints import router as search_router
+from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
+from ai_goals_tracker.stats.endpoints import router as stats_router
 from ai_goals_tracker.tasks.endpoints import router as tasks_router
 from ai_goals_tracker.users.endpoints import router as users_router
 
@@ -34,6 +38,8 @@ def create_app(
     settings = settings or get_settings()
     dsn = database_url or resolve_database_url(settings)
     engine = create_engine(dsn)
+    # Safe (read-only) requests use their own pool, on a read replica when one is configured.
+    read_engine = create_engine(settings.read_database_url or dsn, autocommit=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -44,6 +50,7 @@ def create_app(
             with suppress(asyncio.CancelledError):
                 await worker
         await engine.dispose()
+        await read_engine.dispose()
 
     app = FastAPI(
         title="AI Goals Tracker",
@@ -54,11 +61,24 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_engine = read_engine
+    app.state.read_sessionmaker = create_sessionmaker(read_engine)
     app.state.token_settings = TokenSettings.from_settings(settings)
 
     app.include_router(health_router)
     app.include_router(health_router, prefix=API_PREFIX)
-    for router in (auth_router, users_router, courses_router, goals_router, tasks_router, events_router):
+    for router in (
+        auth_router,
+        users_router,
+        courses_router,
+        goals_router,
+        tasks_router,
+        snapshots_router,
+        events_router,
+        search_router,
+        planning_router,
+        stats_router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     _install_error_handlers(app)
     return app

@@ -1,24 +1,28 @@
 """Loading a resource on behalf of a user: the one place ownership is checked.
 
 Someone else's id answers 404, exactly as a missing one does, so ids leak nothing. Superusers
-may read everything but change only their own data.
+may read everything but change only their own data. Reads check the caller's session in the same
+query that loads the row: one round trip on the hot path.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_goals_tracker.auth.deps import CurrentUser
+from ai_goals_tracker.auth.deps import AccessClaims, CurrentUser
+from ai_goals_tracker.auth.repository import get_user_in_live_session, live_session_join
+from ai_goals_tracker.auth.security import TokenClaims
 from ai_goals_tracker.db.base import Base
 from ai_goals_tracker.db.session import SessionDep
-from ai_goals_tracker.errors import ForbiddenError, NotFoundError
-from ai_goals_tracker.models import Course, Goal, Task, User
+from ai_goals_tracker.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from ai_goals_tracker.models import AuthSession, CodeSnapshot, Course, Goal, Task, User
 
-M = TypeVar("M", Course, Goal, Task)
+M = TypeVar("M", Course, Goal, Task, CodeSnapshot)
 
 ID_PATH = Path(min_length=1, max_length=40)
 
@@ -39,32 +43,60 @@ async def load_owned(
     return entity
 
 
+@cache
+def _readable_query(model: type[M]) -> Select[M]:
+    """The row `:entity_id`, if the caller's session is live and the caller owns it or is a superuser.
+    Built once per model: constructing statements costs more than running them on this hot path."""
+    caller = (
+        select(User.id)
+        .join(AuthSession, live_session_join())
+        .where(or_(User.id == model.user_id, User.is_superuser.is_(True)))
+        .exists()
+    )
+    return select(model).where(model.id == bindparam("entity_id"), caller)
+
+
+async def load_readable(session: AsyncSession, model: type[M], entity_id: str, claims: TokenClaims) -> M:
+    parameters = {"entity_id": entity_id, "caller_id": claims.user_id, "session_id": claims.session_id}
+    entity: M | None = await session.scalar(_readable_query(model), parameters)
+    if entity is not None:
+        return entity
+    # The rare path: tell an ended session (401) from a missing or foreign row (404).
+    if await get_user_in_live_session(session, claims.user_id, claims.session_id) is None:
+        raise UnauthorizedError("Session has ended; log in again")
+    raise NotFoundError(f"{_label(model)} not found")
+
+
 def _label(model: type[Base]) -> str:
-    return {Course: "Course", Goal: "Goal", Task: "Task"}[model]
+    return {Course: "Course", Goal: "Goal", Task: "Task", CodeSnapshot: "Snapshot"}[model]
 
 
-async def _course(course_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep) -> Course:
-    return await load_owned(session, Course, course_id, user)
+async def _course(course_id: Annotated[str, ID_PATH], claims: AccessClaims, session: SessionDep) -> Course:
+    return await load_readable(session, Course, course_id, claims)
 
 
 async def _course_for_update(course_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep) -> Course:
     return await load_owned(session, Course, course_id, user, for_update=True)
 
 
-async def _goal(goal_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep) -> Goal:
-    return await load_owned(session, Goal, goal_id, user)
+async def _goal(goal_id: Annotated[str, ID_PATH], claims: AccessClaims, session: SessionDep) -> Goal:
+    return await load_readable(session, Goal, goal_id, claims)
 
 
 async def _goal_for_update(goal_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep) -> Goal:
     return await load_owned(session, Goal, goal_id, user, for_update=True)
 
 
-async def _task(task_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep) -> Task:
-    return await load_owned(session, Task, task_id, user)
+async def _task(task_id: Annotated[str, ID_PATH], claims: AccessClaims, session: SessionDep) -> Task:
+    return await load_readable(session, Task, task_id, claims)
 
 
 async def _task_for_update(task_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep) -> Task:
     return await load_owned(session, Task, task_id, user, for_update=True)
+
+
+async def _snapshot(snapshot_id: Annotated[str, ID_PATH], claims: AccessClaims, session: SessionDep) -> CodeSnapshot:
+    return await load_readable(session, CodeSnapshot, snapshot_id, claims)
 
 
 OwnedCourse = Annotated[Course, Depends(_course)]
@@ -73,3 +105,4 @@ OwnedGoal = Annotated[Goal, Depends(_goal)]
 OwnedGoalForUpdate = Annotated[Goal, Depends(_goal_for_update)]
 OwnedTask = Annotated[Task, Depends(_task)]
 OwnedTaskForUpdate = Annotated[Task, Depends(_task_for_update)]
+OwnedSnapshot = Annotated[CodeSnapshot, Depends(_snapshot)]

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ai_goals_tracker.auth import repository
-from ai_goals_tracker.auth.security import decode_token
+from ai_goals_tracker.auth.security import TokenClaims, decode_token
 from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.errors import ForbiddenError, UnauthorizedError
@@ -32,12 +32,17 @@ class Authenticated:
     session_id: str
 
 
-async def get_authenticated(
-    session: SessionDep, tokens: TokenSettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Authenticated:
+def get_access_claims(tokens: TokenSettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> TokenClaims:
+    """The access token's claims, checked for signature and expiry only (no database)."""
     if not token:
         raise UnauthorizedError("Not authenticated")
-    claims = decode_token(tokens.secret, token, "access")
+    return decode_token(tokens.secret, token, "access")
+
+
+AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
+
+
+async def get_authenticated(session: SessionDep, claims: AccessClaims) -> Authenticated:
     user = await repository.get_user_in_live_session(session, claims.user_id, claims.session_id)
     if user is None:
         raise UnauthorizedError("Session has ended; log in again")

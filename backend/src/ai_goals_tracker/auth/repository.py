@@ -3,7 +3,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, ScalarSelect, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.models import AuthSession, LoginAttempt, User
@@ -14,18 +14,26 @@ async def get_user_by_login(session: AsyncSession, login: str) -> User | None:
     return await session.scalar(select(User).where(or_(User.username == login, User.email == login.lower())))
 
 
-async def get_user_in_live_session(session: AsyncSession, user_id: str, session_id: str) -> User | None:
-    """The active user owning a session that is neither revoked nor expired: one query per request."""
-    return await session.scalar(
-        select(User)
-        .join(AuthSession, and_(AuthSession.user_id == User.id, AuthSession.id == session_id))
-        .where(
-            User.id == user_id,
-            User.is_active.is_(True),
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > func.now(),
-        )
+def live_session_join() -> ColumnElement[bool]:
+    """Joins `User` to `AuthSession`: the active user `:caller_id` with the live session `:session_id`
+    (neither revoked nor expired). Bound parameters, so statements using it are built once."""
+    return and_(
+        User.id == bindparam("caller_id"),
+        User.is_active.is_(True),
+        AuthSession.id == bindparam("session_id"),
+        AuthSession.user_id == User.id,
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > func.now(),
     )
+
+
+# Built once: constructing a statement costs more than executing a cached one on this hot path.
+_USER_IN_LIVE_SESSION = select(User).join(AuthSession, live_session_join())
+
+
+async def get_user_in_live_session(session: AsyncSession, user_id: str, session_id: str) -> User | None:
+    """The active user owning a live session: one query per request."""
+    return await session.scalar(_USER_IN_LIVE_SESSION, {"caller_id": user_id, "session_id": session_id})
 
 
 async def lock_auth_session(session: AsyncSession, session_id: str) -> AuthSession | None:

@@ -9,6 +9,9 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from ai_goals_tracker.cli.db import db_app, migrate, serve, worker
+from ai_goals_tracker.cli.embeddings import embeddings_app
+from ai_goals_tracker.cli.events import events_app
+from ai_goals_tracker.cli.learner import add_learner_commands
 from ai_goals_tracker.cli.users import users_app
 from ai_goals_tracker.errors import AppError
 
@@ -20,9 +23,12 @@ app = typer.Typer(
 )
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(embeddings_app, name="embeddings")
+app.add_typer(events_app, name="events")
 app.command()(migrate)
 app.command()(serve)
 app.command()(worker)
+add_learner_commands(app)
 
 _stderr = Console(stderr=True)
 

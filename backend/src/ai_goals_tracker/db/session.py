@@ -10,8 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.db.engine import unit_of_work
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    if request.method in SAFE_METHODS:
+        # Reads change nothing, so they skip BEGIN/COMMIT: two round trips fewer per request.
+        async with request.app.state.read_sessionmaker() as session:
+            yield session
+        return
     async with unit_of_work(request.app.state.sessionmaker) as session:
         yield session
 

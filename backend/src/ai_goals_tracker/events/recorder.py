@@ -17,6 +17,7 @@ from ai_goals_tracker.db.base import Base
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models import Event
 from ai_goals_tracker.models.enums import EventType
+from ai_goals_tracker.search.jobs import schedule_upkeep
 
 # Columns that must never be copied into the log.
 SECRET_COLUMNS = frozenset({"hashed_password"})
@@ -78,6 +79,7 @@ async def record(
         meta=context.as_metadata(),
     )
     session.add(event)
+    await schedule_upkeep(session, event)
     return event
 
 

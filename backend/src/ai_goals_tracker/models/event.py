@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -20,6 +20,8 @@ class Event(Base):
         Index("idx_events_user_created", "user_id", "created_at"),
         Index("idx_events_entity", "entity_type", "entity_id", "created_at"),
         Index("idx_events_type_created", "event_type", "created_at"),
+        # The archiver's queue: only the not-yet-archived tail (migration 012).
+        Index("idx_events_unarchived", "created_at", "id", postgresql_where=text("processed_at IS NULL")),
     )
 
     id: Mapped[str] = id_column("evt")

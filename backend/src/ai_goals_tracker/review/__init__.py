@@ -12,7 +12,7 @@ from ai_goals_tracker.review.models import (
     ReviewResult,
     Severity,
 )
-from ai_goals_tracker.review.pipeline import review_submission, review_submission_with_llm
+from ai_goals_tracker.review.pipeline import lines_of_code, review_submission, review_submission_with_llm
 
 __all__ = [
     "CriterionResult",
@@ -25,6 +25,7 @@ __all__ = [
     "ReviewResult",
     "Severity",
     "infer_language",
+    "lines_of_code",
     "review_submission",
     "review_submission_with_llm",
 ]

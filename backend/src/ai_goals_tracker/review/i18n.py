@@ -260,6 +260,20 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "This check cannot be evaluated: {reason}.",
         "es": "Esta comprobación no se puede evaluar: {reason}.",
     },
+    "review-failed.summary": {
+        "en": "The review could not be completed, so this attempt is not accepted.",
+        "es": "La revisión no se pudo completar, así que este intento no se acepta.",
+    },
+    "review-failed.feedback": {
+        "en": (
+            "The automatic review of `{file}` failed {attempts} time(s) and was stopped. This says nothing "
+            "about your code: submit it again, and if it keeps happening, ask for a human review."
+        ),
+        "es": (
+            "La revisión automática de `{file}` falló {attempts} vez/veces y se detuvo. No dice nada de tu "
+            "código: envíalo de nuevo y, si sigue ocurriendo, pide una revisión humana."
+        ),
+    },
     "evidence.analyzer-missing": {
         "en": "The analyzer this check needs did not finish.",
         "es": "El analizador que necesita esta comprobación no terminó.",

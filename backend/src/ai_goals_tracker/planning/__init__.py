@@ -1,0 +1,1 @@
+"""Goal planning: goals suggested for a course (by an LLM, or from the catalog), saved on acceptance."""

@@ -1,0 +1,302 @@
+"""The review job: a snapshot's verdict, the task's status, the roll-up and their events, in one transaction.
+
+The job takes a snapshot id and is safe to run twice: a snapshot that already has a verdict is left
+alone. The review runs without holding a database connection; writing the verdict locks the task
+row, then the snapshot row, then (through the roll-up) the goal and the course, the order every
+other writer uses.
+
+Only the task's newest attempt decides its status, and only while the task is `in_review`: an
+older attempt superseded by a newer submission, or a task the learner moved on by hand, keeps the
+verdict on the snapshot alone. A snapshot whose task was deleted is reviewed without criteria.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from procrastinate import JobContext, RetryStrategy
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ai_goals_tracker.ai.llm import LLMClient
+from ai_goals_tracker.config import Settings
+from ai_goals_tracker.db.engine import unit_of_work
+from ai_goals_tracker.events.recorder import record, record_raw
+from ai_goals_tracker.events.types import WORKER_CONTEXT
+from ai_goals_tracker.jobs import WORKER_STARTUP_HOOKS, job_app, runtime
+from ai_goals_tracker.models import CodeSnapshot, Goal, Task, User
+from ai_goals_tracker.models.enums import EventType, TaskStatus
+from ai_goals_tracker.progress import roll_up_goal
+from ai_goals_tracker.review.i18n import text
+from ai_goals_tracker.review.languages import normalize_language
+from ai_goals_tracker.review.models import Criterion, FindingType, Locale, Metrics, ReviewRequest, ReviewResult
+from ai_goals_tracker.review.pipeline import lines_of_code, review_submission_with_llm
+from ai_goals_tracker.review.sandbox import default_sandbox
+from ai_goals_tracker.search.memory import recurring_mistakes
+from ai_goals_tracker.snapshots import repository as snapshots
+from ai_goals_tracker.tasks.service import change_status
+
+logger = logging.getLogger(__name__)
+
+REVIEW_QUEUE = "reviews"
+# A failed run is retried twice (after 1 s, then 3 s); the run after the last retry records a
+# failed verdict instead of raising, so no task waits in review forever.
+REVIEW_RETRIES = 2
+# Every analyzer has its own limit (review/limits.py); this bounds a whole review, queueing for a
+# busy analyzer process included, should one of those limits fail to hold.
+OFFLINE_REVIEW_SECONDS = 60.0
+# LLMClient makes at most two attempts, each bounded by its timeout.
+_LLM_ATTEMPTS = 2
+
+WORKER_STARTUP_HOOKS.append(lambda: default_sandbox().warm_up())
+
+
+@job_app.task(
+    name="review_snapshot",
+    queue=REVIEW_QUEUE,
+    pass_context=True,
+    retry=RetryStrategy(max_attempts=REVIEW_RETRIES, wait=1, linear_wait=2),
+)
+async def review_snapshot(context: JobContext, snapshot_id: str) -> None:
+    """Review one code snapshot and record the verdict (deferred by `POST /tasks/{id}/snapshots`)."""
+    # `attempts` counts earlier runs, including those whose worker died (the stall check retries them).
+    attempt = context.job.attempts if context.job is not None else 0
+    await review_snapshot_now(snapshot_id, attempt=attempt)
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """What a review needs, read before it starts so that no connection is held while it runs."""
+
+    snapshot_id: str
+    user_id: str
+    task_id: str | None
+    request: ReviewRequest
+
+
+async def review_snapshot_now(snapshot_id: str, *, attempt: int = 0) -> None:
+    """The job's body: review, then record; on the last attempt a crash becomes a failed verdict."""
+    jobs = runtime()
+    subject = await _load_subject(jobs.sessionmaker, jobs.settings, snapshot_id)
+    if subject is None:
+        return
+    if attempt > REVIEW_RETRIES:
+        # Every earlier run ended without raising: its worker died (killed, out of memory) mid-review.
+        error = f"the review stopped its worker {attempt} time(s)"
+        await _record(jobs.sessionmaker, subject, _failed_review(subject.request, attempt), error=error)
+        return
+    try:
+        result = await _review(subject.request, jobs.settings)
+        await _record(jobs.sessionmaker, subject, result, error=None)
+    except Exception as exc:
+        if attempt < REVIEW_RETRIES:
+            raise
+        logger.exception("Review of snapshot %s failed on its last attempt", snapshot_id)
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        await _record(jobs.sessionmaker, subject, _failed_review(subject.request, attempt + 1), error=error)
+
+
+async def _load_subject(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, snapshot_id: str
+) -> _Subject | None:
+    async with sessionmaker() as session:
+        snapshot = await snapshots.get(session, snapshot_id)
+        if snapshot is None or snapshot.validation_passed is not None:
+            return None
+        task = await session.get(Task, snapshot.task_id) if snapshot.task_id is not None else None
+        goal = await session.get(Goal, task.goal_id) if task is not None else None
+        user = await session.get(User, snapshot.user_id)
+        request = ReviewRequest(
+            code=snapshot.code_content,
+            file_path=snapshot.file_path,
+            language=snapshot.language,
+            criteria=goal_criteria(goal),
+            locale=user_locale(user),
+            pass_threshold=settings.review_pass_threshold,
+            task_title=task.title if task is not None else None,
+            goal_title=goal.title if goal is not None else None,
+        )
+        return _Subject(snapshot_id=snapshot.id, user_id=snapshot.user_id, task_id=snapshot.task_id, request=request)
+
+
+def goal_criteria(goal: Goal | None) -> list[Criterion]:
+    """The seed's `{"criteria": [...]}`; anything else in the document is not a criterion."""
+    if goal is None:
+        return []
+    criteria = goal.validation_criteria.get("criteria", [])
+    return [c for c in criteria if isinstance(c, str | dict)] if isinstance(criteria, list) else []
+
+
+def user_locale(user: User | None) -> Locale:
+    """`metadata.preferences.language` (`es`, `es-MX`, `en`…); English otherwise."""
+    preferences = user.meta.get("preferences") if user is not None else None
+    language = preferences.get("language") if isinstance(preferences, dict) else None
+    if isinstance(language, str) and language.strip().lower().replace("_", "-").split("-")[0] == "es":
+        return "es"
+    return "en"
+
+
+async def _review(request: ReviewRequest, settings: Settings) -> ReviewResult:
+    llm = LLMClient.from_settings(settings)
+    budget = OFFLINE_REVIEW_SECONDS + (_LLM_ATTEMPTS * llm.timeout_seconds if llm is not None else 0.0)
+    try:
+        async with asyncio.timeout(budget):
+            return await review_submission_with_llm(request, llm)
+    finally:
+        if llm is not None:
+            await llm.aclose()
+
+
+def _failed_review(request: ReviewRequest, attempts: int) -> ReviewResult:
+    """The verdict recorded when no review could be made: not passed, and it says why."""
+    language = normalize_language(request.language, request.file_path)
+    return ReviewResult(
+        passed=False,
+        score=0.0,
+        summary=text("review-failed.summary", request.locale),
+        feedback=text("review-failed.feedback", request.locale, file=request.file_path, attempts=attempts),
+        findings=[],
+        criteria=[],
+        metrics=Metrics(
+            language=language,
+            lines_of_code=lines_of_code(request.code),
+            total_lines=len(request.code.splitlines()),
+        ),
+        analyzers_run=[],
+    )
+
+
+async def _record(
+    sessionmaker: async_sessionmaker[AsyncSession], subject: _Subject, result: ReviewResult, *, error: str | None
+) -> None:
+    async with unit_of_work(sessionmaker) as session:
+        # Before any lock is taken: it reads the learner's history and may embed finding messages.
+        note = await recurring_mistakes(
+            session, subject.user_id, result.findings, subject.request.locale, exclude_snapshot_id=subject.snapshot_id
+        )
+        if note is not None:
+            result = result.model_copy(update={"feedback": f"{result.feedback}\n\n{note}"})
+        task = await _lock_task(session, subject.task_id)
+        snapshot = await snapshots.get(session, subject.snapshot_id, for_update=True)
+        if snapshot is None or snapshot.validation_passed is not None:
+            return  # deleted meanwhile, or another run of this job got there first
+        if task is not None and snapshot.task_id != task.id:
+            task = None  # the task was deleted after the review started
+        validated_at = datetime.now(UTC)
+        issues = [f.model_dump(mode="json") for f in result.findings if f.type is not FindingType.CELEBRATORY]
+        _apply_to_snapshot(snapshot, result, issues, validated_at)
+        await _record_snapshot_events(session, snapshot, result, error)
+        if task is not None and await _decides_task(session, task, snapshot):
+            await _apply_to_task(session, task, snapshot, result, issues, validated_at)
+
+
+async def _lock_task(session: AsyncSession, task_id: str | None) -> Task | None:
+    if task_id is None:
+        return None
+    return await session.scalar(
+        select(Task).where(Task.id == task_id).with_for_update(key_share=True).execution_options(populate_existing=True)
+    )
+
+
+def _apply_to_snapshot(
+    snapshot: CodeSnapshot, result: ReviewResult, issues: list[dict[str, Any]], validated_at: datetime
+) -> None:
+    metrics = result.metrics
+    snapshot.validation_passed = result.passed
+    snapshot.validation_score = result.score
+    snapshot.validation_feedback = result.feedback
+    snapshot.issues_found = issues
+    snapshot.meta = {
+        **snapshot.meta,
+        "lines_of_code": metrics.lines_of_code,
+        "total_lines": metrics.total_lines,
+        "complexity_rank": metrics.complexity_rank,
+        "max_complexity": metrics.max_complexity,
+        "maintainability_index": metrics.maintainability_index,
+        "review": {
+            "summary": result.summary,
+            "criteria": [c.model_dump(mode="json") for c in result.criteria],
+            "analyzers": result.analyzers_run,
+            "feedback_source": result.feedback_source,
+            "validated_at": validated_at.isoformat(),
+        },
+    }
+
+
+async def _record_snapshot_events(
+    session: AsyncSession, snapshot: CodeSnapshot, result: ReviewResult, error: str | None
+) -> None:
+    user_id = snapshot.user_id
+    await record(session, EventType.CODE_VALIDATED, snapshot, WORKER_CONTEXT, user_id=user_id)
+    reference = {"snapshot_id": snapshot.id, "task_id": snapshot.task_id}
+
+    async def raw(event_type: EventType, payload: dict[str, Any]) -> None:
+        await record_raw(
+            session,
+            event_type,
+            entity_type="code_snapshot",
+            entity_id=snapshot.id,
+            payload={**reference, **payload},
+            context=WORKER_CONTEXT,
+            user_id=user_id,
+        )
+
+    await raw(
+        EventType.AI_VALIDATION_COMPLETED,
+        {
+            "passed": result.passed,
+            "score": result.score,
+            "criteria": [c.model_dump(mode="json") for c in result.criteria],
+            "analyzers": result.analyzers_run,
+            "metrics": result.metrics.model_dump(mode="json"),
+        },
+    )
+    await raw(
+        EventType.AI_FEEDBACK_GENERATED,
+        {"source": result.feedback_source, "summary": result.summary, "feedback": result.feedback},
+    )
+    for warning in result.warnings:
+        await raw(EventType.SYSTEM_WARNING, {"message": warning})
+    if error is not None:
+        await raw(
+            EventType.SYSTEM_ERROR, {"message": "code review failed; a failed verdict was recorded", "error": error}
+        )
+
+
+async def _decides_task(session: AsyncSession, task: Task, snapshot: CodeSnapshot) -> bool:
+    if task.status is not TaskStatus.IN_REVIEW:
+        return False
+    return await snapshots.latest_snapshot_id(session, task.id) == snapshot.id
+
+
+async def _apply_to_task(
+    session: AsyncSession,
+    task: Task,
+    snapshot: CodeSnapshot,
+    result: ReviewResult,
+    issues: list[dict[str, Any]],
+    validated_at: datetime,
+) -> None:
+    task.validation_result = {
+        "passed": result.passed,
+        "score": result.score,
+        "summary": result.summary,
+        "criteria": [c.model_dump(mode="json") for c in result.criteria],
+        "issues": issues,
+        "validated_at": validated_at.isoformat(),
+        "snapshot_id": snapshot.id,
+        "feedback_source": result.feedback_source,
+    }
+    task.ai_feedback = result.feedback
+    if result.passed:
+        # The verdict, then the status change: `task.completed` is what every completion emits.
+        await record(session, EventType.TASK_VALIDATED, task, WORKER_CONTEXT, user_id=task.user_id)
+        event = change_status(task, TaskStatus.COMPLETED)
+    else:
+        event = change_status(task, TaskStatus.FAILED)
+    await record(session, event, task, WORKER_CONTEXT, user_id=task.user_id)
+    await roll_up_goal(session, task.goal_id, WORKER_CONTEXT)

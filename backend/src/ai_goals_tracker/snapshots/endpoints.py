@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.errors import PayloadTooLargeError
+from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.ownership import OwnedSnapshot, OwnedTask, OwnedTaskForUpdate
+from ai_goals_tracker.pagination import Page, PageDep, fetch_page
+from ai_goals_tracker.snapshots import repository, service
+from ai_goals_tracker.snapshots.schemas import SnapshotCreate, SnapshotRead
+
+router = APIRouter(tags=["snapshots"])
+
+# JSON escaping can make the body several times the code's size (`\n`, `\"`, `\uXXXX`); past this
+# the code cannot fit in 256 KB however it is escaped, so the body is refused before parsing it.
+_MAX_BODY_BYTES = 6 * service.MAX_CODE_BYTES + 64 * 1024
+
+
+def _body_within_limit(request: Request) -> None:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > _MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"The request body is {int(length) // 1024} KB; code_content may be at most 256 KB")
+
+
+WaitSeconds = Annotated[
+    float,
+    Query(
+        ge=0,
+        le=service.MAX_WAIT_SECONDS,
+        description="Wait up to this many seconds (at most 30) for the review; 200 with the verdict if it "
+        "is ready in time, else 202 with the pending snapshot.",
+    ),
+]
+
+
+@router.post(
+    "/tasks/{task_id}/snapshots",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Depends(_body_within_limit)],
+    responses={
+        200: {"model": SnapshotRead, "description": "Reviewed within `wait` seconds."},
+        409: {"description": "The task is completed (or skipped)."},
+        413: {"description": "code_content is over 256 KB."},
+    },
+)
+async def submit_snapshot(
+    data: SnapshotCreate,
+    task: OwnedTaskForUpdate,
+    session: SessionDep,
+    context: ChangeContextDep,
+    request: Request,
+    response: Response,
+    wait: WaitSeconds = 0,
+) -> SnapshotRead:
+    """Submit code for review: 202 with the snapshot while the review is pending (`validation_passed: null`)."""
+    snapshot = await service.submit(session, task, data, context)
+    response.headers["Location"] = str(request.url_for("read_snapshot", snapshot_id=snapshot.id))
+    if wait <= 0:
+        return SnapshotRead.model_validate(snapshot)
+    # A worker can only see the snapshot and its job once they are committed: commit before waiting.
+    await session.commit()
+    reviewed = await service.wait_for_verdict(request.app.state.sessionmaker, snapshot.id, wait)
+    if reviewed is None:
+        return SnapshotRead.model_validate(snapshot)
+    response.status_code = status.HTTP_200_OK
+    return SnapshotRead.model_validate(reviewed)
+
+
+@router.get("/tasks/{task_id}/snapshots")
+async def list_task_snapshots(task: OwnedTask, session: SessionDep, page: PageDep) -> Page[SnapshotRead]:
+    """The task's attempts, newest first."""
+    snapshots, total = await fetch_page(session, repository.task_history_query(task.id), page)
+    return Page(
+        items=[SnapshotRead.model_validate(s) for s in snapshots], total=total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get("/snapshots/{snapshot_id}")
+async def read_snapshot(snapshot: OwnedSnapshot) -> SnapshotRead:
+    return SnapshotRead.model_validate(snapshot)

@@ -1,0 +1,109 @@
+"""Submitting code for a task: the snapshot, the task's move to review, the event and the review job.
+
+Submitting is how a learner asks for review, so it moves the task to `in_review` through the legal
+transitions: a `todo` task is started on the way (`todo → in_progress → in_review`), and a `failed`
+one is taken up again the same way (`failed → in_progress → in_review`), each step with its own event.
+A task already `in_review` takes a new attempt that supersedes the pending one (only the newest
+attempt's verdict decides the task). A `completed` task takes no more submissions, nor does a
+`skipped` one until its owner reopens it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ai_goals_tracker.errors import ConflictError, PayloadTooLargeError
+from ai_goals_tracker.events.recorder import record
+from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.jobs import defer_in_transaction
+from ai_goals_tracker.models import CodeSnapshot, Task
+from ai_goals_tracker.models.enums import EventType, TaskStatus
+from ai_goals_tracker.progress import roll_up_goal
+from ai_goals_tracker.review.jobs import review_snapshot
+from ai_goals_tracker.review.languages import normalize_language
+from ai_goals_tracker.review.pipeline import lines_of_code
+from ai_goals_tracker.snapshots import repository
+from ai_goals_tracker.snapshots.schemas import SnapshotCreate
+from ai_goals_tracker.tasks.service import change_status
+
+MAX_CODE_BYTES = 256 * 1024
+MAX_WAIT_SECONDS = 30.0
+
+# The path through the lifecycle that a submission takes from each status.
+_PATH_TO_REVIEW: dict[TaskStatus, tuple[TaskStatus, ...]] = {
+    TaskStatus.TODO: (TaskStatus.IN_PROGRESS, TaskStatus.IN_REVIEW),
+    TaskStatus.FAILED: (TaskStatus.IN_PROGRESS, TaskStatus.IN_REVIEW),
+    TaskStatus.IN_PROGRESS: (TaskStatus.IN_REVIEW,),
+    TaskStatus.IN_REVIEW: (),
+}
+
+
+async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, context: ChangeContext) -> CodeSnapshot:
+    """Store the snapshot, move the task to review and defer the review, all in the caller's transaction."""
+    size = len(data.code_content.encode("utf-8"))
+    if size > MAX_CODE_BYTES:
+        raise PayloadTooLargeError(
+            f"code_content is {size // 1024} KB; at most {MAX_CODE_BYTES // 1024} KB can be reviewed"
+        )
+    path = _path_to_review(task)
+    snapshot = CodeSnapshot(
+        task_id=task.id,
+        user_id=task.user_id,
+        file_path=data.file_path,
+        language=normalize_language(data.language, data.file_path),
+        code_content=data.code_content,
+        meta={
+            **data.metadata,
+            "lines_of_code": lines_of_code(data.code_content),
+            "total_lines": len(data.code_content.splitlines()),
+            "size_bytes": size,
+        },
+    )
+    session.add(snapshot)
+    await record(session, EventType.CODE_SUBMITTED, snapshot, context, user_id=task.user_id)
+    for status in path:
+        event = change_status(task, status)
+        await record(session, event, task, context, user_id=task.user_id)
+    if path:
+        await roll_up_goal(session, task.goal_id, context)
+    await defer_in_transaction(session, review_snapshot, snapshot_id=snapshot.id)
+    return snapshot
+
+
+def _path_to_review(task: Task) -> tuple[TaskStatus, ...]:
+    if task.status is TaskStatus.COMPLETED:
+        raise ConflictError(
+            "This task is already completed; it takes no more submissions",
+            extra={"current": task.status.value},
+        )
+    if task.status is TaskStatus.SKIPPED:
+        raise ConflictError(
+            'This task is skipped; reopen it (PATCH {"status": "todo"}) before submitting code',
+            extra={"current": task.status.value},
+        )
+    return _PATH_TO_REVIEW[task.status]
+
+
+async def wait_for_verdict(
+    sessionmaker: async_sessionmaker[AsyncSession], snapshot_id: str, seconds: float
+) -> CodeSnapshot | None:
+    """The snapshot once it has a verdict, or None if it has none after `seconds`.
+
+    Polls the primary (a read replica may lag behind the worker's commit) with a fresh session each
+    time: every 50 ms at first, backing off to 500 ms, so quick reviews answer quickly.
+    """
+    deadline = time.monotonic() + seconds
+    interval = 0.05
+    while True:
+        async with sessionmaker() as session:
+            snapshot = await repository.get(session, snapshot_id)
+        if snapshot is None or snapshot.validation_passed is not None:
+            return snapshot
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        await asyncio.sleep(min(interval, remaining))
+        interval = min(interval * 1.5, 0.5)

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from ai_goals_tracker.auth.deps import CurrentSuperuser, CurrentUser
+from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.errors import ValidationFailedError
+from ai_goals_tracker.events.analytics import Window
+from ai_goals_tracker.events.archive import ArchiveStore
+from ai_goals_tracker.stats import service
+from ai_goals_tracker.stats.schemas import GlobalStats, UserStats
+
+router = APIRouter(prefix="/stats", tags=["stats"])
+
+DEFAULT_DAYS = 365
+MAX_DAYS = 3660
+
+StartQuery = Annotated[date | None, Query(description="First day (UTC) included; default: 364 days before `end`.")]
+EndQuery = Annotated[date | None, Query(description="Last day (UTC) included; default: today.")]
+
+
+def _window(start: date | None, end: date | None) -> Window:
+    last = end or datetime.now(UTC).date()
+    first = start or last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise ValidationFailedError("start must not be after end", extra={"field": "start"})
+    if (last - first).days >= MAX_DAYS:
+        raise ValidationFailedError(f"the window may span at most {MAX_DAYS} days", extra={"field": "start"})
+    return Window(first, last)
+
+
+def _store(request: Request) -> ArchiveStore:
+    return ArchiveStore.open(request.app.state.settings.archive_root)
+
+
+@router.get("/me")
+async def my_stats(
+    request: Request, user: CurrentUser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
+) -> UserStats:
+    """Your activity per day, streaks, completions and scores per ISO week, hours per goal, languages."""
+    return await service.user_stats(session, _store(request), user, _window(start, end))
+
+
+@router.get("/global")
+async def global_stats(
+    request: Request, _admin: CurrentSuperuser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
+) -> GlobalStats:
+    """Everyone's activity (superusers only)."""
+    return await service.global_stats(session, _store(request), _window(start, end))

@@ -1,0 +1,168 @@
+"""The archiver as a user sees it: files where the seed says, every event once, the rows marked."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.parquet as pq
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ai_goals_tracker.events.archive import (
+    ARCHIVE_SCHEMA,
+    ArchiveStore,
+    apply_retention,
+    archive_pending,
+    compact,
+    events_table,
+    month_of,
+)
+from tests.events.conftest import insert_events, month_start, run_aigt
+
+
+def archived_ids(store: ArchiveStore) -> Counter[str]:
+    return Counter(i for path in store.parquet_files() for i in store.read_ids(path))
+
+
+def db_state(dsn: str) -> dict[str, str | None]:
+    with psycopg.connect(dsn) as conn:
+        return dict(conn.execute("SELECT id, parquet_path FROM events").fetchall())
+
+
+async def test_archive_writes_partitioned_parts_and_marks_every_row(
+    sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str
+) -> None:
+    ids = insert_events(database_url, 300, months_ago=(0, 1, 2))
+    report = await archive_pending(sessionmaker, store, batch_size=120)
+    assert report.archived == 300
+    state = db_state(database_url)
+    assert set(state) == set(ids)
+    assert all(path is not None for path in state.values())
+    # Every row names the one file that holds it.
+    for path in set(state.values()):
+        assert path is not None
+        assert path.startswith("events/year=")
+        in_file = set(store.read_ids(store.absolute(path)))
+        assert {i for i, p in state.items() if p == path} == in_file
+    assert archived_ids(store) == Counter(ids)
+    folders = {str(Path(p).parent.relative_to(store.events_dir)) for p in store.parquet_files()}
+    expected = {f"year={m.year:04d}/month={m.month:02d}" for m in (month_start(0), month_start(1), month_start(2))}
+    assert folders == expected
+    # Nothing left: a second run archives nothing and writes nothing.
+    again = await archive_pending(sessionmaker, store)
+    assert (again.archived, again.files_written) == (0, [])
+
+
+async def test_aigt_events_compact_leaves_exactly_the_seed_files_in_a_closed_month(
+    sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str, tmp_path: Path
+) -> None:
+    ids = insert_events(database_url, 280, months_ago=(0, 1))
+    await archive_pending(sessionmaker, store, batch_size=50)
+    closed = store.month_dir(month_of(month_start(1)))
+    assert any(".part-" in name for name in os.listdir(closed))
+
+    result = run_aigt(
+        "events",
+        "compact",
+        "--closed-only",
+        env={"AIGT_DATABASE_URL": database_url, "AIGT_ARCHIVE_URI": store.root, "AIGT_HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(os.listdir(closed)) == sorted(
+        f"{category}_events.parquet" for category in ("user", "course", "goal", "task", "code", "ai", "system")
+    )
+    # The open month keeps its parts; nothing was lost or doubled; rows point at the merged files.
+    assert any(".part-" in name for name in os.listdir(store.month_dir(month_of(month_start(0)))))
+    assert archived_ids(store) == Counter(ids)
+    for event_id, path in db_state(database_url).items():
+        assert path is not None
+        assert event_id in store.read_ids(store.absolute(path))
+    merged = pq.ParquetFile(f"{closed}/task_events.parquet")
+    assert merged.schema_arrow.equals(ARCHIVE_SCHEMA)
+    assert merged.metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+async def test_files_read_back_with_pyarrow_and_duckdb_with_hive_columns(
+    sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str
+) -> None:
+    ids = insert_events(database_url, 140, months_ago=(0, 1))
+    await archive_pending(sessionmaker, store, batch_size=60)
+    await compact(sessionmaker, store, closed_only=True)
+
+    dataset = pads.dataset(store.events_dir, format="parquet", partitioning="hive")
+    assert dataset.schema.names == [*ARCHIVE_SCHEMA.names, "year", "month"]
+    table = dataset.to_table()
+    assert table.schema.field("created_at").type == pa.timestamp("us", tz="UTC")
+    assert sorted(table.column("id").to_pylist()) == sorted(ids)
+    last = month_start(1)
+    in_last = dataset.to_table(filter=(pads.field("year") == last.year) & (pads.field("month") == last.month))
+    assert in_last.num_rows > 0
+    assert {c.month for c in in_last.column("created_at").to_pylist()} == {last.month}
+
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT year, month, count(*), count(DISTINCT id) FROM read_parquet('{store.events_dir}/**/*.parquet',"
+        " hive_partitioning = true) GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    assert sum(r[2] for r in rows) == sum(r[3] for r in rows) == len(ids)
+    assert {(r[0], r[1]) for r in rows} == {(m.year, m.month) for m in (month_start(1), month_start(0))}
+    described = {
+        row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM '{store.events_dir}/**/*.parquet'").fetchall()
+    }
+    assert described["payload"] == "VARCHAR"
+    assert described["created_at"] == "TIMESTAMP WITH TIME ZONE"
+    payload = con.execute(
+        f"SELECT payload->>'$.text' FROM '{store.events_dir}/**/*.parquet' WHERE payload->>'$.n' = '6'"
+    ).fetchone()
+    assert payload == ("¿qué tal? ",)
+
+
+async def test_an_orphan_part_is_adopted_and_a_duplicate_part_dropped(
+    sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str
+) -> None:
+    ids = insert_events(database_url, 50)
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT id, event_type::text, user_id, entity_type, entity_id, payload::text, metadata::text, created_at"
+            " FROM events ORDER BY id LIMIT 10"
+        ).fetchall()
+    # A run killed between publishing its file and committing leaves exactly this behind.
+    month = month_of(rows[0][7])
+    orphan = store.part_path(month, "user", rows[0][0], rows[-1][0])
+    store.write_atomically(events_table(rows, rows[0][7]), orphan)
+    report = await archive_pending(sessionmaker, store)
+    assert report.adopted_files == 1
+    assert archived_ids(store) == Counter(ids)
+    assert db_state(database_url)[rows[0][0]] == store.relative(orphan)
+
+    # A stray copy of events that live elsewhere is removed, not counted twice.
+    stray = store.part_path(month, "user", rows[0][0], rows[1][0])
+    store.write_atomically(events_table(rows[:2], rows[0][7]), stray)
+    leftover = f"{store.month_dir(month)}/user_events.parquet.abcd.tmp"
+    store.write_atomically(events_table(rows[:2], rows[0][7]), leftover)
+    report = await archive_pending(sessionmaker, store)
+    assert report.discarded_files == 2
+    assert not store.exists(stray)
+    assert archived_ids(store) == Counter(ids)
+
+
+async def test_retention_deletes_only_rows_their_file_was_read_back_holding(
+    sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str
+) -> None:
+    old = insert_events(database_url, 60, months_ago=(2,))
+    recent = insert_events(database_url, 20, months_ago=(0,))
+    await archive_pending(sessionmaker, store, batch_size=1000)
+    state = db_state(database_url)
+    lost_path = state[old[0]]
+    assert lost_path is not None
+    store.delete(store.absolute(lost_path))
+    report = await apply_retention(sessionmaker, store, retention_days=31)
+    remaining = db_state(database_url)
+    kept_old = {i for i in old if state[i] == lost_path}
+    assert report.deleted_rows == len(old) - len(kept_old)
+    assert set(remaining) == kept_old | set(recent)

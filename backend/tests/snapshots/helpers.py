@@ -1,0 +1,75 @@
+"""Running review jobs from tests, and a goal with a task ready for submissions."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+import psycopg
+
+from ai_goals_tracker.config import Settings
+from ai_goals_tracker.jobs import run_worker
+from ai_goals_tracker.review.jobs import REVIEW_QUEUE
+from tests.helpers import API, ApiUser
+
+CRITERIA: list[Any] = [
+    {"check": "defines", "name": "login"},
+    {"check": "imports", "module": "hmac"},
+    {"check": "max_complexity", "value": 10},
+    {"check": "no_findings", "severity": "major"},
+]
+
+
+async def pending_reviews(dsn: str) -> int:
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        cursor = await conn.execute(
+            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s AND status IN ('todo', 'doing')",
+            (REVIEW_QUEUE,),
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def run_reviews(settings: Settings, dsn: str, *, within_seconds: float = 45.0) -> None:
+    """Run a worker in this process until no review is queued or running (retries included)."""
+    deadline = time.monotonic() + within_seconds
+    while True:
+        await run_worker(settings, dsn, wait=False)
+        if await pending_reviews(dsn) == 0:
+            return
+        assert time.monotonic() < deadline, "reviews still pending"
+        await asyncio.sleep(0.25)
+
+
+async def task_with_criteria(
+    client: httpx.AsyncClient, user: ApiUser, *, criteria: list[Any] | None = None, tasks: int = 1
+) -> tuple[str, list[str]]:
+    """A goal with `criteria` (default: structured checks of a login module) and `tasks` tasks."""
+    body = {"title": "Secure login", "validation_criteria": {"criteria": CRITERIA if criteria is None else criteria}}
+    response = await client.post(f"{API}/goals", json=body, headers=user.headers)
+    assert response.status_code == 201, response.text
+    goal_id = response.json()["id"]
+    task_ids = []
+    for index in range(tasks):
+        response = await client.post(
+            f"{API}/tasks", json={"goal_id": goal_id, "title": f"Write login {index}"}, headers=user.headers
+        )
+        assert response.status_code == 201, response.text
+        task_ids.append(response.json()["id"])
+    return goal_id, task_ids
+
+
+async def submit(
+    client: httpx.AsyncClient, user: ApiUser, task_id: str, code: str, file_path: str = "auth/login.py", **extra: Any
+) -> httpx.Response:
+    params = {"wait": extra.pop("wait")} if "wait" in extra else None
+    headers = {**user.headers, **extra.pop("headers", {})}
+    return await client.post(
+        f"{API}/tasks/{task_id}/snapshots",
+        json={"file_path": file_path, "code_content": code, **extra},
+        headers=headers,
+        params=params,
+    )

@@ -1,0 +1,3 @@
+from tests.events.conftest import sessionmaker, store
+
+__all__ = ["sessionmaker", "store"]

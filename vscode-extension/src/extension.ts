@@ -1,0 +1,230 @@
+// The `vscode` glue: commands, the tree view, diagnostics, the review panel and the status bar.
+// Everything with logic lives in modules without `vscode` (api, tree, diagnostics, submission…).
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { ApiClient, ApiError, type Task, type TokenStore, type Tokens } from "./api";
+import { type DiagnosticLevel, toDiagnostics } from "./diagnostics";
+import { moveTask, type TaskAction } from "./lifecycle";
+import { currentGoal, statusBarText } from "./status";
+import { rememberedOpenTask, reviewMarkdown, submitForReview, TaskMemory, taskChoices } from "./submission";
+import { TreeModel, type TreeNode } from "./tree";
+
+const SECRET_KEY = "aiGoalsTracker.tokens";
+const LAST_GOAL_KEY = "aiGoalsTracker.lastGoalId";
+
+class SecretTokenStore implements TokenStore {
+  constructor(private readonly secrets: vscode.SecretStorage) {}
+  async get(): Promise<Tokens | undefined> {
+    const raw = await this.secrets.get(SECRET_KEY);
+    return raw ? (JSON.parse(raw) as Tokens) : undefined;
+  }
+  async set(tokens: Tokens): Promise<void> {
+    await this.secrets.store(SECRET_KEY, JSON.stringify(tokens));
+  }
+  async clear(): Promise<void> {
+    await this.secrets.delete(SECRET_KEY);
+  }
+}
+
+const SEVERITIES: Record<DiagnosticLevel, vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  information: vscode.DiagnosticSeverity.Information,
+  hint: vscode.DiagnosticSeverity.Hint,
+};
+
+class GoalsTreeProvider implements vscode.TreeDataProvider<TreeNode> {
+  private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+
+  constructor(private readonly model: () => TreeModel) {}
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getTreeItem(node: TreeNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(
+      node.label,
+      node.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
+    item.id = node.id;
+    item.description = node.description;
+    item.tooltip = node.tooltip;
+    item.iconPath = new vscode.ThemeIcon(node.icon);
+    item.contextValue = node.contextValue;
+    return item;
+  }
+
+  async getChildren(node?: TreeNode): Promise<TreeNode[]> {
+    try {
+      return await this.model().children(node);
+    } catch (error) {
+      if (error instanceof ApiError && error.kind === "unauthenticated") return [];
+      void vscode.window.showErrorMessage(describe(error));
+      return [];
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const tokens = new SecretTokenStore(context.secrets);
+  const memory = new TaskMemory(context.workspaceState);
+  const diagnostics = vscode.languages.createDiagnosticCollection("aiGoalsTracker");
+  const statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  statusBar.command = "aiGoalsTracker.submitFile";
+  statusBar.tooltip = "AI Goals Tracker: current goal (click to submit the current file)";
+
+  const settings = () => vscode.workspace.getConfiguration("aiGoalsTracker");
+  const api = () => new ApiClient(settings().get<string>("serverUrl", "http://127.0.0.1:8000"), tokens);
+  const tree = new GoalsTreeProvider(() => new TreeModel(api()));
+  let panel: vscode.WebviewPanel | undefined;
+
+  async function updateStatusBar(): Promise<void> {
+    const client = api();
+    if (!(await client.isSignedIn())) {
+      statusBar.hide();
+      return;
+    }
+    try {
+      const goals = (await client.listGoals()).items;
+      statusBar.text = statusBarText(currentGoal(goals, context.workspaceState.get<string>(LAST_GOAL_KEY)));
+      statusBar.show();
+    } catch {
+      statusBar.hide();
+    }
+  }
+
+  async function refreshAll(): Promise<void> {
+    await vscode.commands.executeCommand("setContext", "aiGoalsTracker.signedIn", await api().isSignedIn());
+    tree.refresh();
+    await updateStatusBar();
+  }
+
+  async function guarded(action: () => Promise<void>): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      const message = describe(error);
+      if (error instanceof ApiError && error.kind === "unauthenticated") {
+        const choice = await vscode.window.showErrorMessage(message, "Sign in");
+        if (choice) await vscode.commands.executeCommand("aiGoalsTracker.signIn");
+      } else {
+        void vscode.window.showErrorMessage(message);
+      }
+    }
+  }
+
+  async function pickTask(remembered?: string): Promise<Task | undefined> {
+    const client = api();
+    const [tasks, goals] = await Promise.all([client.listTasks(), client.listGoals()]);
+    const choices = taskChoices(tasks.items, goals.items, remembered);
+    if (choices.length === 0) {
+      void vscode.window.showInformationMessage("No open tasks: create goals and tasks first (aigt or the API).");
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(choices, { placeHolder: "Which task is this file for?" });
+    return picked?.task;
+  }
+
+  async function taskAction(action: TaskAction, node?: TreeNode): Promise<void> {
+    await guarded(async () => {
+      const taskId = node?.kind === "task" ? node.id : (await pickTask())?.id;
+      if (!taskId) return;
+      const task = await moveTask(api(), taskId, action);
+      await context.workspaceState.update(LAST_GOAL_KEY, task.goal_id);
+      void vscode.window.showInformationMessage(`${task.title}: ${task.status.replace("_", " ")}`);
+      await refreshAll();
+    });
+  }
+
+  function showReview(markdown: string): void {
+    if (!panel) {
+      panel = vscode.window.createWebviewPanel("aiGoalsTracker.review", "Review", vscode.ViewColumn.Beside, {});
+      panel.onDidDispose(() => (panel = undefined));
+    }
+    // The Markdown goes through VS Code's own renderer so the panel looks like any preview.
+    void vscode.commands.executeCommand<string>("markdown.api.render", markdown).then((html) => {
+      if (panel) panel.webview.html = `<!DOCTYPE html><html><body>${html}</body></html>`;
+    });
+    panel.reveal(vscode.ViewColumn.Beside, true);
+  }
+
+  async function submitFile(node?: TreeNode): Promise<void> {
+    await guarded(async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) {
+        void vscode.window.showWarningMessage("Open the file you want to submit first.");
+        return;
+      }
+      const document = editor.document;
+      const relative = vscode.workspace.asRelativePath(document.uri, false);
+      const remembered = node?.kind === "task" ? undefined : await rememberedOpenTask(api(), memory, relative);
+      const taskId = node?.kind === "task" ? node.id : (remembered?.id ?? (await pickTask())?.id);
+      if (!taskId) return;
+      await memory.remember(relative, taskId);
+      const timeoutSeconds = settings().get<number>("reviewTimeoutSeconds", 120);
+      const outcome = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Reviewing ${path.basename(relative)}…` },
+        () => submitForReview(api(), taskId, { path: relative, content: document.getText() }, { timeoutSeconds }),
+      );
+      diagnostics.set(
+        document.uri,
+        toDiagnostics(outcome.snapshot.issues_found ?? [], document.lineCount).map((spec) => {
+          const range = new vscode.Range(spec.startLine, 0, spec.endLine, document.lineAt(spec.endLine).text.length);
+          const diagnostic = new vscode.Diagnostic(range, spec.message, SEVERITIES[spec.level]);
+          diagnostic.source = spec.source;
+          diagnostic.code = spec.code;
+          return diagnostic;
+        }),
+      );
+      if (outcome.task) await context.workspaceState.update(LAST_GOAL_KEY, outcome.task.goal_id);
+      showReview(reviewMarkdown(outcome));
+      await refreshAll();
+    });
+  }
+
+  async function signIn(): Promise<void> {
+    await guarded(async () => {
+      const username = await vscode.window.showInputBox({ prompt: "AI Goals Tracker username or email" });
+      if (!username) return;
+      const password = await vscode.window.showInputBox({ prompt: "Password", password: true });
+      if (!password) return;
+      const user = await api().login(username, password);
+      void vscode.window.showInformationMessage(`Signed in as ${user.username}.`);
+      await refreshAll();
+    });
+  }
+
+  async function signOut(): Promise<void> {
+    await guarded(async () => {
+      await api().logout();
+      diagnostics.clear();
+      void vscode.window.showInformationMessage("Signed out of AI Goals Tracker.");
+      await refreshAll();
+    });
+  }
+
+  context.subscriptions.push(
+    diagnostics,
+    statusBar,
+    vscode.window.registerTreeDataProvider("aiGoalsTracker.tree", tree),
+    vscode.commands.registerCommand("aiGoalsTracker.signIn", signIn),
+    vscode.commands.registerCommand("aiGoalsTracker.signOut", signOut),
+    vscode.commands.registerCommand("aiGoalsTracker.refresh", refreshAll),
+    vscode.commands.registerCommand("aiGoalsTracker.startTask", (node?: TreeNode) => taskAction("start", node)),
+    vscode.commands.registerCommand("aiGoalsTracker.completeTask", (node?: TreeNode) => taskAction("complete", node)),
+    vscode.commands.registerCommand("aiGoalsTracker.skipTask", (node?: TreeNode) => taskAction("skip", node)),
+    vscode.commands.registerCommand("aiGoalsTracker.submitFile", submitFile),
+    vscode.workspace.onDidChangeConfiguration((event) => {
+      if (event.affectsConfiguration("aiGoalsTracker.serverUrl")) void refreshAll();
+    }),
+  );
+  void refreshAll();
+}
+
+export function deactivate(): void {}

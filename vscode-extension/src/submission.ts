@@ -1,0 +1,172 @@
+// "Submit current file for task…": remember the task per file, send the snapshot, wait for the
+// review, and describe it in Markdown. No `vscode` import, so node's test runner drives it.
+import { ApiError, MAX_WAIT_SECONDS, type ApiClient, type Criterion, type Goal, type Snapshot, type Task } from "./api";
+
+/** The subset of VS Code's Memento used here (workspaceState satisfies it). */
+export interface KeyValueStore {
+  get<T>(key: string): T | undefined;
+  update(key: string, value: unknown): PromiseLike<void>;
+}
+
+export class MapStore implements KeyValueStore {
+  private readonly values = new Map<string, unknown>();
+  get<T>(key: string): T | undefined {
+    return this.values.get(key) as T | undefined;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    if (value === undefined) this.values.delete(key);
+    else this.values.set(key, value);
+  }
+}
+
+const MEMORY_KEY = "aiGoalsTracker.taskByFile";
+
+/** Which task each workspace file was last submitted for, so the next submission skips the pick. */
+export class TaskMemory {
+  constructor(private readonly store: KeyValueStore) {}
+
+  taskFor(file: string): string | undefined {
+    return this.all()[file];
+  }
+
+  async remember(file: string, taskId: string): Promise<void> {
+    await this.store.update(MEMORY_KEY, { ...this.all(), [file]: taskId });
+  }
+
+  async forget(file: string): Promise<void> {
+    const { [file]: _dropped, ...rest } = this.all();
+    await this.store.update(MEMORY_KEY, rest);
+  }
+
+  private all(): Record<string, string> {
+    return this.store.get<Record<string, string>>(MEMORY_KEY) ?? {};
+  }
+}
+
+/** The task remembered for `file` while it can still take a submission; forgotten otherwise. */
+export async function rememberedOpenTask(api: ApiClient, memory: TaskMemory, file: string): Promise<Task | undefined> {
+  const taskId = memory.taskFor(file);
+  if (!taskId) return undefined;
+  try {
+    const task = await api.getTask(taskId);
+    if (task.status !== "completed" && task.status !== "skipped") return task;
+  } catch (error) {
+    if (!(error instanceof ApiError && error.kind === "not_found")) throw error;
+  }
+  await memory.forget(file);
+  return undefined;
+}
+
+export interface TaskChoice {
+  task: Task;
+  label: string;
+  description: string;
+}
+
+/** Tasks one can submit code for, the remembered one first. */
+export function taskChoices(tasks: Task[], goals: Goal[], rememberedId?: string): TaskChoice[] {
+  const goalTitles = new Map(goals.map((goal) => [goal.id, goal.title]));
+  return tasks
+    .filter((task) => task.status !== "completed" && task.status !== "skipped")
+    .sort((a, b) => Number(b.id === rememberedId) - Number(a.id === rememberedId) || b.priority - a.priority)
+    .map((task) => ({
+      task,
+      label: task.title,
+      description: `${goalTitles.get(task.goal_id) ?? task.goal_id} · ${task.status.replace("_", " ")}`,
+    }));
+}
+
+export interface ReviewOutcome {
+  snapshot: Snapshot;
+  task: Task | undefined;
+  goal: Goal | undefined;
+  pending: boolean;
+}
+
+export interface SubmitOptions {
+  timeoutSeconds: number;
+  pollMilliseconds?: number;
+  sleep?: (ms: number) => Promise<void>;
+  onPending?: (snapshot: Snapshot) => void;
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function isPending(snapshot: Snapshot): boolean {
+  return snapshot.validation_passed === null;
+}
+
+/** Send the file, let the server hold the answer up to 30 s (`?wait`), then poll until reviewed. */
+export async function submitForReview(
+  api: ApiClient,
+  taskId: string,
+  file: { path: string; content: string },
+  options: SubmitOptions,
+): Promise<ReviewOutcome> {
+  const sleep = options.sleep ?? delay;
+  const started = Date.now();
+  const deadline = started + options.timeoutSeconds * 1000;
+  let snapshot = await api.submitSnapshot(
+    taskId,
+    { file_path: file.path, code_content: file.content },
+    Math.min(MAX_WAIT_SECONDS, options.timeoutSeconds),
+  );
+  while (isPending(snapshot) && Date.now() < deadline) {
+    options.onPending?.(snapshot);
+    await sleep(options.pollMilliseconds ?? 1000);
+    snapshot = await api.getSnapshot(snapshot.id);
+  }
+  const task = snapshot.task_id ? await api.getTask(snapshot.task_id) : undefined;
+  const goal = task ? await api.getGoal(task.goal_id) : undefined;
+  return { snapshot, task, goal, pending: isPending(snapshot) };
+}
+
+function criterionText(criterion: Criterion): string {
+  if (typeof criterion === "string") return criterion;
+  const { check, ...rest } = criterion;
+  const details = Object.entries(rest)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(", ");
+  return `${check}(${details})`;
+}
+
+const CRITERION_MARKS = { met: "✅", not_met: "❌", needs_human: "❔" } as const;
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+}
+
+export function reviewMarkdown(outcome: ReviewOutcome): string {
+  const { snapshot, task, goal } = outcome;
+  const lines: string[] = [`# Review of \`${snapshot.file_path}\``, ""];
+  if (task) lines.push(`Task **${task.title}** (${task.id}) — now *${task.status.replace("_", " ")}*`, "");
+  if (outcome.pending) {
+    lines.push("⏳ The review is still running. Run the submit command again later, or refresh.");
+    return lines.join("\n");
+  }
+  const score = Math.round((snapshot.validation_score ?? 0) * 100);
+  lines.push(`## ${snapshot.validation_passed ? "✅ Passed" : "❌ Not passed"} — score ${score}%`, "");
+  const criteria = task?.validation_result?.criteria ?? [];
+  if (criteria.length > 0) {
+    lines.push("## Criteria", "", "| | Criterion | Evidence |", "|---|---|---|");
+    for (const result of criteria) {
+      const mark = CRITERION_MARKS[result.status] ?? "·";
+      lines.push(`| ${mark} | ${cell(criterionText(result.criterion))} | ${cell(result.evidence ?? "")} |`);
+    }
+    lines.push("");
+  }
+  const findings = snapshot.issues_found ?? [];
+  lines.push(`## Findings (${findings.length})`, "");
+  if (findings.length > 0) {
+    lines.push("| Severity | Where | Rule | Message |", "|---|---|---|---|");
+    for (const finding of findings) {
+      const where = finding.start_line ? `${finding.file}:${finding.start_line}` : finding.file;
+      const suggestion = finding.suggestion ? ` → ${finding.suggestion}` : "";
+      lines.push(`| ${finding.severity} | ${cell(where)} | ${cell(finding.rule)} | ${cell(finding.message + suggestion)} |`);
+    }
+    lines.push("");
+  }
+  if (snapshot.validation_feedback) lines.push("## Feedback", "", snapshot.validation_feedback, "");
+  if (goal) lines.push(`Goal **${goal.title}**: ${Math.round(goal.progress_percentage)}% done`);
+  return lines.join("\n");
+}

@@ -1,0 +1,93 @@
+// Pure mappings, no server needed.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Finding, Goal } from "../src/api";
+import { levelFor, toDiagnostics } from "../src/diagnostics";
+import { roadFor } from "../src/lifecycle";
+import { currentGoal, statusBarText } from "../src/status";
+import { MapStore, TaskMemory } from "../src/submission";
+import { progressLabel } from "../src/tree";
+
+const finding = (overrides: Partial<Finding>): Finding => ({
+  severity: "minor",
+  rule: "unused-import",
+  message: "os is imported but never used",
+  file: "app.py",
+  start_line: 3,
+  end_line: 3,
+  suggestion: null,
+  ...overrides,
+});
+
+describe("diagnostics mapping", () => {
+  it("maps critical and major to errors, minor to warnings, info to information", () => {
+    assert.deepEqual(
+      ["critical", "major", "minor", "info", "unheard-of"].map(levelFor),
+      ["error", "error", "warning", "information", "hint"],
+    );
+  });
+
+  it("turns one-based API lines into zero-based editor lines and adds the suggestion", () => {
+    const [spec] = toDiagnostics([finding({ start_line: 4, end_line: 6, suggestion: "Remove it" })], 10);
+    assert.equal(spec.startLine, 3);
+    assert.equal(spec.endLine, 5);
+    assert.equal(spec.message, "os is imported but never used\n→ Remove it");
+    assert.equal(spec.code, "unused-import");
+  });
+
+  it("puts file-level findings on the first line and keeps lines inside the document", () => {
+    const specs = toDiagnostics(
+      [finding({ start_line: null, end_line: null }), finding({ start_line: 40, end_line: 45 })],
+      12,
+    );
+    assert.deepEqual(
+      specs.map((s) => [s.startLine, s.endLine]),
+      [
+        [0, 0],
+        [11, 11],
+      ],
+    );
+  });
+});
+
+describe("task lifecycle roads", () => {
+  it("completes through in_progress and in_review, and starts skipped tasks again via todo", () => {
+    assert.deepEqual(roadFor("complete", "todo"), ["in_progress", "in_review", "completed"]);
+    assert.deepEqual(roadFor("complete", "in_review"), ["completed"]);
+    assert.deepEqual(roadFor("start", "skipped"), ["todo", "in_progress"]);
+    assert.deepEqual(roadFor("skip", "completed"), []);
+  });
+});
+
+describe("status bar and task memory", () => {
+  const goal = (id: string, status: Goal["status"], progress: number): Goal => ({
+    id,
+    course_id: null,
+    title: `Goal ${id}`,
+    description: null,
+    status,
+    priority: "medium",
+    progress_percentage: progress,
+    ai_generated: false,
+    validation_criteria: {},
+  });
+
+  it("shows the goal last worked on, else the first in progress", () => {
+    const goals = [goal("a", "pending", 0), goal("b", "in_progress", 50), goal("c", "in_progress", 10)];
+    assert.equal(currentGoal(goals)?.id, "b");
+    assert.equal(currentGoal(goals, "c")?.id, "c");
+    assert.equal(statusBarText(goals[1]), `$(target) Goal b ${progressLabel(50, 8)}`);
+    assert.equal(progressLabel(50, 8), "████░░░░ 50%");
+    assert.equal(statusBarText(undefined), "$(target) No goal in progress");
+  });
+
+  it("remembers a task per file and forgets it on request", async () => {
+    const memory = new TaskMemory(new MapStore());
+    await memory.remember("src/a.py", "tsk_1");
+    await memory.remember("src/b.py", "tsk_2");
+    assert.equal(memory.taskFor("src/a.py"), "tsk_1");
+    await memory.forget("src/a.py");
+    assert.equal(memory.taskFor("src/a.py"), undefined);
+    assert.equal(memory.taskFor("src/b.py"), "tsk_2");
+  });
+});
