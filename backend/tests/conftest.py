@@ -34,6 +34,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["AIGT_HOME"] = tempfile.mkdtemp(prefix="aigt-test-home-")
     os.environ.pop("AIGT_DATABASE_URL", None)
     os.environ["AIGT_ENV"] = "test"
+    # Tests assert what the analyzers find, not how fast: on a crowded CI machine a 2 s parse limit
+    # would turn results into timeouts. The limits themselves are tested with explicit ReviewLimits.
+    os.environ["AIGT_REVIEW_TIME_SCALE"] = "15"
 
 
 @pytest.fixture(scope="session")
@@ -90,20 +93,24 @@ async def app(settings: Settings, database_url: str) -> AsyncIterator[FastAPI]:
     await application.state.read_engine.dispose()
 
 
-@pytest.fixture
-async def clean_db(database_url: str) -> AsyncIterator[None]:
-    yield
-    # The worker inside a `live_server` may be writing (reviews, embeddings) while we empty the
-    # tables; a deadlock then aborts one side, and emptying again succeeds.
+async def empty_tables(dsn: str) -> None:
+    # A worker may be writing (reviews, embeddings) while the tables are emptied; a deadlock then
+    # aborts one side, and emptying again succeeds.
     for attempt in range(5):
         try:
-            async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
                 await conn.execute(f"TRUNCATE {', '.join(APP_TABLES)} RESTART IDENTITY CASCADE")
             return
         except psycopg.errors.DeadlockDetected:
             if attempt == 4:
                 raise
             await asyncio.sleep(0.2)
+
+
+@pytest.fixture
+async def clean_db(database_url: str) -> AsyncIterator[None]:
+    yield
+    await empty_tables(database_url)
 
 
 @pytest.fixture
@@ -126,11 +133,22 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`aigt serve` in its own process against the test database, as a user would run it."""
+def live_database_url(scratch_database: Callable[[str], str]) -> str:
+    """The database of `live_server`, apart from the shared one: its job worker (reviews, embeddings,
+    the periodic event archive) must not act on other tests' rows."""
+    from ai_goals_tracker.db import migrations
+
+    dsn = scratch_database("live")
+    migrations.upgrade(dsn)
+    return dsn
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`aigt serve` in its own process, with its job worker, as a user would run it."""
     port = free_port()
     home = tmp_path_factory.mktemp("live-home")
-    env = {**os.environ, "AIGT_DATABASE_URL": database_url, "AIGT_HOME": str(home), "AIGT_PORT": str(port)}
+    env = {**os.environ, "AIGT_DATABASE_URL": live_database_url, "AIGT_HOME": str(home), "AIGT_PORT": str(port)}
     log = (home / "serve.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "ai_goals_tracker.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -172,3 +190,22 @@ def drain_jobs(settings: Settings, database_url: str) -> Callable[..., Awaitable
             )
 
     return drain
+
+
+def wait_for_idle_worker(dsn: str, timeout: float = 60) -> None:
+    """The live server's worker keeps writing (reviews, embeddings) after a request returns."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')").fetchone()
+            if row is None or row[0] == 0:
+                return
+            time.sleep(0.2)
+
+
+@pytest.fixture
+async def clean_live_db(live_database_url: str) -> AsyncIterator[None]:
+    """Empties the live server's tables after the test (rate-limit counters included)."""
+    yield
+    await asyncio.to_thread(wait_for_idle_worker, live_database_url)
+    await empty_tables(live_database_url)

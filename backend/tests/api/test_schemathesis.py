@@ -15,7 +15,7 @@ MAX_EXAMPLES = "25"
 
 
 def test_no_server_errors_and_every_response_matches_its_schema(
-    live_server: str, tmp_path: Path, clean_db: None
+    live_server: str, tmp_path: Path, clean_live_db: None
 ) -> None:
     username = "fuzzer"
     httpx.post(

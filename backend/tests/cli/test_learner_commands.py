@@ -8,12 +8,10 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
-import psycopg
 import pytest
 from click.testing import Result
 from typer.testing import CliRunner
@@ -39,22 +37,9 @@ class _Runner:
         return CliRunner().invoke(app, list(args), input=input, env=self.env, catch_exceptions=False)
 
 
-def _wait_for_idle_worker(database_url: str, timeout: float = 60) -> None:
-    """The live server's worker keeps writing (reviews, embeddings) after a command returns; emptying
-    the tables under it deadlocks, so `clean_db` waits for its queue to drain first."""
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        while time.monotonic() < deadline:
-            row = conn.execute("SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')").fetchone()
-            if row is None or row[0] == 0:
-                return
-            time.sleep(0.2)
-
-
 @pytest.fixture
-def aigt(live_server: str, database_url: str, tmp_path: Path, clean_db: None) -> Iterator[Aigt]:
-    yield _Runner(live_server, tmp_path / "config")
-    _wait_for_idle_worker(database_url)
+def aigt(live_server: str, tmp_path: Path, clean_live_db: None) -> Aigt:
+    return _Runner(live_server, tmp_path / "config")
 
 
 def logged_in(aigt: Aigt, username: str = "ana") -> None:

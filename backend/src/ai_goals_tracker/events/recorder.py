@@ -51,6 +51,19 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+# The attributes whose text is embedded for semantic search (see ai/embeddings.entity_text).
+EMBEDDED_ATTRIBUTES = ("title", "description", "validation_criteria", "meta", "file_path", "language", "code_content")
+
+
+def embedded_text_changed(entity: Base) -> bool:
+    """Whether this change may alter the entity's embedded text: new rows, or an edited text field.
+    Status and progress changes (most events) then cost search upkeep nothing."""
+    state = inspect(entity)
+    if state.pending or state.transient:
+        return True
+    return any(name in state.attrs and state.attrs[name].history.has_changes() for name in EMBEDDED_ATTRIBUTES)
+
+
 def entity_type_of(entity: Base) -> str:
     return ENTITY_TYPES[entity.__tablename__]
 
@@ -65,6 +78,8 @@ async def record(
     extra: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event about `entity`; committed with the change or not at all."""
+    # Read before the flush below resets the attributes' change history.
+    text_changed = embedded_text_changed(entity)
     # Flush first so the payload holds what the database computed (ids, timestamps, defaults).
     await session.flush()
     payload = entity_state(entity)
@@ -79,7 +94,7 @@ async def record(
         meta=context.as_metadata(),
     )
     session.add(event)
-    await schedule_upkeep(session, event)
+    await schedule_upkeep(session, event, text_changed=text_changed)
     return event
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,5 +22,22 @@ class ReviewLimits:
     sandbox_memory_bytes: int = 1536 * 1024 * 1024
     max_comments_per_severity: int = 3
 
+    def scaled(self, factor: float) -> ReviewLimits:
+        """Every time limit multiplied by `factor` (a slow or crowded machine), the rest unchanged."""
+        return replace(
+            self,
+            parse_seconds=self.parse_seconds * factor,
+            ruff_seconds=self.ruff_seconds * factor,
+            metrics_seconds=self.metrics_seconds * factor,
+            bandit_seconds=self.bandit_seconds * factor,
+            criteria_seconds=self.criteria_seconds * factor,
+        )
 
-DEFAULT_LIMITS = ReviewLimits()
+
+def _time_scale() -> float:
+    # AIGT_REVIEW_TIME_SCALE stretches the limits where the analyzers share a crowded machine.
+    value = float(os.environ.get("AIGT_REVIEW_TIME_SCALE", "1"))
+    return value if value > 0 else 1.0
+
+
+DEFAULT_LIMITS = ReviewLimits().scaled(_time_scale())

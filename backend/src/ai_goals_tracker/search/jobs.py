@@ -36,8 +36,9 @@ async def purge_embeddings(entity_type: str, entity_id: str, user_id: str) -> No
     await upkeep.purge_entity(runtime().sessionmaker, entity_type, entity_id, user_id)
 
 
-async def schedule_upkeep(session: AsyncSession, event: Event) -> None:
-    """Called by `events.recorder.record`: keep the entity's embeddings in step with this change."""
+async def schedule_upkeep(session: AsyncSession, event: Event, *, text_changed: bool = True) -> None:
+    """Called by `events.recorder.record`: keep the entity's embeddings in step with this change.
+    `text_changed=False` (a status or progress change) needs nothing unless the entity is deleted."""
     entity_type, entity_id = event.entity_type, event.entity_id
     if entity_type not in ENTITY_TYPES or entity_id is None:
         return
@@ -48,6 +49,8 @@ async def schedule_upkeep(session: AsyncSession, event: Event) -> None:
             await defer_in_transaction(
                 session, purge_embeddings, entity_type=entity_type, entity_id=entity_id, user_id=event.user_id
             )
+        return
+    if not text_changed:
         return
     digest = upkeep.content_hash(entity_text(entity_type, event.payload))
     if await repository.has_content_hash(session, entity_type, entity_id, digest):
