@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     events_retention_days: int | None = None
 
     review_pass_threshold: float = 0.7
+    # Multiplies the analyzers' time limits, for slow or crowded machines.
+    review_time_scale: float = Field(default=1.0, gt=0)
 
     llm_base_url: str | None = None
     llm_model: str | None = None

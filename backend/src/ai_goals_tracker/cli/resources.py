@@ -49,6 +49,21 @@ def _confirm_delete(kind: str, title: str, yes: bool) -> None:
         raise typer.Abort()
 
 
+def _report_saved(verb: str, kind: str, entity: JsonObject, as_json: bool) -> None:
+    if as_json:
+        print_json(entity)
+        return
+    status = f" ({entity['status']})" if verb == "Updated" else ""
+    stdout().print(f"{verb} {kind} [bold]{entity['id']}[/]: {escape(entity['title'])}{status}")
+
+
+def _report_deleted(kind: str, entity_id: str, as_json: bool) -> None:
+    if as_json:
+        print_json({"deleted": entity_id})
+        return
+    stdout().print(f"Deleted {kind} {entity_id}.")
+
+
 def _page_footer(page: Page, noun: str) -> str:
     shown = len(page["items"])
     plural = noun if page["total"] == 1 else f"{noun}s"
@@ -123,10 +138,7 @@ def create_course(
     """Create a course."""
     with open_client(server) as client:
         course = client.create_course(_changes(title=title, description=description, status=status))
-    if as_json:
-        print_json(course)
-        return
-    stdout().print(f"Created course [bold]{course['id']}[/]: {escape(course['title'])}")
+    _report_saved("Created", "course", course, as_json)
 
 
 @courses_app.command("update")
@@ -144,10 +156,7 @@ def update_course(
     _need_changes(changes)
     with open_client(server) as client:
         course = client.update_course(course_id, changes)
-    if as_json:
-        print_json(course)
-        return
-    stdout().print(f"Updated course [bold]{course['id']}[/]: {escape(course['title'])} ({course['status']})")
+    _report_saved("Updated", "course", course, as_json)
 
 
 @courses_app.command("delete")
@@ -160,10 +169,7 @@ def delete_course(
         course = client.get_course(course_id)
         _confirm_delete("course", course["title"], yes or as_json)
         client.delete_course(course_id)
-    if as_json:
-        print_json({"deleted": course_id})
-        return
-    stdout().print(f"Deleted course {course_id}.")
+    _report_deleted("course", course_id, as_json)
 
 
 # Goals
@@ -257,10 +263,7 @@ def create_goal(
         fields["validation_criteria"] = {"criteria": criterion}
     with open_client(server) as client:
         goal = client.create_goal(fields)
-    if as_json:
-        print_json(goal)
-        return
-    stdout().print(f"Created goal [bold]{goal['id']}[/]: {escape(goal['title'])}")
+    _report_saved("Created", "goal", goal, as_json)
 
 
 @goals_app.command("update")
@@ -283,10 +286,7 @@ def update_goal(
     _need_changes(changes)
     with open_client(server) as client:
         goal = client.update_goal(goal_id, changes)
-    if as_json:
-        print_json(goal)
-        return
-    stdout().print(f"Updated goal [bold]{goal['id']}[/]: {escape(goal['title'])} ({goal['status']})")
+    _report_saved("Updated", "goal", goal, as_json)
 
 
 @goals_app.command("delete")
@@ -299,10 +299,7 @@ def delete_goal(
         goal = client.get_goal(goal_id)
         _confirm_delete("goal", goal["title"], yes or as_json)
         client.delete_goal(goal_id)
-    if as_json:
-        print_json({"deleted": goal_id})
-        return
-    stdout().print(f"Deleted goal {goal_id}.")
+    _report_deleted("goal", goal_id, as_json)
 
 
 # Tasks
@@ -399,10 +396,7 @@ def create_task(
     )
     with open_client(server) as client:
         task = client.create_task(fields)
-    if as_json:
-        print_json(task)
-        return
-    stdout().print(f"Created task [bold]{task['id']}[/]: {escape(task['title'])}")
+    _report_saved("Created", "task", task, as_json)
 
 
 @tasks_app.command("update")
@@ -432,10 +426,7 @@ def update_task(
     _need_changes(changes)
     with open_client(server) as client:
         task = client.update_task(task_id, changes)
-    if as_json:
-        print_json(task)
-        return
-    stdout().print(f"Updated task [bold]{task['id']}[/]: {escape(task['title'])} ({task['status']})")
+    _report_saved("Updated", "task", task, as_json)
 
 
 @tasks_app.command("delete")
@@ -448,10 +439,7 @@ def delete_task(
         task = client.get_task(task_id)
         _confirm_delete("task", task["title"], yes or as_json)
         client.delete_task(task_id)
-    if as_json:
-        print_json({"deleted": task_id})
-        return
-    stdout().print(f"Deleted task {task_id}.")
+    _report_deleted("task", task_id, as_json)
 
 
 # Status changes

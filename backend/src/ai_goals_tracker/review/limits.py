@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, replace
+
+from ai_goals_tracker.config import get_settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +35,5 @@ class ReviewLimits:
         )
 
 
-def _time_scale() -> float:
-    # AIGT_REVIEW_TIME_SCALE stretches the limits where the analyzers share a crowded machine.
-    value = float(os.environ.get("AIGT_REVIEW_TIME_SCALE", "1"))
-    return value if value > 0 else 1.0
-
-
-DEFAULT_LIMITS = ReviewLimits().scaled(_time_scale())
+# AIGT_REVIEW_TIME_SCALE stretches the limits where the analyzers share a crowded machine.
+DEFAULT_LIMITS = ReviewLimits().scaled(get_settings().review_time_scale)
