@@ -23,7 +23,7 @@ class PageParams:
     offset: int = 0
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page (at most 200).")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=1_000_000, description="Items to skip.")] = 0,
 ) -> PageParams:

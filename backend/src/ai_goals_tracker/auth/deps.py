@@ -18,7 +18,9 @@ from ai_goals_tracker.models import User
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
 
 
-def get_token_settings(request: Request) -> TokenSettings:
+# Dependencies that do no I/O are `async def` all the same: FastAPI runs a plain `def` in a worker
+# thread, a hand-off that costs more than the work itself on every request.
+async def get_token_settings(request: Request) -> TokenSettings:
     tokens: TokenSettings = request.app.state.token_settings
     return tokens
 
@@ -32,7 +34,9 @@ class Authenticated:
     session_id: str
 
 
-def get_access_claims(tokens: TokenSettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> TokenClaims:
+async def get_access_claims(
+    tokens: TokenSettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> TokenClaims:
     """The access token's claims, checked for signature and expiry only (no database)."""
     if not token:
         raise UnauthorizedError("Not authenticated")

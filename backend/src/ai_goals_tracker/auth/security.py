@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 import jwt
@@ -69,6 +70,18 @@ def encode_token(
 
 
 def decode_token(secret: str, token: str, kind: TokenKind) -> TokenClaims:
+    claims = _verified_claims(secret, token)
+    if claims.expires_at <= datetime.now(UTC):
+        raise UnauthorizedError("Token expired")
+    if claims.kind != kind:
+        raise UnauthorizedError(f"Expected {_ARTICLED[kind]} token")
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified_claims(secret: str, token: str) -> TokenClaims:
+    """The signature check, remembered: a client sends the same access token with every request.
+    Expiry is checked by the caller each time; whether the session still lives, by the database."""
     try:
         claims = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "jti", "typ", "exp"]}
@@ -77,8 +90,9 @@ def decode_token(secret: str, token: str, kind: TokenKind) -> TokenClaims:
         raise UnauthorizedError("Token expired") from exc
     except jwt.PyJWTError as exc:
         raise UnauthorizedError("Invalid token") from exc
-    if claims["typ"] != kind:
-        raise UnauthorizedError(f"Expected {_ARTICLED[kind]} token")
+    kind: TokenKind = "refresh" if claims["typ"] == "refresh" else "access"
+    if claims["typ"] not in ("access", "refresh"):
+        raise UnauthorizedError("Invalid token")
     return TokenClaims(
         user_id=claims["sub"],
         session_id=claims["sid"],

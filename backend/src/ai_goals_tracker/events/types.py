@@ -26,7 +26,7 @@ class ChangeContext:
 WORKER_CONTEXT = ChangeContext(source="worker")
 
 
-def change_context(request: Request) -> ChangeContext:
+async def change_context(request: Request) -> ChangeContext:
     client = (request.headers.get("x-client") or "api").strip().lower()
     source: Source = client if client in CLIENT_SOURCES else "api"  # type: ignore[assignment]
     return ChangeContext(

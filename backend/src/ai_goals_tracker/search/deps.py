@@ -10,7 +10,7 @@ from ai_goals_tracker.ai.embeddings import EmbeddingProvider, get_embedding_prov
 from ai_goals_tracker.config import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -18,7 +18,7 @@ def get_app_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_embeddings(settings: SettingsDep) -> EmbeddingProvider:
+async def get_embeddings(settings: SettingsDep) -> EmbeddingProvider:
     return get_embedding_provider(settings)
 
 

@@ -19,7 +19,7 @@ router = APIRouter(tags=["snapshots"])
 _MAX_BODY_BYTES = 6 * service.MAX_CODE_BYTES + 64 * 1024
 
 
-def _body_within_limit(request: Request) -> None:
+async def _body_within_limit(request: Request) -> None:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > _MAX_BODY_BYTES:
         raise PayloadTooLargeError(f"The request body is {int(length) // 1024} KB; code_content may be at most 256 KB")
