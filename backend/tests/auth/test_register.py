@@ -111,3 +111,12 @@ async def test_concurrent_registrations_of_one_email_create_one_user(
     refused = [r.json() for r in responses if r.status_code == 409]
     assert all(body["detail"] == "A user with this email already exists" for body in refused), refused
     assert len(list(await session.scalars(select(User)))) == 1
+
+
+async def test_a_rejected_password_is_not_echoed_back(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        f"{API}/auth/register", json={"email": "ana@example.com", "username": "ana", "password": "ana!"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "password"]
+    assert "ana!" not in response.text
