@@ -160,8 +160,10 @@ def criteria_table(criteria: list[JsonObject]) -> Table:
     table.add_column("Evidence", ratio=1)
     marks = {"met": Text("✔", "green"), "not_met": Text("✘", "red"), "needs_human": Text("?", "yellow")}
     for item in criteria:
-        criterion = describe_criterion(item.get("criterion"))
-        table.add_row(marks.get(str(item.get("status")), Text("·")), criterion, str(item.get("evidence") or ""))
+        # Text, not str: a regex criterion such as `Annotated\[` must not be read as Rich markup.
+        criterion = Text(describe_criterion(item.get("criterion")))
+        evidence = Text(str(item.get("evidence") or ""))
+        table.add_row(marks.get(str(item.get("status")), Text("·")), criterion, evidence)
     return table
 
 
