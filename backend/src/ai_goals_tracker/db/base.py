@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, String, func, inspect
@@ -29,25 +30,35 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSONB}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
-        mapper = inspect(type(self))
-        for column in mapper.primary_key:
-            # Ids are made here rather than at flush, so related rows and events can name them at once.
-            key = str(column.key)
-            if "id_prefix" in column.info and key not in kwargs:
-                kwargs[key] = new_id(column.info["id_prefix"])
+        id_key, id_prefix, optional_keys = _construction_plan(type(self))
+        # Ids are made here rather than at flush, so related rows and events can name them at once.
+        if id_key is not None and id_key not in kwargs:
+            kwargs[id_key] = new_id(id_prefix)
         _declarative_constructor(self, **kwargs)
         # A nullable column left unset would be "unloaded" after the INSERT, and reading it would
         # lazy-load under async. Setting it to None makes the INSERT state it, so it stays loaded.
-        for attribute in mapper.column_attrs:
-            column = attribute.columns[0]
-            if (
-                attribute.key not in kwargs
-                and column.nullable
-                and column.default is None
-                and column.server_default is None
-                and not column.foreign_keys
-            ):
-                setattr(self, attribute.key, None)
+        for key in optional_keys:
+            if key not in kwargs:
+                setattr(self, key, None)
+
+
+@cache
+def _construction_plan(model: type[Base]) -> tuple[str | None, str, tuple[str, ...]]:
+    """Per model, once: the prefixed id column, and the nullable columns with no default."""
+    mapper = inspect(model)
+    id_key, id_prefix = None, ""
+    for column in mapper.primary_key:
+        if "id_prefix" in column.info:
+            id_key, id_prefix = str(column.key), str(column.info["id_prefix"])
+    optional = tuple(
+        attribute.key
+        for attribute in mapper.column_attrs
+        if attribute.columns[0].nullable
+        and attribute.columns[0].default is None
+        and attribute.columns[0].server_default is None
+        and not attribute.columns[0].foreign_keys
+    )
+    return id_key, id_prefix, optional
 
 
 def id_column(prefix: str) -> Mapped[str]:
