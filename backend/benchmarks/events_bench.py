@@ -123,7 +123,7 @@ async def _event_cost(dsn: str) -> list[str]:
     context = ChangeContext(source="api")
     try:
         async with unit_of_work(sessionmaker) as session:
-            user = User(email="bench@example.com", username="bench", hashed_password="!bench")  # noqa: S106
+            user = User(email="bench@example.com", username="bench", hashed_password="!bench")
             session.add(user)
             await session.flush()
             goal = Goal(user_id=user.id, title="bench")
