@@ -10,6 +10,7 @@ from ai_goals_tracker.auth.deps import AuthenticatedDep, TokenSettingsDep
 from ai_goals_tracker.auth.schemas import RefreshRequest, TokenPair
 from ai_goals_tracker.db.engine import unit_of_work
 from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.users import service as users_service
@@ -29,6 +30,7 @@ async def login(
     request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
+    settings: SettingsDep,
     tokens: TokenSettingsDep,
     context: ChangeContextDep,
 ) -> TokenPair:
@@ -37,7 +39,7 @@ async def login(
         request.app.state.sessionmaker,
         login=form.username,
         ip_address=context.ip_address or "unknown",
-        per_minute=request.app.state.settings.login_attempts_per_minute,
+        per_minute=settings.login_attempts_per_minute,
     )
     return await service.login(session, tokens, login=form.username, password=form.password, context=context)
 

@@ -85,15 +85,15 @@ async def record(
     payload = entity_state(entity)
     if extra:
         payload = {**payload, **extra}
-    event = Event(
-        event_type=event_type,
-        user_id=user_id,
+    event = await record_raw(
+        session,
+        event_type,
         entity_type=entity_type_of(entity),
         entity_id=entity.id,  # type: ignore[attr-defined]
         payload=payload,
-        meta=context.as_metadata(),
+        context=context,
+        user_id=user_id,
     )
-    session.add(event)
     await schedule_upkeep(session, event, text_changed=text_changed)
     return event
 

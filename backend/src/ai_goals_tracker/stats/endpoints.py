@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from ai_goals_tracker.auth.deps import CurrentSuperuser, CurrentUser
 from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.analytics import Window
 from ai_goals_tracker.events.archive import ArchiveStore
@@ -32,21 +34,27 @@ def _window(start: date | None, end: date | None) -> Window:
     return Window(first, last)
 
 
-def _store(request: Request) -> ArchiveStore:
-    return ArchiveStore.open(request.app.state.settings.archive_root)
+@cache
+def _store(archive_root: str) -> ArchiveStore:
+    # Opened once per root: for object storage, opening builds a client.
+    return ArchiveStore.open(archive_root)
 
 
 @router.get("/me")
 async def my_stats(
-    request: Request, user: CurrentUser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
+    settings: SettingsDep, user: CurrentUser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
 ) -> UserStats:
     """Your activity per day, streaks, completions and scores per ISO week, hours per goal, languages."""
-    return await service.user_stats(session, _store(request), user, _window(start, end))
+    return await service.user_stats(session, _store(settings.archive_root), user, _window(start, end))
 
 
 @router.get("/global")
 async def global_stats(
-    request: Request, _admin: CurrentSuperuser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
+    settings: SettingsDep,
+    _admin: CurrentSuperuser,
+    session: SessionDep,
+    start: StartQuery = None,
+    end: EndQuery = None,
 ) -> GlobalStats:
     """Everyone's activity (superusers only)."""
-    return await service.global_stats(session, _store(request), _window(start, end))
+    return await service.global_stats(session, _store(settings.archive_root), _window(start, end))
