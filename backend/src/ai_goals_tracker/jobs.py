@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 # Modules whose import registers tasks on `job_app`.
 JOB_MODULES: list[str] = [
     "ai_goals_tracker.maintenance",
-    "ai_goals_tracker.review.jobs",
+    "ai_goals_tracker.snapshots.jobs",
     "ai_goals_tracker.search.jobs",
     "ai_goals_tracker.events.jobs",
 ]

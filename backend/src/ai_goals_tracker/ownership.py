@@ -105,4 +105,11 @@ OwnedGoal = Annotated[Goal, Depends(_goal)]
 OwnedGoalForUpdate = Annotated[Goal, Depends(_goal_for_update)]
 OwnedTask = Annotated[Task, Depends(_task)]
 OwnedTaskForUpdate = Annotated[Task, Depends(_task_for_update)]
+async def _snapshot_for_update(
+    snapshot_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep
+) -> CodeSnapshot:
+    return await load_owned(session, CodeSnapshot, snapshot_id, user, for_update=True)
+
+
 OwnedSnapshot = Annotated[CodeSnapshot, Depends(_snapshot)]
+OwnedSnapshotForUpdate = Annotated[CodeSnapshot, Depends(_snapshot_for_update)]

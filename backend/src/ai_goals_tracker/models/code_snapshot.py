@@ -37,4 +37,17 @@ class CodeSnapshot(Base):
     created_at: Mapped[datetime] = created_at_column()
 
     task: Mapped[Task | None] = relationship(back_populates="code_snapshots", lazy="raise")
+
+    NOT_REVIEWED = "not_reviewed"
+
+    @property
+    def not_reviewed(self) -> bool:
+        """The review could not reach a verdict (an analyzer could not finish); it may be retried."""
+        review = self.meta.get("review")
+        return isinstance(review, dict) and review.get("status") == self.NOT_REVIEWED
+
+    @property
+    def review_settled(self) -> bool:
+        """No review is pending: a verdict, or a review that could not reach one."""
+        return self.validation_passed is not None or self.not_reviewed
     owner: Mapped[User] = relationship(back_populates="code_snapshots", lazy="raise")

@@ -1,9 +1,15 @@
-"""Normalize every analyzer's output into `Finding`s, localized, and merge duplicates."""
+"""Normalize every analyzer's output into `Finding`s, calibrated, localized, and merged.
+
+Severity and blocking come from the rule catalogue (`rule_catalog.json`, one entry per rule that can
+fire), then the context adjusts them: a test file is where `assert` and fixture passwords belong, a
+rule its own analyzer reports with low confidence only informs, and a shell call ruff itself calls
+"seems safe" (a literal command) is not injection. Analyzers that report the same defect (ruff's S
+rules and bandit, a fast hash of a password and the weak-hash rule) are merged into one finding.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from radon.complexity import cc_rank
 
@@ -11,239 +17,168 @@ from ai_goals_tracker.review.analyzers.facts import FunctionShape, SyntaxProblem
 from ai_goals_tracker.review.analyzers.python_tools import BanditIssue
 from ai_goals_tracker.review.analyzers.ruff_runner import RuffIssue
 from ai_goals_tracker.review.analyzers.secrets import SecretHit
-from ai_goals_tracker.review.i18n import has_text, text
-from ai_goals_tracker.review.models import Category, Finding, FindingType, Locale, Severity
+from ai_goals_tracker.review.i18n import syntax_detail, text
+from ai_goals_tracker.review.models import Category, Finding, FindingType, ReviewRequest, Severity
+from ai_goals_tracker.review.rule_catalog import catalog_key, render, rule_text
 
 COMPLEXITY_LIMIT = 10
 NESTING_LIMIT = 4
 LENGTH_LIMIT = 60
+# Past this many comments a learner reads none of them; the most severe are kept.
+MAX_FINDINGS = 200
 
-# ruff's S-rules re-implement bandit's B-rules under the same number: one issue, one canonical name.
-_SECURITY_CANONICAL = {
-    "608": "sql-injection",
-    "307": "eval",
-    "102": "exec",
-    "602": "shell-injection",
-    "604": "shell-injection",
-    "605": "shell-injection",
-    "609": "shell-injection",
-    "105": "hardcoded-secret",
-    "106": "hardcoded-secret",
-    "107": "hardcoded-secret",
-}
-_CRITICAL_SECURITY = frozenset({"sql-injection", "eval", "exec", "shell-injection"})
-_LOW_RISK_SECURITY = frozenset({"110", "112", "113"})  # try/except/pass and friends: sloppy, not exploitable
-_LINT_CANONICAL = {
-    "F821": "undefined-name",
-    "F401": "unused-import",
-    "F841": "unused-variable",
-    "E711": "none-comparison",
-    "E712": "bool-comparison",
-    "E722": "bare-except",
-    "B006": "mutable-default",
-}
-_MINOR_BUGBEAR = frozenset({"B007", "B009", "B010", "B018", "B019", "B027"})
-_SECRET_SEVERITY = {
-    "secret-private-key": Severity.CRITICAL,
-    "secret-aws-access-key": Severity.CRITICAL,
-}
-_SECRET_NAME_IN_MESSAGE = re.compile(r"""(?:assigned to|argument passed to)?:?\s*["']?(\w+)["']?$""")
+# Known token formats are real credentials even in a test file.
+_TOKEN_FORMATS = frozenset({"secret-private-key", "secret-aws-access-key", "secret-github-token", "secret-jwt"})
+# The secret scanner owns hard-coded passwords: it reads names in several languages and judges the value.
+_LEFT_TO_THE_SECRET_SCANNER = frozenset({"sec-105", "sec-106", "sec-107"})
+# Rules that only belong outside tests.
+_FINE_IN_TESTS = frozenset({"sec-101", "sec-105", "sec-106", "sec-107", "sec-311", "sec-108"})
+# A project rule that names the defect more precisely than a generic one on the same line.
+_COVERS = {"weak-password-hash": frozenset({"sec-303", "sec-324"})}
+_SHELL_RULES = frozenset({"sec-602", "sec-604", "sec-605"})
 
 
-def canonical_rule(rule: str) -> str:
-    """The issue a rule reports, shared by analyzers that find the same thing."""
-    if rule.startswith("secret-"):
-        return "hardcoded-secret"
-    if re.fullmatch(r"[SB]\d{3}", rule) and rule[1:] in _SECURITY_CANONICAL:
-        return _SECURITY_CANONICAL[rule[1:]]
-    return _LINT_CANONICAL.get(rule, rule)
+def _finding(
+    key: str,
+    request: ReviewRequest,
+    analyzer: str,
+    lines: tuple[int | None, int | None],
+    *,
+    rule: str | None = None,
+    fragments: Sequence[str] = (),
+    **named: object,
+) -> Finding:
+    entry = rule_text(key)
+    if entry is None:
+        raise KeyError(f"no catalogue entry for rule {key!r}")
+    message, hint = render(entry, request.locale, fragments, **named)
+    return Finding(
+        type=FindingType(entry.type),
+        severity=Severity(entry.severity),
+        category=Category(entry.category),
+        rule=rule or key,
+        message=message,
+        file=request.file_path,
+        start_line=lines[0],
+        end_line=lines[1] if lines[1] is not None else lines[0],
+        suggestion=hint,
+        analyzer=analyzer,
+    )
 
 
-def syntax_findings(problems: Iterable[SyntaxProblem], file: str, analyzer: str, locale: Locale) -> list[Finding]:
+def _informative(finding: Finding) -> Finding:
+    return finding.model_copy(update={"type": FindingType.INFORMATIVE, "severity": Severity.MINOR})
+
+
+def syntax_findings(problems: Iterable[SyntaxProblem], request: ReviewRequest, analyzer: str) -> list[Finding]:
     return [
         Finding(
             type=FindingType.ESSENTIAL,
             severity=Severity.CRITICAL,
             category=Category.SYNTAX,
             rule="syntax-error",
-            message=text("syntax-error", locale, detail=problem.message),
-            file=file,
+            message=text("syntax-error", request.locale, detail=syntax_detail(problem.message, request.locale)),
+            file=request.file_path,
             start_line=problem.line,
             end_line=problem.end_line,
-            suggestion=text("syntax-error.hint", locale),
+            suggestion=text("syntax-error.hint", request.locale),
             analyzer=analyzer,
         )
         for problem in problems
     ]
 
 
-def ruff_findings(issues: Iterable[RuffIssue], file: str, locale: Locale) -> list[Finding]:
-    return [_ruff_finding(issue, file, locale) for issue in issues if issue.code != "invalid-syntax"]
-
-
-def _ruff_finding(issue: RuffIssue, file: str, locale: Locale) -> Finding:
-    if issue.code.startswith("S"):
-        kind, severity = _security_level(issue.code[1:], bandit_severity=None)
-        category = Category.SECURITY
-    else:
-        kind, severity, category = _lint_level(issue.code)
-    return _localized(
-        rule=issue.code,
-        detail=issue.message,
-        kind=kind,
-        severity=severity,
-        category=category,
-        file=file,
-        lines=(issue.line, issue.end_line),
-        analyzer="ruff",
-        locale=locale,
-    )
-
-
-def _lint_level(code: str) -> tuple[FindingType, Severity, Category]:
-    if code.startswith("F7"):  # `return`/`break` outside their block: the program cannot run
-        return FindingType.ESSENTIAL, Severity.CRITICAL, Category.SYNTAX
-    if code in ("F401", "F811", "F841") or code in _MINOR_BUGBEAR:
-        return FindingType.ACTIONABLE, Severity.MINOR, Category.STYLE
-    if code.startswith(("F", "B", "PLE")):
-        return FindingType.ACTIONABLE, Severity.MAJOR, Category.BUG
-    return FindingType.INFORMATIVE, Severity.MINOR, Category.STYLE
-
-
-def _security_level(number: str, bandit_severity: str | None) -> tuple[FindingType, Severity]:
-    canonical = _SECURITY_CANONICAL.get(number)
-    if canonical in _CRITICAL_SECURITY:
-        return FindingType.ESSENTIAL, Severity.CRITICAL
-    if canonical == "hardcoded-secret":
-        return FindingType.ACTIONABLE, Severity.MAJOR
-    if number in _LOW_RISK_SECURITY or bandit_severity == "LOW":
-        return FindingType.INFORMATIVE, Severity.MINOR
-    return FindingType.ACTIONABLE, Severity.MAJOR
-
-
-def bandit_findings(issues: Iterable[BanditIssue], file: str, locale: Locale) -> list[Finding]:
+def ruff_findings(issues: Iterable[RuffIssue], request: ReviewRequest) -> list[Finding]:
     findings = []
     for issue in issues:
-        kind, severity = _security_level(issue.test_id[1:], bandit_severity=issue.severity)
-        findings.append(
-            _localized(
-                rule=issue.test_id,
-                detail=issue.message,
-                kind=kind,
-                severity=severity,
-                category=Category.SECURITY,
-                file=file,
-                lines=(issue.line, issue.end_line),
-                analyzer="bandit",
-                locale=locale,
-            )
+        key = catalog_key(issue.code)
+        if issue.code == "invalid-syntax" or key in _LEFT_TO_THE_SECRET_SCANNER or _skipped_in_tests(key, request):
+            continue
+        finding = _finding(
+            key, request, "ruff", (issue.line, issue.end_line), rule=issue.code, fragments=_quoted(issue.message)
         )
+        # ruff words a literal command "seems safe"; only a command built from data is injection.
+        if key in _SHELL_RULES and "seems safe" in issue.message:
+            finding = _informative(finding)
+        findings.append(finding)
     return findings
 
 
-def secret_findings(hits: Iterable[SecretHit], file: str, locale: Locale) -> list[Finding]:
+def bandit_findings(issues: Iterable[BanditIssue], request: ReviewRequest) -> list[Finding]:
+    findings = []
+    for issue in issues:
+        key = catalog_key(issue.test_id)
+        if key in _LEFT_TO_THE_SECRET_SCANNER or _skipped_in_tests(key, request):
+            continue
+        finding = _finding(key, request, "bandit", (issue.line, issue.end_line), rule=issue.test_id)
+        # bandit's own doubt: a low-confidence or low-severity report is worth knowing, not blocking.
+        if issue.confidence == "LOW" or (key in _SHELL_RULES and issue.severity == "LOW"):
+            finding = _informative(finding)
+        findings.append(finding)
+    return findings
+
+
+def _skipped_in_tests(key: str, request: ReviewRequest) -> bool:
+    return key in _FINE_IN_TESTS and request.is_test_file
+
+
+def _quoted(message: str) -> list[str]:
+    """The backtick-quoted fragments of an analyzer message (identifiers: no language of their own)."""
+    return message.split("`")[1::2]
+
+
+def secret_findings(hits: Iterable[SecretHit], request: ReviewRequest) -> list[Finding]:
     findings = []
     for hit in hits:
-        severity = _SECRET_SEVERITY.get(hit.rule, Severity.MAJOR)
-        findings.append(
-            Finding(
-                type=FindingType.ESSENTIAL if severity is Severity.CRITICAL else FindingType.ACTIONABLE,
-                severity=severity,
-                category=Category.SECURITY,
-                rule=hit.rule,
-                message=text("hardcoded-secret", locale, name=hit.name),
-                file=file,
-                start_line=hit.line,
-                end_line=hit.line,
-                suggestion=text("hardcoded-secret.hint", locale),
-                analyzer="secrets",
-            )
-        )
+        key = "high-entropy-secret" if hit.rule == "secret-high-entropy" else "hardcoded-secret"
+        finding = _finding(key, request, "secrets", (hit.line, hit.line), rule=hit.rule, name=hit.name)
+        if hit.rule in ("secret-private-key", "secret-aws-access-key"):
+            finding = finding.model_copy(update={"type": FindingType.ESSENTIAL, "severity": Severity.CRITICAL})
+        # Tests log in with made-up passwords; a real token format is a leak wherever it is.
+        if request.is_test_file and hit.rule not in _TOKEN_FORMATS:
+            finding = _informative(finding)
+        findings.append(finding)
     return findings
 
 
-def hazard_findings(hazards: Iterable[tuple[str, int, int]], file: str, locale: Locale) -> list[Finding]:
-    findings = []
-    for rule, start, end in hazards:
-        executes_code = rule in ("js-eval", "js-new-function")
-        findings.append(
-            Finding(
-                type=FindingType.ESSENTIAL if executes_code else FindingType.ACTIONABLE,
-                severity=Severity.CRITICAL if executes_code else Severity.MAJOR,
-                category=Category.SECURITY,
-                rule=rule,
-                message=text(rule, locale),
-                file=file,
-                start_line=start,
-                end_line=end,
-                suggestion=text("js-eval.hint" if executes_code else "js-inner-html.hint", locale),
-                analyzer="tree-sitter",
-            )
-        )
-    return findings
+def hazard_findings(hazards: Iterable[tuple[str, int, int]], request: ReviewRequest, analyzer: str) -> list[Finding]:
+    return [_finding(rule, request, analyzer, (start, end)) for rule, start, end in hazards]
 
 
-def shape_findings(functions: Iterable[FunctionShape], file: str, analyzer: str, locale: Locale) -> list[Finding]:
+def shape_findings(functions: Iterable[FunctionShape], request: ReviewRequest, analyzer: str) -> list[Finding]:
     findings = []
     for function in functions:
         if function.complexity is not None and function.complexity > COMPLEXITY_LIMIT:
             rank = cc_rank(function.complexity)
+            severity = Severity.MINOR if rank == "C" else Severity.MAJOR
             findings.append(
-                _shape_finding(
-                    "complexity",
-                    function,
-                    Severity.MINOR if rank == "C" else Severity.MAJOR,
-                    file,
-                    analyzer,
-                    locale,
-                    value=function.complexity,
-                    rank=rank,
-                )
+                _shape_finding("complexity", function, severity, request, analyzer, value=function.complexity, rank=rank)
             )
         if function.max_nesting > NESTING_LIMIT:
             severity = Severity.MAJOR if function.max_nesting > NESTING_LIMIT + 2 else Severity.MINOR
             findings.append(
-                _shape_finding("deep-nesting", function, severity, file, analyzer, locale, value=function.max_nesting)
+                _shape_finding("deep-nesting", function, severity, request, analyzer, value=function.max_nesting)
             )
         if function.length > LENGTH_LIMIT:
             findings.append(
-                _shape_finding("long-function", function, Severity.MINOR, file, analyzer, locale, value=function.length)
+                _shape_finding("long-function", function, Severity.MINOR, request, analyzer, value=function.length)
             )
     return findings
 
 
 def _shape_finding(
-    rule: str,
-    function: FunctionShape,
-    severity: Severity,
-    file: str,
-    analyzer: str,
-    locale: Locale,
-    **values: object,
+    rule: str, function: FunctionShape, severity: Severity, request: ReviewRequest, analyzer: str, **values: object
 ) -> Finding:
     return Finding(
         type=FindingType.ACTIONABLE if rule != "long-function" else FindingType.INFORMATIVE,
         severity=severity,
         category=Category.COMPLEXITY,
         rule=rule,
-        message=text(rule, locale, name=function.name, **values),
-        file=file,
+        message=text(rule, request.locale, name=function.name, **values),
+        file=request.file_path,
         start_line=function.start_line,
         end_line=function.end_line,
-        suggestion=text(f"{rule}.hint", locale),
-        analyzer=analyzer,
-    )
-
-
-def limit_finding(rule: str, message: str, file: str, analyzer: str) -> Finding:
-    """The review itself was cut short; the learner should know what was not checked."""
-    return Finding(
-        type=FindingType.INFORMATIVE,
-        severity=Severity.INFO,
-        category=Category.LIMITS,
-        rule=rule,
-        message=message,
-        file=file,
+        suggestion=text(f"{rule}.hint", request.locale),
         analyzer=analyzer,
     )
 
@@ -260,62 +195,20 @@ def celebration(rule: str, message: str, file: str) -> Finding:
     )
 
 
-def _localized(
-    *,
-    rule: str,
-    detail: str,
-    kind: FindingType,
-    severity: Severity,
-    category: Category,
-    file: str,
-    lines: tuple[int, int],
-    analyzer: str,
-    locale: Locale,
-) -> Finding:
-    canonical = canonical_rule(rule)
-    key = canonical if has_text(canonical) else "analyzer-message"
-    values: dict[str, str] = {"detail": detail.rstrip(".")}
-    if canonical == "hardcoded-secret":
-        # Name the variable, never echo the secret value that bandit puts in its message.
-        values["name"] = _secret_name(detail)
-    hint_key = f"{canonical}.hint"
-    return Finding(
-        type=kind,
-        severity=severity,
-        category=category,
-        rule=rule,
-        message=text(key, locale, **values),
-        file=file,
-        start_line=lines[0],
-        end_line=max(lines),
-        suggestion=text(hint_key, locale) if has_text(hint_key) else None,
-        analyzer=analyzer,
-    )
-
-
-def _secret_name(message: str) -> str:
-    if "assigned to" in message or "argument passed to" in message:
-        match = _SECRET_NAME_IN_MESSAGE.search(message)
-        if match:
-            return match.group(1)
-    return "password"
-
-
 def deduplicate(findings: Iterable[Finding]) -> list[Finding]:
-    """One finding per issue and place: the most severe report wins when analyzers overlap."""
+    """One finding per defect and line, the most severe report winning; O(n log n) whatever the input."""
     ordered = sorted(findings, key=lambda finding: (-finding.severity.rank, finding.suggestion is None))
+    seen: set[tuple[str, int | None, str]] = set()
+    covered: set[tuple[str, int | None]] = set()
     kept: list[Finding] = []
     for finding in ordered:
-        if not any(_same_issue(finding, other) for other in kept):
-            kept.append(finding)
-    return sorted(kept, key=lambda finding: (finding.start_line or 0, -finding.severity.rank))
-
-
-def _same_issue(first: Finding, second: Finding) -> bool:
-    if canonical_rule(first.rule) != canonical_rule(second.rule) or first.start_line is None:
-        return first.start_line is None and first.rule == second.rule and first.message == second.message
-    if second.start_line is None:
-        return False
-    first_end = first.end_line or first.start_line
-    second_end = second.end_line or second.start_line
-    return first.start_line <= second_end and second.start_line <= first_end
+        key = catalog_key(finding.rule)
+        # Findings without a line are told apart by their text; those with one by their place.
+        identity = (key, finding.start_line, finding.message if finding.start_line is None else "")
+        if identity in seen or (key, finding.start_line) in covered:
+            continue
+        seen.add(identity)
+        covered.update((other, finding.start_line) for other in _COVERS.get(key, ()))
+        kept.append(finding)
+    kept = [finding for finding in kept if (catalog_key(finding.rule), finding.start_line) not in covered]
+    return sorted(kept[:MAX_FINDINGS], key=lambda finding: (finding.start_line or 0, -finding.severity.rank))

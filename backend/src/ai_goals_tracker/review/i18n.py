@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ai_goals_tracker.review.models import Locale
@@ -104,9 +105,53 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "The file is {size} KB; files over {limit} KB are only checked for size and secrets.",
         "es": "El archivo ocupa {size} KB; en archivos de más de {limit} KB solo se revisan tamaño y secretos.",
     },
-    "analyzer-unavailable": {
-        "en": "The {analyzer} check could not finish ({reason}); its results are missing from this review.",
-        "es": "La revisión {analyzer} no pudo terminar ({reason}); sus resultados faltan en esta revisión.",
+    "not-reviewed.summary": {
+        "en": "Not reviewed: {reason} This attempt neither passes nor fails the task.",
+        "es": "Sin revisar: {reason} Este intento ni aprueba ni suspende la tarea.",
+    },
+    "not-reviewed.feedback": {
+        "en": (
+            "### Not reviewed\n{reason}\n\nNothing was decided about `{file}`: the task keeps its status. "
+            "Submit again (or ask for a new review of this snapshot); if it keeps happening, ask a person to review it."
+        ),
+        "es": (
+            "### Sin revisar\n{reason}\n\nNo se ha decidido nada sobre `{file}`: la tarea conserva su estado. "
+            "Envíalo de nuevo (o pide una nueva revisión de este envío); si sigue ocurriendo, pide que lo revise una persona."
+        ),
+    },
+    "not-reviewed.too-large": {
+        "en": "The file is too large to review: {size} KB, and at most {limit} KB can be reviewed.",
+        "es": "El archivo es demasiado grande para revisarlo: ocupa {size} KB y se pueden revisar como máximo {limit} KB.",
+    },
+    "not-reviewed.too-many-lines": {
+        "en": "The file is too large to review: {lines} lines, and at most {limit} can be reviewed. Split it into modules.",
+        "es": (
+            "El archivo es demasiado grande para revisarlo: tiene {lines} líneas y se pueden revisar como máximo {limit}. "
+            "Divídelo en módulos."
+        ),
+    },
+    "not-reviewed.long-line": {
+        "en": "Line {line} is {chars} characters long (at most {limit}): generated or minified code cannot be reviewed.",
+        "es": (
+            "La línea {line} tiene {chars} caracteres (como máximo {limit}): el código generado o minificado no se "
+            "puede revisar."
+        ),
+    },
+    "not-reviewed.language": {
+        "en": "No analyzer here can check `{language}` code, so there is no evidence to judge it on.",
+        "es": "Ningún analizador de aquí puede revisar código `{language}`, así que no hay pruebas con las que juzgarlo.",
+    },
+    "not-reviewed.analyzer-failed": {
+        "en": "The {analyzer} analyzer could not finish ({reason}).",
+        "es": "El analizador {analyzer} no pudo terminar ({reason}).",
+    },
+    "not-reviewed.timeout": {
+        "en": "The {analyzer} step did not finish within the review's {seconds} s.",
+        "es": "El paso {analyzer} no terminó dentro de los {seconds} s de la revisión.",
+    },
+    "not-reviewed.worker-stopped": {
+        "en": "The review stopped its worker {attempts} time(s).",
+        "es": "La revisión detuvo su proceso {attempts} vez/veces.",
     },
     "undefined-name": {
         "en": "{detail}: this raises `NameError` when the line runs.",
@@ -279,6 +324,51 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "es": "El analizador que necesita esta comprobación no terminó.",
     },
 }
+
+
+# CPython's and tree-sitter's syntax messages, for Spanish; an unknown one is left out rather than shown in English.
+_SYNTAX_ES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), spanish)
+    for pattern, spanish in (
+        (r"^invalid syntax\. Perhaps you forgot a comma\?$", "sintaxis no válida; ¿falta una coma?"),
+        (r"^invalid syntax$", "sintaxis no válida"),
+        (r"^'(.+)' was never closed$", "`{0}` no se cierra nunca"),
+        (r"^unmatched '(.+)'$", "`{0}` no tiene pareja"),
+        (r"^closing parenthesis '(.+)' does not match opening parenthesis '(.+)'", "`{0}` no cierra `{1}`"),
+        (r"^expected '(.+)'$", "se esperaba `{0}`"),
+        (r"^expected ':'$", "se esperaba `:`"),
+        (r"^unterminated string literal", "cadena de texto sin cerrar"),
+        (r"^unterminated triple-quoted string literal", "cadena de triple comilla sin cerrar"),
+        (r"^expected an indented block after (.+) on line (\d+)$", "se esperaba un bloque sangrado (línea {1})"),
+        (r"^expected an indented block", "se esperaba un bloque sangrado"),
+        (r"^unindent does not match any outer indentation level$", "la sangría no coincide con ningún nivel exterior"),
+        (r"^unexpected indent$", "sangría inesperada"),
+        (r"^'(\w+)' outside function$", "`{0}` fuera de una función"),
+        (r"^'(\w+)' outside loop$", "`{0}` fuera de un bucle"),
+        (r"^'(\w+)' outside async function$", "`{0}` fuera de una función asíncrona"),
+        (r"^invalid character '(.)' \((U\+[0-9A-F]+)\)$", "carácter no válido `{0}` ({1})"),
+        (r"^invalid decimal literal$", "número decimal no válido"),
+        (r"^cannot assign to (.+)$", "no se puede asignar a esa expresión"),
+        (r"^Missing parentheses in call to '(\w+)'", "faltan los paréntesis en la llamada a `{0}`"),
+        (r"^expected 'except' or 'finally' block$", "se esperaba un bloque `except` o `finally`"),
+        (r"^f-string", "f-string mal formada"),
+        (r"^too deeply nested for Python to compile$", "anidado demasiado profundo para que Python lo compile"),
+        (r"^missing `(.+)`$", "falta `{0}`"),
+        (r"^unexpected `(.+)`$", "`{0}` inesperado"),
+        (r"^unexpected token$", "símbolo inesperado"),
+    )
+)
+
+
+def syntax_detail(message: str, locale: Locale) -> str:
+    """A parser's message in the learner's language (code fragments kept as written)."""
+    if locale == "en":
+        return message
+    for pattern, spanish in _SYNTAX_ES:
+        match = pattern.match(message)
+        if match:
+            return spanish.format(*match.groups())
+    return "el analizador no puede leer esta línea"
 
 
 def text(key: str, locale: Locale, **values: Any) -> str:

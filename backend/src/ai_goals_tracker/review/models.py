@@ -44,6 +44,14 @@ class Category(StrEnum):
     LIMITS = "limits"
 
 
+class ReviewOutcome(StrEnum):
+    """`not_reviewed`: an analyzer that applies could not finish, so the code was neither passed nor failed."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_REVIEWED = "not_reviewed"
+
+
 class CriterionStatus(StrEnum):
     MET = "met"
     NOT_MET = "not_met"
@@ -90,8 +98,31 @@ class ReviewRequest(BaseModel):
     task_title: str | None = None
     goal_title: str | None = None
 
+    @property
+    def is_test_file(self) -> bool:
+        """Test modules are where `assert` and fixture passwords belong."""
+        return is_test_path(self.file_path)
+
+
+def is_test_path(file_path: str) -> bool:
+    parts = file_path.replace("\\", "/").lower().split("/")
+    name = parts[-1]
+    stem = name.split(".", 1)[0]
+    in_test_folder = any(part in ("test", "tests", "__tests__", "spec") for part in parts[:-1])
+    return (
+        in_test_folder
+        or stem.startswith("test_")
+        or stem.endswith("_test")
+        or stem == "conftest"
+        or any(marker in name for marker in (".test.", ".spec."))
+    )
+
 
 class ReviewResult(BaseModel):
+    outcome: ReviewOutcome
+    not_reviewed_reason: str | None = Field(
+        default=None, description="Why no verdict could be given, in the learner's language (outcome not_reviewed)."
+    )
     passed: bool
     score: float = Field(ge=0.0, le=1.0)
     summary: str

@@ -1,15 +1,21 @@
 """The review entry points: plain values in, a `ReviewResult` out, no database.
 
-`review_submission` is synchronous and blocking (callers run it off the event loop);
-`review_submission_with_llm` adds LLM feedback on top when a client is configured.
+`review_submission` is synchronous and runs every analyzer in the calling process; `review_offline`
+runs it in a helper process that is killed when the review's time budget is spent or its caller is
+cancelled; `review_submission_with_llm` adds LLM feedback on top when a client is configured.
+
+Fail closed: a verdict needs every analyzer that applies to the language to run to the end. When one
+cannot (it crashed, timed out, or the file is too large or in a language nothing here can parse), the
+outcome is `not_reviewed`, with the reason in the learner's language: neither a pass nor a fail.
 """
 
 from __future__ import annotations
 
-import asyncio
+import ast
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from radon.complexity import cc_rank
 
@@ -18,13 +24,13 @@ from ai_goals_tracker.review import findings as normalize
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, FunctionShape
 from ai_goals_tracker.review.analyzers.python_ast import python_facts
 from ai_goals_tracker.review.analyzers.python_tools import RadonReport, bandit_issues, radon_report
-from ai_goals_tracker.review.analyzers.ruff_runner import RuffFailed, RuffIssue, run_ruff
-from ai_goals_tracker.review.analyzers.script import script_facts
+from ai_goals_tracker.review.analyzers.ruff_runner import RuffFailed, run_ruff
+from ai_goals_tracker.review.analyzers.script import GrammarUnavailable, script_facts
 from ai_goals_tracker.review.analyzers.secrets import find_secrets
 from ai_goals_tracker.review.criteria import CriteriaContext, evaluate_criteria, first_regex_match
 from ai_goals_tracker.review.feedback import compose_feedback, compose_summary
 from ai_goals_tracker.review.i18n import text
-from ai_goals_tracker.review.languages import FULLY_ANALYZED, PYTHON, normalize_language
+from ai_goals_tracker.review.languages import FULLY_ANALYZED, PYTHON, UNKNOWN, infer_language, normalize_language
 from ai_goals_tracker.review.limits import DEFAULT_LIMITS, ReviewLimits
 from ai_goals_tracker.review.llm_feedback import LLMReview, apply_llm_review, llm_review_messages
 from ai_goals_tracker.review.models import (
@@ -32,15 +38,25 @@ from ai_goals_tracker.review.models import (
     CriterionResult,
     CriterionStatus,
     Finding,
+    Locale,
     Metrics,
+    ReviewOutcome,
     ReviewRequest,
     ReviewResult,
 )
-from ai_goals_tracker.review.sandbox import Sandbox, SandboxError, default_sandbox
+from ai_goals_tracker.review.sandbox import SandboxError, SandboxTimeout, default_sandbox
 from ai_goals_tracker.review.scoring import passed, score
 
 _GOOD_MAINTAINABILITY = 65.0
-_SECURITY_ANALYZERS = ("ruff", "bandit", "tree-sitter", "secrets")
+_SECURITY_ANALYZERS = ("ruff", "bandit", "tree-sitter", "secrets", "rules")
+
+
+class NotReviewable(Exception):
+    """The review cannot reach a verdict; `reason` is already in the learner's language."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(slots=True)
@@ -48,62 +64,75 @@ class _Review:
     request: ReviewRequest
     language: str
     limits: ReviewLimits
-    sandbox: Sandbox
+    on_step: Callable[[str], None] | None = None
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     analyzers_run: list[str] = field(default_factory=list)
     facts: CodeFacts | None = None
     functions: list[FunctionShape] | None = None
     maintainability: float | None = None
-    missing: set[str] = field(default_factory=set)
 
     @property
-    def file(self) -> str:
-        return self.request.file_path
+    def locale(self) -> Locale:
+        return self.request.locale
 
-    def unavailable(self, analyzer: str, reason: str) -> None:
-        message = text("analyzer-unavailable", self.request.locale, analyzer=analyzer, reason=reason)
-        self.findings.append(normalize.limit_finding(f"{analyzer}-unavailable", message, self.file, analyzer))
+    def step(self, name: str) -> None:
+        if self.on_step is not None:
+            self.on_step(name)
+
+    def cannot_finish(self, analyzer: str, reason: str) -> NotReviewable:
+        return NotReviewable(text("not-reviewed.analyzer-failed", self.locale, analyzer=analyzer, reason=reason))
 
 
 def review_submission(
-    request: ReviewRequest, *, limits: ReviewLimits = DEFAULT_LIMITS, sandbox: Sandbox | None = None
+    request: ReviewRequest, *, limits: ReviewLimits = DEFAULT_LIMITS, on_step: Callable[[str], None] | None = None
 ) -> ReviewResult:
-    """Review one file offline: analyzers, criteria, score, verdict and localized feedback."""
-    review = _Review(
-        request=request,
-        language=normalize_language(request.language, request.file_path),
-        limits=limits,
-        sandbox=sandbox or default_sandbox(),
-    )
-    _scan_secrets(review)
-    size = len(request.code.encode("utf-8"))
-    if size > limits.max_analyzed_bytes:
-        message = text("too-large", request.locale, size=size // 1024, limit=limits.max_analyzed_bytes // 1024)
-        review.findings.append(normalize.limit_finding("too-large", message, review.file, "review"))
-    elif review.language == PYTHON:
-        _analyze_python(review)
-    elif review.language in FULLY_ANALYZED:
-        _analyze_script(review)
-    else:
-        review.notes.append(text("note.partial-language", request.locale, language=review.language))
+    """Review one file: analyzers, criteria, score, verdict and localized feedback (or `not_reviewed`)."""
+    review = _Review(request=request, language=analysis_language(request), limits=limits, on_step=on_step)
+    try:
+        _ensure_reviewable(review)
+        _scan_secrets(review)
+        if review.language == PYTHON:
+            _analyze_python(review)
+        else:
+            _analyze_script(review)
+    except NotReviewable as exc:
+        return not_reviewed_result(request, exc.reason)
     return _conclude(review)
 
 
+def _review_in_helper(request: ReviewRequest, limits: ReviewLimits) -> ReviewResult:
+    """What a helper process runs: the review, telling the parent each step as it starts."""
+    from ai_goals_tracker.review.sandbox_worker import report_step
+
+    return review_submission(request, limits=limits, on_step=report_step)
+
+
+async def review_offline(request: ReviewRequest, *, limits: ReviewLimits = DEFAULT_LIMITS) -> ReviewResult:
+    """`review_submission` in a helper process that is killed when the budget is spent or on cancellation."""
+    try:
+        return await default_sandbox().run_async(_review_in_helper, request, limits, timeout=limits.review_seconds)
+    except SandboxTimeout as exc:
+        reason = text(
+            "not-reviewed.timeout", request.locale, analyzer=exc.step or "review", seconds=f"{limits.review_seconds:g}"
+        )
+        return not_reviewed_result(request, reason)
+    except SandboxError as exc:
+        reason = text("not-reviewed.analyzer-failed", request.locale, analyzer=exc.step or "review", reason=str(exc))
+        return not_reviewed_result(request, reason)
+
+
 async def review_submission_with_llm(
-    request: ReviewRequest,
-    llm: LLMClient | None,
-    *,
-    limits: ReviewLimits = DEFAULT_LIMITS,
-    sandbox: Sandbox | None = None,
+    request: ReviewRequest, llm: LLMClient | None, *, limits: ReviewLimits = DEFAULT_LIMITS
 ) -> ReviewResult:
     """The offline review, then the LLM's judgement of natural-language criteria and its feedback.
 
-    Any LLM failure keeps the offline feedback and adds a warning the caller records as
-    a `system.warning` event.
+    Any LLM failure keeps the offline feedback and adds a warning the caller records as a
+    `system.warning` event. A review the analyzers could not finish stays `not_reviewed`: an LLM's
+    opinion does not replace the missing evidence.
     """
-    offline = await asyncio.to_thread(review_submission, request, limits=limits, sandbox=sandbox)
-    if llm is None:
+    offline = await review_offline(request, limits=limits)
+    if llm is None or offline.outcome is ReviewOutcome.NOT_REVIEWED:
         return offline
     try:
         verdict = await llm.complete_structured(llm_review_messages(request, offline), LLMReview)
@@ -113,74 +142,115 @@ async def review_submission_with_llm(
     return apply_llm_review(offline, verdict, request.pass_threshold)
 
 
+def not_reviewed_result(request: ReviewRequest, reason: str) -> ReviewResult:
+    """No verdict: the task is neither passed nor failed, and the learner is told why and that a retry may work."""
+    return ReviewResult(
+        outcome=ReviewOutcome.NOT_REVIEWED,
+        not_reviewed_reason=reason,
+        passed=False,
+        score=0.0,
+        summary=text("not-reviewed.summary", request.locale, reason=reason),
+        feedback=text("not-reviewed.feedback", request.locale, file=request.file_path, reason=reason),
+        findings=[],
+        criteria=[],
+        metrics=_basic_metrics(request, analysis_language(request)),
+        analyzers_run=[],
+    )
+
+
+def analysis_language(request: ReviewRequest) -> str:
+    """The language to analyze the code as: neither the path nor the declared language can opt out.
+
+    An analyzable extension wins (editors name files by their language), then an analyzable declared
+    language; a file that names neither but parses as Python (`notes.ipynb` holding a script) is Python.
+    """
+    by_path = infer_language(request.file_path)
+    declared = normalize_language(request.language, request.file_path)
+    for candidate in (by_path, declared):
+        if candidate in FULLY_ANALYZED:
+            return candidate
+    if _reads_as_python(request.code):
+        return PYTHON
+    return declared if declared != UNKNOWN else by_path
+
+
+def _reads_as_python(code: str) -> bool:
+    if len(code) > DEFAULT_LIMITS.max_analyzed_bytes:
+        return False
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    code_like = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.Call)
+    return any(isinstance(node, code_like) for node in ast.walk(tree))
+
+
+def _ensure_reviewable(review: _Review) -> None:
+    code, limits, locale = review.request.code, review.limits, review.locale
+    size = len(code.encode("utf-8"))
+    lines = code.splitlines()
+    if size > limits.max_analyzed_bytes:
+        raise NotReviewable(
+            text("not-reviewed.too-large", locale, size=size // 1024, limit=limits.max_analyzed_bytes // 1024)
+        )
+    if len(lines) > limits.max_analyzed_lines:
+        raise NotReviewable(text("not-reviewed.too-many-lines", locale, lines=len(lines), limit=limits.max_analyzed_lines))
+    longest = max(range(len(lines)), key=lambda index: len(lines[index]), default=None)
+    if longest is not None and len(lines[longest]) > limits.max_line_chars:
+        raise NotReviewable(
+            text("not-reviewed.long-line", locale, line=longest + 1, chars=len(lines[longest]), limit=limits.max_line_chars)
+        )
+    if review.language not in FULLY_ANALYZED:
+        raise NotReviewable(text("not-reviewed.language", locale, language=review.language))
+
+
 def _scan_secrets(review: _Review) -> None:
-    scanned = review.request.code[: review.limits.max_scanned_bytes]
-    hits = find_secrets(scanned)
-    review.findings += normalize.secret_findings(hits, review.file, review.request.locale)
+    review.step("secrets")
+    hits = find_secrets(review.request.code)
+    review.findings += normalize.secret_findings(hits, review.request)
     review.analyzers_run.append("secrets")
 
 
 def _analyze_python(review: _Review) -> None:
-    code, locale = review.request.code, review.request.locale
-    try:
-        review.facts = review.sandbox.run(python_facts, code, timeout=review.limits.parse_seconds)
-    except SandboxError as exc:
-        review.missing.add("parser")
-        review.unavailable("ast", str(exc))
-        return
+    code, request = review.request.code, review.request
+    review.step("ast")
+    review.facts = python_facts(code)
     review.analyzers_run.append("ast")
     if not review.facts.parsed:
-        review.findings += normalize.syntax_findings(review.facts.syntax_problems, review.file, "ast", locale)
-        review.notes.append(text("note.syntax-skip", locale))
+        # The file cannot run: that alone decides the verdict, whatever else the linters would say.
+        review.findings += normalize.syntax_findings(review.facts.syntax_problems, request, "ast")
+        review.notes.append(text("note.syntax-skip", review.locale))
         return
-    # ruff is a separate process already: let it run while the sandbox does radon and bandit.
+    # ruff is a separate process: let it run while radon and bandit run here.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigt-ruff") as pool:
-        ruff_job = pool.submit(run_ruff, code, review.file, review.limits.ruff_seconds)
-        radon = _run_radon(review)
-        _run_bandit(review)
-        _collect_ruff(review, ruff_job.result)
-    review.functions = _merge_shapes(review.facts.functions, radon)
-    review.findings += normalize.shape_findings(
-        review.functions or review.facts.functions, review.file, "radon", locale
-    )
-
-
-def _run_radon(review: _Review) -> RadonReport | None:
-    try:
-        radon = review.sandbox.run(radon_report, review.request.code, timeout=review.limits.metrics_seconds)
-    except SandboxError as exc:
-        review.missing.add("complexity")
-        review.unavailable("radon", str(exc))
-        return None
-    review.analyzers_run.append("radon")
+        ruff_job = pool.submit(run_ruff, code, review.limits.ruff_seconds)
+        review.step("bandit")
+        bandit = _analyzer_output(review, "bandit", bandit_issues, code)
+        review.step("radon")
+        radon = _analyzer_output(review, "radon", radon_report, code)
+        review.step("ruff")
+        try:
+            ruff = ruff_job.result()
+        except RuffFailed as exc:
+            raise review.cannot_finish("ruff", str(exc)) from exc
+    review.analyzers_run += ["bandit", "radon", "ruff", "rules"]
     review.maintainability = radon.maintainability_index
-    return radon
+    review.findings += normalize.bandit_findings(bandit, request)
+    review.findings += normalize.ruff_findings(ruff, request)
+    review.findings += normalize.hazard_findings(review.facts.hazards, request, "rules")
+    review.functions = _merge_shapes(review.facts.functions, radon)
+    review.findings += normalize.shape_findings(review.functions, request, "radon")
 
 
-def _run_bandit(review: _Review) -> None:
+def _analyzer_output(review: _Review, name: str, analyzer: Callable[[str], Any], code: str) -> Any:
     try:
-        issues = review.sandbox.run(bandit_issues, review.request.code, timeout=review.limits.bandit_seconds)
-    except SandboxError as exc:
-        review.unavailable("bandit", str(exc))
-        return
-    review.analyzers_run.append("bandit")
-    review.findings += normalize.bandit_findings(issues, review.file, review.request.locale)
+        return analyzer(code)
+    except (Exception, RecursionError) as exc:
+        raise review.cannot_finish(name, f"{type(exc).__name__}: {exc}"[:300]) from exc
 
 
-def _collect_ruff(review: _Review, result: Callable[[], list[RuffIssue]]) -> None:
-    try:
-        issues = result()
-    except RuffFailed as exc:
-        review.unavailable("ruff", str(exc))
-        return
-    review.analyzers_run.append("ruff")
-    review.findings += normalize.ruff_findings(issues, review.file, review.request.locale)
-
-
-def _merge_shapes(shapes: list[FunctionShape], radon: RadonReport | None) -> list[FunctionShape] | None:
+def _merge_shapes(shapes: list[FunctionShape], radon: RadonReport) -> list[FunctionShape]:
     """ast knows nesting and extent, radon knows complexity: join them on the definition line."""
-    if radon is None:
-        return None
     complexity_at = {function.start_line: function.complexity for function in radon.functions}
     return [
         FunctionShape(
@@ -195,45 +265,35 @@ def _merge_shapes(shapes: list[FunctionShape], radon: RadonReport | None) -> lis
 
 
 def _analyze_script(review: _Review) -> None:
-    locale = review.request.locale
+    request = review.request
+    review.step("tree-sitter")
     try:
-        review.facts = review.sandbox.run(
-            script_facts, review.request.code, review.language, timeout=review.limits.parse_seconds
-        )
-    except SandboxError as exc:
-        review.missing.update({"parser", "complexity"})
-        review.unavailable("tree-sitter", str(exc))
-        return
+        review.facts = script_facts(request.code, review.language)
+    except (GrammarUnavailable, RecursionError) as exc:
+        raise review.cannot_finish("tree-sitter", str(exc)) from exc
     review.analyzers_run.append("tree-sitter")
     if not review.facts.parsed:
-        review.findings += normalize.syntax_findings(review.facts.syntax_problems, review.file, "tree-sitter", locale)
-        review.notes.append(text("note.syntax-skip", locale))
+        review.findings += normalize.syntax_findings(review.facts.syntax_problems, request, "tree-sitter")
+        review.notes.append(text("note.syntax-skip", review.locale))
         return
     review.functions = review.facts.functions
-    review.findings += normalize.hazard_findings(review.facts.hazards, review.file, locale)
-    review.findings += normalize.shape_findings(review.functions, review.file, "tree-sitter", locale)
-
-
-def _regex_search(review: _Review) -> Callable[[str, str, str], int | None]:
-    def search(pattern: str, flags: str, code: str) -> int | None:
-        return review.sandbox.run(first_regex_match, pattern, flags, code, timeout=review.limits.criteria_seconds)
-
-    return search
+    review.findings += normalize.hazard_findings(review.facts.hazards, request, "tree-sitter")
+    review.findings += normalize.shape_findings(review.functions, request, "tree-sitter")
 
 
 def _conclude(review: _Review) -> ReviewResult:
     request = review.request
+    review.step("criteria")
     findings = normalize.deduplicate(review.findings)
     criteria = evaluate_criteria(
         request.criteria,
         CriteriaContext(
             code=request.code,
             locale=request.locale,
-            facts=review.facts if review.language in FULLY_ANALYZED else None,
+            facts=review.facts,
             functions=review.functions,
             findings=findings,
-            regex_search=_regex_search(review),
-            missing=review.missing,
+            regex_search=first_regex_match,
         ),
     )
     metrics = _metrics(review)
@@ -241,6 +301,7 @@ def _conclude(review: _Review) -> ReviewResult:
     final_score = score(findings, criteria)
     verdict = passed(findings, criteria, final_score, request.pass_threshold)
     return ReviewResult(
+        outcome=ReviewOutcome.PASSED if verdict else ReviewOutcome.FAILED,
         passed=verdict,
         score=final_score,
         summary=compose_summary(findings, criteria, final_score, verdict, request.locale),
@@ -260,34 +321,36 @@ def lines_of_code(code: str) -> int:
     return sum(1 for line in code.splitlines() if line.strip() and not line.lstrip().startswith(("#", "//")))
 
 
+def _basic_metrics(request: ReviewRequest, language: str) -> Metrics:
+    return Metrics(
+        language=language,
+        lines_of_code=lines_of_code(request.code),
+        total_lines=len(request.code.splitlines()),
+    )
+
+
 def _metrics(review: _Review) -> Metrics:
-    lines = review.request.code.splitlines()
     complexities = [f.complexity for f in review.functions or [] if f.complexity is not None]
     worst = max(complexities, default=None)
-    return Metrics(
-        language=review.language,
-        lines_of_code=lines_of_code(review.request.code),
-        total_lines=len(lines),
-        complexity_rank=cc_rank(worst) if worst is not None else None,
-        max_complexity=worst,
-        maintainability_index=round(review.maintainability, 2) if review.maintainability is not None else None,
+    return _basic_metrics(review.request, review.language).model_copy(
+        update={
+            "complexity_rank": cc_rank(worst) if worst is not None else None,
+            "max_complexity": worst,
+            "maintainability_index": round(review.maintainability, 2) if review.maintainability is not None else None,
+        }
     )
 
 
 def _celebrations(
     review: _Review, findings: list[Finding], metrics: Metrics, criteria: list[CriterionResult]
 ) -> list[Finding]:
-    locale, file = review.request.locale, review.file
+    locale, file = review.request.locale, review.request.file_path
     comments = [f for f in findings if f.category is not Category.LIMITS]
+    parsed = review.facts is not None and review.facts.parsed
     praise: list[Finding] = []
-    if review.facts is not None and review.facts.parsed:
-        praise.append(
-            normalize.celebration(
-                "praise-parses",
-                text("praise.parses", locale, language=review.language, loc=metrics.lines_of_code),
-                file,
-            )
-        )
+    if parsed:
+        message = text("praise.parses", locale, language=review.language, loc=metrics.lines_of_code)
+        praise.append(normalize.celebration("praise-parses", message, file))
         if not comments:
             praise.append(normalize.celebration("praise-clean", text("praise.clean", locale), file))
     if metrics.max_complexity is not None and metrics.max_complexity <= normalize.COMPLEXITY_LIMIT:
@@ -298,7 +361,6 @@ def _celebrations(
         praise.append(normalize.celebration("praise-maintainable", message, file))
     security_ran = [name for name in review.analyzers_run if name in _SECURITY_ANALYZERS]
     # Only a parsed file was searched for more than secrets: praise nothing that was not looked at.
-    parsed = review.facts is not None and review.facts.parsed
     if parsed and not any(f.category is Category.SECURITY for f in comments):
         message = text("praise.no-security", locale, analyzers=", ".join(security_ran))
         praise.append(normalize.celebration("praise-no-security", message, file))

@@ -1,19 +1,24 @@
-"""Run analyzer functions in helper processes that can be killed.
+"""Run review work in helper processes that can be killed.
 
 `ast`, radon, bandit and tree-sitter run in-process code on learner input; a huge or deeply nested
-literal can make them recurse, eat memory or spin. Python threads cannot be interrupted, so each
-call goes to a long-lived helper process (warm imports keep a call in the millisecond range) and a
-call that overruns its time limit kills that helper; the next call gets a fresh one.
+literal can make them recurse, eat memory or spin, and Python threads cannot be interrupted. So a
+whole review runs in a long-lived helper process (warm imports keep a review in the millisecond
+range), under a memory limit, and a review that overruns its budget kills the helper together with
+what it started (ruff); the next review gets a fresh helper. The helper reports the step it is on,
+so a timeout can say which analyzer did not finish.
 """
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar, cast
@@ -22,9 +27,15 @@ T = TypeVar("T")
 
 _WORKER_MODULE = "ai_goals_tracker.review.sandbox_worker"
 
+StepListener = Callable[[str], None]
+
 
 class SandboxError(Exception):
-    """An analyzer call did not produce a result."""
+    """A call did not produce a result."""
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        super().__init__(message)
+        self.step = step
 
 
 class SandboxTimeout(SandboxError):
@@ -40,6 +51,7 @@ class _Helper:
 
     A plain subprocess rather than `multiprocessing.Process`: `spawn` re-imports the caller's main
     module (which breaks scripts without a `__main__` guard) and `fork` is unsafe in threaded workers.
+    Its own session (process group), so that killing it also kills the processes it started.
     """
 
     def __init__(self, memory_limit_bytes: int) -> None:
@@ -52,36 +64,52 @@ class _Helper:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 env=environment,
+                start_new_session=True,
             )
         finally:
             child_end.close()
         self._conn = Connection(parent_end.detach())
+        self._lock = threading.Lock()
         self.usable = True
 
-    def call(self, function: Callable[..., T], args: tuple[Any, ...], timeout: float) -> T:
+    def call(
+        self, function: Callable[..., T], args: tuple[Any, ...], timeout: float, on_step: StepListener | None = None
+    ) -> T:
+        deadline = time.monotonic() + timeout
+        step: str | None = None
         try:
             self._conn.send((function, args))
-            if not self._conn.poll(timeout):
-                self.kill()
-                raise SandboxTimeout(f"{function.__name__} exceeded {timeout:g} s")
-            status, value = self._conn.recv()
+            while True:
+                if not self._conn.poll(max(0.0, deadline - time.monotonic())):
+                    self.kill()
+                    raise SandboxTimeout(f"{function.__name__} exceeded {timeout:g} s", step=step)
+                status, value = self._conn.recv()
+                if status != "step":
+                    break
+                step = str(value)
+                if on_step is not None:
+                    on_step(step)
         except (EOFError, OSError) as exc:
             self.kill()
-            raise SandboxCrash(f"{function.__name__} crashed the analyzer process") from exc
+            raise SandboxCrash(f"{function.__name__} stopped its process", step=step) from exc
         if status == "error":
-            raise SandboxError(str(value))
+            raise SandboxError(str(value), step=step)
         return cast(T, value)
 
     def kill(self) -> None:
-        self.usable = False
-        if self._process.poll() is None:
-            self._process.kill()
-        self._process.wait(timeout=5)
-        self._conn.close()
+        with self._lock:
+            self.usable = False
+            if self._process.poll() is None:
+                try:
+                    os.killpg(self._process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._process.wait(timeout=5)
+            self._conn.close()
 
 
 class Sandbox:
-    """A small pool of helper processes; safe to share between threads."""
+    """A small pool of helper processes; safe to share between threads and event loops."""
 
     def __init__(self, max_helpers: int = 2, memory_limit_bytes: int = 1536 * 1024 * 1024) -> None:
         self._max_helpers = max_helpers
@@ -90,11 +118,25 @@ class Sandbox:
         self._started = 0
         self._available = threading.Condition()
 
-    def run(self, function: Callable[..., T], *args: Any, timeout: float) -> T:
+    def run(
+        self, function: Callable[..., T], *args: Any, timeout: float, on_step: StepListener | None = None
+    ) -> T:
         """`function(*args)` in a helper process; raises SandboxError when it fails, overruns or dies."""
         helper = self._acquire()
         try:
-            return helper.call(function, args, timeout)
+            return helper.call(function, args, timeout, on_step)
+        finally:
+            self._release(helper)
+
+    async def run_async(self, function: Callable[..., T], *args: Any, timeout: float) -> T:
+        """`run` for coroutines: cancelling the caller kills the helper at once (Ctrl-C, job abort)."""
+        helper = await asyncio.to_thread(self._acquire)
+        try:
+            return await asyncio.to_thread(helper.call, function, args, timeout)
+        except asyncio.CancelledError:
+            # The waiting thread sees the closed connection and returns; nothing keeps running.
+            helper.kill()
+            raise
         finally:
             self._release(helper)
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 import sys
 from multiprocessing.connection import Connection
 
+_connection: Connection | None = None
+
+
+def report_step(step: str) -> None:
+    """Tell the parent which step runs now (a no-op outside a helper process)."""
+    if _connection is not None:
+        _connection.send(("step", step))
+
 
 def _limit_memory(max_bytes: int) -> None:
     try:
@@ -15,6 +23,8 @@ def _limit_memory(max_bytes: int) -> None:
 
 
 def serve(conn: Connection, memory_limit_bytes: int) -> None:
+    global _connection
+    _connection = conn
     _limit_memory(memory_limit_bytes)
     while True:
         try:
@@ -28,4 +38,7 @@ def serve(conn: Connection, memory_limit_bytes: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])), int(sys.argv[2]))
+    # Run from the imported module, not `__main__`: `report_step` must see the connection it sets.
+    from ai_goals_tracker.review import sandbox_worker
+
+    sandbox_worker.serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

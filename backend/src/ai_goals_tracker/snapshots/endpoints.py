@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.errors import PayloadTooLargeError
 from ai_goals_tracker.events.types import ChangeContextDep
-from ai_goals_tracker.ownership import OwnedSnapshot, OwnedTask, OwnedTaskForUpdate
+from ai_goals_tracker.ownership import OwnedSnapshot, OwnedSnapshotForUpdate, OwnedTask, OwnedTaskForUpdate
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.snapshots import repository, service
 from ai_goals_tracker.snapshots.schemas import SnapshotCreate, SnapshotRead
@@ -81,3 +81,13 @@ async def list_task_snapshots(task: OwnedTask, session: SessionDep, page: PageDe
 @router.get("/snapshots/{snapshot_id}")
 async def read_snapshot(snapshot: OwnedSnapshot) -> SnapshotRead:
     return SnapshotRead.model_validate(snapshot)
+
+
+@router.post(
+    "/snapshots/{snapshot_id}/review",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"description": "The snapshot has a verdict, or its review is still pending."}},
+)
+async def retry_snapshot_review(snapshot: OwnedSnapshotForUpdate, session: SessionDep) -> SnapshotRead:
+    """Review again a snapshot whose review could not finish (`review_status: not_reviewed`)."""
+    return SnapshotRead.model_validate(await service.retry_review(session, snapshot))

@@ -40,7 +40,20 @@ class SnapshotRead(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def review_status(self) -> Literal["pending", "passed", "failed"]:
+    def review_status(self) -> Literal["pending", "passed", "failed", "not_reviewed"]:
+        """`not_reviewed`: an analyzer could not finish, so there is no verdict; see `review_reason`."""
         if self.validation_passed is None:
-            return "pending"
+            return "not_reviewed" if self._review.get("status") == "not_reviewed" else "pending"
         return "passed" if self.validation_passed else "failed"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def review_reason(self) -> str | None:
+        """Why the snapshot could not be reviewed, in the learner's language."""
+        reason = self._review.get("reason") if self.review_status == "not_reviewed" else None
+        return reason if isinstance(reason, str) else None
+
+    @property
+    def _review(self) -> dict[str, Any]:
+        review = self.metadata.get("review")
+        return review if isinstance(review, dict) else {}

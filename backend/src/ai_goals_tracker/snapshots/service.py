@@ -22,10 +22,9 @@ from ai_goals_tracker.jobs import defer_in_transaction
 from ai_goals_tracker.models import CodeSnapshot, Task
 from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.progress import roll_up_goal
-from ai_goals_tracker.review.jobs import review_snapshot
-from ai_goals_tracker.review.languages import normalize_language
-from ai_goals_tracker.review.pipeline import lines_of_code
+from ai_goals_tracker.review import lines_of_code, normalize_language
 from ai_goals_tracker.snapshots import repository
+from ai_goals_tracker.snapshots.jobs import review_snapshot
 from ai_goals_tracker.snapshots.schemas import SnapshotCreate
 from ai_goals_tracker.tasks.service import change_status
 
@@ -87,6 +86,20 @@ def _path_to_review(task: Task) -> tuple[TaskStatus, ...]:
     return _PATH_TO_REVIEW[task.status]
 
 
+async def retry_review(session: AsyncSession, snapshot: CodeSnapshot) -> CodeSnapshot:
+    """Queue a new review of a snapshot that could not be reviewed (in the caller's transaction)."""
+    if not snapshot.not_reviewed:
+        raise ConflictError(
+            "Only a snapshot that could not be reviewed can be reviewed again",
+            extra={"review_status": "pending" if snapshot.validation_passed is None else "reviewed"},
+        )
+    review = dict(snapshot.meta.get("review") or {})
+    review.update(status="retrying", reason=None)
+    snapshot.meta = {**snapshot.meta, "review": review}
+    await defer_in_transaction(session, review_snapshot, snapshot_id=snapshot.id)
+    return snapshot
+
+
 async def wait_for_verdict(
     sessionmaker: async_sessionmaker[AsyncSession], snapshot_id: str, seconds: float
 ) -> CodeSnapshot | None:
@@ -100,7 +113,7 @@ async def wait_for_verdict(
     while True:
         async with sessionmaker() as session:
             snapshot = await repository.get(session, snapshot_id)
-        if snapshot is None or snapshot.validation_passed is not None:
+        if snapshot is None or snapshot.review_settled:
             return snapshot
         remaining = deadline - time.monotonic()
         if remaining <= 0:

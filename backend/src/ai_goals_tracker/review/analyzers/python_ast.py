@@ -1,13 +1,18 @@
-"""Python syntax and structure with the standard library's `ast` (runs inside the sandbox)."""
+"""Python syntax and structure with the standard library's `ast` (runs in the review's helper process).
+
+Walks are iterative: a deeply nested expression must not exhaust Python's recursion limit.
+"""
 
 from __future__ import annotations
 
 import ast
 
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, Definition, FunctionShape, SyntaxProblem
+from ai_goals_tracker.review.analyzers.python_rules import python_hazards
 
 _NESTING_NODES = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try, ast.Match)
 _FUNCTION_NODES = (ast.FunctionDef, ast.AsyncFunctionDef)
+TOO_DEEP = "too deeply nested for Python to compile"
 
 
 def python_facts(code: str) -> CodeFacts:
@@ -19,10 +24,14 @@ def python_facts(code: str) -> CodeFacts:
         line = exc.lineno or 1
         problem = SyntaxProblem(line=line, end_line=exc.end_lineno or line, message=exc.msg)
         return CodeFacts(syntax_problems=[problem])
+    except (RecursionError, MemoryError):
+        # CPython itself cannot compile it, so the program cannot run either.
+        return CodeFacts(syntax_problems=[SyntaxProblem(line=1, end_line=1, message=TOO_DEEP)])
     return CodeFacts(
         definitions=_definitions(tree),
         imports=_imports(tree),
         functions=[_shape(node) for node in ast.walk(tree) if isinstance(node, _FUNCTION_NODES)],
+        hazards=python_hazards(tree),
     )
 
 
@@ -56,18 +65,22 @@ def _shape(function: ast.FunctionDef | ast.AsyncFunctionDef) -> FunctionShape:
         name=function.name,
         start_line=function.lineno,
         end_line=function.end_lineno or function.lineno,
-        max_nesting=max((_nesting(child, 0) for child in function.body), default=0),
+        max_nesting=_max_nesting(function),
     )
 
 
-def _nesting(node: ast.AST, depth: int) -> int:
-    # Nested functions start their own count: their blocks are judged on their own shape.
-    if isinstance(node, (*_FUNCTION_NODES, ast.ClassDef)):
-        return depth
-    here = depth + 1 if isinstance(node, _NESTING_NODES) else depth
-    deepest = here
-    for child in ast.iter_child_nodes(node):
-        # An `elif` is an `if` inside the `else` of the previous one; it reads as a sibling, not a level.
-        is_elif = isinstance(node, ast.If) and node.orelse == [child] and isinstance(child, ast.If)
-        deepest = max(deepest, _nesting(child, depth if is_elif else here))
+def _max_nesting(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    deepest = 0
+    stack: list[tuple[ast.AST, int]] = [(child, 0) for child in function.body]
+    while stack:
+        node, depth = stack.pop()
+        # Nested functions start their own count: their blocks are judged on their own shape.
+        if isinstance(node, (*_FUNCTION_NODES, ast.ClassDef)):
+            continue
+        here = depth + 1 if isinstance(node, _NESTING_NODES) else depth
+        deepest = max(deepest, here)
+        for child in ast.iter_child_nodes(node):
+            # An `elif` is an `if` inside the `else` of the previous one; it reads as a sibling, not a level.
+            is_elif = isinstance(node, ast.If) and node.orelse == [child] and isinstance(child, ast.If)
+            stack.append((child, depth if is_elif else here))
     return deepest

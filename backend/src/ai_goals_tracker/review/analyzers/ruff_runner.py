@@ -31,8 +31,12 @@ LEARNER_RULES = (
     "SIM210",
     "SIM211",
 )
-# Asserts are how learners test their own code; `random` is fine for exercises.
-IGNORED_RULES = ("S101", "S311")
+# Asserts are how learners test their own code; `random` is fine for exercises. Hard-coded passwords
+# are the secret scanner's job (it knows names in Spanish and judges the value, not just the name).
+IGNORED_RULES = ("S101", "S311", "S105", "S106", "S107")
+# ruff decides how to parse by the file name (`.ipynb` is read as notebook JSON, `.pyi` as a stub):
+# the learner's path must not choose that, so every submission is checked under this name.
+STDIN_FILENAME = "submission.py"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,8 @@ class RuffFailed(Exception):
     pass
 
 
-def ruff_command(stdin_filename: str) -> list[str]:
+def ruff_command() -> list[str]:
+    # --ignore-noqa: suppression comments in the submission (noqa, file-wide or per line) hide nothing.
     return [
         *_ruff_executable(),
         "check",
@@ -56,6 +61,7 @@ def ruff_command(stdin_filename: str) -> list[str]:
         "--no-cache",
         "--quiet",
         "--exit-zero",
+        "--ignore-noqa",
         "--output-format",
         "json",
         "--select",
@@ -63,15 +69,15 @@ def ruff_command(stdin_filename: str) -> list[str]:
         "--ignore",
         ",".join(IGNORED_RULES),
         "--stdin-filename",
-        stdin_filename,
+        STDIN_FILENAME,
         "-",
     ]
 
 
-def run_ruff(code: str, stdin_filename: str, timeout: float) -> list[RuffIssue]:
+def run_ruff(code: str, timeout: float) -> list[RuffIssue]:
     try:
         completed = subprocess.run(  # noqa: S603  (fixed argv, code goes through stdin)
-            ruff_command(stdin_filename),
+            ruff_command(),
             input=code,
             capture_output=True,
             text=True,

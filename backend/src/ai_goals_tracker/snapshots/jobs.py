@@ -1,5 +1,8 @@
 """The review job: a snapshot's verdict, the task's status, the roll-up and their events, in one transaction.
 
+The review itself (`ai_goals_tracker.review`) is a pure library; this module reads what it needs,
+runs it in a killable helper process, and writes what it decided.
+
 The job takes a snapshot id and is safe to run twice: a snapshot that already has a verdict is left
 alone. The review runs without holding a database connection; writing the verdict locks the task
 row, then the snapshot row, then (through the roll-up) the goal and the course, the order every
@@ -8,6 +11,10 @@ other writer uses.
 Only the task's newest attempt decides its status, and only while the task is `in_review`: an
 older attempt superseded by a newer submission, or a task the learner moved on by hand, keeps the
 verdict on the snapshot alone. A snapshot whose task was deleted is reviewed without criteria.
+
+A review that could not reach a verdict (an analyzer crashed or timed out, the file is too large,
+or the review stopped its worker on every attempt) is recorded as `not_reviewed` with the reason:
+the snapshot has no verdict, the task keeps its status, and `POST /snapshots/{id}/review` retries.
 """
 
 from __future__ import annotations
@@ -31,11 +38,18 @@ from ai_goals_tracker.jobs import WORKER_STARTUP_HOOKS, job_app, runtime
 from ai_goals_tracker.models import CodeSnapshot, Goal, Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.progress import roll_up_goal
-from ai_goals_tracker.review.i18n import text
-from ai_goals_tracker.review.languages import normalize_language
-from ai_goals_tracker.review.models import Criterion, FindingType, Locale, Metrics, ReviewRequest, ReviewResult
-from ai_goals_tracker.review.pipeline import lines_of_code, review_submission_with_llm
-from ai_goals_tracker.review.sandbox import default_sandbox
+from ai_goals_tracker.review import (
+    Criterion,
+    FindingType,
+    Locale,
+    ReviewOutcome,
+    ReviewRequest,
+    ReviewResult,
+    default_sandbox,
+    not_reviewed_result,
+    review_submission_with_llm,
+    text,
+)
 from ai_goals_tracker.search.memory import recurring_mistakes
 from ai_goals_tracker.snapshots import repository as snapshots
 from ai_goals_tracker.tasks.service import change_status
@@ -46,9 +60,9 @@ REVIEW_QUEUE = "reviews"
 # A failed run is retried twice (after 1 s, then 3 s); the run after the last retry records a
 # failed verdict instead of raising, so no task waits in review forever.
 REVIEW_RETRIES = 2
-# Every analyzer has its own limit (review/limits.py); this bounds a whole review, queueing for a
-# busy analyzer process included, should one of those limits fail to hold.
-OFFLINE_REVIEW_SECONDS = 60.0
+# The review's own budget (review/limits.py) kills its helper process; this also bounds the wait for
+# a free helper, should every one be busy.
+OFFLINE_REVIEW_SECONDS = 120.0
 # LLMClient makes at most two attempts, each bounded by its timeout.
 _LLM_ATTEMPTS = 2
 
@@ -87,7 +101,7 @@ async def review_snapshot_now(snapshot_id: str, *, attempt: int = 0) -> None:
     if attempt > REVIEW_RETRIES:
         # Every earlier run ended without raising: its worker died (killed, out of memory) mid-review.
         error = f"the review stopped its worker {attempt} time(s)"
-        await _record(jobs.sessionmaker, subject, _failed_review(subject.request, attempt), error=error)
+        await _record(jobs.sessionmaker, subject, _stopped_review(subject.request, attempt), error=error)
         return
     try:
         result = await _review(subject.request, jobs.settings)
@@ -97,7 +111,7 @@ async def review_snapshot_now(snapshot_id: str, *, attempt: int = 0) -> None:
             raise
         logger.exception("Review of snapshot %s failed on its last attempt", snapshot_id)
         error = f"{type(exc).__name__}: {exc}"[:1000]
-        await _record(jobs.sessionmaker, subject, _failed_review(subject.request, attempt + 1), error=error)
+        await _record(jobs.sessionmaker, subject, _stopped_review(subject.request, attempt + 1), error=error)
 
 
 async def _load_subject(
@@ -105,7 +119,7 @@ async def _load_subject(
 ) -> _Subject | None:
     async with sessionmaker() as session:
         snapshot = await snapshots.get(session, snapshot_id)
-        if snapshot is None or snapshot.validation_passed is not None:
+        if snapshot is None or snapshot.review_settled:
             return None
         task = await session.get(Task, snapshot.task_id) if snapshot.task_id is not None else None
         goal = await session.get(Goal, task.goal_id) if task is not None else None
@@ -151,23 +165,9 @@ async def _review(request: ReviewRequest, settings: Settings) -> ReviewResult:
             await llm.aclose()
 
 
-def _failed_review(request: ReviewRequest, attempts: int) -> ReviewResult:
-    """The verdict recorded when no review could be made: not passed, and it says why."""
-    language = normalize_language(request.language, request.file_path)
-    return ReviewResult(
-        passed=False,
-        score=0.0,
-        summary=text("review-failed.summary", request.locale),
-        feedback=text("review-failed.feedback", request.locale, file=request.file_path, attempts=attempts),
-        findings=[],
-        criteria=[],
-        metrics=Metrics(
-            language=language,
-            lines_of_code=lines_of_code(request.code),
-            total_lines=len(request.code.splitlines()),
-        ),
-        analyzers_run=[],
-    )
+def _stopped_review(request: ReviewRequest, attempts: int) -> ReviewResult:
+    """No review could be made: no verdict, and the learner is told why."""
+    return not_reviewed_result(request, text("not-reviewed.worker-stopped", request.locale, attempts=attempts))
 
 
 async def _record(
@@ -182,7 +182,7 @@ async def _record(
             result = result.model_copy(update={"feedback": f"{result.feedback}\n\n{note}"})
         task = await _lock_task(session, subject.task_id)
         snapshot = await snapshots.get(session, subject.snapshot_id, for_update=True)
-        if snapshot is None or snapshot.validation_passed is not None:
+        if snapshot is None or snapshot.review_settled:
             return  # deleted meanwhile, or another run of this job got there first
         if task is not None and snapshot.task_id != task.id:
             task = None  # the task was deleted after the review started
@@ -190,6 +190,8 @@ async def _record(
         issues = [f.model_dump(mode="json") for f in result.findings if f.type is not FindingType.CELEBRATORY]
         _apply_to_snapshot(snapshot, result, issues, validated_at)
         await _record_snapshot_events(session, snapshot, result, error)
+        if result.outcome is ReviewOutcome.NOT_REVIEWED:
+            return  # no verdict, so the task keeps its status
         if task is not None and await _decides_task(session, task, snapshot):
             await _apply_to_task(session, task, snapshot, result, issues, validated_at)
 
@@ -206,8 +208,9 @@ def _apply_to_snapshot(
     snapshot: CodeSnapshot, result: ReviewResult, issues: list[dict[str, Any]], validated_at: datetime
 ) -> None:
     metrics = result.metrics
-    snapshot.validation_passed = result.passed
-    snapshot.validation_score = result.score
+    reviewed = result.outcome is not ReviewOutcome.NOT_REVIEWED
+    snapshot.validation_passed = result.passed if reviewed else None
+    snapshot.validation_score = result.score if reviewed else None
     snapshot.validation_feedback = result.feedback
     snapshot.issues_found = issues
     snapshot.meta = {
@@ -218,6 +221,8 @@ def _apply_to_snapshot(
         "max_complexity": metrics.max_complexity,
         "maintainability_index": metrics.maintainability_index,
         "review": {
+            "status": result.outcome.value,
+            "reason": result.not_reviewed_reason,
             "summary": result.summary,
             "criteria": [c.model_dump(mode="json") for c in result.criteria],
             "analyzers": result.analyzers_run,
@@ -248,6 +253,8 @@ async def _record_snapshot_events(
     await raw(
         EventType.AI_VALIDATION_COMPLETED,
         {
+            "outcome": result.outcome.value,
+            "reason": result.not_reviewed_reason,
             "passed": result.passed,
             "score": result.score,
             "criteria": [c.model_dump(mode="json") for c in result.criteria],
@@ -262,9 +269,9 @@ async def _record_snapshot_events(
     for warning in result.warnings:
         await raw(EventType.SYSTEM_WARNING, {"message": warning})
     if error is not None:
-        await raw(
-            EventType.SYSTEM_ERROR, {"message": "code review failed; a failed verdict was recorded", "error": error}
-        )
+        await raw(EventType.SYSTEM_ERROR, {"message": "code review failed; recorded as not reviewed", "error": error})
+    elif result.outcome is ReviewOutcome.NOT_REVIEWED:
+        await raw(EventType.SYSTEM_WARNING, {"message": "code not reviewed", "reason": result.not_reviewed_reason})
 
 
 async def _decides_task(session: AsyncSession, task: Task, snapshot: CodeSnapshot) -> bool:
