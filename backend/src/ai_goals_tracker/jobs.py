@@ -58,6 +58,8 @@ STALL_CHECK_CRON = (
     "* * * * *" if STALLED_WORKER_SECONDS >= 30 else f"* * * * * */{max(1, int(STALLED_WORKER_SECONDS // 3))}"
 )
 
+SHUTDOWN_GRACE_SECONDS = 2.0
+
 # Blocking start-up work of job modules (warming analyzer processes), run before the first job.
 WORKER_STARTUP_HOOKS: list[Callable[[], None]] = []
 
@@ -128,6 +130,10 @@ async def run_worker(settings: Settings, dsn: str, *, concurrency: int = 2, wait
                 update_heartbeat_interval=HEARTBEAT_SECONDS,
                 stalled_worker_timeout=STALLED_WORKER_SECONDS,
                 delete_jobs="successful",
+                # On shutdown (Ctrl-C) running jobs get this long, then are cancelled and retried later;
+                # a review in progress is cancelled by killing its helper process. Draining the queue
+                # (`wait=False`) lets every job finish.
+                shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS if wait else None,
             )
 
 

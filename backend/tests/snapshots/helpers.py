@@ -11,7 +11,7 @@ import psycopg
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.jobs import run_worker
-from ai_goals_tracker.review.jobs import REVIEW_QUEUE
+from ai_goals_tracker.snapshots.jobs import REVIEW_QUEUE
 from tests.helpers import API, ApiUser
 
 CRITERIA: list[Any] = [

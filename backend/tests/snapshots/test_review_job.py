@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.jobs import job_runtime
 from ai_goals_tracker.models import Event, User
-from ai_goals_tracker.review import jobs as review_jobs
-from ai_goals_tracker.review.jobs import REVIEW_RETRIES, review_snapshot_now, user_locale
+from ai_goals_tracker.snapshots import jobs as review_jobs
+from ai_goals_tracker.snapshots.jobs import REVIEW_RETRIES, review_snapshot_now, user_locale
 from tests.ai.openai_stub import Reply, openai_stub
 from tests.helpers import API, ApiUser, events_of, register_and_login
 from tests.review.corpus import sample_code
@@ -70,7 +70,7 @@ async def test_running_the_job_twice_records_one_verdict(client: httpx.AsyncClie
     assert types.count("task.completed") == 1
 
 
-async def test_a_review_that_keeps_crashing_ends_failed_with_a_system_error(
+async def test_a_review_that_keeps_crashing_ends_not_reviewed_with_a_system_error(
     client: httpx.AsyncClient, app: FastAPI, settings: Settings, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[str] = []
@@ -86,31 +86,43 @@ async def test_a_review_that_keeps_crashing_ends_failed_with_a_system_error(
 
     assert len(calls) == REVIEW_RETRIES + 1
     snapshot = (await client.get(f"{API}/snapshots/{snapshot_id}", headers=user.headers)).json()
-    assert snapshot["validation_passed"] is False
-    assert snapshot["validation_score"] == 0.0
-    assert "failed 3 time(s)" in snapshot["validation_feedback"]
+    # A crash says nothing about the code: no verdict, the reason, and the task still waits for one.
+    assert snapshot["validation_passed"] is None
+    assert snapshot["review_status"] == "not_reviewed"
+    assert "stopped its worker 3 time(s)" in snapshot["review_reason"]
     task = (await client.get(f"{API}/tasks/{task_id}", headers=user.headers)).json()
-    assert task["status"] == "failed"
+    assert task["status"] == "in_review"
     events = await worker_events(app, user.id)
     assert [e.event_type.value for e in events] == [
         "code.validated",
         "ai.validation_completed",
         "ai.feedback_generated",
         "system.error",
-        "task.failed",
     ]
+    assert events[1].payload["outcome"] == "not_reviewed"
     assert "analyzer exploded" in events[3].payload["error"]
+
+    # Retrying queues a new review, which (with the analyzers working again) gives a verdict.
+    monkeypatch.undo()
+    retried = await client.post(f"{API}/snapshots/{snapshot_id}/review", headers=user.headers)
+    assert retried.status_code == 202
+    assert retried.json()["review_status"] == "pending"
+    await run_reviews(settings, database_url)
+    snapshot = (await client.get(f"{API}/snapshots/{snapshot_id}", headers=user.headers)).json()
+    assert snapshot["review_status"] == "passed"
+    again = await client.post(f"{API}/snapshots/{snapshot_id}/review", headers=user.headers)
+    assert again.status_code == 409
 
 
 @pytest.mark.usefixtures("in_runtime")
-async def test_a_job_whose_workers_kept_dying_records_a_failed_verdict_without_reviewing(
+async def test_a_job_whose_workers_kept_dying_records_not_reviewed_without_reviewing(
     client: httpx.AsyncClient, app: FastAPI
 ) -> None:
     user, task_id, snapshot_id = await submitted(client, "doomed")
 
     await review_snapshot_now(snapshot_id, attempt=REVIEW_RETRIES + 1)
 
-    assert (await client.get(f"{API}/tasks/{task_id}", headers=user.headers)).json()["status"] == "failed"
+    assert (await client.get(f"{API}/tasks/{task_id}", headers=user.headers)).json()["status"] == "in_review"
     errors = [e for e in await worker_events(app, user.id) if e.event_type.value == "system.error"]
     assert errors[0].payload["error"] == f"the review stopped its worker {REVIEW_RETRIES + 1} time(s)"
 
@@ -164,5 +176,5 @@ async def test_llm_feedback_is_recorded_when_the_llm_answers(
 def test_every_job_module_is_importable_by_the_worker() -> None:
     from ai_goals_tracker.jobs import JOB_MODULES, job_app
 
-    assert "ai_goals_tracker.review.jobs" in JOB_MODULES
+    assert "ai_goals_tracker.snapshots.jobs" in JOB_MODULES
     assert job_app.tasks["review_snapshot"].queue == "reviews"

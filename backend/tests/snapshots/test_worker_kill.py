@@ -98,7 +98,7 @@ async def test_a_worker_killed_mid_review_leaves_the_job_to_the_next_one(
 
         first_log, second_log = tmp_path / "worker-1.log", tmp_path / "worker-2.log"
         with worker_process(env, first_log) as first:
-            wait_until(lambda: len(llm.requests) == 1, 30, "the first worker did not reach the LLM", first_log)
+            wait_until(lambda: len(llm.requests) == 1, 90, "the first worker did not reach the LLM", first_log)
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=5)
 
