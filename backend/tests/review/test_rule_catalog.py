@@ -256,32 +256,44 @@ def test_spanish_texts_are_spanish_prose_not_the_english_one() -> None:
             assert UNACCENTED.search(prose) is None, (key, spanish)
 
 
-def _format_fragments(code: str) -> list[list[str]]:
-    return [message_fragments(message_format) for message_format in ruff_rules()[code]["message_formats"]]
+def _fragment_problem(code: str, index: int) -> str | None:
+    """Why `{index}` cannot stand for the same quoted value in every message ruff writes for `code`."""
+    quoted_before: set[tuple[str, ...]] = set()
+    for message_format in ruff_rules()[code]["message_formats"]:
+        spans = list(CODE_SPAN.finditer(message_format))
+        if len(spans) <= index:
+            return "missing from one of the rule's messages"
+        if re.search(r"\{[^{}]*\}", CODE_SPAN.sub("", message_format[: spans[index].start()])):
+            return "an unquoted value before it may carry backticks and shift the count"
+        quoted_before.add(tuple(span.group() for span in spans[: index + 1]))
+    if len(quoted_before) != 1:
+        return "not the same fragment in every message"
+    if "{" not in next(iter(quoted_before))[index]:
+        return "always the same constant text"
+    return None
+
+
+def _placeholder_problems(key: str, entry: RuleText) -> list[str]:
+    used = {name for value in texts(entry).values() for name in PLACEHOLDER.findall(value)}
+    problems = []
+    if set(PLACEHOLDER.findall(entry.en)) != set(PLACEHOLDER.findall(entry.es)):
+        problems.append("en and es use different placeholders")
+    if key in PROJECT_RULES:
+        problems.extend(f"{{{name}}} is not a value the analyzer passes" for name in used - PROJECT_RULES[key])
+    elif key.startswith("sec-"):
+        # bandit's messages quote nothing, so a security entry has no fragment to show.
+        problems.extend(f"{{{name}}} in a security entry" for name in used)
+    else:
+        for name in used:
+            problem = _fragment_problem(key, int(name)) if name.isdigit() else "named placeholder in a ruff entry"
+            if problem:
+                problems.append(f"{{{name}}}: {problem}")
+    return problems
 
 
 def test_placeholders_stand_for_a_fragment_every_message_of_the_rule_has() -> None:
-    problems = []
-    for key, entry in all_rules().items():
-        used = {name for value in texts(entry).values() for name in PLACEHOLDER.findall(value)}
-        per_text = [set(PLACEHOLDER.findall(value)) for value in (entry.en, entry.es)]
-        if per_text[0] != per_text[1]:
-            problems.append((key, "en and es use different placeholders"))
-        if key in PROJECT_RULES:
-            problems.extend((key, name) for name in used - PROJECT_RULES[key])
-        elif key.startswith("sec-"):
-            # bandit's messages quote nothing, so a security entry has no fragment to show.
-            problems.extend((key, name) for name in used)
-        else:
-            formats = _format_fragments(key)
-            for name in used:
-                index = int(name) if name.isdigit() else -1
-                shared = {tuple(fragments[: index + 1]) for fragments in formats if len(fragments) > index >= 0}
-                if len(shared) != 1 or sum(len(fragments) > index >= 0 for fragments in formats) != len(formats):
-                    problems.append((key, name))
-                elif "{" not in next(iter(shared))[index]:
-                    problems.append((key, f"{name} is always the constant `{next(iter(shared))[index]}`"))
-    assert problems == []
+    problems = {key: found for key, entry in all_rules().items() if (found := _placeholder_problems(key, entry))}
+    assert problems == {}
 
 
 def test_an_entry_reads_well_without_its_fragments() -> None:
