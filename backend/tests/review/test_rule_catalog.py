@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from bandit.core import extension_loader
 
-from ai_goals_tracker.review.analyzers.ruff_runner import IGNORED_RULES, LEARNER_RULES, _ruff_executable
+from ai_goals_tracker.review.analyzers.python_tools import bandit_issues
+from ai_goals_tracker.review.analyzers.ruff_runner import IGNORED_RULES, LEARNER_RULES, _ruff_executable, run_ruff
 from ai_goals_tracker.review.rule_catalog import (
     MAX_FRAGMENT_CHARS,
     RuleText,
@@ -308,33 +309,52 @@ def test_an_entry_reads_well_without_its_fragments() -> None:
                 assert text[0].isupper() or text[0] in "`¿¡", (key, text)
 
 
-def _ruff_messages(code: str, tmp_path: Path) -> dict[str, str]:
-    source = tmp_path / "submission.py"
-    source.write_text(code)
-    found = subprocess.run(
-        [*_ruff_executable(), "check", "--isolated", "--output-format", "json", "--select", "F,E741", str(source)],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    return {item["code"]: item["message"] for item in json.loads(found)}
+FLAWED_SUBMISSION = """\
+import os
+import re
+import subprocess
+import pickle
 
 
-def test_real_ruff_messages_render_in_the_learners_language(tmp_path: Path) -> None:
-    messages = _ruff_messages("import os\n\nl = 1\nprint(nombre)\n", tmp_path)
-    rendered = {
-        code: render(entry, "es", message_fragments(message))
-        for code, message in messages.items()
-        if (entry := rule_text(catalog_key(code))) is not None
-    }
-    assert rendered["F401"] == (
-        "La importación `os` no se usa en ningún sitio.",
-        "Elimina la importación o usa lo que importaste.",
-    )
-    assert (
-        rendered["F821"][0] == "El nombre `nombre` no está definido: esto lanza `NameError` cuando se ejecuta la línea."
-    )
-    assert rendered["E741"][0].startswith("El nombre `l` se confunde fácilmente")
+def keep(items=[]):
+    for index in range(3):
+        items.append(1)
+    return items
+
+
+def lookup(name, data):
+    l = 1
+    if name == None:
+        return l
+    for key in data.keys():
+        if key is 1:
+            return True
+    return False
+
+
+def load(raw, user):
+    query = f"SELECT * FROM users WHERE name = '{user}'"
+    subprocess.run("ls " + user, shell=True)
+    print(re.sub("a", "b", raw, re.IGNORECASE), query, eval(raw), pickle.loads(raw))
+    return undefined_thing
+"""
+
+
+def test_what_the_analyzers_report_on_a_flawed_submission_reads_in_spanish() -> None:
+    reported = [(issue.code, issue.message) for issue in run_ruff(FLAWED_SUBMISSION, "submission.py", timeout=30)]
+    reported += [(issue.test_id, issue.message) for issue in bandit_issues(FLAWED_SUBMISSION)]
+    spanish = {}
+    for rule, message in reported:
+        entry = rule_text(catalog_key(rule))
+        assert entry is not None, rule
+        spanish[rule] = render(entry, "es", message_fragments(message))[0]
+    assert {"F401", "B006", "B007", "E741", "E711", "F632", "B034", "F821", "S608", "B602", "B307"} <= set(spanish)
+    assert spanish["F401"] == "La importación `os` no se usa en ningún sitio."
+    assert spanish["B007"] == "La variable del bucle `index` no se usa dentro del bucle."
+    assert spanish["B034"].startswith("Esta llamada (`re.sub`) tiene argumentos opcionales")
+    assert spanish["F821"].startswith("El nombre `undefined_thing` no está definido")
+    assert spanish["S608"] == spanish["B608"]
+    assert all("{" not in message for message in spanish.values())
 
 
 def test_missing_fragments_are_cut_out_cleanly() -> None:
