@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import pytest
 from bandit.core import extension_loader
 
 from ai_goals_tracker.review.analyzers.python_tools import bandit_issues
-from ai_goals_tracker.review.analyzers.ruff_runner import IGNORED_RULES, LEARNER_RULES, _ruff_executable, run_ruff
+from ai_goals_tracker.review.analyzers.ruff_runner import IGNORED_RULES, LEARNER_RULES, run_ruff
 from ai_goals_tracker.review.rule_catalog import (
     MAX_FRAGMENT_CHARS,
     RuleText,
@@ -62,9 +64,13 @@ UNACCENTED = re.compile(
 )
 
 
+# The ruff the review runs: the one installed with the package.
+RUFF = (sys.executable, "-m", "ruff")
+
+
 @cache
 def ruff_json(*args: str) -> Any:
-    completed = subprocess.run([*_ruff_executable(), *args], capture_output=True, text=True, check=True)
+    completed = subprocess.run([*RUFF, *args], capture_output=True, text=True, check=True)
     return json.loads(completed.stdout)
 
 
@@ -103,8 +109,8 @@ def bandit_tests() -> dict[str, str]:
 
 
 def raw_catalog() -> dict[str, dict[str, Any]]:
-    path = Path(__file__).parents[2] / "src/ai_goals_tracker/review/rule_catalog.json"
-    catalog: dict[str, dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
+    source = resources.files("ai_goals_tracker.review").joinpath("rule_catalog.json")
+    catalog: dict[str, dict[str, Any]] = json.loads(source.read_text(encoding="utf-8"))
     return catalog
 
 
@@ -117,7 +123,7 @@ def test_the_enumeration_matches_what_ruff_itself_enables(tmp_path: Path) -> Non
     source.write_text("")
     settings = subprocess.run(
         [
-            *_ruff_executable(),
+            *RUFF,
             "check",
             "--isolated",
             "--select",
