@@ -1,88 +1,120 @@
-"""The rule catalogue: for every rule an analyzer can emit, its calibrated level and its texts in es and en.
+"""Learner-facing texts and calibration for every rule an analyzer can report, from rule_catalog.json.
 
-`rule_catalog.json` has one entry per rule: ruff's rules by code (`F401`), the security rules that
-ruff (`S608`) and bandit (`B608`) share under one number as `sec-608`, and the project's own rules
-by name (`jwt-no-verify`). `{0}`, `{1}`… in a text stand for the backtick-quoted fragments of the
-analyzer's own message (identifiers, which have no language); named placeholders such as `{name}`
-are filled by the caller.
+Keys are ruff codes (`F401`, `B006`, `PLE0101`…), `sec-NNN` for a security check that ruff (`SNNN`) and
+bandit (`BNNN`) both implement under the same number, and the project's own rule ids (`hardcoded-secret`…).
+Texts use `{0}`, `{1}`… for the backtick-quoted fragments of the analyzer's own message, in order, and
+`{name}`-style placeholders for values the project's analyzers pass by name.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
-# bandit's tests and ruff's S rules are numbered 1xx-7xx; ruff's bugbear rules (B0xx, B9xx) are not them.
-_SHARED_SECURITY_NUMBER = re.compile(r"[SB]([1-7]\d{2})")
-_PLACEHOLDER_GAP = re.compile(r"\s*`?\{[^{}]*\}`?")
+from ai_goals_tracker.review.models import Category, FindingType, Locale, Severity
+
+# Learner code can put very long expressions into an analyzer message (SIM108 quotes a whole ternary).
+MAX_FRAGMENT_CHARS = 80
+
+# ruff's flake8-bandit rules are S1xx–S7xx and bandit's tests B1xx–B7xx; flake8-bugbear's B0xx and B9xx
+# are other rules that happen to share the letter.
+_SECURITY_RULE = re.compile(r"[SB]([1-7]\d{2})")
+_FRAGMENT = re.compile(r"`([^`]*)`")
+# A placeholder with its backticks and parentheses, if any, and the space before it, so a missing value
+# is cut out without leaving "``", "()" or a double space behind.
+_PLACEHOLDER = re.compile(r"(?P<space> ?)(?P<open>\()?(?P<tick>`?)\{(?P<key>\w+)\}(?P=tick)(?(open)\))")
 
 
 @dataclass(frozen=True, slots=True)
 class RuleText:
-    key: str
     name: str
-    category: str
-    severity: str
-    type: str
+    category: Category
+    severity: Severity
+    type: FindingType
     en: str
     es: str
-    hint_en: str | None
-    hint_es: str | None
+    hint_en: str
+    hint_es: str
+    why: str | None = None
+
+    def message(self, locale: Locale) -> str:
+        return self.es if locale == "es" else self.en
+
+    def hint(self, locale: Locale) -> str:
+        return self.hint_es if locale == "es" else self.hint_en
 
 
 def catalog_key(analyzer_rule: str) -> str:
-    """`S608` and `B608` are one rule, `sec-608`; anything else is its own key."""
-    match = _SHARED_SECURITY_NUMBER.fullmatch(analyzer_rule)
+    """The catalog key of an analyzer's rule: ruff's `S608` and bandit's `B608` share `sec-608`."""
+    match = _SECURITY_RULE.fullmatch(analyzer_rule)
     return f"sec-{match.group(1)}" if match else analyzer_rule
-
-
-@cache
-def _catalog() -> Mapping[str, RuleText]:
-    raw: dict[str, dict[str, Any]] = json.loads(
-        resources.files("ai_goals_tracker.review").joinpath("rule_catalog.json").read_text(encoding="utf-8")
-    )
-    return {
-        key: RuleText(
-            key=key,
-            name=str(entry.get("name", key)),
-            category=entry["category"],
-            severity=entry["severity"],
-            type=entry["type"],
-            en=entry["en"],
-            es=entry["es"],
-            hint_en=entry.get("hint_en") or None,
-            hint_es=entry.get("hint_es") or None,
-        )
-        for key, entry in raw.items()
-    }
-
-
-def all_rules() -> Mapping[str, RuleText]:
-    return _catalog()
 
 
 def rule_text(key: str) -> RuleText | None:
     return _catalog().get(key)
 
 
-def render(
-    entry: RuleText, locale: Literal["es", "en"], fragments: Sequence[str] = (), **named: object
-) -> tuple[str, str | None]:
-    """(message, hint) in `locale` with placeholders filled; a missing value drops its placeholder."""
-    message = entry.es if locale == "es" else entry.en
-    hint = entry.hint_es if locale == "es" else entry.hint_en
-    return _fill(message, fragments, named), _fill(hint, fragments, named) if hint else None
+def all_rules() -> Mapping[str, RuleText]:
+    return _catalog()
+
+
+def message_fragments(analyzer_message: str) -> list[str]:
+    """The backtick-quoted parts of an analyzer's message, in order: the values `{0}`, `{1}`… stand for."""
+    return _FRAGMENT.findall(analyzer_message)
+
+
+def render(entry: RuleText, locale: Locale, fragments: Sequence[str], **named: object) -> tuple[str, str | None]:
+    """(message, hint) in the learner's language; a placeholder with no value is cut out cleanly."""
+    hint = entry.hint(locale)
+    return _fill(entry.message(locale), fragments, named), (_fill(hint, fragments, named) or None)
 
 
 def _fill(template: str, fragments: Sequence[str], named: Mapping[str, object]) -> str:
-    wanted = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
-    available = all((field.isdigit() and int(field) < len(fragments)) or field in named for field in wanted)
-    if available:
-        return template.format(*fragments, **named)
-    return _PLACEHOLDER_GAP.sub("", template).strip()
+    def substitute(match: re.Match[str]) -> str:
+        value = _value(match.group("key"), fragments, named)
+        if value is None:
+            return ""
+        opening, tick = match.group("open") or "", match.group("tick")
+        closing = ")" if opening else ""
+        return f"{match.group('space')}{opening}{tick}{value}{tick}{closing}"
+
+    # One pass: text coming from the learner's code is inserted, never scanned for placeholders again.
+    return _PLACEHOLDER.sub(substitute, template)
+
+
+def _value(key: str, fragments: Sequence[str], named: Mapping[str, object]) -> str | None:
+    if key.isdigit():
+        index = int(key)
+        raw: object = fragments[index] if index < len(fragments) else None
+    else:
+        raw = named.get(key)
+    if raw is None or str(raw) == "":
+        return None
+    text = str(raw)
+    return text if len(text) <= MAX_FRAGMENT_CHARS else text[: MAX_FRAGMENT_CHARS - 1] + "…"
+
+
+@cache
+def _catalog() -> dict[str, RuleText]:
+    source = resources.files("ai_goals_tracker.review").joinpath("rule_catalog.json")
+    raw: dict[str, dict[str, Any]] = json.loads(source.read_text(encoding="utf-8"))
+    return {key: _rule_text(fields) for key, fields in raw.items()}
+
+
+def _rule_text(fields: Mapping[str, Any]) -> RuleText:
+    return RuleText(
+        name=str(fields["name"]),
+        category=Category(fields["category"]),
+        severity=Severity(fields["severity"]),
+        type=FindingType(fields["type"]),
+        en=str(fields["en"]),
+        es=str(fields["es"]),
+        hint_en=str(fields["hint_en"]),
+        hint_es=str(fields["hint_es"]),
+        why=fields.get("why"),
+    )
