@@ -130,11 +130,14 @@ async def run_worker(settings: Settings, dsn: str, *, concurrency: int = 2, wait
                 update_heartbeat_interval=HEARTBEAT_SECONDS,
                 stalled_worker_timeout=STALLED_WORKER_SECONDS,
                 delete_jobs="successful",
-                # On shutdown (Ctrl-C) running jobs get this long, then are cancelled and retried later;
-                # a review in progress is cancelled by killing its helper process. Draining the queue
-                # (`wait=False`) lets every job finish.
-                shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS if wait else None,
+                **_shutdown_options(wait),
             )
+
+
+def _shutdown_options(wait: bool) -> dict[str, float]:
+    """On shutdown (Ctrl-C) running jobs get a short grace, then are cancelled and retried later (a review
+    in progress is cancelled by killing its helper process). Draining the queue lets every job finish."""
+    return {"shutdown_graceful_timeout": SHUTDOWN_GRACE_SECONDS} if wait else {}
 
 
 def start_worker_task(settings: Settings, dsn: str) -> asyncio.Task[None]:

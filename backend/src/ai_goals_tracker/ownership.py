@@ -105,6 +105,8 @@ OwnedGoal = Annotated[Goal, Depends(_goal)]
 OwnedGoalForUpdate = Annotated[Goal, Depends(_goal_for_update)]
 OwnedTask = Annotated[Task, Depends(_task)]
 OwnedTaskForUpdate = Annotated[Task, Depends(_task_for_update)]
+
+
 async def _snapshot_for_update(
     snapshot_id: Annotated[str, ID_PATH], user: CurrentUser, session: SessionDep
 ) -> CodeSnapshot:

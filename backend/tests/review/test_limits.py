@@ -148,7 +148,7 @@ def test_helper_overrunning_its_time_is_killed_and_the_next_call_works(sandbox: 
 
 def test_cancelling_a_review_kills_its_process_at_once(sandbox: Sandbox) -> None:
     async def cancel_midway() -> None:
-        call = asyncio.create_task(sandbox.run_async(sandbox_targets.sleep_then_answer, 300, timeout=600))
+        call = asyncio.create_task(sandbox.run_async(sandbox_targets.sleep_then_answer, 300, seconds=600))
         await asyncio.sleep(0.5)
         call.cancel()
         with pytest.raises(asyncio.CancelledError):

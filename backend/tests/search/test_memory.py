@@ -11,10 +11,10 @@ from ai_goals_tracker.config import Settings
 from ai_goals_tracker.jobs import job_runtime
 from ai_goals_tracker.models import CodeSnapshot, User
 from ai_goals_tracker.review.i18n import text as review_text
-from ai_goals_tracker.snapshots.jobs import review_snapshot_now
 from ai_goals_tracker.review.models import Category, Finding, FindingType, Severity
 from ai_goals_tracker.search.catalog import load_catalog
 from ai_goals_tracker.search.memory import ordinal, recurring_mistakes
+from ai_goals_tracker.snapshots.jobs import review_snapshot_now
 from tests.helpers import API, register_and_login
 
 INJECTABLE = """import sqlite3

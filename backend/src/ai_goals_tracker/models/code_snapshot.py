@@ -50,4 +50,5 @@ class CodeSnapshot(Base):
     def review_settled(self) -> bool:
         """No review is pending: a verdict, or a review that could not reach one."""
         return self.validation_passed is not None or self.not_reviewed
+
     owner: Mapped[User] = relationship(back_populates="code_snapshots", lazy="raise")

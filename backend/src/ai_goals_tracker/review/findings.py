@@ -19,7 +19,7 @@ from ai_goals_tracker.review.analyzers.ruff_runner import RuffIssue
 from ai_goals_tracker.review.analyzers.secrets import SecretHit
 from ai_goals_tracker.review.i18n import syntax_detail, text
 from ai_goals_tracker.review.models import Category, Finding, FindingType, ReviewRequest, Severity
-from ai_goals_tracker.review.rule_catalog import catalog_key, render, rule_text
+from ai_goals_tracker.review.rule_catalog import catalog_key, message_fragments, render, rule_text
 
 COMPLEXITY_LIMIT = 10
 NESTING_LIMIT = 4
@@ -94,9 +94,8 @@ def ruff_findings(issues: Iterable[RuffIssue], request: ReviewRequest) -> list[F
         key = catalog_key(issue.code)
         if issue.code == "invalid-syntax" or key in _LEFT_TO_THE_SECRET_SCANNER or _skipped_in_tests(key, request):
             continue
-        finding = _finding(
-            key, request, "ruff", (issue.line, issue.end_line), rule=issue.code, fragments=_quoted(issue.message)
-        )
+        lines = (issue.line, issue.end_line)
+        finding = _finding(key, request, "ruff", lines, rule=issue.code, fragments=message_fragments(issue.message))
         # ruff words a literal command "seems safe"; only a command built from data is injection.
         if key in _SHELL_RULES and "seems safe" in issue.message:
             finding = _informative(finding)
@@ -120,11 +119,6 @@ def bandit_findings(issues: Iterable[BanditIssue], request: ReviewRequest) -> li
 
 def _skipped_in_tests(key: str, request: ReviewRequest) -> bool:
     return key in _FINE_IN_TESTS and request.is_test_file
-
-
-def _quoted(message: str) -> list[str]:
-    """The backtick-quoted fragments of an analyzer message (identifiers: no language of their own)."""
-    return message.split("`")[1::2]
 
 
 def secret_findings(hits: Iterable[SecretHit], request: ReviewRequest) -> list[Finding]:
@@ -151,9 +145,8 @@ def shape_findings(functions: Iterable[FunctionShape], request: ReviewRequest, a
         if function.complexity is not None and function.complexity > COMPLEXITY_LIMIT:
             rank = cc_rank(function.complexity)
             severity = Severity.MINOR if rank == "C" else Severity.MAJOR
-            findings.append(
-                _shape_finding("complexity", function, severity, request, analyzer, value=function.complexity, rank=rank)
-            )
+            values = {"value": function.complexity, "rank": rank}
+            findings.append(_shape_finding("complexity", function, severity, request, analyzer, **values))
         if function.max_nesting > NESTING_LIMIT:
             severity = Severity.MAJOR if function.max_nesting > NESTING_LIMIT + 2 else Severity.MINOR
             findings.append(

@@ -116,22 +116,30 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         ),
         "es": (
             "### Sin revisar\n{reason}\n\nNo se ha decidido nada sobre `{file}`: la tarea conserva su estado. "
-            "Envíalo de nuevo (o pide una nueva revisión de este envío); si sigue ocurriendo, pide que lo revise una persona."
+            "Envíalo de nuevo (o pide una nueva revisión de este envío); si sigue ocurriendo, pide que lo revise "
+            "una persona."
         ),
     },
     "not-reviewed.too-large": {
         "en": "The file is too large to review: {size} KB, and at most {limit} KB can be reviewed.",
-        "es": "El archivo es demasiado grande para revisarlo: ocupa {size} KB y se pueden revisar como máximo {limit} KB.",
+        "es": (
+            "El archivo es demasiado grande para revisarlo: ocupa {size} KB y se pueden revisar como máximo {limit} KB."
+        ),
     },
     "not-reviewed.too-many-lines": {
-        "en": "The file is too large to review: {lines} lines, and at most {limit} can be reviewed. Split it into modules.",
+        "en": (
+            "The file is too large to review: {lines} lines, and at most {limit} can be reviewed. "
+            "Split it into modules."
+        ),
         "es": (
-            "El archivo es demasiado grande para revisarlo: tiene {lines} líneas y se pueden revisar como máximo {limit}. "
-            "Divídelo en módulos."
+            "El archivo es demasiado grande para revisarlo: tiene {lines} líneas y se pueden revisar como máximo "
+            "{limit}. Divídelo en módulos."
         ),
     },
     "not-reviewed.long-line": {
-        "en": "Line {line} is {chars} characters long (at most {limit}): generated or minified code cannot be reviewed.",
+        "en": (
+            "Line {line} is {chars} characters long (at most {limit}): generated or minified code cannot be reviewed."
+        ),
         "es": (
             "La línea {line} tiene {chars} caracteres (como máximo {limit}): el código generado o minificado no se "
             "puede revisar."
@@ -139,7 +147,9 @@ _TEXTS: dict[str, dict[Locale, str]] = {
     },
     "not-reviewed.language": {
         "en": "No analyzer here can check `{language}` code, so there is no evidence to judge it on.",
-        "es": "Ningún analizador de aquí puede revisar código `{language}`, así que no hay pruebas con las que juzgarlo.",
+        "es": (
+            "Ningún analizador de aquí puede revisar código `{language}`, así que no hay pruebas con las que juzgarlo."
+        ),
     },
     "not-reviewed.analyzer-failed": {
         "en": "The {analyzer} analyzer could not finish ({reason}).",

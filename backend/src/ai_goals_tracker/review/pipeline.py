@@ -111,7 +111,7 @@ def _review_in_helper(request: ReviewRequest, limits: ReviewLimits) -> ReviewRes
 async def review_offline(request: ReviewRequest, *, limits: ReviewLimits = DEFAULT_LIMITS) -> ReviewResult:
     """`review_submission` in a helper process that is killed when the budget is spent or on cancellation."""
     try:
-        return await default_sandbox().run_async(_review_in_helper, request, limits, timeout=limits.review_seconds)
+        return await default_sandbox().run_async(_review_in_helper, request, limits, seconds=limits.review_seconds)
     except SandboxTimeout as exc:
         reason = text(
             "not-reviewed.timeout", request.locale, analyzer=exc.step or "review", seconds=f"{limits.review_seconds:g}"
@@ -194,12 +194,12 @@ def _ensure_reviewable(review: _Review) -> None:
             text("not-reviewed.too-large", locale, size=size // 1024, limit=limits.max_analyzed_bytes // 1024)
         )
     if len(lines) > limits.max_analyzed_lines:
-        raise NotReviewable(text("not-reviewed.too-many-lines", locale, lines=len(lines), limit=limits.max_analyzed_lines))
+        limit = limits.max_analyzed_lines
+        raise NotReviewable(text("not-reviewed.too-many-lines", locale, lines=len(lines), limit=limit))
     longest = max(range(len(lines)), key=lambda index: len(lines[index]), default=None)
     if longest is not None and len(lines[longest]) > limits.max_line_chars:
-        raise NotReviewable(
-            text("not-reviewed.long-line", locale, line=longest + 1, chars=len(lines[longest]), limit=limits.max_line_chars)
-        )
+        chars, limit = len(lines[longest]), limits.max_line_chars
+        raise NotReviewable(text("not-reviewed.long-line", locale, line=longest + 1, chars=chars, limit=limit))
     if review.language not in FULLY_ANALYZED:
         raise NotReviewable(text("not-reviewed.language", locale, language=review.language))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import os
 import signal
 import socket
@@ -100,10 +101,8 @@ class _Helper:
         with self._lock:
             self.usable = False
             if self._process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self._process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self._process.wait(timeout=5)
             self._conn.close()
 
@@ -118,9 +117,7 @@ class Sandbox:
         self._started = 0
         self._available = threading.Condition()
 
-    def run(
-        self, function: Callable[..., T], *args: Any, timeout: float, on_step: StepListener | None = None
-    ) -> T:
+    def run(self, function: Callable[..., T], *args: Any, timeout: float, on_step: StepListener | None = None) -> T:
         """`function(*args)` in a helper process; raises SandboxError when it fails, overruns or dies."""
         helper = self._acquire()
         try:
@@ -128,11 +125,11 @@ class Sandbox:
         finally:
             self._release(helper)
 
-    async def run_async(self, function: Callable[..., T], *args: Any, timeout: float) -> T:
+    async def run_async(self, function: Callable[..., T], *args: Any, seconds: float) -> T:
         """`run` for coroutines: cancelling the caller kills the helper at once (Ctrl-C, job abort)."""
         helper = await asyncio.to_thread(self._acquire)
         try:
-            return await asyncio.to_thread(helper.call, function, args, timeout)
+            return await asyncio.to_thread(helper.call, function, args, seconds)
         except asyncio.CancelledError:
             # The waiting thread sees the closed connection and returns; nothing keeps running.
             helper.kill()

@@ -12,6 +12,7 @@ costs time proportional to its size.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -174,7 +175,7 @@ def _is_random_looking(value: str) -> bool:
 def _has_alphabet_run(value: str) -> bool:
     """`ABCDEFGHIJ…`, `0123456789`: an alphabet written out, not a key."""
     run = 1
-    for previous, current in zip(value, value[1:], strict=False):
+    for previous, current in itertools.pairwise(value):
         run = run + 1 if ord(current) - ord(previous) == 1 else 1
         if run >= 5:
             return True
