@@ -134,7 +134,7 @@ async def run_worker(settings: Settings, dsn: str, *, concurrency: int = 2, wait
             )
 
 
-def _shutdown_options(wait: bool) -> dict[str, float]:
+def _shutdown_options(wait: bool) -> dict[str, Any]:
     """On shutdown (Ctrl-C) running jobs get a short grace, then are cancelled and retried later (a review
     in progress is cancelled by killing its helper process). Draining the queue lets every job finish."""
     return {"shutdown_graceful_timeout": SHUTDOWN_GRACE_SECONDS} if wait else {}
