@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from ai_goals_tracker.review import ReviewLimits, ReviewRequest, review_submission
+from ai_goals_tracker.review import ReviewLimits, ReviewOutcome, ReviewRequest, review_offline, review_submission
 from ai_goals_tracker.review.models import CriterionStatus
 from tests.review.corpus import review
 
@@ -65,9 +66,11 @@ def test_typescript_interfaces_and_imports() -> None:
     assert statuses("typed_service.ts", criteria) == [CriterionStatus.MET, CriterionStatus.MET]
 
 
-def test_unknown_language_falls_back_to_declaration_patterns() -> None:
+def test_unknown_language_is_not_reviewed_so_no_criterion_is_judged() -> None:
     criteria = [{"check": "defines", "name": "main"}, {"check": "defines", "name": "helper"}]
-    assert statuses("secrets_service.go", criteria) == [CriterionStatus.MET, CriterionStatus.NOT_MET]
+    result = review("secrets_service.go", criteria=criteria)
+    assert result.outcome is ReviewOutcome.NOT_REVIEWED
+    assert result.criteria == []
 
 
 def test_no_findings_fails_on_security_problem_and_names_the_line() -> None:
@@ -105,12 +108,12 @@ def test_malformed_checks_need_a_human_and_do_not_fail_the_submission(criterion:
 
 
 def test_catastrophic_regex_is_cut_off_not_hung() -> None:
-    code = "a" * 40 + "!\n"
-    criterion = {"check": "regex", "pattern": r"^(a+)+$"}
-    request = ReviewRequest(code=code, file_path="notes.txt", criteria=[criterion])
-    result = review_submission(request, limits=ReviewLimits(criteria_seconds=0.5))
-    assert result.criteria[0].status is CriterionStatus.NEEDS_HUMAN
-    assert "exceeded" in result.criteria[0].evidence
+    code = "# " + "a" * 40 + "!\nx = 1\n"
+    criterion = {"check": "regex", "pattern": r"^# (a+)+$", "flags": "m"}
+    request = ReviewRequest(code=code, file_path="notes.py", criteria=[criterion])
+    result = asyncio.run(review_offline(request, limits=ReviewLimits(review_seconds=2)))
+    assert result.outcome is ReviewOutcome.NOT_REVIEWED
+    assert "did not finish" in (result.not_reviewed_reason or "")
 
 
 def test_unmet_structured_criterion_fails_an_otherwise_clean_solution() -> None:

@@ -347,7 +347,7 @@ def load(raw, user):
 
 
 def test_what_the_analyzers_report_on_a_flawed_submission_reads_in_spanish() -> None:
-    reported = [(issue.code, issue.message) for issue in run_ruff(FLAWED_SUBMISSION, "submission.py", timeout=30)]
+    reported = [(issue.code, issue.message) for issue in run_ruff(FLAWED_SUBMISSION, timeout=30)]
     reported += [(issue.test_id, issue.message) for issue in bandit_issues(FLAWED_SUBMISSION)]
     spanish = {}
     for rule, message in reported:

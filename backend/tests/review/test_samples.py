@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ai_goals_tracker.review.models import FindingType
+from ai_goals_tracker.review.models import FindingType, ReviewOutcome
 from tests.review.corpus import expectations, review
 
 CORPUS = expectations()
@@ -44,13 +44,19 @@ def test_syntax_error_skips_the_other_analyzers() -> None:
     assert "expected ':'" in result.findings[-1].message
 
 
-def test_unknown_language_only_gets_size_and_secrets() -> None:
+def test_unknown_language_is_not_reviewed_but_its_leaked_secrets_are_told() -> None:
     result = review("secrets_service.go")
-    assert result.analyzers_run == ["secrets"]
+    assert result.outcome is ReviewOutcome.NOT_REVIEWED
+    assert "`go`" in (result.not_reviewed_reason or "")
     assert result.metrics.language == "go"
     assert result.metrics.lines_of_code == 5
-    assert "go" in result.notes[0] and "secret" in result.notes[0]
-    assert "secret" in result.feedback
+    assert [f.rule for f in result.findings] == ["secret-hardcoded-credential"]
+    assert "Secret written in the code" in result.feedback
+
+
+@pytest.mark.parametrize("name", sorted(name for name in CORPUS if CORPUS[name].get("not_reviewed")))
+def test_languages_nothing_here_can_parse_are_not_reviewed(name: str) -> None:
+    assert review(name).outcome is ReviewOutcome.NOT_REVIEWED
 
 
 def test_secret_value_is_never_repeated_in_feedback() -> None:

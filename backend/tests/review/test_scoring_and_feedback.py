@@ -104,8 +104,8 @@ def test_feedback_never_contains_the_solution() -> None:
     assert sample_code("syntax_error.py") not in result.feedback
 
 
-def test_unknown_language_feedback_says_what_was_checked() -> None:
+def test_unknown_language_feedback_says_why_nothing_was_decided() -> None:
     english = review("secrets_service.go", locale="en").feedback
     spanish = review("secrets_service.go", locale="es").feedback
-    assert "only size metrics and secret detection" in english
-    assert "solo se pueden medir el tamaño y detectar secretos" in spanish
+    assert "No analyzer here can check `go` code" in english
+    assert "Ningún analizador de aquí puede revisar código `go`" in spanish

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -10,12 +12,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.jobs import job_runtime
 from ai_goals_tracker.models import CodeSnapshot, User
-from ai_goals_tracker.review.i18n import text as review_text
 from ai_goals_tracker.review.models import Category, Finding, FindingType, Severity
+from ai_goals_tracker.review.rule_catalog import render, rule_text
 from ai_goals_tracker.search.catalog import load_catalog
 from ai_goals_tracker.search.memory import ordinal, recurring_mistakes
 from ai_goals_tracker.snapshots.jobs import review_snapshot_now
 from tests.helpers import API, register_and_login
+
+
+def sql_injection_message(locale: Literal["es", "en"]) -> str:
+    entry = rule_text("sec-608")
+    assert entry is not None
+    return render(entry, locale, ())[0]
+
 
 INJECTABLE = """import sqlite3
 
@@ -34,7 +43,7 @@ def sql_finding(locale: str = "en", rule: str = "sql-injection") -> Finding:
         severity=Severity.CRITICAL,
         category=Category.SECURITY,
         rule=rule,
-        message=review_text("sql-injection", "es" if locale == "es" else "en"),
+        message=sql_injection_message("es" if locale == "es" else "en"),
         file="app.py",
         analyzer="ruff",
     )

@@ -17,42 +17,6 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "Look at this line and the one before it: an unclosed bracket or quote, or a missing colon.",
         "es": "Mira esta línea y la anterior: un paréntesis o comilla sin cerrar, o unos dos puntos que faltan.",
     },
-    "sql-injection": {
-        "en": "SQL query built by string formatting: user input can change the query (SQL injection).",
-        "es": "Consulta SQL construida formateando cadenas: la entrada del usuario puede alterarla (inyección SQL).",
-    },
-    "sql-injection.hint": {
-        "en": "Pass the values as query parameters (placeholders such as `?` or `%s`) instead of formatting.",
-        "es": "Pasa los valores como parámetros de la consulta (marcadores como `?` o `%s`) en lugar de insertarlos.",
-    },
-    "eval": {
-        "en": "`eval` runs any text as code: whoever controls that text controls your program.",
-        "es": "`eval` ejecuta cualquier texto como código: quien controle ese texto controla tu programa.",
-    },
-    "eval.hint": {
-        "en": "Parse the value you expect instead (for numbers `int()`/`float()`, for literals `ast.literal_eval`).",
-        "es": "Interpreta solo el valor esperado (números con `int()`/`float()`, literales con `ast.literal_eval`).",
-    },
-    "exec": {
-        "en": "`exec` runs arbitrary code built at run time.",
-        "es": "`exec` ejecuta código arbitrario construido en tiempo de ejecución.",
-    },
-    "shell-injection": {
-        "en": "A shell command is built from data: it can run commands you did not intend.",
-        "es": "Se construye un comando de shell a partir de datos: puede ejecutar comandos no previstos.",
-    },
-    "shell-injection.hint": {
-        "en": "Pass the program and its arguments as a list, without `shell=True`.",
-        "es": "Pasa el programa y sus argumentos como lista, sin `shell=True`.",
-    },
-    "hardcoded-secret": {
-        "en": "Hard-coded secret (`{name}`): anyone who reads the code or its history gets it.",
-        "es": "Secreto escrito en el código (`{name}`): cualquiera que lea el código o su historial lo obtiene.",
-    },
-    "hardcoded-secret.hint": {
-        "en": "Read it from an environment variable or a secrets manager, and rotate the exposed value.",
-        "es": "Léelo de una variable de entorno o de un gestor de secretos, y cambia el valor expuesto.",
-    },
     "complexity": {
         "en": "`{name}` has cyclomatic complexity {value} (rank {rank}); it is hard to test every path.",
         "es": "`{name}` tiene complejidad ciclomática {value} (rango {rank}); es difícil probar todos sus caminos.",
@@ -76,34 +40,6 @@ _TEXTS: dict[str, dict[Locale, str]] = {
     "long-function.hint": {
         "en": "Long functions hide their steps; give each step a named function.",
         "es": "Las funciones largas esconden sus pasos; dale a cada paso una función con nombre.",
-    },
-    "js-eval": {
-        "en": "`eval` runs any string as code.",
-        "es": "`eval` ejecuta cualquier cadena como código.",
-    },
-    "js-new-function": {
-        "en": "`new Function(...)` compiles a string into code, like `eval`.",
-        "es": "`new Function(...)` compila una cadena como código, igual que `eval`.",
-    },
-    "js-eval.hint": {
-        "en": "Use `JSON.parse` for data, or a lookup table of functions for behaviour.",
-        "es": "Usa `JSON.parse` para datos, o una tabla de funciones para el comportamiento.",
-    },
-    "js-inner-html": {
-        "en": "Assigning `innerHTML` inserts markup: user data here allows cross-site scripting (XSS).",
-        "es": "Asignar `innerHTML` inserta HTML: con datos del usuario permite cross-site scripting (XSS).",
-    },
-    "js-inner-html.hint": {
-        "en": "Use `textContent` for text, or build elements with `document.createElement`.",
-        "es": "Usa `textContent` para texto, o crea elementos con `document.createElement`.",
-    },
-    "js-document-write": {
-        "en": "`document.write` rewrites the page and is an XSS sink.",
-        "es": "`document.write` reescribe la página y es un punto de entrada de XSS.",
-    },
-    "too-large": {
-        "en": "The file is {size} KB; files over {limit} KB are only checked for size and secrets.",
-        "es": "El archivo ocupa {size} KB; en archivos de más de {limit} KB solo se revisan tamaño y secretos.",
     },
     "not-reviewed.summary": {
         "en": "Not reviewed: {reason} This attempt neither passes nor fails the task.",
@@ -163,33 +99,6 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "The review stopped its worker {attempts} time(s).",
         "es": "La revisión detuvo su proceso {attempts} vez/veces.",
     },
-    "undefined-name": {
-        "en": "{detail}: this raises `NameError` when the line runs.",
-        "es": "{detail}: esto lanza `NameError` cuando se ejecuta la línea.",
-    },
-    "unused-import": {"en": "{detail}.", "es": "Importación sin usar: {detail}."},
-    "unused-variable": {"en": "{detail}.", "es": "Variable sin usar: {detail}."},
-    "none-comparison": {
-        "en": "{detail}: `None` is a singleton, compare it with `is`.",
-        "es": "{detail}: `None` es único, compáralo con `is`.",
-    },
-    "bool-comparison": {
-        "en": "{detail}: test the value directly instead of comparing with `True`/`False`.",
-        "es": "{detail}: evalúa el valor directamente en lugar de compararlo con `True`/`False`.",
-    },
-    "bare-except": {
-        "en": "A bare `except:` also catches Ctrl-C and typos; name the exception you expect.",
-        "es": "Un `except:` sin tipo captura también Ctrl-C y errores de escritura; nombra la excepción esperada.",
-    },
-    "mutable-default": {
-        "en": "A mutable default argument is shared between calls.",
-        "es": "Un argumento por defecto mutable se comparte entre llamadas.",
-    },
-    "mutable-default.hint": {
-        "en": "Default to `None` and create the list or dict inside the function.",
-        "es": "Usa `None` por defecto y crea la lista o el diccionario dentro de la función.",
-    },
-    "analyzer-message": {"en": "{detail}", "es": "{detail}"},
     # Feedback sections.
     "went-well": {"en": "What went well", "es": "Lo que está bien"},
     "fix-first": {"en": "Fix first", "es": "Corrige primero"},
@@ -245,10 +154,6 @@ _TEXTS: dict[str, dict[Locale, str]] = {
     "summary.issues": {
         "en": "{essential} blocking and {other} other comment(s)",
         "es": "{essential} bloqueante(s) y {other} comentario(s) más",
-    },
-    "note.partial-language": {
-        "en": "Language `{language}`: only size metrics and secret detection are available offline.",
-        "es": "Lenguaje `{language}`: sin conexión solo se pueden medir el tamaño y detectar secretos.",
     },
     "note.syntax-skip": {
         "en": "The file does not parse, so linters, complexity and security analysis were skipped.",
@@ -314,20 +219,6 @@ _TEXTS: dict[str, dict[Locale, str]] = {
     "evidence.invalid-check": {
         "en": "This check cannot be evaluated: {reason}.",
         "es": "Esta comprobación no se puede evaluar: {reason}.",
-    },
-    "review-failed.summary": {
-        "en": "The review could not be completed, so this attempt is not accepted.",
-        "es": "La revisión no se pudo completar, así que este intento no se acepta.",
-    },
-    "review-failed.feedback": {
-        "en": (
-            "The automatic review of `{file}` failed {attempts} time(s) and was stopped. This says nothing "
-            "about your code: submit it again, and if it keeps happening, ask for a human review."
-        ),
-        "es": (
-            "La revisión automática de `{file}` falló {attempts} vez/veces y se detuvo. No dice nada de tu "
-            "código: envíalo de nuevo y, si sigue ocurriendo, pide una revisión humana."
-        ),
     },
     "evidence.analyzer-missing": {
         "en": "The analyzer this check needs did not finish.",

@@ -12,7 +12,7 @@ outcome is `not_reviewed`, with the reason in the learner's language: neither a 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,14 +90,17 @@ def review_submission(
     """Review one file: analyzers, criteria, score, verdict and localized feedback (or `not_reviewed`)."""
     review = _Review(request=request, language=analysis_language(request), limits=limits, on_step=on_step)
     try:
-        _ensure_reviewable(review)
+        _ensure_small_enough(review)
         _scan_secrets(review)
+        if review.language not in FULLY_ANALYZED:
+            raise NotReviewable(text("not-reviewed.language", review.locale, language=review.language))
         if review.language == PYTHON:
             _analyze_python(review)
         else:
             _analyze_script(review)
     except NotReviewable as exc:
-        return not_reviewed_result(request, exc.reason)
+        # What was found before the review stopped (a leaked key) is still worth telling.
+        return not_reviewed_result(request, exc.reason, findings=normalize.deduplicate(review.findings))
     return _conclude(review)
 
 
@@ -142,16 +145,21 @@ async def review_submission_with_llm(
     return apply_llm_review(offline, verdict, request.pass_threshold)
 
 
-def not_reviewed_result(request: ReviewRequest, reason: str) -> ReviewResult:
+def not_reviewed_result(request: ReviewRequest, reason: str, findings: Sequence[Finding] = ()) -> ReviewResult:
     """No verdict: the task is neither passed nor failed, and the learner is told why and that a retry may work."""
+    feedback = text("not-reviewed.feedback", request.locale, file=request.file_path, reason=reason)
+    if findings:
+        feedback += "\n\n" + compose_feedback(
+            findings, [], [], request.locale, DEFAULT_LIMITS.max_comments_per_severity
+        )
     return ReviewResult(
         outcome=ReviewOutcome.NOT_REVIEWED,
         not_reviewed_reason=reason,
         passed=False,
         score=0.0,
         summary=text("not-reviewed.summary", request.locale, reason=reason),
-        feedback=text("not-reviewed.feedback", request.locale, file=request.file_path, reason=reason),
-        findings=[],
+        feedback=feedback,
+        findings=list(findings),
         criteria=[],
         metrics=_basic_metrics(request, analysis_language(request)),
         analyzers_run=[],
@@ -185,7 +193,7 @@ def _reads_as_python(code: str) -> bool:
     return any(isinstance(node, code_like) for node in ast.walk(tree))
 
 
-def _ensure_reviewable(review: _Review) -> None:
+def _ensure_small_enough(review: _Review) -> None:
     code, limits, locale = review.request.code, review.limits, review.locale
     size = len(code.encode("utf-8"))
     lines = code.splitlines()
@@ -200,8 +208,6 @@ def _ensure_reviewable(review: _Review) -> None:
     if longest is not None and len(lines[longest]) > limits.max_line_chars:
         chars, limit = len(lines[longest]), limits.max_line_chars
         raise NotReviewable(text("not-reviewed.long-line", locale, line=longest + 1, chars=chars, limit=limit))
-    if review.language not in FULLY_ANALYZED:
-        raise NotReviewable(text("not-reviewed.language", locale, language=review.language))
 
 
 def _scan_secrets(review: _Review) -> None:
