@@ -24,7 +24,7 @@ from typing import Any, Literal
 from ai_goals_tracker.config import get_settings
 from ai_goals_tracker.review import Finding, ReviewRequest, ReviewResult, review_submission_with_llm
 from ai_goals_tracker.review.languages import normalize_language
-from ai_goals_tracker.review.models import Criterion, Locale
+from ai_goals_tracker.review.models import Category, Criterion, Locale
 from ai_goals_tracker.review.scoring import blocking_findings
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -188,9 +188,13 @@ class CaseOutcome:
 
     case: Case
     passed: bool
-    blocking: int
-    blocking_on_primary: int
+    # Whether a blocking finding covers the primary line, and how many other places (distinct start
+    # lines, a finding without a line counting as one) the engine blocked on: false alarms.
+    on_primary: bool
+    false_alarms: int
     leaks: tuple[LanguageLeak, ...]
+    # An analyzer reported that it could not finish (a LIMITS finding): the review is partial.
+    incomplete: bool
 
     @property
     def verdict_right(self) -> bool:
@@ -198,8 +202,8 @@ class CaseOutcome:
 
     @property
     def caught(self) -> bool:
-        """A flawed case failed for its primary defect (a blocking finding on that line)."""
-        return self.case.expected == "fail" and not self.passed and self.blocking_on_primary > 0
+        """A flawed case failed for its primary defect."""
+        return self.case.expected == "fail" and not self.passed and self.on_primary
 
     @property
     def in_learner_language(self) -> bool:
@@ -207,11 +211,14 @@ class CaseOutcome:
 
 
 def judge(case: Case, result: ReviewResult) -> CaseOutcome:
-    on_primary = blocking_on_line(result.findings, case.primary_line) if case.primary_line is not None else []
+    primary = case.primary_line
+    blocking = blocking_findings(result.findings)
+    elsewhere = {f.start_line for f in blocking if primary is None or f.start_line is None or not _covers(f, primary)}
     return CaseOutcome(
         case=case,
         passed=result.passed,
-        blocking=len(blocking_findings(result.findings)),
-        blocking_on_primary=len(on_primary),
+        on_primary=primary is not None and bool(blocking_on_line(result.findings, primary)),
+        false_alarms=len(elsewhere),
         leaks=tuple(language_leaks(result, case.learner_language)),
+        incomplete=any(f.category is Category.LIMITS for f in result.findings),
     )
