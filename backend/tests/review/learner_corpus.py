@@ -126,7 +126,8 @@ _ENGLISH_WORDS = """
     your you it its an by or on in at not can cannot could would should must might have had does do
     instead found possible only if into than then there here because without before after avoid use used
     using uses line lines passed failed blocking criteria score went well fix first important minor
-    consider make sure allows never always
+    consider make sure allows never always will detected missing untrusted unsafe insecure weak issue removed
+    suitable arbitrary function functions
 """
 _SPANISH_WORDS = """
     el la los las del al que para una unos unas por está están este esta estos estas es pero más

@@ -6,6 +6,7 @@ everything the learner reads is in the learner's language.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import PurePosixPath
 
@@ -59,7 +60,16 @@ def test_blocking_finding_on_the_primary_line(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
 def test_review_is_in_the_learners_language(case: Case) -> None:
     leaks = judge(case, review_case(case.id)).leaks
-    assert not leaks, "; ".join(f"{leak.where}: {', '.join(leak.words)} in {leak.text[:160]!r}" for leak in leaks)
+    assert not leaks, "; ".join(
+        f"{leak.where}: {', '.join(leak.words)} in {_around(leak.text, leak.words[0])!r}" for leak in leaks
+    )
+
+
+def _around(text: str, word: str, width: int = 70) -> str:
+    """The part of `text` around the first whole-word `word`: where the leak sits in a long feedback."""
+    match = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
+    start = max(0, match.start() - width) if match else 0
+    return text[start : start + 2 * width]
 
 
 def test_corpus_covers_the_issue() -> None:
