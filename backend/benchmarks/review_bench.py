@@ -165,10 +165,22 @@ def corpus_accuracy() -> str:
             f"- reviews entirely in the learner's language: {_share(in_language, len(outcomes))}",
             f"- verdict, line and language all right: {_share(_wholly_right(outcomes), len(outcomes))}",
             f"- reviews where an analyzer did not finish: {incomplete}",
+            *_busy_warning(incomplete),
             "",
             *_misses(outcomes),
         ]
     )
+
+
+def _busy_warning(incomplete: int) -> list[str]:
+    if not incomplete:
+        return []
+    # A timed-out analyzer says nothing about the engine's judgement, only about this machine's load.
+    return [
+        "",
+        f"**{incomplete} review(s) ran out of analyzer time: these figures describe a crowded machine, not the "
+        "engine's judgement. Rerun when it is quieter, or with `AIGT_REVIEW_TIME_SCALE=15` as the tests do.**",
+    ]
 
 
 def _category_row(name: str, group: list[CaseOutcome]) -> str:
