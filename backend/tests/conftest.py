@@ -29,7 +29,7 @@ from ai_goals_tracker.db.server import ensure_database, sqlalchemy_url
 APP_TABLES = ["users", "courses", "goals", "tasks", "code_snapshots", "events", "embeddings", "login_attempts"]
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def _isolate_environment() -> None:
     # Nothing a test does may touch the developer's real data folder.
     os.environ["AIGT_HOME"] = tempfile.mkdtemp(prefix="aigt-test-home-")
     os.environ.pop("AIGT_DATABASE_URL", None)
@@ -37,6 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests assert what the analyzers find, not how fast: on a crowded CI machine a 2 s parse limit
     # would turn results into timeouts. The limits themselves are tested with explicit ReviewLimits.
     os.environ["AIGT_REVIEW_TIME_SCALE"] = "15"
+
+
+# At import rather than in pytest_configure: pytest imports the conftest files of the folders named on
+# the command line before any pytest_configure hook runs, and tests/review/conftest.py imports the review
+# package, whose limits read the (cached) settings once. This file is always imported first.
+_isolate_environment()
 
 
 @pytest.fixture(scope="session")
