@@ -125,7 +125,7 @@ _ENGLISH_WORDS = """
     the this that these those is are was were be been being with when which what where and of to for from
     your you it its an by or on in at not can cannot could would should must might have had does do
     instead found possible only if into than then there here because without before after avoid use used
-    using uses line lines passed failed blocking criteria score went well fix first important minor
+    using line lines passed failed blocking criteria score went well fix first important minor
     consider make sure allows never always will detected missing untrusted unsafe insecure weak issue removed
     suitable arbitrary function functions
 """

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, FunctionShape
-from ai_goals_tracker.review.i18n import text
+from ai_goals_tracker.review.i18n import kind_word, text
 from ai_goals_tracker.review.models import (
     Category,
     Criterion,
@@ -136,7 +136,11 @@ def _defines(criterion: dict[str, Any], context: CriteriaContext) -> tuple[Crite
         found = [d for d in facts.definitions if d.name == name and (kind is None or d.kind == kind)]
         if found:
             return CriterionStatus.MET, text(
-                "evidence.defines-met", context.locale, name=name, kind=found[0].kind, line=found[0].line
+                "evidence.defines-met",
+                context.locale,
+                name=name,
+                kind=kind_word(found[0].kind, context.locale),
+                line=found[0].line,
             )
         return CriterionStatus.NOT_MET, text("evidence.defines-missing", context.locale, name=name)
     # No parser for this language: a declaration keyword before the name is still hard evidence.
@@ -144,7 +148,8 @@ def _defines(criterion: dict[str, Any], context: CriteriaContext) -> tuple[Crite
     line = context.regex_search(rf"\b{keywords}\s+{re.escape(name)}\b", "", context.code)
     if line is None:
         return CriterionStatus.NOT_MET, text("evidence.defines-missing", context.locale, name=name)
-    return CriterionStatus.MET, text("evidence.defines-met", context.locale, name=name, kind=kind or "name", line=line)
+    kind_label = kind_word(kind or "name", context.locale)
+    return CriterionStatus.MET, text("evidence.defines-met", context.locale, name=name, kind=kind_label, line=line)
 
 
 def _imports(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:

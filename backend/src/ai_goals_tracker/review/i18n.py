@@ -261,6 +261,14 @@ _SYNTAX_ES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+_KIND_ES = {"function": "función", "class": "clase", "variable": "variable", "name": "nombre"}
+
+
+def kind_word(kind: str, locale: Locale) -> str:
+    """What a definition is (`function`, `class`…), in the learner's language."""
+    return _KIND_ES.get(kind, kind) if locale == "es" else kind
+
+
 def syntax_detail(message: str, locale: Locale) -> str:
     """A parser's message in the learner's language (code fragments kept as written)."""
     if locale == "en":

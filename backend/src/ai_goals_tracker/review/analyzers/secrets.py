@@ -26,6 +26,16 @@ _NAMED_LITERAL = re.compile(
     r"""(?P<name>[A-Za-z_$ñÑ][\w$]{0,60})["']?(?:\s*:\s*[\w.|\[\] ]{1,40}?)?\s*(?::=|=>|={1,3}|:|!==?)\s*"""
     r"""(?:[rbuf]{0,2})(?P<quote>["'`])(?P<value>[^"'`\s]{4,200})(?P=quote)"""
 )
+# A key handed straight to an API client: `new WeatherClient("3f9a…")`, `Stripe('sk_…')`.
+_CLIENT_LITERAL = re.compile(
+    r"""(?P<name>[A-Za-z_$][\w$]{0,60})\s*\(\s*(?P<quote>["'`])(?P<value>[A-Za-z0-9_\-]{24,200})(?P=quote)"""
+)
+_CLIENT_WORDS = re.compile(r"client|api|key|token|auth|sdk|credential|secret", re.IGNORECASE)
+# A key handed straight to an API client: `new WeatherClient("3f9a…")`, `Stripe('sk_…')`.
+_CLIENT_LITERAL = re.compile(
+    r"""(?P<name>[A-Za-z_$][\w$]{0,60})\s*\(\s*(?P<quote>["'`])(?P<value>[A-Za-z0-9_\-]{24,200})(?P=quote)"""
+)
+_CLIENT_WORDS = re.compile(r"client|api|key|token|auth|sdk|credential|secret", re.IGNORECASE)
 _LITERAL = re.compile(r"""(?P<quote>["'`])(?P<value>[A-Za-z0-9+/=_\-.]{20,400})(?P=quote)""")
 # Words of a name that make it a secret, after splitting snake_case and camelCase.
 _SECRET_WORDS = frozenset(
@@ -136,6 +146,10 @@ def _secret_in_line(line: str, number: int) -> SecretHit | None:
     for match in _NAMED_LITERAL.finditer(line):
         name, value = match.group("name"), match.group("value")
         if names_a_secret(name) and looks_like_a_credential(value):
+            return SecretHit("secret-hardcoded-credential", number, name)
+    for match in _CLIENT_LITERAL.finditer(line):
+        name, value = match.group("name"), match.group("value")
+        if _CLIENT_WORDS.search(name) and looks_like_a_credential(value) and any(c.isdigit() for c in value):
             return SecretHit("secret-hardcoded-credential", number, name)
     for match in _LITERAL.finditer(line):
         if _is_random_looking(match.group("value")):
