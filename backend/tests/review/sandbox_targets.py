@@ -18,3 +18,9 @@ def die() -> None:
 def exhaust_memory() -> int:
     hoard = [bytearray(64 * 1024 * 1024) for _ in range(1024)]
     return len(hoard)
+
+
+def loaded_modules() -> list[str]:
+    import sys
+
+    return sorted(sys.modules)

@@ -172,3 +172,15 @@ def test_helper_memory_is_capped() -> None:
         assert small.run(sandbox_targets.sleep_then_answer, 0, timeout=60) == "awake"
     finally:
         small.close()
+
+
+def test_warmed_helpers_have_every_analyzer_loaded_before_the_first_review() -> None:
+    from ai_goals_tracker.review.pipeline import _warm_up_in_helper
+
+    pool = Sandbox(max_helpers=1)
+    try:
+        pool.warm_up(_warm_up_in_helper)
+        loaded = set(pool.run(sandbox_targets.loaded_modules, timeout=60))
+    finally:
+        pool.close()
+    assert {"bandit.core.manager", "radon.complexity", "tree_sitter_typescript", "tree_sitter_javascript"} <= loaded

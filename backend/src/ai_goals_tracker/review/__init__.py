@@ -22,6 +22,7 @@ from ai_goals_tracker.review.pipeline import (
     review_offline,
     review_submission,
     review_submission_with_llm,
+    warm_up_reviews,
 )
 from ai_goals_tracker.review.sandbox import default_sandbox
 
@@ -47,4 +48,5 @@ __all__ = [
     "review_submission",
     "review_submission_with_llm",
     "text",
+    "warm_up_reviews",
 ]

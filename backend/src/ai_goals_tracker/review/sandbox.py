@@ -137,11 +137,17 @@ class Sandbox:
         finally:
             self._release(helper)
 
-    def warm_up(self) -> None:
-        """Start the helpers now so that the first review does not pay for process start-up."""
+    def warm_up(self, function: Callable[..., Any] | None = None, *args: Any, timeout: float = 120.0) -> None:
+        """Start every helper now, and run `function(*args)` in each (to import what it needs), so that
+        the first real call pays for neither process start-up nor imports."""
         helpers = [self._acquire() for _ in range(self._max_helpers)]
-        for helper in helpers:
-            self._release(helper)
+        try:
+            if function is not None:
+                for helper in helpers:
+                    helper.call(function, args, timeout)
+        finally:
+            for helper in helpers:
+                self._release(helper)
 
     def close(self) -> None:
         with self._available:

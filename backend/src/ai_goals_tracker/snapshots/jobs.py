@@ -45,10 +45,10 @@ from ai_goals_tracker.review import (
     ReviewOutcome,
     ReviewRequest,
     ReviewResult,
-    default_sandbox,
     not_reviewed_result,
     review_submission_with_llm,
     text,
+    warm_up_reviews,
 )
 from ai_goals_tracker.search.memory import recurring_mistakes
 from ai_goals_tracker.snapshots import repository as snapshots
@@ -66,7 +66,7 @@ OFFLINE_REVIEW_SECONDS = 120.0
 # LLMClient makes at most two attempts, each bounded by its timeout.
 _LLM_ATTEMPTS = 2
 
-WORKER_STARTUP_HOOKS.append(lambda: default_sandbox().warm_up())
+WORKER_STARTUP_HOOKS.append(warm_up_reviews)
 
 
 @job_app.task(
