@@ -84,6 +84,8 @@ export interface Snapshot {
   file_path: string;
   language: string | null;
   validation_passed: boolean | null;
+  review_status?: "pending" | "passed" | "failed" | "not_reviewed";
+  review_reason?: string | null;
   validation_score: number | null;
   validation_feedback: string | null;
   issues_found: Finding[];

@@ -93,7 +93,7 @@ export interface SubmitOptions {
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function isPending(snapshot: Snapshot): boolean {
-  return snapshot.validation_passed === null;
+  return (snapshot.review_status ?? (snapshot.validation_passed === null ? "pending" : "")) === "pending";
 }
 
 /** Send the file, let the server hold the answer up to 30 s (`?wait`), then poll until reviewed. */
@@ -142,6 +142,11 @@ export function reviewMarkdown(outcome: ReviewOutcome): string {
   if (task) lines.push(`Task **${task.title}** (${task.id}) — now *${task.status.replace("_", " ")}*`, "");
   if (outcome.pending) {
     lines.push("⏳ The review is still running. Run the submit command again later, or refresh.");
+    return lines.join("\n");
+  }
+  if (snapshot.review_status === "not_reviewed") {
+    lines.push("## ⚠️ Not reviewed", "", snapshot.review_reason ?? "", "");
+    lines.push("Nothing was decided about this file. Submit it again to get a verdict.");
     return lines.join("\n");
   }
   const score = Math.round((snapshot.validation_score ?? 0) * 100);

@@ -226,6 +226,9 @@ class ApiClient:
     def get_snapshot(self, snapshot_id: str) -> JsonObject:
         return self._json(self._send("GET", f"/snapshots/{snapshot_id}"))
 
+    def retry_review(self, snapshot_id: str) -> JsonObject:
+        return self._json(self._send("POST", f"/snapshots/{snapshot_id}/review"))
+
     def list_snapshots(self, task_id: str, *, limit: int = 50, offset: int = 0) -> Page:
         return self._page(f"/tasks/{task_id}/snapshots", {"limit": limit, "offset": offset})
 

@@ -33,10 +33,17 @@ POLL_SECONDS = 1.0
 EXIT_REVIEW_PENDING = 8
 # Exit code for a finished review that did not pass, so scripts can tell it from a passed one.
 EXIT_REVIEW_FAILED = 9
+# Exit code for a review that could not reach a verdict (an analyzer did not finish, the file is too large).
+EXIT_NOT_REVIEWED = 10
 
 
 def is_pending(snapshot: JsonObject) -> bool:
-    return snapshot.get("validation_passed") is None
+    status = snapshot.get("review_status", "pending" if snapshot.get("validation_passed") is None else "")
+    return bool(status == "pending")
+
+
+def is_not_reviewed(snapshot: JsonObject) -> bool:
+    return snapshot.get("review_status") == "not_reviewed"
 
 
 def wait_for_review(client: ApiClient, snapshot: JsonObject, timeout: float) -> JsonObject:
@@ -80,14 +87,19 @@ def submit(
 def review(
     snapshot_id: Annotated[str, typer.Argument(help="A snapshot id, as `aigt submit` prints it.")],
     timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait if the review is still running.")] = 0,
+    retry: Annotated[
+        bool, typer.Option("--retry", help="Review again a snapshot that could not be reviewed, and wait for it.")
+    ] = False,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the review of a submitted snapshot."""
+    """Show the review of a submitted snapshot (or, with --retry, review a not-reviewed one again)."""
     out = stdout()
     with open_client(server) as client:
-        with _spinner(out, as_json or timeout == 0, "Waiting for the review…"):
-            snapshot = wait_for_review(client, client.get_snapshot(snapshot_id), timeout)
+        snapshot = client.retry_review(snapshot_id) if retry else client.get_snapshot(snapshot_id)
+        wait = max(timeout, 120.0) if retry else timeout
+        with _spinner(out, as_json or wait == 0, "Waiting for the review…"):
+            snapshot = wait_for_review(client, snapshot, wait)
         _show_outcome(client, snapshot, out, as_json)
 
 
@@ -115,6 +127,9 @@ def _show_outcome(client: ApiClient, snapshot: JsonObject, out: Console, as_json
             f"The review of {snapshot['id']} is still running; see it later with `aigt review {snapshot['id']}`."
         )
         raise typer.Exit(EXIT_REVIEW_PENDING)
+    if is_not_reviewed(snapshot):
+        stderr().print(f"Submit again, or ask for a new review with `aigt review {snapshot['id']} --retry`.")
+        raise typer.Exit(EXIT_NOT_REVIEWED)
     if not snapshot["validation_passed"]:
         raise typer.Exit(EXIT_REVIEW_FAILED)
 
@@ -125,6 +140,13 @@ def render_review(out: Console, snapshot: JsonObject, task: JsonObject | None, g
     )
     if is_pending(snapshot):
         out.print("[yellow]⧗ Review pending[/]")
+        return
+    if is_not_reviewed(snapshot):
+        out.print(Text("⊘ NOT REVIEWED", style="bold yellow"), Text(f" {snapshot.get('review_reason') or ''}"))
+        if snapshot.get("issues_found"):
+            out.print(findings_table(snapshot["issues_found"]))
+        if task:
+            out.print(Text.assemble(f"Task {task['id']} ({task['title']}) is still ", status_text(task["status"])))
         return
     score = float(snapshot.get("validation_score") or 0)
     verdict = (
