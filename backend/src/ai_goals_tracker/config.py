@@ -68,7 +68,7 @@ class Settings(BaseSettings):
         if self.env == "production" and self.secret_key is None:
             raise ConfigurationError("AIGT_SECRET_KEY must be set when AIGT_ENV=production")
         if self.secret_key is not None:
-            require_strong_secret_key(self.secret_key.get_secret_value(), "AIGT_SECRET_KEY")
+            require_strong_secret_key(self.secret_key.get_secret_value(), None)
         return self
 
     @property
@@ -94,11 +94,14 @@ class Settings(BaseSettings):
         return [entry.strip() for entry in self.trusted_proxies.split(",") if entry.strip()]
 
 
-def require_strong_secret_key(key: str, where: object) -> str:
+def require_strong_secret_key(key: str, stored_in: Path | None) -> str:
+    """`stored_in`: the file the key was read from; None for AIGT_SECRET_KEY."""
     if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        where = f"The secret key in {stored_in}" if stored_in else "AIGT_SECRET_KEY"
+        fix = "delete the file to have a new key generated" if stored_in else "set a longer one"
         raise ConfigurationError(
-            f"The secret key in {where} is shorter than {MIN_SECRET_KEY_BYTES} bytes; set AIGT_SECRET_KEY to "
-            "the output of `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            f"{where} is shorter than {MIN_SECRET_KEY_BYTES} bytes: {fix} "
+            "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'` prints a good one)"
         )
     return key
 
