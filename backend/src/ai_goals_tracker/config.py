@@ -81,7 +81,10 @@ class Settings(BaseSettings):
 
     @property
     def archive_root(self) -> str:
-        return self.archive_uri or str(self.home / "archive")
+        if self.archive_uri:
+            return self.archive_uri
+        # Made here, private, before pyarrow would make it with the umask's (readable) mode.
+        return str(make_private_dir(self.home) / "archive")
 
     def resolved_secret_key(self) -> str:
         """The signing key: the configured one, or one generated once and kept under `home`."""
