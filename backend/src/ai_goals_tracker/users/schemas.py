@@ -5,13 +5,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
 
-from ai_goals_tracker.schemas import Metadata, read_metadata_field
+from ai_goals_tracker.schemas import Metadata, StorableText, read_metadata_field
 
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+FullName = Annotated[StorableText, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
 # zxcvbn scores 0 to 4 by estimated guesses; below 2 (under a million guesses) a password is in
