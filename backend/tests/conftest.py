@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -138,15 +139,14 @@ def live_database_url(scratch_database: Callable[[str], str]) -> str:
     return dsn
 
 
-@pytest.fixture(scope="session")
-def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`aigt serve` in its own process, with its job worker, as a user would run it."""
+@contextmanager
+def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[str]:
+    """`aigt serve` in its own process, as a user would run it, until the block ends; its base URL."""
     port = free_port()
-    home = tmp_path_factory.mktemp("live-home")
-    env = {**os.environ, "AIGT_DATABASE_URL": live_database_url, "AIGT_HOME": str(home), "AIGT_PORT": str(port)}
+    env = {**os.environ, "AIGT_HOME": str(home), "AIGT_PORT": str(port), **env}
     log = (home / "serve.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "ai_goals_tracker.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "ai_goals_tracker.cli", "serve", *args], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -161,13 +161,22 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
     else:
         process.kill()
         raise RuntimeError("aigt serve did not answer /health within 60 s")
-    yield base_url
-    process.send_signal(signal.SIGINT)
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`aigt serve` with its job worker, on its own database."""
+    with serving(tmp_path_factory.mktemp("live-home"), {"AIGT_DATABASE_URL": live_database_url}) as base_url:
+        yield base_url
 
 
 @pytest.fixture
