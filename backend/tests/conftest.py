@@ -149,7 +149,8 @@ def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[str]:
         [sys.executable, "-m", "ai_goals_tracker.cli", "serve", *args], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # Generous: on a crowded machine migrations and imports alone may take a minute.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"aigt serve exited: {(home / 'serve.log').read_text()}")
@@ -160,7 +161,7 @@ def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[str]:
             time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError("aigt serve did not answer /health within 60 s")
+        raise RuntimeError(f"aigt serve did not answer /health within 300 s: {(home / 'serve.log').read_text()}")
     try:
         yield base_url
     finally:
