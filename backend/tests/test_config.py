@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -33,3 +36,43 @@ def test_settings_come_from_aigt_environment_variables(monkeypatch: pytest.Monke
     assert settings.home == tmp_path
     assert settings.pgdata == tmp_path / "pgdata"
     assert not settings.embedded_database
+
+
+def aigt_serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ai_goals_tracker.cli", "serve", "--no-worker"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=120,
+    )
+
+
+def test_a_short_secret_key_is_refused_with_one_line(database_url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="shorter than 32 bytes"):
+        Settings(home=tmp_path, secret_key="ab")
+
+    result = aigt_serve({"AIGT_DATABASE_URL": database_url, "AIGT_HOME": str(tmp_path), "AIGT_SECRET_KEY": "ab"})
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "AIGT_SECRET_KEY is shorter than 32 bytes" in lines[0]
+
+
+def test_an_empty_secret_key_file_is_refused_with_one_line(database_url: str, tmp_path: Path) -> None:
+    (tmp_path / "secret_key").write_text("\n")
+
+    result = aigt_serve({"AIGT_DATABASE_URL": database_url, "AIGT_HOME": str(tmp_path)})
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"The secret key in {tmp_path / 'secret_key'} is shorter than 32 bytes" in lines[0]
+
+
+def test_home_and_its_files_are_private(tmp_path: Path) -> None:
+    home = tmp_path / "new-home"
+    Settings(home=home).resolved_secret_key()
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "secret_key").stat().st_mode) == 0o600

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from functools import lru_cache
@@ -15,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ai_goals_tracker.errors import ConfigurationError
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
+# HMAC-SHA256 keys shorter than its 32-byte output make tokens easier to forge (RFC 7518, 3.2).
+MIN_SECRET_KEY_BYTES = 32
 OFFLINE_EMBEDDINGS_MODEL = "universal-sentence-encoder-multilingual-3"
 
 
@@ -36,7 +39,13 @@ class Settings(BaseSettings):
 
     access_token_minutes: int = 15
     refresh_token_days: int = 30
+    # Login (and password-change) failures allowed per minute for one account from one address,
+    # and for all accounts from one address. Successful logins do not count.
     login_attempts_per_minute: int = 10
+    login_attempts_per_address_per_minute: int = 50
+    # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto headers are believed. Empty: the peer address is the client's.
+    trusted_proxies: str = ""
 
     archive_uri: str | None = None
     events_retention_days: int | None = None
@@ -55,9 +64,11 @@ class Settings(BaseSettings):
     embeddings_api_key: SecretStr | None = None
 
     @model_validator(mode="after")
-    def _production_needs_explicit_secret(self) -> Settings:
+    def _secret_key_is_usable(self) -> Settings:
         if self.env == "production" and self.secret_key is None:
             raise ConfigurationError("AIGT_SECRET_KEY must be set when AIGT_ENV=production")
+        if self.secret_key is not None:
+            require_strong_secret_key(self.secret_key.get_secret_value(), None)
         return self
 
     @property
@@ -70,7 +81,10 @@ class Settings(BaseSettings):
 
     @property
     def archive_root(self) -> str:
-        return self.archive_uri or str(self.home / "archive")
+        if self.archive_uri:
+            return self.archive_uri
+        # Made here, private, before pyarrow would make it with the umask's (readable) mode.
+        return str(make_private_dir(self.home) / "archive")
 
     def resolved_secret_key(self) -> str:
         """The signing key: the configured one, or one generated once and kept under `home`."""
@@ -78,21 +92,43 @@ class Settings(BaseSettings):
             return self.secret_key.get_secret_value()
         return _stored_secret_key(self.home)
 
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [entry.strip() for entry in self.trusted_proxies.split(",") if entry.strip()]
+
+
+def require_strong_secret_key(key: str, stored_in: Path | None) -> str:
+    """`stored_in`: the file the key was read from; None for AIGT_SECRET_KEY."""
+    if len(key.encode()) < MIN_SECRET_KEY_BYTES:
+        where = f"The secret key in {stored_in}" if stored_in else "AIGT_SECRET_KEY"
+        fix = "delete the file to have a new key generated" if stored_in else "set a longer one"
+        raise ConfigurationError(
+            f"{where} is shorter than {MIN_SECRET_KEY_BYTES} bytes: {fix} "
+            "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'` prints a good one)"
+        )
+    return key
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create `path` (and missing parents) with the new folder itself private to this user."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
 
 def _stored_secret_key(home: Path) -> str:
     path = home / SECRET_KEY_FILE
-    if path.exists():
-        return path.read_text().strip()
-    home.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    # O_EXCL makes two first starts agree on one key: the loser reads the winner's.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    if not path.exists():
+        make_private_dir(home)
+        # Written whole under a temporary name, then linked into place: two first starts agree on
+        # one key (link fails for the loser, who reads the winner's), and no one reads a half file.
+        temporary = home / f".{SECRET_KEY_FILE}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+        temporary.unlink()
+    return require_strong_secret_key(path.read_text().strip(), path)
 
 
 @lru_cache

@@ -7,6 +7,7 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -98,12 +99,20 @@ def create_app(
 # Deadlock, serialization failure, unique violation: two requests raced; the loser may retry.
 _RACE_SQLSTATES = frozenset({"40P01", "40001", "23505"})
 # Values PostgreSQL cannot store though they passed validation: NUL characters, out-of-range numbers.
+_NUL_MESSAGE = "Text must not contain NUL (\\u0000) characters"
 _UNSTORABLE_SQLSTATES = {
-    "22021": "Text must not contain NUL (\\u0000) characters",
-    "22P05": "Text must not contain NUL (\\u0000) characters",
+    "22021": _NUL_MESSAGE,
+    "22P05": _NUL_MESSAGE,
     "22003": "A number is out of the range the database can store",
     "22008": "A date is out of the range the database can store",
+    "22P02": "A value is not in a form the database accepts",
+    "54001": "A value is nested too deeply",
+    "23502": "A required value is missing",
+    "23503": "A referenced id does not exist",
+    "23514": "A value is outside what the database allows",
 }
+# Any other data exception (SQLSTATE class 22) also stems from the request's values.
+_DATA_EXCEPTION_MESSAGE = "A value in the request cannot be stored or compared by the database"
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -125,7 +134,17 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error_response(ConflictError("A concurrent change got there first; retry the request"))
         if sqlstate in _UNSTORABLE_SQLSTATES:
             return _error_response(ValidationFailedError(_UNSTORABLE_SQLSTATES[sqlstate]))
+        if sqlstate is None and isinstance(exc.orig, psycopg.DataError):
+            # Refused by the driver before it reached the server: NUL in a query, path or form value.
+            return _error_response(ValidationFailedError(_NUL_MESSAGE))
+        if sqlstate is not None and sqlstate.startswith("22"):
+            return _error_response(ValidationFailedError(_DATA_EXCEPTION_MESSAGE))
         raise exc
+
+    @app.exception_handler(OverflowError)
+    async def overflow_handler(_request: Request, _exc: OverflowError) -> JSONResponse:
+        # Date arithmetic on a valid but extreme value (a window ending 9999-12-31) leaves the calendar.
+        return _error_response(ValidationFailedError("A date or number is out of the supported range"))
 
 
 def _error_response(exc: AppError) -> JSONResponse:

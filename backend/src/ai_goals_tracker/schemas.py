@@ -10,6 +10,8 @@ from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field,
 from pydantic_core import PydanticCustomError
 
 MAX_METADATA_BYTES = 16 * 1024
+# Deeper JSON serves no tracker use and costs recursion in every encoder and in PostgreSQL.
+MAX_METADATA_DEPTH = 32
 
 
 def storable_text(value: str) -> str:
@@ -23,8 +25,27 @@ def storable_text(value: str) -> str:
     return value
 
 
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether `value` nests more than `limit` levels (without recursing, whatever its depth)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 def metadata_within_limit(value: dict[str, Any]) -> dict[str, Any]:
-    encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if _depth_exceeds(value, MAX_METADATA_DEPTH):
+        raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels deep")
+    try:
+        encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        # JSON has no NaN or Infinity (nor 1e400, which Python reads as Infinity); PostgreSQL refuses them.
+        raise ValueError("metadata numbers must be finite (no NaN, Infinity or out-of-range values)") from exc
     storable_text(encoded.replace("\\u0000", "\x00"))
     size = len(encoded.encode())
     if size > MAX_METADATA_BYTES:
@@ -34,7 +55,10 @@ def metadata_within_limit(value: dict[str, Any]) -> dict[str, Any]:
 
 def _as_utc(value: datetime) -> datetime:
     # A date-time without an offset is taken as UTC, as every timestamp here is.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("date-time is out of range once converted to UTC (years 1 to 9999)") from exc
 
 
 StorableText = Annotated[str, AfterValidator(storable_text)]

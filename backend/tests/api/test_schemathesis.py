@@ -1,4 +1,5 @@
-"""Property-based API testing from the OpenAPI schema, against a real `aigt serve`."""
+"""Property-based API testing from the OpenAPI schema, against a real `aigt serve`, with the
+hostile values of `hostile_values` mixed into the generated requests."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import httpx
 from tests.helpers import PASSWORD
 
 MAX_EXAMPLES = "25"
+BACKEND = Path(__file__).resolve().parents[2]
 
 
 def test_no_server_errors_and_every_response_matches_its_schema(
@@ -48,7 +50,12 @@ def test_no_server_errors_and_every_response_matches_its_schema(
         capture_output=True,
         text=True,
         timeout=600,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={
+            **os.environ,
+            "NO_COLOR": "1",
+            "SCHEMATHESIS_HOOKS": "tests.api.hostile_values",
+            "PYTHONPATH": str(BACKEND),
+        },
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]

@@ -75,6 +75,13 @@ async def test_duplicate_email_or_username_is_a_conflict(
         ("ana_the_learner", "must not be the same as the username or the email"),
         ("ANA_THE_LEARNER", "must not be the same as the username or the email"),
         ("ana@example.com", "must not be the same as the username or the email"),
+        # NIST SP 800-63B: no common, repeated, sequential or account-derived passwords.
+        ("aaaaaaaaaa", "password is too easy to guess"),
+        ("1234567890", "password is too easy to guess"),
+        ("password12", "password is too easy to guess"),
+        (" " * 10, "password is too easy to guess"),
+        ("iloveyou123", "password is too easy to guess"),
+        ("ana_the_learner1", "password is too easy to guess"),
     ],
 )
 async def test_password_rules_answer_422_on_the_password_field(

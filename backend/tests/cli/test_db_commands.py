@@ -42,8 +42,10 @@ def test_database_where_pgvector_cannot_be_enabled_is_refused(database_url: str,
         conn.execute("CREATE DATABASE aigt_no_vector")
         conn.execute("REVOKE CREATE ON DATABASE aigt_no_vector FROM PUBLIC")
         conn.execute("DROP ROLE IF EXISTS aigt_limited")
-        conn.execute("CREATE ROLE aigt_limited LOGIN")
-    limited = make_url(database_url).set(username="aigt_limited", database="aigt_no_vector")
+        conn.execute("CREATE ROLE aigt_limited LOGIN PASSWORD 'limited-role-password'")
+    limited = make_url(database_url).set(
+        username="aigt_limited", password="limited-role-password", database="aigt_no_vector"
+    )
     result = run_aigt(
         "migrate",
         env={"AIGT_DATABASE_URL": limited.render_as_string(hide_password=False), "AIGT_HOME": str(tmp_path)},

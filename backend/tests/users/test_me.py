@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from fastapi import FastAPI
 
-from tests.helpers import API, PASSWORD, bearer, login, register_and_login
+from tests.helpers import API, PASSWORD, bearer, client_from, login, register_and_login
 
 ME = f"{API}/users/me"
 NEW_PASSWORD = "a much longer passphrase"
@@ -136,3 +138,50 @@ async def test_malformed_email_is_422(client: httpx.AsyncClient) -> None:
     response = await client.patch(ME, json={"email": "nope"}, headers=ana.headers)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "email"]
+
+
+async def test_wrong_current_passwords_are_limited_like_logins(app: FastAPI, client: httpx.AsyncClient) -> None:
+    ana = await register_and_login(client, "ana")
+    async with client_from(app, "10.2.0.1") as thief:
+        for i in range(10):
+            response = await thief.patch(
+                ME, json={"password": NEW_PASSWORD, "current_password": f"guess {i}"}, headers=ana.headers
+            )
+            assert response.status_code == 422, response.text
+        limited = await thief.patch(
+            ME, json={"password": NEW_PASSWORD, "current_password": PASSWORD}, headers=ana.headers
+        )
+    assert limited.status_code == 429, limited.text
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+
+    # The guesses count for the account at that address, logins included.
+    async with client_from(app, "10.2.0.1") as thief:
+        login_there = await thief.post(f"{API}/auth/login", data={"username": "ana", "password": PASSWORD})
+    assert login_there.status_code == 429, login_there.text
+    async with client_from(app, "10.2.0.2") as owner:
+        changed = await owner.patch(
+            ME, json={"password": NEW_PASSWORD, "current_password": PASSWORD}, headers=ana.headers
+        )
+    assert changed.status_code == 200, changed.text
+
+
+async def test_right_current_passwords_do_not_add_up_to_a_limit(client: httpx.AsyncClient) -> None:
+    ana = await register_and_login(client, "ana")
+    passwords = [PASSWORD, NEW_PASSWORD]
+    for i in range(12):
+        current, new = passwords[i % 2], passwords[(i + 1) % 2]
+        response = await client.patch(ME, json={"password": new, "current_password": current}, headers=ana.headers)
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "1234567890", "password12", " " * 10, "qwertyuiop"])
+async def test_common_or_trivial_new_passwords_are_refused(client: httpx.AsyncClient, weak: str) -> None:
+    ana = await register_and_login(client, "ana")
+
+    response = await client.patch(ME, json={"password": weak, "current_password": PASSWORD}, headers=ana.headers)
+
+    assert response.status_code == 422, response.text
+    error = response.json()["detail"][0]
+    assert error["loc"] == ["body", "password"]
+    assert error["msg"].startswith("password is too easy to guess")
+    assert (await login(client, "ana")).get("access_token")

@@ -35,13 +35,15 @@ async def login(
     context: ChangeContextDep,
 ) -> TokenPair:
     """OAuth2 password flow: `username` may be the username or the email."""
-    await service.enforce_login_rate_limit(
+    attempt_id = await service.count_login_attempt(
         request.app.state.sessionmaker,
         login=form.username,
         ip_address=context.ip_address or "unknown",
-        per_minute=settings.login_attempts_per_minute,
+        limits=service.GuessLimits.from_settings(settings),
     )
-    return await service.login(session, tokens, login=form.username, password=form.password, context=context)
+    return await service.login(
+        session, tokens, login=form.username, password=form.password, context=context, attempt_id=attempt_id
+    )
 
 
 @router.post("/refresh")

@@ -66,7 +66,7 @@ class AttemptCount:
 async def count_recent_attempts(
     session: AsyncSession, *, account: str, ip_address: str, window: timedelta
 ) -> tuple[AttemptCount, AttemptCount]:
-    """Attempts in the window for this account and for this address, each with its oldest."""
+    """Attempts in the window for this account from this address, and for this address, each with its oldest."""
     since = func.clock_timestamp() - window
 
     def bucket(condition: ColumnElement[bool]) -> tuple[ScalarSelect[int], ScalarSelect[datetime]]:
@@ -78,13 +78,22 @@ async def count_recent_attempts(
 
     row = (
         await session.execute(
-            select(*bucket(LoginAttempt.account == account), *bucket(LoginAttempt.ip_address == ip_address))
+            select(
+                *bucket(and_(LoginAttempt.account == account, LoginAttempt.ip_address == ip_address)),
+                *bucket(LoginAttempt.ip_address == ip_address),
+            )
         )
     ).one()
     return AttemptCount(int(row[0]), row[1]), AttemptCount(int(row[2]), row[3])
 
 
-async def add_attempt(session: AsyncSession, *, account: str, ip_address: str, keep: timedelta) -> None:
-    session.add(LoginAttempt(account=account, ip_address=ip_address))
+async def add_attempt(session: AsyncSession, *, account: str, ip_address: str, keep: timedelta) -> str:
+    attempt = LoginAttempt(account=account, ip_address=ip_address)
+    session.add(attempt)
     # Old attempts are useless; pruning them here keeps the table small without a cron job.
     await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < func.clock_timestamp() - keep))
+    return attempt.id
+
+
+async def delete_attempt(session: AsyncSession, attempt_id: str) -> None:
+    await session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt_id))

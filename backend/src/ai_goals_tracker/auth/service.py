@@ -38,23 +38,50 @@ class TokenSettings:
         )
 
 
-async def enforce_login_rate_limit(
-    sessionmaker: async_sessionmaker[AsyncSession], *, login: str, ip_address: str, per_minute: int
-) -> None:
-    """Count this attempt in its own transaction, so a failed login still counts; 429 past the limit."""
+@dataclass(frozen=True)
+class GuessLimits:
+    """Wrong passwords allowed per minute: for one account from one address (so an attacker
+    elsewhere cannot lock the owner out), and for any accounts from one address (so one address
+    cannot spray guesses across accounts). Successful logins do not count: a classroom behind one
+    address logs in freely."""
+
+    per_account_and_address: int
+    per_address: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GuessLimits:
+        return cls(settings.login_attempts_per_minute, settings.login_attempts_per_address_per_minute)
+
+
+async def count_password_attempt(
+    sessionmaker: async_sessionmaker[AsyncSession], *, account: str, ip_address: str, limits: GuessLimits
+) -> str:
+    """Count a password check before it is made, in its own transaction so a wrong password still
+    counts (429 past the limits); returns the attempt's id, deleted when the password turns out right."""
     async with unit_of_work(sessionmaker) as session:
-        account = await _account_key(session, login)
-        await repository.lock_login_keys(session, account, ip_address)
-        by_account, by_ip = await repository.count_recent_attempts(
+        await repository.lock_login_keys(session, f"{account} {ip_address}", ip_address)
+        by_account, by_address = await repository.count_recent_attempts(
             session, account=account, ip_address=ip_address, window=RATE_WINDOW
         )
-        full = [bucket for bucket in (by_account, by_ip) if bucket.count >= per_minute]
+        full = [
+            bucket
+            for bucket, limit in ((by_account, limits.per_account_and_address), (by_address, limits.per_address))
+            if bucket.count >= limit
+        ]
         if full:
             retry_after = max(_seconds_until_window_frees(bucket.oldest) for bucket in full)
             raise RateLimitedError(
                 f"Too many login attempts; try again in {retry_after} seconds", retry_after=retry_after
             )
-        await repository.add_attempt(session, account=account, ip_address=ip_address, keep=ATTEMPTS_KEPT)
+        return await repository.add_attempt(session, account=account, ip_address=ip_address, keep=ATTEMPTS_KEPT)
+
+
+async def count_login_attempt(
+    sessionmaker: async_sessionmaker[AsyncSession], *, login: str, ip_address: str, limits: GuessLimits
+) -> str:
+    async with sessionmaker() as session:
+        account = await _account_key(session, login)
+    return await count_password_attempt(sessionmaker, account=account, ip_address=ip_address, limits=limits)
 
 
 async def _account_key(session: AsyncSession, login: str) -> str:
@@ -72,11 +99,19 @@ def _seconds_until_window_frees(oldest: datetime | None) -> int:
 
 
 async def login(
-    session: AsyncSession, tokens: TokenSettings, *, login: str, password: str, context: ChangeContext
+    session: AsyncSession,
+    tokens: TokenSettings,
+    *,
+    login: str,
+    password: str,
+    context: ChangeContext,
+    attempt_id: str,
 ) -> TokenPair:
     user = await repository.get_user_by_login(session, login.strip())
     if not await verify_password(user.hashed_password if user else None, password) or user is None:
         raise UnauthorizedError("Incorrect username or password")
+    # The password was right: the attempt stops counting once this transaction commits.
+    await repository.delete_attempt(session, attempt_id)
     if not user.is_active:
         raise ForbiddenError("This account is deactivated")
     user.last_login_at = datetime.now(UTC)

@@ -92,7 +92,17 @@ def serve(
     migrations.upgrade(dsn)
     app = create_app(settings, dsn, with_worker=worker)
     console.print(f"API on http://{host or settings.host}:{port or settings.port}  (docs at /docs)")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+    trusted = settings.trusted_proxy_list
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="info",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (or a
+        # same-host proxy passing the header through) could then pick its own client address.
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+    )
 
 
 def worker(

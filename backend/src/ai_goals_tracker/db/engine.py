@@ -17,6 +17,9 @@ def create_engine(dsn: str, *, pool_size: int = 20, max_overflow: int = 10, auto
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=False,
+        # Error messages (and so tracebacks in logs) would otherwise carry statement parameters:
+        # password hashes, emails, learners' code.
+        hide_parameters=True,
         **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
     )
 

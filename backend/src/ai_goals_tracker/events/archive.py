@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -176,6 +177,7 @@ class ArchiveStore:
         self.filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
         temporary = f"{path}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
         with self.filesystem.open_output_stream(temporary) as sink:
+            self.make_private(temporary)
             pq.write_table(table, sink, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
         self.filesystem.move(temporary, path)
 
@@ -183,8 +185,22 @@ class ArchiveStore:
         self.filesystem.create_dir(path.rsplit("/", 1)[0], recursive=True)
         temporary = f"{path}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
         with self.filesystem.open_output_stream(temporary) as sink:
+            self.make_private(temporary)
             sink.write(json.dumps(document).encode())
         self.filesystem.move(temporary, path)
+
+    def make_private(self, file: str) -> None:
+        """A local archive holds emails and client addresses: its folders are 0700 and its files
+        0600 whatever the umask (set before any row is written). Object stores have their own ACLs."""
+        if not self.is_local:
+            return
+        os.chmod(file, 0o600)
+        folder = Path(file).parent
+        root = Path(self.root)
+        for level in (folder, *folder.parents):
+            if not level.is_relative_to(root):
+                break
+            os.chmod(level, 0o700)
 
     def read_json(self, path: str) -> dict[str, Any]:
         with self.filesystem.open_input_stream(path) as source:

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from ai_goals_tracker.auth import service as auth_service
 from ai_goals_tracker.auth.deps import AuthenticatedDep, CurrentSuperuser, CurrentUser
 from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.pagination import Page, PageDep
 from ai_goals_tracker.users import repository, service
@@ -19,10 +21,26 @@ async def read_me(user: CurrentUser) -> UserRead:
 
 @router.patch("/me")
 async def update_me(
-    data: UserUpdate, auth: AuthenticatedDep, session: SessionDep, context: ChangeContextDep
+    request: Request,
+    data: UserUpdate,
+    auth: AuthenticatedDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    context: ChangeContextDep,
 ) -> UserRead:
-    """Change your email, name, metadata or password (a new password needs `current_password`)."""
-    user = await service.update_me(session, auth.user, data, context, current_session_id=auth.session_id)
+    """Change your email, name, metadata or password (a new password needs `current_password`,
+    and wrong ones count against the same limits as logins)."""
+    attempt_id = None
+    if data.password is not None:
+        attempt_id = await auth_service.count_password_attempt(
+            request.app.state.sessionmaker,
+            account=auth.user.id,
+            ip_address=context.ip_address or "unknown",
+            limits=auth_service.GuessLimits.from_settings(settings),
+        )
+    user = await service.update_me(
+        session, auth.user, data, context, current_session_id=auth.session_id, password_attempt_id=attempt_id
+    )
     return UserRead.model_validate(user)
 
 

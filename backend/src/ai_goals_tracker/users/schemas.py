@@ -5,20 +5,36 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
 
-from ai_goals_tracker.schemas import Metadata, read_metadata_field
+from ai_goals_tracker.schemas import Metadata, StorableText, read_metadata_field
 
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=256)]
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+FullName = Annotated[StorableText, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-def check_password_differs(password: str, *identifiers: object) -> None:
-    """The password rule beyond length: it must not be the account's username or email."""
+# zxcvbn scores 0 to 4 by estimated guesses; below 2 (under a million guesses) a password is in
+# its lists of common passwords, names and words, or is a repeat, a sequence or a keyboard walk.
+MIN_PASSWORD_SCORE = 2
+# zxcvbn's cost grows with length; the first characters decide whether a password is trivial.
+SCORED_PREFIX = 100
+
+
+def check_new_password(password: str, *identifiers: object) -> None:
+    """NIST SP 800-63B's rules beyond length: refuse the account's own identifiers, and passwords
+    that are common or trivially guessable (zxcvbn, a maintained estimator with its own lists)."""
+    from zxcvbn import zxcvbn
+
+    known = [str(identifier) for identifier in identifiers if identifier]
     lowered = password.lower()
-    if any(identifier is not None and lowered == str(identifier).lower() for identifier in identifiers):
+    if any(lowered == identifier.lower() for identifier in known):
         raise ValueError("password must not be the same as the username or the email")
+    inputs = known + [identifier.split("@", 1)[0] for identifier in known if "@" in identifier]
+    result = zxcvbn(password[:SCORED_PREFIX], user_inputs=inputs)
+    if result["score"] < MIN_PASSWORD_SCORE:
+        advice = " ".join(filter(None, [result["feedback"]["warning"], *result["feedback"]["suggestions"]]))
+        raise ValueError(f"password is too easy to guess. {advice}".strip())
 
 
 class UserCreate(BaseModel):
@@ -31,8 +47,8 @@ class UserCreate(BaseModel):
     # declaration order: `email` and `username` are in `info.data` when they were valid).
     @field_validator("password")
     @classmethod
-    def _password_is_not_an_identifier(cls, password: str, info: ValidationInfo) -> str:
-        check_password_differs(password, info.data.get("username"), info.data.get("email"))
+    def _password_is_hard_to_guess(cls, password: str, info: ValidationInfo) -> str:
+        check_new_password(password, info.data.get("username"), info.data.get("email"))
         return password
 
 

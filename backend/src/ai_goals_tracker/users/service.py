@@ -13,7 +13,7 @@ from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models import User
 from ai_goals_tracker.models.enums import EventType
 from ai_goals_tracker.users import repository
-from ai_goals_tracker.users.schemas import UserAdminUpdate, UserCreate, UserUpdate, check_password_differs
+from ai_goals_tracker.users.schemas import UserAdminUpdate, UserCreate, UserUpdate, check_new_password
 
 # The unique indexes behind each identifier, to name the field when a concurrent request wins.
 _UNIQUE_INDEX_FIELDS = {"idx_users_email": "email", "idx_users_username": "username"}
@@ -38,10 +38,17 @@ async def register(
 
 
 async def update_me(
-    session: AsyncSession, user: User, data: UserUpdate, context: ChangeContext, *, current_session_id: str | None
+    session: AsyncSession,
+    user: User,
+    data: UserUpdate,
+    context: ChangeContext,
+    *,
+    current_session_id: str | None,
+    password_attempt_id: str | None = None,
 ) -> User:
     """Apply a user's changes to their own account. A new password ends every session but the
-    one that made the change, so a device someone else kept is signed out."""
+    one that made the change, so a device someone else kept is signed out. `password_attempt_id`
+    is the rate-limit entry counted for `current_password`, forgotten when that is right."""
     changes = data.model_dump(exclude_unset=True, exclude={"password", "current_password"})
     if changes.get("email") is not None:
         email = str(changes["email"]).lower()
@@ -54,8 +61,10 @@ async def update_me(
     if data.password is not None:
         if not await verify_password(user.hashed_password, data.current_password or ""):
             raise ValidationFailedError("current_password is not correct", extra={"field": "current_password"})
+        if password_attempt_id is not None:
+            await auth_repository.delete_attempt(session, password_attempt_id)
         try:
-            check_password_differs(data.password, user.username, user.email)
+            check_new_password(data.password, user.username, user.email, user.full_name)
         except ValueError as exc:
             raise ValidationFailedError(str(exc), extra={"field": "password"}) from exc
         user.hashed_password = await hash_password(data.password)
