@@ -11,7 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
+from procrastinate.exceptions import ConnectorException
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
@@ -19,12 +20,13 @@ from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.courses.endpoints import router as courses_router
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.server import resolve_database_url
-from ai_goals_tracker.errors import AppError, ConflictError, ValidationFailedError
+from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
 from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.jobs import start_worker_task
 from ai_goals_tracker.planning.endpoints import router as planning_router
+from ai_goals_tracker.search.catalog_match import warm_up as warm_up_embeddings
 from ai_goals_tracker.search.endpoints import router as search_router
 from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
 from ai_goals_tracker.stats.endpoints import router as stats_router
@@ -53,6 +55,8 @@ def create_app(
         # Each request allocates thousands of short-lived objects; collecting every 700 of them
         # (the default) spends more time in the collector than it saves.
         gc.set_threshold(50_000, 20, 100)
+        # The first suggestion, search and review must not wait for the embedding model to load.
+        await asyncio.to_thread(warm_up_embeddings, settings)
         worker = start_worker_task(settings, dsn) if with_worker else None
         yield
         if worker is not None:
@@ -125,7 +129,28 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error_response(ConflictError("A concurrent change got there first; retry the request"))
         if sqlstate in _UNSTORABLE_SQLSTATES:
             return _error_response(ValidationFailedError(_UNSTORABLE_SQLSTATES[sqlstate]))
+        if _database_unreachable(exc, sqlstate):
+            return _error_response(_DATABASE_DOWN)
         raise exc
+
+    @app.exception_handler(ConnectorException)
+    async def job_queue_error_handler(_request: Request, exc: ConnectorException) -> JSONResponse:
+        # Deferring a job runs on the request's connection: a failure there is the database's.
+        return _error_response(_DATABASE_DOWN)
+
+
+_DATABASE_DOWN = ServiceUnavailableError("The database is unavailable; retry in a few seconds")
+
+
+def _database_unreachable(exc: DBAPIError, sqlstate: str | None) -> bool:
+    """No connection (refused, lost, server shutting down or starting): not the request's fault."""
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    # Class 08 (connection exception) and 57P (operator intervention: shutdown, starting up);
+    # without a SQLSTATE the client library itself failed to reach the server.
+    return sqlstate is None or sqlstate.startswith(("08", "57P"))
 
 
 def _error_response(exc: AppError) -> JSONResponse:

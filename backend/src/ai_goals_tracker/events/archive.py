@@ -479,15 +479,18 @@ async def apply_retention(
     report: ArchiveReport | None = None,
 ) -> ArchiveReport:
     """Delete archived events older than `retention_days` from the table, only those their
-    Parquet file was read back and found to hold."""
+    Parquet file was read back and found to hold, and that every follower of the log has read."""
     report = report or ArchiveReport()
     cutoff = datetime.now(UTC) - timedelta(days=retention_days)
     async with unit_of_work(sessionmaker) as session:
         await _lock(session)
         groups = await session.execute(
             text(
-                "SELECT parquet_path, array_agg(id) FROM events"
-                " WHERE processed_at IS NOT NULL AND created_at < :cutoff GROUP BY parquet_path"
+                "SELECT parquet_path, array_agg(id) FROM events e"
+                " WHERE processed_at IS NOT NULL AND created_at < :cutoff"
+                # Every follower of the log (events/follower.py) must have read the event first.
+                " AND NOT EXISTS (SELECT 1 FROM event_followers f WHERE (e.txid, e.id) > (f.txid, f.event_id))"
+                " GROUP BY parquet_path"
             ),
             {"cutoff": cutoff},
         )

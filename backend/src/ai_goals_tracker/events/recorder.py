@@ -1,7 +1,8 @@
 """Appending to the event log, inside the caller's transaction (a transactional outbox).
 
 The payload is the entity's full state after the change (before it, for a deletion), so the
-log alone can rebuild the database. Secrets never enter it.
+log alone can rebuild the database. Secrets never enter it. The recorder only appends: what a
+change causes elsewhere (search upkeep) follows the log afterwards (events/follower.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from ai_goals_tracker.db.base import Base
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models import Event
 from ai_goals_tracker.models.enums import EventType
-from ai_goals_tracker.search.jobs import schedule_upkeep
 
 # Columns that must never be copied into the log.
 SECRET_COLUMNS = frozenset({"hashed_password"})
@@ -51,19 +51,6 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-# The attributes whose text is embedded for semantic search (see ai/embeddings.entity_text).
-EMBEDDED_ATTRIBUTES = ("title", "description", "validation_criteria", "meta", "file_path", "language", "code_content")
-
-
-def embedded_text_changed(entity: Base) -> bool:
-    """Whether this change may alter the entity's embedded text: new rows, or an edited text field.
-    Status and progress changes (most events) then cost search upkeep nothing."""
-    state = inspect(entity)
-    if state.pending or state.transient:
-        return True
-    return any(name in state.attrs and state.attrs[name].history.has_changes() for name in EMBEDDED_ATTRIBUTES)
-
-
 def entity_type_of(entity: Base) -> str:
     return ENTITY_TYPES[entity.__tablename__]
 
@@ -78,14 +65,12 @@ async def record(
     extra: dict[str, Any] | None = None,
 ) -> Event:
     """Append one event about `entity`; committed with the change or not at all."""
-    # Read before the flush below resets the attributes' change history.
-    text_changed = embedded_text_changed(entity)
     # Flush first so the payload holds what the database computed (ids, timestamps, defaults).
     await session.flush()
     payload = entity_state(entity)
     if extra:
         payload = {**payload, **extra}
-    event = await record_raw(
+    return await record_raw(
         session,
         event_type,
         entity_type=entity_type_of(entity),
@@ -94,8 +79,6 @@ async def record(
         context=context,
         user_id=user_id,
     )
-    await schedule_upkeep(session, event, text_changed=text_changed)
-    return event
 
 
 async def record_raw(
