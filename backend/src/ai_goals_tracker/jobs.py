@@ -19,6 +19,8 @@ from typing import Any
 import procrastinate
 import psycopg
 from procrastinate import PsycopgConnector
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryStrategy
 from procrastinate.worker import Worker
 from psycopg_pool import AsyncConnectionPool
 from pydantic import Field
@@ -29,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
+from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import libpq_dsn
 from ai_goals_tracker.events.follower import catch_up, follow_forever
 
@@ -85,6 +88,21 @@ def runtime() -> JobRuntime:
     if _runtime is None:
         raise RuntimeError("jobs run only inside `run_worker` (aigt worker, or aigt serve)")
     return _runtime
+
+
+class RetryThroughOutages(BaseRetryStrategy):
+    """`strategy`, except that a run that failed because the database was unreachable is retried
+    every second for as long as the outage lasts: a longer back-off would leave the job (and, through
+    its lock, every later job of its user) waiting long after the database is back."""
+
+    def __init__(self, strategy: RetryStrategy) -> None:
+        self.strategy = strategy
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if database_unreachable(exception):
+            return RetryDecision(retry_in={"seconds": 1})
+        decision: RetryDecision | None = self.strategy.get_retry_decision(exception=exception, job=job)
+        return decision
 
 
 # Job priorities, higher first: a learner waits for a review, while embeddings and the archive may lag.

@@ -12,13 +12,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from procrastinate.exceptions import ConnectorException
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.courses.endpoints import router as courses_router
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
+from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import resolve_database_url
 from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
 from ai_goals_tracker.events.endpoints import router as events_router
@@ -129,28 +130,19 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error_response(ConflictError("A concurrent change got there first; retry the request"))
         if sqlstate in _UNSTORABLE_SQLSTATES:
             return _error_response(ValidationFailedError(_UNSTORABLE_SQLSTATES[sqlstate]))
-        if _database_unreachable(exc, sqlstate):
+        if database_unreachable(exc):
             return _error_response(_DATABASE_DOWN)
         raise exc
 
     @app.exception_handler(ConnectorException)
     async def job_queue_error_handler(_request: Request, exc: ConnectorException) -> JSONResponse:
         # Deferring a job runs on the request's connection: a failure there is the database's.
-        return _error_response(_DATABASE_DOWN)
+        if database_unreachable(exc):
+            return _error_response(_DATABASE_DOWN)
+        raise exc
 
 
 _DATABASE_DOWN = ServiceUnavailableError("The database is unavailable; retry in a few seconds")
-
-
-def _database_unreachable(exc: DBAPIError, sqlstate: str | None) -> bool:
-    """No connection (refused, lost, server shutting down or starting): not the request's fault."""
-    if exc.connection_invalidated:
-        return True
-    if not isinstance(exc, OperationalError | InterfaceError):
-        return False
-    # Class 08 (connection exception) and 57P (operator intervention: shutdown, starting up);
-    # without a SQLSTATE the client library itself failed to reach the server.
-    return sqlstate is None or sqlstate.startswith(("08", "57P"))
 
 
 def _error_response(exc: AppError) -> JSONResponse:

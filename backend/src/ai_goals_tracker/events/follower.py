@@ -24,6 +24,7 @@ from sqlalchemy import cast, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.db.engine import unit_of_work
+from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.models import Event
 from ai_goals_tracker.models.event import XID8
 
@@ -101,8 +102,11 @@ async def follow_forever(sessionmaker: async_sessionmaker[AsyncSession]) -> None
     while True:
         try:
             await catch_up(sessionmaker)
-        except Exception:
-            logger.exception("Following the event log failed; trying again in %.0f s", FAILURE_PAUSE_SECONDS)
+        except Exception as exc:
+            if database_unreachable(exc):
+                logger.warning("Following the event log paused: the database is unreachable (%s)", exc)
+            else:
+                logger.exception("Following the event log failed; trying again in %.0f s", FAILURE_PAUSE_SECONDS)
             await asyncio.sleep(FAILURE_PAUSE_SECONDS)
             continue
         await asyncio.sleep(POLL_SECONDS)

@@ -21,6 +21,7 @@ from ai_goals_tracker.events.follower import follower
 from ai_goals_tracker.jobs import (
     EMBEDDING_PRIORITY,
     WORKER_STARTUP_HOOKS,
+    RetryThroughOutages,
     defer_in_transaction,
     job_app,
     queued_locks,
@@ -37,7 +38,7 @@ FOLLOWER_NAME = "search_upkeep"
 DELETION_EVENTS = frozenset({EventType.COURSE_DELETED, EventType.GOAL_DELETED, EventType.TASK_DELETED})
 # A provider outage (remote embeddings) is retried for about ten minutes before the job gives up;
 # the next change of the entity, or `aigt embeddings reindex`, embeds it again.
-_RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
+_RETRY = RetryThroughOutages(RetryStrategy(max_attempts=8, exponential_wait=2))
 
 # The first review and the first search after start-up should not pay for loading the model.
 WORKER_STARTUP_HOOKS.append(lambda: warm_up(runtime().settings))
