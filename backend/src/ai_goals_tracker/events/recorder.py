@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import inspect
+from sqlalchemy import Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.db.base import Base
+from ai_goals_tracker.db.ids import new_id
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models import Event
 from ai_goals_tracker.models.enums import EventType
@@ -33,14 +35,15 @@ ENTITY_TYPES: dict[str, str] = {
 
 def entity_state(entity: Base) -> dict[str, Any]:
     """Every column of a row as JSON-ready values, keyed by column name (`metadata`, not `meta`)."""
-    mapper = inspect(type(entity))
-    state: dict[str, Any] = {}
-    for attribute in mapper.column_attrs:
-        column = attribute.columns[0]
-        if column.name in SECRET_COLUMNS:
-            continue
-        state[column.name] = _json_value(getattr(entity, attribute.key))
-    return state
+    return {name: _json_value(getattr(entity, key)) for key, name in _logged_columns(type(entity))}
+
+
+@cache
+def _logged_columns(model: type[Base]) -> tuple[tuple[str, str], ...]:
+    """(attribute, column name) of every column the log keeps, worked out once per model."""
+    mapper = inspect(model)
+    pairs = ((attribute.key, attribute.columns[0].name) for attribute in mapper.column_attrs)
+    return tuple((key, name) for key, name in pairs if name not in SECRET_COLUMNS)
 
 
 def _json_value(value: Any) -> Any:
@@ -63,14 +66,14 @@ async def record(
     *,
     user_id: str | None,
     extra: dict[str, Any] | None = None,
-) -> Event:
+) -> None:
     """Append one event about `entity`; committed with the change or not at all."""
     # Flush first so the payload holds what the database computed (ids, timestamps, defaults).
     await session.flush()
     payload = entity_state(entity)
     if extra:
         payload = {**payload, **extra}
-    return await record_raw(
+    await record_raw(
         session,
         event_type,
         entity_type=entity_type_of(entity),
@@ -90,15 +93,22 @@ async def record_raw(
     payload: dict[str, Any],
     context: ChangeContext,
     user_id: str | None,
-) -> Event:
+) -> None:
     """Append an event that is not a row's state (AI suggestions, warnings)."""
-    event = Event(
-        event_type=event_type,
-        user_id=user_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        payload=payload,
-        meta=context.as_metadata(),
+    # A Core INSERT, sent now: every change pays for its event, and the ORM's unit of work (object
+    # state, RETURNING of server defaults nobody reads) cost more than the statement itself.
+    await session.execute(
+        _INSERT_EVENT,
+        {
+            "id": new_id("evt"),
+            "event_type": event_type,
+            "user_id": user_id,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "payload": payload,
+            "metadata": context.as_metadata(),
+        },
     )
-    session.add(event)
-    return event
+
+
+_INSERT_EVENT = insert(cast(Table, Event.__table__))
