@@ -193,16 +193,17 @@ async def run_worker(
         await _drain(settings, dsn, concurrency, queues)
         return
     delay = RESTART_DELAYS[0]
-    previous: Worker | None = None
+    # The worker of the previous round: the jobs it started and could not finish go back in the queue.
+    stopped: list[Worker] = []
     while True:
         began = time.monotonic()
         try:
-            previous = await _run_until_failure(settings, dsn, concurrency, queues, previous)
+            await _run_until_failure(settings, dsn, concurrency, queues, stopped)
         except (OSError, psycopg.Error, DBAPIError, procrastinate.exceptions.ProcrastinateException) as exc:
+            # A worker that ran a while before failing starts again quickly; one that keeps failing
+            # at once (the server is still down) backs off.
+            delay = RESTART_DELAYS[0] if time.monotonic() - began > RESTART_DELAYS[-1] else _next_delay(delay)
             logger.warning("Job worker stopped (%s); starting again in %.1f s", exc, delay)
-        # A worker that ran a while before failing starts again quickly; one that keeps failing at
-        # once (the server is still down) backs off.
-        delay = RESTART_DELAYS[0] if time.monotonic() - began > RESTART_DELAYS[-1] else _next_delay(delay)
         await asyncio.sleep(delay)
 
 
@@ -237,13 +238,14 @@ async def _run(worker: Worker) -> None:
 
 
 async def _run_until_failure(
-    settings: Settings, dsn: str, concurrency: int, queues: Sequence[str] | None, previous: Worker | None
-) -> Worker:
-    """One worker and the followers, until either stops; returns the worker for the next round."""
+    settings: Settings, dsn: str, concurrency: int, queues: Sequence[str] | None, stopped: list[Worker]
+) -> None:
+    """One worker and the followers, until the worker stops; always raises, saying why."""
     async with job_runtime(settings, dsn, pool_size=concurrency + 2) as jobs, opened_job_app(dsn) as app:
-        if previous is not None and previous.worker_id is not None:
-            await _requeue_jobs_of(app, previous.worker_id)
+        if stopped and stopped[-1].worker_id is not None:
+            await _requeue_jobs_of(app, stopped[-1].worker_id)
         worker = _worker(app, concurrency, True, queues)
+        stopped[:] = [worker]
         tasks = [
             asyncio.create_task(_run(worker), name="aigt-job-worker"),
             asyncio.create_task(follow_forever(jobs.sessionmaker), name="aigt-event-followers"),
@@ -289,9 +291,12 @@ async def _drain(settings: Settings, dsn: str, concurrency: int, queues: Sequenc
 
 
 async def _jobs_due(app: procrastinate.App, queues: Sequence[str] | None) -> bool:
+    """Whether a job could run now: due, and not held back by a running job with its lock (one
+    running elsewhere would otherwise keep the drain spinning until it ends)."""
     rows = await app.connector.execute_query_all_async(
-        "SELECT 1 FROM procrastinate_jobs WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())"
-        " AND (%(queues)s::varchar[] IS NULL OR queue_name = ANY(%(queues)s::varchar[])) LIMIT 1",
+        "SELECT 1 FROM procrastinate_jobs j WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())"
+        " AND (%(queues)s::varchar[] IS NULL OR queue_name = ANY(%(queues)s::varchar[]))"
+        " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs d WHERE d.lock = j.lock AND d.status = 'doing') LIMIT 1",
         queues=list(queues) if queues is not None else None,
     )
     return bool(rows)
