@@ -27,7 +27,7 @@ from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.jobs import start_worker_task
 from ai_goals_tracker.planning.endpoints import router as planning_router
-from ai_goals_tracker.search.catalog_match import warm_up as warm_up_embeddings
+from ai_goals_tracker.search.catalog_match import start_warm_up as start_embeddings_warm_up
 from ai_goals_tracker.search.endpoints import router as search_router
 from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
 from ai_goals_tracker.stats.endpoints import router as stats_router
@@ -57,7 +57,7 @@ def create_app(
         # (the default) spends more time in the collector than it saves.
         gc.set_threshold(50_000, 20, 100)
         # The first suggestion, search and review must not wait for the embedding model to load.
-        await asyncio.to_thread(warm_up_embeddings, settings)
+        start_embeddings_warm_up(settings)
         worker = start_worker_task(settings, dsn) if with_worker else None
         yield
         if worker is not None:

@@ -80,12 +80,20 @@ async def catalog_vectors(provider: EmbeddingProvider) -> CatalogVectors:
 
 def warm_up(settings: Settings) -> None:
     """Load the offline model and the catalog's vectors before the first request or job needs
-    them (`aigt serve` and `aigt worker` call this at start-up), so the first goal suggestion and
-    the first review do not pay a model load. A remote provider is left alone: contacting it at
-    start-up would make a provider outage stop the server from starting."""
+    them, so the first goal suggestion and the first review do not pay a model load. A remote
+    provider is left alone: contacting it at start-up would make a provider outage stop the server
+    from starting."""
     provider = get_embedding_provider(settings)
     if isinstance(provider, OfflineEmbeddings):
         _build(provider)
+
+
+def start_warm_up(settings: Settings) -> None:
+    """`warm_up` in a background thread, as `aigt serve` and `aigt worker` start: the server answers
+    (and the worker registers) at once, while the model loads beside them (a second or two on an
+    idle machine, far longer on a loaded one). A request that needs the model meanwhile waits for
+    the same load rather than starting another."""
+    threading.Thread(target=warm_up, args=(settings,), name="aigt-embeddings-warm-up", daemon=True).start()
 
 
 def as_matrix(vectors: Sequence[Sequence[float]]) -> Matrix:

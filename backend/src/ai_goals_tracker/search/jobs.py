@@ -31,7 +31,7 @@ from ai_goals_tracker.jobs import (
 from ai_goals_tracker.models import Event
 from ai_goals_tracker.models.enums import EventType
 from ai_goals_tracker.search import repository, upkeep
-from ai_goals_tracker.search.catalog_match import warm_up
+from ai_goals_tracker.search.catalog_match import start_warm_up
 
 EMBEDDINGS_QUEUE = "embeddings"
 FOLLOWER_NAME = "search_upkeep"
@@ -41,7 +41,7 @@ DELETION_EVENTS = frozenset({EventType.COURSE_DELETED, EventType.GOAL_DELETED, E
 _RETRY = RetryThroughOutages(RetryStrategy(max_attempts=8, exponential_wait=2))
 
 # The first review and the first search after start-up should not pay for loading the model.
-WORKER_STARTUP_HOOKS.append(lambda: warm_up(runtime().settings))
+WORKER_STARTUP_HOOKS.append(lambda: start_warm_up(runtime().settings))
 
 
 def embed_lock(entity_type: str, entity_id: str) -> str:
