@@ -17,8 +17,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from unittest.mock import patch
 
 import duckdb
 import psycopg
@@ -28,7 +26,6 @@ from sqlalchemy.engine import make_url
 from ai_goals_tracker.db import migrations
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker, unit_of_work
 from ai_goals_tracker.db.server import ensure_database, temporary_server
-from ai_goals_tracker.events import recorder
 from ai_goals_tracker.events.analytics import Window, event_stats, stats_from
 from ai_goals_tracker.events.archive import ArchiveStore, archive_pending, events_table
 from ai_goals_tracker.events.log import TAIL_SCHEMA
@@ -144,14 +141,7 @@ async def _event_cost(dsn: str) -> list[str]:
                 loaded.title = f"title {i}"
                 await session.flush()
 
-        async def with_event_only(i: int) -> None:
-            # The event row alone, without what other modules hang on `record` (search upkeep jobs).
-            with patch.object(recorder, "schedule_upkeep", _no_upkeep):
-                await with_event(i)
-
         variants = [("with", with_event), ("without", without_event)]
-        if hasattr(recorder, "schedule_upkeep"):
-            variants.append(("event only", with_event_only))
         timings: dict[str, list[float]] = {name: [] for name, _change in variants}
         for i in range(CHANGES):
             for name, change in variants[i % len(variants) :] + variants[: i % len(variants)]:
@@ -163,13 +153,6 @@ async def _event_cost(dsn: str) -> list[str]:
     with_median = statistics.median(timings["with"])
     without_median = statistics.median(timings["without"])
     ratio = with_median / without_median
-    event_only = []
-    if "event only" in timings:
-        only = statistics.median(timings["event only"])
-        event_only = [
-            f"| service update + event row only (search upkeep hook disabled) | {only * 1000:.2f} |"
-            f" {_p95(timings['event only']) * 1000:.2f} |",
-        ]
     return [
         f"### A change plus its event ({CHANGES} task title changes each, alternated)",
         "",
@@ -177,15 +160,10 @@ async def _event_cost(dsn: str) -> list[str]:
         "|---|---:|---:|",
         f"| service update + event (one transaction) | {with_median * 1000:.2f} | {_p95(timings['with']) * 1000:.2f} |",
         f"| same UPDATE without the event | {without_median * 1000:.2f} | {_p95(timings['without']) * 1000:.2f} |",
-        *event_only,
         "",
         f"Cost = **{ratio:.2f}x** the change alone (target <= 1.2x): {'met' if ratio <= 1.2 else 'NOT met'}.",
         "",
     ]
-
-
-async def _no_upkeep(*_args: Any, **_kwargs: Any) -> None:
-    return None
 
 
 def _p95(values: list[float]) -> float:

@@ -188,17 +188,12 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture
 def drain_jobs(settings: Settings, database_url: str) -> Callable[..., Awaitable[None]]:
-    """Run queued jobs in this process until the queue is empty: all of them, or those of `queues`."""
-    from ai_goals_tracker.jobs import job_runtime, opened_job_app, run_worker
+    """Follow the event log and run queued jobs in this process until both are idle: all jobs, or
+    those of `queues`."""
+    from ai_goals_tracker.jobs import run_worker
 
     async def drain(queues: Sequence[str] | None = None) -> None:
-        if queues is None:
-            await run_worker(settings, database_url, wait=False)
-            return
-        async with job_runtime(settings, database_url), opened_job_app(database_url) as job_app:
-            await job_app.run_worker_async(
-                queues=list(queues), concurrency=2, wait=False, install_signal_handlers=False, delete_jobs="successful"
-            )
+        await run_worker(settings, database_url, wait=False, queues=queues)
 
     return drain
 

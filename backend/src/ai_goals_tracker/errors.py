@@ -85,3 +85,13 @@ class RateLimitedError(AppError):
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class ServiceUnavailableError(AppError):
+    """A dependency (the database) is unreachable: nothing is wrong with the request, retry later."""
+
+    status_code = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})

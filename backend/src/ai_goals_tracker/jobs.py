@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import procrastinate
+import psycopg
 from procrastinate import PsycopgConnector
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryStrategy
+from procrastinate.worker import Worker
 from psycopg_pool import AsyncConnectionPool
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
+from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import libpq_dsn
+from ai_goals_tracker.events.follower import catch_up, follow_forever
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +92,57 @@ def runtime() -> JobRuntime:
     return _runtime
 
 
-async def defer_in_transaction(session: AsyncSession, task: Any, **kwargs: Any) -> None:
+class RetryThroughOutages(BaseRetryStrategy):
+    """`strategy`, except that a run that failed because the database was unreachable is retried
+    every second for as long as the outage lasts: a longer back-off would leave the job (and, through
+    its lock, every later job of its user) waiting long after the database is back."""
+
+    def __init__(self, strategy: RetryStrategy) -> None:
+        self.strategy = strategy
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if database_unreachable(exception):
+            return RetryDecision(retry_in={"seconds": 1})
+        decision: RetryDecision | None = self.strategy.get_retry_decision(exception=exception, job=job)
+        return decision
+
+
+# Job priorities, higher first: a learner waits for a review, while embeddings and the archive may lag.
+REVIEW_PRIORITY = 20
+MAINTENANCE_PRIORITY = 10
+EMBEDDING_PRIORITY = 0
+ARCHIVE_PRIORITY = -10
+
+
+def user_lock(user_id: str | None) -> str | None:
+    """The lock every job done for one user takes: procrastinate runs one job per lock at a time
+    (higher priority first), so one user's work never holds more than one worker slot."""
+    return f"user:{user_id}" if user_id is not None else None
+
+
+async def defer_in_transaction(
+    session: AsyncSession, task: Any, *, lock: str | None = None, queueing_lock: str | None = None, **kwargs: Any
+) -> None:
     """Defer `task` on the session's own connection: committed, or rolled back, with the change."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
-    await task.configure(connection=raw.driver_connection).defer_async(**kwargs)
+    options: dict[str, Any] = {"connection": raw.driver_connection}
+    if lock is not None:
+        options["lock"] = lock
+    if queueing_lock is not None:
+        options["queueing_lock"] = queueing_lock
+    await task.configure(**options).defer_async(**kwargs)
+
+
+async def queued_locks(session: AsyncSession, queueing_locks: Sequence[str]) -> set[str]:
+    """Which of these queueing locks a waiting job holds already (deferring another would fail)."""
+    if not queueing_locks:
+        return set()
+    rows = await session.execute(
+        text("SELECT queueing_lock FROM procrastinate_jobs WHERE status = 'todo' AND queueing_lock = ANY(:locks)"),
+        {"locks": list(queueing_locks)},
+    )
+    return set(rows.scalars())
 
 
 @asynccontextmanager
@@ -117,27 +173,138 @@ async def job_runtime(settings: Settings, dsn: str, *, pool_size: int = 3) -> As
         await engine.dispose()
 
 
-async def run_worker(settings: Settings, dsn: str, *, concurrency: int = 2, wait: bool = True) -> None:
-    """Run jobs until cancelled (`wait=False`: until the queue is empty)."""
-    async with job_runtime(settings, dsn, pool_size=concurrency + 1):
-        for hook in WORKER_STARTUP_HOOKS:
-            await asyncio.to_thread(hook)
-        async with opened_job_app(dsn) as app:
-            await app.run_worker_async(
-                concurrency=concurrency,
-                wait=wait,
-                install_signal_handlers=False,
-                update_heartbeat_interval=HEARTBEAT_SECONDS,
-                stalled_worker_timeout=STALLED_WORKER_SECONDS,
-                delete_jobs="successful",
-                **_shutdown_options(wait),
-            )
+async def run_worker(
+    settings: Settings,
+    dsn: str,
+    *,
+    concurrency: int = 2,
+    wait: bool = True,
+    queues: Sequence[str] | None = None,
+) -> None:
+    """Run jobs and the event log's followers until cancelled (`wait=False`: until both are idle).
+
+    The worker outlives the database: when PostgreSQL goes away (a restart, a failover) the worker
+    stops with an error, and this loop starts a fresh one, with fresh connections, as soon as the
+    server answers again. Jobs the failed worker had started go back in the queue at once.
+    """
+    # The job modules register the tasks, the followers and the start-up hooks.
+    job_app.perform_import_paths()  # type: ignore[no-untyped-call]
+    async with job_runtime(settings, dsn, pool_size=1):
+        await _warm_up()
+    if not wait:
+        await _drain(settings, dsn, concurrency, queues)
+        return
+    delay = RESTART_DELAYS[0]
+    # The worker of the previous round: the jobs it started and could not finish go back in the queue.
+    stopped: list[Worker] = []
+    while True:
+        began = time.monotonic()
+        try:
+            await _run_until_failure(settings, dsn, concurrency, queues, stopped)
+        except (OSError, psycopg.Error, DBAPIError, procrastinate.exceptions.ProcrastinateException) as exc:
+            # A worker that ran a while before failing starts again quickly; one that keeps failing
+            # at once (the server is still down) backs off.
+            delay = RESTART_DELAYS[0] if time.monotonic() - began > RESTART_DELAYS[-1] else _next_delay(delay)
+            logger.warning("Job worker stopped (%s); starting again in %.1f s", exc, delay)
+        await asyncio.sleep(delay)
 
 
-def _shutdown_options(wait: bool) -> dict[str, Any]:
-    """On shutdown (Ctrl-C) running jobs get a short grace, then are cancelled and retried later (a review
-    in progress is cancelled by killing its helper process). Draining the queue lets every job finish."""
-    return {"shutdown_graceful_timeout": SHUTDOWN_GRACE_SECONDS} if wait else {}
+# Seconds between restarts of a failing worker: quick first, then at most every 5 s.
+RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0)
+
+
+def _next_delay(delay: float) -> float:
+    return next((value for value in RESTART_DELAYS if value > delay), RESTART_DELAYS[-1])
+
+
+async def _warm_up() -> None:
+    for hook in WORKER_STARTUP_HOOKS:
+        await asyncio.to_thread(hook)
+
+
+def _worker(app: procrastinate.App, concurrency: int, wait: bool, queues: Sequence[str] | None) -> Worker:
+    return Worker(
+        app,
+        queues=list(queues) if queues is not None else None,
+        concurrency=concurrency,
+        wait=wait,
+        install_signal_handlers=False,
+        update_heartbeat_interval=HEARTBEAT_SECONDS,
+        stalled_worker_timeout=STALLED_WORKER_SECONDS,
+        delete_jobs="successful",
+        # On shutdown (Ctrl-C) running jobs get a short grace, then are cancelled and retried later (a
+        # review in progress is stopped by killing its helper process). Draining lets every job finish.
+        shutdown_graceful_timeout=SHUTDOWN_GRACE_SECONDS if wait else None,
+    )
+
+
+async def _run(worker: Worker) -> None:
+    await worker.run()  # type: ignore[no-untyped-call]  # procrastinate leaves Worker.run unannotated
+
+
+async def _run_until_failure(
+    settings: Settings, dsn: str, concurrency: int, queues: Sequence[str] | None, stopped: list[Worker]
+) -> None:
+    """One worker and the followers, until the worker stops; always raises, saying why."""
+    async with job_runtime(settings, dsn, pool_size=concurrency + 2) as jobs, opened_job_app(dsn) as app:
+        if stopped and stopped[-1].worker_id is not None:
+            await _requeue_jobs_of(app, stopped[-1].worker_id)
+        worker = _worker(app, concurrency, True, queues)
+        stopped[:] = [worker]
+        tasks = [
+            asyncio.create_task(_run(worker), name="aigt-job-worker"),
+            asyncio.create_task(follow_forever(jobs.sessionmaker), name="aigt-event-followers"),
+        ]
+        try:
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            error = task.exception()
+            if error is not None:
+                raise error
+        # procrastinate stops its worker without raising when a side task (the listener, the
+        # heartbeat) failed: the connection broke. Start again all the same.
+        raise procrastinate.exceptions.ProcrastinateException(f"{next(iter(done)).get_name()} stopped")
+
+
+async def _requeue_jobs_of(app: procrastinate.App, worker_id: int) -> None:
+    """The jobs a failed worker of this process had started: none of them runs any more (the
+    worker waited for them before stopping), so they go back in the queue now rather than after
+    the stall timeout."""
+    rows = await app.connector.execute_query_all_async(
+        "SELECT id FROM procrastinate_jobs WHERE status = 'doing' AND worker_id = %(worker_id)s", worker_id=worker_id
+    )
+    for row in rows:
+        await app.job_manager.retry_job_by_id_async(row["id"], retry_at=datetime.now(UTC))
+        logger.warning("Retrying job %s: its worker lost the database", row["id"])
+    await app.job_manager.unregister_worker(worker_id)
+
+
+async def _drain(settings: Settings, dsn: str, concurrency: int, queues: Sequence[str] | None) -> None:
+    """Followers and jobs until neither has anything left: a job's events can need following,
+    following can defer jobs, and a worker told not to wait stops as soon as the jobs left are
+    held back by a lock (one user's jobs run one at a time)."""
+    async with job_runtime(settings, dsn, pool_size=concurrency + 2) as jobs, opened_job_app(dsn) as app:
+        while True:
+            followed = await catch_up(jobs.sessionmaker)
+            await _run(_worker(app, concurrency, False, queues))
+            if followed == 0 and not await _jobs_due(app, queues) and await catch_up(jobs.sessionmaker) == 0:
+                return
+
+
+async def _jobs_due(app: procrastinate.App, queues: Sequence[str] | None) -> bool:
+    """Whether a job could run now: due, and not held back by a running job with its lock (one
+    running elsewhere would otherwise keep the drain spinning until it ends)."""
+    rows = await app.connector.execute_query_all_async(
+        "SELECT 1 FROM procrastinate_jobs j WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())"
+        " AND (%(queues)s::varchar[] IS NULL OR queue_name = ANY(%(queues)s::varchar[]))"
+        " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs d WHERE d.lock = j.lock AND d.status = 'doing') LIMIT 1",
+        queues=list(queues) if queues is not None else None,
+    )
+    return bool(rows)
 
 
 def start_worker_task(settings: Settings, dsn: str) -> asyncio.Task[None]:

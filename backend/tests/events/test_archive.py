@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections import Counter
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from ai_goals_tracker.events.archive import (
     events_table,
     month_of,
 )
-from tests.events.conftest import insert_events, month_start, run_aigt
+from tests.events.conftest import insert_events, month_start, move_followers, run_aigt
 
 
 def archived_ids(store: ArchiveStore) -> Counter[str]:
@@ -161,8 +162,28 @@ async def test_retention_deletes_only_rows_their_file_was_read_back_holding(
     lost_path = state[old[0]]
     assert lost_path is not None
     store.delete(store.absolute(lost_path))
+    move_followers(database_url, to_end=True)
     report = await apply_retention(sessionmaker, store, retention_days=31)
     remaining = db_state(database_url)
     kept_old = {i for i in old if state[i] == lost_path}
     assert report.deleted_rows == len(old) - len(kept_old)
     assert set(remaining) == kept_old | set(recent)
+
+
+async def test_retention_keeps_events_a_follower_has_not_read(
+    sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str
+) -> None:
+    read = insert_events(database_url, 30, months_ago=(2,))
+    move_followers(database_url, to_end=True)
+    unread = insert_events(database_url, 30, months_ago=(2,), rng=random.Random(8))
+    await archive_pending(sessionmaker, store, batch_size=1000)
+    report = await apply_retention(sessionmaker, store, retention_days=31)
+    assert report.deleted_rows == len(read)
+    assert set(db_state(database_url)) == set(unread)
+
+    move_followers(database_url, to_end=False)
+    await apply_retention(sessionmaker, store, retention_days=31)
+    assert set(db_state(database_url)) == set(unread)
+    move_followers(database_url, to_end=True)
+    report = await apply_retention(sessionmaker, store, retention_days=31)
+    assert report.deleted_rows == len(unread)

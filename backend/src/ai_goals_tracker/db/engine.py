@@ -29,6 +29,14 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+async def end_reads(session: AsyncSession) -> None:
+    """End a transaction that has only read, before a long wait (a model, an LLM): no connection
+    then sits idle in a transaction holding a snapshot. Later statements start a new transaction,
+    which the request's dependency commits as usual. A transaction that has written is left alone."""
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        await session.commit()
+
+
 @asynccontextmanager
 async def unit_of_work(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     """One transaction: committed when the block succeeds, rolled back when it raises."""

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 
 from ai_goals_tracker.events.archive import ArchiveStore, apply_retention, archive_pending, compact
-from ai_goals_tracker.jobs import job_app, runtime
+from ai_goals_tracker.jobs import ARCHIVE_PRIORITY, job_app, runtime
 
 logger = logging.getLogger(__name__)
 
 
 @job_app.periodic(cron="* * * * *", periodic_id="archive_events")
-@job_app.task(queue="events", queueing_lock="archive_events")
+@job_app.task(queue="events", queueing_lock="archive_events", priority=ARCHIVE_PRIORITY)
 async def archive_events(timestamp: int) -> None:
     """Move unarchived events to Parquet, then apply the retention period when one is set."""
     job_runtime = runtime()
@@ -35,7 +35,7 @@ async def archive_events(timestamp: int) -> None:
 
 
 @job_app.periodic(cron="17 * * * *", periodic_id="compact_event_archive")
-@job_app.task(queue="events", queueing_lock="compact_event_archive")
+@job_app.task(queue="events", queueing_lock="compact_event_archive", priority=ARCHIVE_PRIORITY)
 async def compact_event_archive(timestamp: int) -> None:
     """Merge the part files of months that have ended into the seed's one file per category."""
     job_runtime = runtime()

@@ -1,23 +1,25 @@
 """Appending to the event log, inside the caller's transaction (a transactional outbox).
 
 The payload is the entity's full state after the change (before it, for a deletion), so the
-log alone can rebuild the database. Secrets never enter it.
+log alone can rebuild the database. Secrets never enter it. The recorder only appends: what a
+change causes elsewhere (search upkeep) follows the log afterwards (events/follower.py).
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import inspect
+from sqlalchemy import Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.db.base import Base
+from ai_goals_tracker.db.ids import new_id
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models import Event
 from ai_goals_tracker.models.enums import EventType
-from ai_goals_tracker.search.jobs import schedule_upkeep
 
 # Columns that must never be copied into the log.
 SECRET_COLUMNS = frozenset({"hashed_password"})
@@ -33,14 +35,15 @@ ENTITY_TYPES: dict[str, str] = {
 
 def entity_state(entity: Base) -> dict[str, Any]:
     """Every column of a row as JSON-ready values, keyed by column name (`metadata`, not `meta`)."""
-    mapper = inspect(type(entity))
-    state: dict[str, Any] = {}
-    for attribute in mapper.column_attrs:
-        column = attribute.columns[0]
-        if column.name in SECRET_COLUMNS:
-            continue
-        state[column.name] = _json_value(getattr(entity, attribute.key))
-    return state
+    return {name: _json_value(getattr(entity, key)) for key, name in _logged_columns(type(entity))}
+
+
+@cache
+def _logged_columns(model: type[Base]) -> tuple[tuple[str, str], ...]:
+    """(attribute, column name) of every column the log keeps, worked out once per model."""
+    mapper = inspect(model)
+    pairs = ((attribute.key, attribute.columns[0].name) for attribute in mapper.column_attrs)
+    return tuple((key, name) for key, name in pairs if name not in SECRET_COLUMNS)
 
 
 def _json_value(value: Any) -> Any:
@@ -49,19 +52,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, enum.Enum):
         return value.value
     return value
-
-
-# The attributes whose text is embedded for semantic search (see ai/embeddings.entity_text).
-EMBEDDED_ATTRIBUTES = ("title", "description", "validation_criteria", "meta", "file_path", "language", "code_content")
-
-
-def embedded_text_changed(entity: Base) -> bool:
-    """Whether this change may alter the entity's embedded text: new rows, or an edited text field.
-    Status and progress changes (most events) then cost search upkeep nothing."""
-    state = inspect(entity)
-    if state.pending or state.transient:
-        return True
-    return any(name in state.attrs and state.attrs[name].history.has_changes() for name in EMBEDDED_ATTRIBUTES)
 
 
 def entity_type_of(entity: Base) -> str:
@@ -76,16 +66,14 @@ async def record(
     *,
     user_id: str | None,
     extra: dict[str, Any] | None = None,
-) -> Event:
+) -> None:
     """Append one event about `entity`; committed with the change or not at all."""
-    # Read before the flush below resets the attributes' change history.
-    text_changed = embedded_text_changed(entity)
     # Flush first so the payload holds what the database computed (ids, timestamps, defaults).
     await session.flush()
     payload = entity_state(entity)
     if extra:
         payload = {**payload, **extra}
-    event = await record_raw(
+    await record_raw(
         session,
         event_type,
         entity_type=entity_type_of(entity),
@@ -94,8 +82,6 @@ async def record(
         context=context,
         user_id=user_id,
     )
-    await schedule_upkeep(session, event, text_changed=text_changed)
-    return event
 
 
 async def record_raw(
@@ -107,15 +93,22 @@ async def record_raw(
     payload: dict[str, Any],
     context: ChangeContext,
     user_id: str | None,
-) -> Event:
+) -> None:
     """Append an event that is not a row's state (AI suggestions, warnings)."""
-    event = Event(
-        event_type=event_type,
-        user_id=user_id,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        payload=payload,
-        meta=context.as_metadata(),
+    # A Core INSERT, sent now: every change pays for its event, and the ORM's unit of work (object
+    # state, RETURNING of server defaults nobody reads) cost more than the statement itself.
+    await session.execute(
+        _INSERT_EVENT,
+        {
+            "id": new_id("evt"),
+            "event_type": event_type,
+            "user_id": user_id,
+            "entity_type": entity_type,
+            "entity_id": entity_id,
+            "payload": payload,
+            "metadata": context.as_metadata(),
+        },
     )
-    session.add(event)
-    return event
+
+
+_INSERT_EVENT = insert(cast(Table, Event.__table__))

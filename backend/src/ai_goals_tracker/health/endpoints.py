@@ -1,21 +1,63 @@
+"""`GET /health`: 200 when the database, a job worker and the queue are all well, else 503
+naming what is down, so a load balancer or a supervisor can act on it."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel
-from sqlalchemy import text
+from typing import Literal
 
-from ai_goals_tracker.db.session import SessionDep
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+
+from ai_goals_tracker.health import repository
+from ai_goals_tracker.jobs import STALLED_WORKER_SECONDS
 
 router = APIRouter(tags=["health"])
 
+# Jobs due for longer than this mean the workers are not keeping up (or none is running).
+QUEUE_LAG_LIMIT_SECONDS = 120.0
+
+Status = Literal["ok", "down"]
+
 
 class HealthRead(BaseModel):
-    status: str
-    database: str
-    pgvector: str
+    status: Literal["ok", "unavailable"]
+    database: Status
+    pgvector: str | None
+    worker: Status | None
+    queue: Literal["ok", "lagging"] | None
+    queue_lag_seconds: float | None
+    down: list[str]
 
 
-@router.get("/health")
-async def health(session: SessionDep) -> HealthRead:
-    version = await session.scalar(text("SELECT extversion FROM pg_extension WHERE extname = 'vector'"))
-    return HealthRead(status="ok", database="ok", pgvector=str(version))
+@router.get("/health", response_model=HealthRead, responses={503: {"model": HealthRead}})
+async def health(request: Request) -> JSONResponse:
+    """Whether the database answers, a job worker is alive, and queued jobs are being picked up."""
+    try:
+        async with request.app.state.read_sessionmaker() as session:
+            version = await repository.pgvector_version(session)
+            workers = await repository.live_workers(session, STALLED_WORKER_SECONDS)
+            lag = await repository.queue_lag_seconds(session)
+    except DBAPIError:
+        report = HealthRead(
+            status="unavailable",
+            database="down",
+            pgvector=None,
+            worker=None,
+            queue=None,
+            queue_lag_seconds=None,
+            down=["database"],
+        )
+        return JSONResponse(report.model_dump(), status_code=503)
+    down = [name for name, failing in (("worker", workers == 0), ("queue", lag > QUEUE_LAG_LIMIT_SECONDS)) if failing]
+    report = HealthRead(
+        status="unavailable" if down else "ok",
+        database="ok",
+        pgvector=version,
+        worker="down" if workers == 0 else "ok",
+        queue="lagging" if lag > QUEUE_LAG_LIMIT_SECONDS else "ok",
+        queue_lag_seconds=round(lag, 1),
+        down=down,
+    )
+    return JSONResponse(report.model_dump(), status_code=503 if down else 200)

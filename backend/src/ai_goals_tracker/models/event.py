@@ -5,13 +5,28 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import UserDefinedType
 
 from ai_goals_tracker.db.base import Base, id_column, meta_column
 from ai_goals_tracker.models.enums import EVENT_TYPE, EventType
 
 if TYPE_CHECKING:
     from ai_goals_tracker.models.user import User
+
+
+class XID8(UserDefinedType[str]):
+    """PostgreSQL's 64-bit transaction id (`pg_current_xact_id()`), as text in Python."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kwargs: Any) -> str:
+        return "xid8"
+
+
+# Reflection (Alembic's comparison of models and migrations) then knows the type too.
+ischema_names["xid8"] = XID8
 
 
 class Event(Base):
@@ -22,6 +37,8 @@ class Event(Base):
         Index("idx_events_type_created", "event_type", "created_at"),
         # The archiver's queue: only the not-yet-archived tail (migration 012).
         Index("idx_events_unarchived", "created_at", "id", postgresql_where=text("processed_at IS NULL")),
+        # Followers read the log in this order (migration 013, events/follower.py).
+        Index("idx_events_txid", "txid", "id"),
     )
 
     id: Mapped[str] = id_column("evt")
@@ -38,5 +55,18 @@ class Event(Base):
     )
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     parquet_path: Mapped[str | None] = mapped_column(String(1024))
+    # The writing transaction: followers read events only once every older transaction has ended.
+    txid: Mapped[str] = mapped_column(XID8(), nullable=False, server_default=func.pg_current_xact_id())
 
     user: Mapped[User | None] = relationship(back_populates="events", lazy="raise")
+
+
+class EventFollower(Base):
+    """How far one follower of the event log has read (events/follower.py)."""
+
+    __tablename__ = "event_followers"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    txid: Mapped[str] = mapped_column(XID8(), nullable=False, server_default=text("'0'::xid8"))
+    event_id: Mapped[str] = mapped_column(String(40), nullable=False, server_default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_goals_tracker.ai.embeddings import EmbeddingProvider, entity_text
 from ai_goals_tracker.ai.llm import LLMClient, LLMError
 from ai_goals_tracker.config import Settings
+from ai_goals_tracker.db.engine import end_reads
 from ai_goals_tracker.events.recorder import record_raw
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.goals import service as goals_service
@@ -156,6 +157,7 @@ async def choose_from_catalog(
     session: AsyncSession, provider: EmbeddingProvider, user: User, course: Course, request: SuggestRequest
 ) -> list[CatalogGoal]:
     """The catalog goals closest to the course, minus those the learner already has, easiest first."""
+    await end_reads(session)
     vectors = await catalog_vectors(provider)
     [query] = await provider.embed([course_query(course, request.focus)])
     course_technologies = {tech.lower() for tech in technologies(course)}
@@ -272,6 +274,7 @@ async def _llm_suggestions(
             select(Goal.title).where(Goal.user_id == user.id).order_by(Goal.created_at.desc()).limit(100)
         )
     )
+    await end_reads(session)
     plan = await client.complete_structured(plan_messages(course, request, locale, titles), Plan)
     goals = plan.goals[: request.count]
     fitting, due = schedule(

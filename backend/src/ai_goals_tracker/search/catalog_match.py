@@ -9,13 +9,15 @@ Both languages are kept and the better match wins, so a Spanish course finds Eng
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ai_goals_tracker.ai.embeddings import EmbeddingProvider, entity_text
+from ai_goals_tracker.ai.embeddings import EmbeddingProvider, OfflineEmbeddings, entity_text, get_embedding_provider
+from ai_goals_tracker.config import Settings
 from ai_goals_tracker.search.catalog import LOCALES, CatalogGoal, load_catalog, localize
 
 Matrix = NDArray[np.float32]
@@ -47,15 +49,12 @@ class CatalogVectors:
 
 
 _cache: dict[str, CatalogVectors] = {}
-_lock = asyncio.Lock()
+# A threading lock: the vectors are built in a worker thread, by a request or by `warm_up`.
+_lock = threading.Lock()
 
 
-async def catalog_vectors(provider: EmbeddingProvider) -> CatalogVectors:
-    """Computed once per model per process (about a hundred texts per language)."""
-    cached = _cache.get(provider.model)
-    if cached is not None:
-        return cached
-    async with _lock:
+def _build(provider: EmbeddingProvider) -> CatalogVectors:
+    with _lock:
         cached = _cache.get(provider.model)
         if cached is not None:
             return cached
@@ -65,12 +64,36 @@ async def catalog_vectors(provider: EmbeddingProvider) -> CatalogVectors:
         for locale in LOCALES:
             topic_texts = [goal.search_text(locale) for goal in goals]
             saved_texts = [entity_text("goal", localize(goal, locale))[0] for goal in goals]
-            vectors = as_matrix(await provider.embed(topic_texts + saved_texts))
+            vectors = as_matrix(provider.embed_sync(topic_texts + saved_texts))
             topics.append(vectors[: len(goals)])
             saved.append(vectors[len(goals) :])
         built = CatalogVectors(goals=goals, topics=tuple(topics), saved_texts=tuple(saved))
         _cache[provider.model] = built
         return built
+
+
+async def catalog_vectors(provider: EmbeddingProvider) -> CatalogVectors:
+    """Computed once per model per process (about a hundred texts per language)."""
+    cached = _cache.get(provider.model)
+    return cached if cached is not None else await asyncio.to_thread(_build, provider)
+
+
+def warm_up(settings: Settings) -> None:
+    """Load the offline model and the catalog's vectors before the first request or job needs
+    them, so the first goal suggestion and the first review do not pay a model load. A remote
+    provider is left alone: contacting it at start-up would make a provider outage stop the server
+    from starting."""
+    provider = get_embedding_provider(settings)
+    if isinstance(provider, OfflineEmbeddings):
+        _build(provider)
+
+
+def start_warm_up(settings: Settings) -> None:
+    """`warm_up` in a background thread, as `aigt serve` and `aigt worker` start: the server answers
+    (and the worker registers) at once, while the model loads beside them (a second or two on an
+    idle machine, far longer on a loaded one). A request that needs the model meanwhile waits for
+    the same load rather than starting another."""
+    threading.Thread(target=warm_up, args=(settings,), name="aigt-embeddings-warm-up", daemon=True).start()
 
 
 def as_matrix(vectors: Sequence[Sequence[float]]) -> Matrix:

@@ -7,11 +7,11 @@ shape makes the planner fall back to scanning every row.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.db.vector_index import vector_cast
@@ -80,18 +80,20 @@ async def content_hashes(
     return {entity_id: digest for entity_id, digest in rows if digest is not None}
 
 
-async def has_content_hash(session: AsyncSession, entity_type: str, entity_id: str, digest: str) -> bool:
-    """Whether any model's rows of the entity were computed from this exact content."""
-    found = await session.scalar(
-        select(Embedding.id)
+async def entities_with_content(session: AsyncSession, entity_type: str, digests: Mapping[str, str]) -> set[str]:
+    """The entities (of `digests`, id -> content hash) whose rows of any model were computed from
+    exactly that content: they need no upkeep."""
+    if not digests:
+        return set()
+    rows = await session.execute(
+        select(Embedding.entity_id)
         .where(
             Embedding.entity_type == entity_type,
-            Embedding.entity_id == entity_id,
-            Embedding.meta["content_hash"].astext == digest,
+            tuple_(Embedding.entity_id, Embedding.meta["content_hash"].astext).in_(list(digests.items())),
         )
-        .limit(1)
+        .distinct()
     )
-    return found is not None
+    return set(rows.scalars())
 
 
 async def replace_rows(

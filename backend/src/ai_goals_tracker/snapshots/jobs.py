@@ -34,7 +34,7 @@ from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import unit_of_work
 from ai_goals_tracker.events.recorder import record, record_raw
 from ai_goals_tracker.events.types import WORKER_CONTEXT
-from ai_goals_tracker.jobs import WORKER_STARTUP_HOOKS, job_app, runtime
+from ai_goals_tracker.jobs import REVIEW_PRIORITY, WORKER_STARTUP_HOOKS, job_app, runtime
 from ai_goals_tracker.models import CodeSnapshot, Goal, Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.progress import roll_up_goal
@@ -72,6 +72,7 @@ WORKER_STARTUP_HOOKS.append(warm_up_reviews)
 @job_app.task(
     name="review_snapshot",
     queue=REVIEW_QUEUE,
+    priority=REVIEW_PRIORITY,
     pass_context=True,
     retry=RetryStrategy(max_attempts=REVIEW_RETRIES, wait=1, linear_wait=2),
 )

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ai_goals_tracker.errors import ConflictError, PayloadTooLargeError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
-from ai_goals_tracker.jobs import defer_in_transaction
+from ai_goals_tracker.jobs import defer_in_transaction, user_lock
 from ai_goals_tracker.models import CodeSnapshot, Task
 from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.progress import roll_up_goal
@@ -68,7 +68,7 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
         await record(session, event, task, context, user_id=task.user_id)
     if path:
         await roll_up_goal(session, task.goal_id, context)
-    await defer_in_transaction(session, review_snapshot, snapshot_id=snapshot.id)
+    await defer_in_transaction(session, review_snapshot, lock=user_lock(task.user_id), snapshot_id=snapshot.id)
     return snapshot
 
 
