@@ -217,6 +217,7 @@ def _apply_to_snapshot(
         "complexity_rank": metrics.complexity_rank,
         "max_complexity": metrics.max_complexity,
         "maintainability_index": metrics.maintainability_index,
+        "test_coverage": metrics.test_coverage,
         "review": {
             "summary": result.summary,
             "criteria": [c.model_dump(mode="json") for c in result.criteria],

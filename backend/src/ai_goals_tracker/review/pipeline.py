@@ -38,6 +38,7 @@ from ai_goals_tracker.review.models import (
 )
 from ai_goals_tracker.review.sandbox import Sandbox, SandboxError, default_sandbox
 from ai_goals_tracker.review.scoring import passed, score
+from ai_goals_tracker.review.tests_check import tests_coverage
 
 _GOOD_MAINTAINABILITY = 65.0
 _SECURITY_ANALYZERS = ("ruff", "bandit", "tree-sitter", "secrets")
@@ -234,9 +235,12 @@ def _conclude(review: _Review) -> ReviewResult:
             findings=findings,
             regex_search=_regex_search(review),
             missing=review.missing,
+            file_path=request.file_path,
+            language=review.language,
         ),
     )
-    metrics = _metrics(review)
+    # Test criteria measured how much of the file their tests run: the snapshot's `test_coverage`.
+    metrics = _metrics(review).model_copy(update={"test_coverage": tests_coverage(criteria)})
     findings = _celebrations(review, findings, metrics, criteria) + findings
     final_score = score(findings, criteria)
     verdict = passed(findings, criteria, final_score, request.pass_threshold)
