@@ -18,11 +18,14 @@ The jail (see docs/sandbox.md):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import json
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -31,6 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 RUN_DIR = "/tmp/run"  # noqa: S108  (inside the sandbox's own tmpfs)
 # Sandboxed programs run as uids from here up when the server is root, one per run, so the process
@@ -115,28 +119,37 @@ class Jail:
         bwrap = shutil.which(self.bwrap)
         if bwrap is None:
             raise SandboxUnavailable(f"{self.bwrap} not found")
-        with _memory_files(files) as descriptors:
-            command = [
-                bwrap,
-                *_namespaces(),
-                *_runtime_view(runtimes),
-                *_hidden_paths(self.hidden, runtimes),
-                *_scratch(self.limits, descriptors),
-                *_environment(environment),
-                "--",
-                *_limited(self.limits),
-                *argv,
-            ]
-            started = time.monotonic()
-            process = subprocess.Popen(  # noqa: S603  (bwrap, with an argument list we built)
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=[fd for fd, _ in descriptors],
-                start_new_session=True,
-            )
-        return _supervise(process, self.limits, started)
+        info_read, info_write = os.pipe()
+        try:
+            with _memory_files(files) as descriptors:
+                # Mounts apply in order: the private /tmp first, so that a runtime under /tmp stays visible.
+                command = [
+                    bwrap,
+                    *_namespaces(),
+                    "--info-fd",
+                    str(info_write),
+                    *_private_tmp(self.limits),
+                    *_runtime_view(runtimes),
+                    *_hidden_paths(self.hidden, runtimes),
+                    *_given_files(descriptors),
+                    *_environment(environment),
+                    "--",
+                    *_limited(self.limits),
+                    *argv,
+                ]
+                started = time.monotonic()
+                process = subprocess.Popen(  # noqa: S603  (bwrap, with an argument list we built)
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    pass_fds=[info_write, *(fd for fd, _ in descriptors)],
+                    start_new_session=True,
+                )
+        finally:
+            os.close(info_write)
+        with os.fdopen(info_read, "rb") as info:
+            return _supervise(process, info, self.limits, started)
 
 
 def _namespaces() -> list[str]:
@@ -184,9 +197,12 @@ def _hidden_paths(hidden: Iterable[str], runtimes: Iterable[str]) -> list[str]:
     return args
 
 
-def _scratch(limits: JailLimits, descriptors: Sequence[tuple[int, str]]) -> list[str]:
-    args = ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]  # noqa: S108
-    args += ["--perms", "0755", "--dir", RUN_DIR]
+def _private_tmp(limits: JailLimits) -> list[str]:
+    return ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]  # noqa: S108
+
+
+def _given_files(descriptors: Sequence[tuple[int, str]]) -> list[str]:
+    args = ["--perms", "0755", "--dir", RUN_DIR]
     for fd, name in descriptors:
         args += ["--perms", "0444", "--file", str(fd), f"{RUN_DIR}/{name}"]
     return [*args, "--chdir", RUN_DIR]
@@ -255,16 +271,17 @@ def _memory_files(files: Mapping[str, str]) -> Iterator[list[tuple[int, str]]]:
             os.close(fd)
 
 
-def _supervise(process: subprocess.Popen[bytes], limits: JailLimits, started: float) -> JailRun:
-    """Read both pipes within the output cap until the program ends or its time is up."""
+def _supervise(process: subprocess.Popen[bytes], info: BinaryIO, limits: JailLimits, started: float) -> JailRun:
+    """Read the pipes within the output cap until the program ends or its time is up."""
     assert process.stdout is not None and process.stderr is not None
     deadline = started + limits.wall_seconds
-    chunks: dict[int, list[bytes]] = {1: [], 2: []}
-    sizes = {1: 0, 2: 0}
+    chunks: dict[int, list[bytes]] = {0: [], 1: [], 2: []}
+    sizes = {0: 0, 1: 0, 2: 0}
     timed_out = exceeded = False
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ, 1)
-        selector.register(process.stderr, selectors.EVENT_READ, 2)
+        # 0 is bwrap's --info-fd: the sandbox's first process, which must be gone before we return.
+        for stream, pipe in ((0, info), (1, process.stdout), (2, process.stderr)):
+            selector.register(pipe, selectors.EVENT_READ, stream)
         while selector.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -272,20 +289,20 @@ def _supervise(process: subprocess.Popen[bytes], limits: JailLimits, started: fl
                 break
             for key, _ in selector.select(timeout=min(remaining, 1.0)):
                 data = os.read(key.fd, 65536)
+                stream = key.data
                 if not data:
                     selector.unregister(key.fileobj)
                     continue
-                stream = key.data
                 sizes[stream] += len(data)
                 if stream == 1 and sizes[1] > limits.output_bytes:
                     exceeded = True
                     break
-                if stream == 1 or sizes[2] <= _STDERR_CAP:
+                if stream != 2 or sizes[2] <= _STDERR_CAP:
                     chunks[stream].append(data)
             if exceeded:
                 break
     if timed_out or exceeded:
-        process.kill()
+        _end_sandbox(process, b"".join(chunks[0]))
     exit_code = process.wait()
     process.stdout.close()
     process.stderr.close()
@@ -297,6 +314,31 @@ def _supervise(process: subprocess.Popen[bytes], limits: JailLimits, started: fl
         output_exceeded=exceeded,
         seconds=time.monotonic() - started,
     )
+
+
+def _end_sandbox(process: subprocess.Popen[bytes], info: bytes) -> None:
+    """Kill the sandbox's first process, and wait until the kernel has ended every process under it."""
+    try:
+        first = int(json.loads(info.decode() or "{}").get("child-pid", 0))
+    except ValueError:
+        first = 0
+    if first > 0:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(first, signal.SIGKILL)
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    # Its namespace's other processes die as it exits; it is a zombie (or gone) once they all have.
+    while first > 0 and time.monotonic() < deadline and _alive(first):
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 @functools.lru_cache(maxsize=8)
