@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 from ai_goals_tracker.goals.criteria import CriteriaDocument, stored_form
 from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     ValidationCriteria = dict[str, Any]
 else:
     # Validated as the typed document (422 naming an unknown check or a missing field), kept as its JSON.
-    ValidationCriteria = Annotated[CriteriaDocument, AfterValidator(stored_form)]
+    ValidationCriteria = Annotated[
+        CriteriaDocument, AfterValidator(stored_form), PlainSerializer(dict, return_type=dict[str, Any])
+    ]
 
 
 class GoalCreate(BaseModel):
