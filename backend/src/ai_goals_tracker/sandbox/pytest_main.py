@@ -55,7 +55,8 @@ def _test_name(nodeid: str) -> str:
 def _message(report: Any) -> str:
     crash = getattr(report.longrepr, "reprcrash", None)
     text = crash.message if crash is not None else str(report.longreprtext)
-    return _shorten(text)
+    # pytest's `+ where …` lines explain the values with object addresses: noise for a learner.
+    return _shorten("\n".join(line for line in text.splitlines() if not line.strip().startswith("+")))
 
 
 def _shorten(text: str) -> str:
