@@ -147,3 +147,14 @@ def test_the_default_jail_runs_a_criterion_as_the_review_does() -> None:
     assert run.tests[0].message is not None and "assert 1 == 2" in run.tests[0].message
     assert run.coverage == 1.0
     assert os.geteuid() == 0 or run.tests  # runs the same unprivileged
+
+
+def test_a_run_that_exits_in_the_middle_fails_the_test_it_was_in() -> None:
+    tests = "import m\nimport os\n\ndef test_a():\n    assert m.X\n\ndef test_b():\n    os._exit(0)\n\ndef test_c():\n    pass\n"
+    run = run_tests(Jail(), "pytest", tests, "X = 1\n", "m.py")
+    assert [(t.name, t.status) for t in run.tests] == [("test_a", "passed"), ("test_b", "failed")]
+    assert run.tests[1].message == "the test process ended early (exit code 0)"
+    assert not run.passed
+
+    nothing = run_tests(Jail(), "node", "const x = require('./m');\n", "module.exports = {};\n", "m.js")
+    assert (nothing.problem, nothing.tests, nothing.passed) == ("no_tests", [], False)

@@ -1,6 +1,6 @@
 // Runs inside the sandbox, never in the server: a node:test reporter that writes one
 // `MARKER{json}` line per finished test (the marker comes from AIGT_REPORT_MARKER), as the
-// pytest side does. Suites are not reported themselves: their tests are, named "suite > test".
+// pytest side does, then a `done` line. Suites are not reported themselves: their tests are, named "suite > test".
 const marker = process.env.AIGT_REPORT_MARKER ?? "";
 const MESSAGE_CHARS = 500;
 
@@ -41,4 +41,6 @@ export default async function* reporter(source) {
     const text = status === "failed" ? message(data.details && data.details.error) : null;
     yield `${marker}${JSON.stringify({ event: "test", test: name, status, message: text })}\n`;
   }
+  // Only a run that got here finished: one that exits early (process.exit in a test) never says so.
+  yield `${marker}${JSON.stringify({ event: "done" })}\n`;
 }

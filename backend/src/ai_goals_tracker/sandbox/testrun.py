@@ -33,6 +33,7 @@ Problem = Literal["timeout", "output", "not_run", "no_tests", "unavailable"]
 MAX_PARALLEL_RUNS = 2
 _PACKAGE = "ai_goals_tracker.sandbox"
 _parallel = threading.BoundedSemaphore(MAX_PARALLEL_RUNS)
+_JAILED_HELPER = {"pytest": ".aigt_pytest_main.py", "node": ".aigt_reporter.mjs"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,7 @@ class TestRun:
 
 def module_file(file_path: str, framework: Framework) -> str:
     """The name the learner's file gets in the jail: its own, so that its stem is what tests import."""
-    name = PurePosixPath(file_path.replace("\\", "/")).name or "submission"
+    name = PurePosixPath(file_path.replace("\\", "/")).name.lstrip(".") or "submission"
     suffix = ".py" if framework == "pytest" else ".js"
     return name if PurePosixPath(name).suffix in (".py", ".js", ".cjs", ".mjs") else f"{name}{suffix}"
 
@@ -81,18 +82,19 @@ def run_tests(jail: Jail, framework: Framework, test_code: str, code: str, file_
         tests, argv, runtimes, env = _node_command(learner, marker)
     helper = "pytest_main.py" if framework == "pytest" else "node_reporter.mjs"
     files = {
+        # The helper's name in the jail cannot be a learner's module name (those have no dot first).
+        _JAILED_HELPER[framework]: resources.files(_PACKAGE).joinpath(helper).read_text(encoding="utf-8"),
         learner: code,
         tests: test_code,
-        helper: resources.files(_PACKAGE).joinpath(helper).read_text(encoding="utf-8"),
     }
     with _parallel:
         outcome = jail.run(argv, files, runtimes=runtimes, environment=env)
-    return _read_report(outcome, marker, jail.limits.wall_seconds)
+    return _read_report(outcome, marker)
 
 
 def _pytest_command(learner: str, marker: str) -> tuple[str, list[str], list[str], dict[str, str]]:
     tests = f"test_{PurePosixPath(learner).stem}_goal.py"
-    argv = [python_executable(), "-I", "-B", f"{RUN_DIR}/pytest_main.py", marker, f"{RUN_DIR}/{learner}"]
+    argv = [python_executable(), "-I", "-B", f"{RUN_DIR}/{_JAILED_HELPER['pytest']}", marker, f"{RUN_DIR}/{learner}"]
     # Plugins installed next to the server (its test tools) must not change how learners' tests run.
     env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     return tests, [*argv, f"{RUN_DIR}/{tests}"], python_runtimes(), env
@@ -104,11 +106,12 @@ def _node_command(learner: str, marker: str) -> tuple[str, list[str], list[str],
         raise SandboxUnavailable("node is not installed on the server")
     executable, prefix = node
     tests = f"{PurePosixPath(learner).stem}.goal.test.js"
-    argv = [executable, f"--test-reporter={RUN_DIR}/node_reporter.mjs", "--test-reporter-destination=stdout"]
+    reporter = f"--test-reporter={RUN_DIR}/{_JAILED_HELPER['node']}"
+    argv = [executable, reporter, "--test-reporter-destination=stdout"]
     return tests, [*argv, f"{RUN_DIR}/{tests}"], [prefix], {"AIGT_REPORT_MARKER": marker}
 
 
-def _read_report(outcome: JailRun, marker: str, wall_seconds: float) -> TestRun:
+def _read_report(outcome: JailRun, marker: str) -> TestRun:
     run = TestRun(seconds=outcome.seconds)
     running: str | None = None
     finished = False
@@ -131,7 +134,7 @@ def _read_report(outcome: JailRun, marker: str, wall_seconds: float) -> TestRun:
             run.coverage = float(event["value"])
         elif kind == "done":
             finished = True
-    _explain_abnormal_end(run, outcome, running, finished, wall_seconds)
+    _explain_abnormal_end(run, outcome, running, finished)
     return run
 
 
@@ -145,9 +148,7 @@ def _result(event: dict[str, object]) -> TestResult:
     )
 
 
-def _explain_abnormal_end(
-    run: TestRun, outcome: JailRun, running: str | None, finished: bool, wall_seconds: float
-) -> None:
+def _explain_abnormal_end(run: TestRun, outcome: JailRun, running: str | None, finished: bool) -> None:
     if outcome.timed_out or outcome.exit_code in KILLED_BY_CPU_LIMIT:
         run.problem, run.detail = "timeout", running or ""
         return
@@ -156,13 +157,20 @@ def _explain_abnormal_end(
         return
     if run.problem is not None:
         return
-    if not run.tests:
-        stderr = outcome.stderr.decode("utf-8", "replace").strip().splitlines()
-        run.problem = "no_tests" if finished or (outcome.exit_code == 0 and not stderr) else "not_run"
-        run.detail = _last_error_line(stderr)
-    elif running is not None and not finished and outcome.exit_code not in (0, 1):
-        # The process died in the middle of a test (out of memory, a signal): that test failed.
-        run.tests.append(TestResult(name=running, status="failed", message=_last_error_line(outcome.stderr.decode())))
+    error = _last_error_line(outcome.stderr.decode("utf-8", "replace"))
+    if not finished and running is None and not run.tests and outcome.exit_code == 0 and not error:
+        # node starts its test runner only for a module that declares a test.
+        run.problem = "no_tests"
+    elif not finished:
+        # The process ended before the runner said it was done (a crash, an exit called by the code):
+        # the test it was in failed, and the tests after it never ran.
+        reason = error or f"the test process ended early (exit code {outcome.exit_code})"
+        if running is not None:
+            run.tests.append(TestResult(name=running, status="failed", message=reason))
+        else:
+            run.problem, run.detail = "not_run", reason
+    elif not run.tests:
+        run.problem, run.detail = ("not_run", error) if error else ("no_tests", "")
 
 
 def _last_error_line(lines: list[str] | str) -> str:
