@@ -150,7 +150,10 @@ def test_the_default_jail_runs_a_criterion_as_the_review_does() -> None:
 
 
 def test_a_run_that_exits_in_the_middle_fails_the_test_it_was_in() -> None:
-    tests = "import m\nimport os\n\ndef test_a():\n    assert m.X\n\ndef test_b():\n    os._exit(0)\n\ndef test_c():\n    pass\n"
+    tests = (
+        "import m\nimport os\n\ndef test_a():\n    assert m.X\n\n"
+        "def test_b():\n    os._exit(0)\n\ndef test_c():\n    pass\n"
+    )
     run = run_tests(Jail(), "pytest", tests, "X = 1\n", "m.py")
     assert [(t.name, t.status) for t in run.tests] == [("test_a", "passed"), ("test_b", "failed")]
     assert run.tests[1].message == "the test process ended early (exit code 0)"
