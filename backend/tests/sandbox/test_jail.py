@@ -161,3 +161,16 @@ def test_a_run_that_exits_in_the_middle_fails_the_test_it_was_in() -> None:
 
     nothing = run_tests(Jail(), "node", "const x = require('./m');\n", "module.exports = {};\n", "m.js")
     assert (nothing.problem, nothing.tests, nothing.passed) == ("no_tests", [], False)
+
+
+def test_tests_that_flood_the_output_are_stopped_at_the_limit() -> None:
+    jail = Jail(limits=JailLimits(output_bytes=64 * 1024))
+    tests = (
+        "const test = require('node:test');\n"
+        "test('noisy', async () => {\n"
+        "  for (;;) { console.log('x'.repeat(1000)); await new Promise((resolve) => setImmediate(resolve)); }\n"
+        "});\n"
+    )
+    run = run_tests(jail, "node", tests, "module.exports = {};\n", "m.js")
+    assert run.problem == "output"
+    assert not run.passed
