@@ -19,7 +19,6 @@ The jail (see docs/sandbox.md):
 from __future__ import annotations
 
 import contextlib
-import functools
 import itertools
 import json
 import os
@@ -341,9 +340,20 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-@functools.lru_cache(maxsize=8)
+_probes: dict[tuple[str, tuple[str, ...]], SandboxStatus] = {}
+_probes_lock = threading.Lock()
+
+
 def _probe(bwrap: str, hidden: tuple[str, ...]) -> SandboxStatus:
-    """Once per process and configuration: does a jail actually start here?"""
+    """Once per process and configuration: does a jail actually start here? Callers that arrive
+    while the first probe runs wait for its answer instead of starting jails of their own."""
+    with _probes_lock:
+        if (bwrap, hidden) not in _probes:
+            _probes[(bwrap, hidden)] = _trial(bwrap, hidden)
+        return _probes[(bwrap, hidden)]
+
+
+def _trial(bwrap: str, hidden: tuple[str, ...]) -> SandboxStatus:
     path = shutil.which(bwrap)
     if path is None:
         return SandboxStatus(False, f"sandbox not available: {bwrap} (bubblewrap) is not installed")
@@ -353,9 +363,8 @@ def _probe(bwrap: str, hidden: tuple[str, ...]) -> SandboxStatus:
         version = subprocess.run(  # noqa: S603
             [path, "--version"], capture_output=True, text=True, timeout=10, check=False
         ).stdout.strip()
-        trial = Jail(bwrap=bwrap, hidden=hidden)._run(
-            [python_executable(), "-I", "-c", "pass"], {}, python_runtimes(), {}
-        )
+        # The cheapest program there is: the trial is about namespaces, mounts and limits, not Python.
+        trial = Jail(bwrap=bwrap, hidden=hidden)._run([_tool("true")], {}, (), {})
     except (SandboxUnavailable, OSError, subprocess.SubprocessError) as exc:
         return SandboxStatus(False, f"sandbox not available: {exc}")
     if trial.exit_code != 0:
