@@ -41,10 +41,21 @@ export interface Goal {
   validation_criteria: { criteria?: Criterion[] } & Record<string, unknown>;
 }
 
+export interface TestOutcome {
+  name: string;
+  status: "passed" | "failed" | "skipped";
+  message: string | null;
+}
+
 export interface CriterionResult {
   criterion: Criterion;
   status: "met" | "not_met" | "needs_human";
   evidence: string;
+  /** The criterion in one line, as the server renders it. */
+  label?: string;
+  /** A test criterion that ran: each test's outcome, and the line coverage of the file. */
+  tests?: TestOutcome[] | null;
+  coverage?: number | null;
 }
 
 export interface ValidationResult {
@@ -89,6 +100,7 @@ export interface Snapshot {
   validation_score: number | null;
   validation_feedback: string | null;
   issues_found: Finding[];
+  metadata?: { test_coverage?: number | null } & Record<string, unknown>;
   created_at: string;
 }
 

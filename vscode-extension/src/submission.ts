@@ -1,6 +1,15 @@
 // "Submit current file for task…": remember the task per file, send the snapshot, wait for the
 // review, and describe it in Markdown. No `vscode` import, so node's test runner drives it.
-import { ApiError, MAX_WAIT_SECONDS, type ApiClient, type Criterion, type Goal, type Snapshot, type Task } from "./api";
+import {
+  ApiError,
+  MAX_WAIT_SECONDS,
+  type ApiClient,
+  type Criterion,
+  type CriterionResult,
+  type Goal,
+  type Snapshot,
+  type Task,
+} from "./api";
 
 /** The subset of VS Code's Memento used here (workspaceState satisfies it). */
 export interface KeyValueStore {
@@ -131,6 +140,26 @@ function criterionText(criterion: Criterion): string {
 }
 
 const CRITERION_MARKS = { met: "✅", not_met: "❌", needs_human: "❔" } as const;
+const TEST_MARKS = { passed: "✅", failed: "❌", skipped: "➖" } as const;
+
+/** Each test of the review's test criteria, then the coverage of the file by them. */
+export function testsMarkdown(criteria: CriterionResult[], coverage: number | null | undefined, file: string): string[] {
+  const lines: string[] = [];
+  for (const result of criteria) {
+    const tests = result.tests ?? [];
+    if (tests.length === 0) continue;
+    const passed = tests.filter((test) => test.status === "passed").length;
+    lines.push(`## Tests: ${passed} of ${tests.length} passed`, "", "| | Test | Message |", "|---|---|---|");
+    for (const test of tests) {
+      lines.push(`| ${TEST_MARKS[test.status] ?? "·"} | ${cell(test.name)} | ${cell(test.message ?? "")} |`);
+    }
+    lines.push("");
+  }
+  if (coverage !== null && coverage !== undefined) {
+    lines.push(`Coverage of \`${file}\` by the goal's tests: **${Math.round(coverage * 100)}%**`, "");
+  }
+  return lines;
+}
 
 function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
@@ -156,10 +185,12 @@ export function reviewMarkdown(outcome: ReviewOutcome): string {
     lines.push("## Criteria", "", "| | Criterion | Evidence |", "|---|---|---|");
     for (const result of criteria) {
       const mark = CRITERION_MARKS[result.status] ?? "·";
-      lines.push(`| ${mark} | ${cell(criterionText(result.criterion))} | ${cell(result.evidence ?? "")} |`);
+      const label = result.label || criterionText(result.criterion);
+      lines.push(`| ${mark} | ${cell(label)} | ${cell(result.evidence ?? "")} |`);
     }
     lines.push("");
   }
+  lines.push(...testsMarkdown(criteria, snapshot.metadata?.test_coverage, snapshot.file_path));
   const findings = snapshot.issues_found ?? [];
   lines.push(`## Findings (${findings.length})`, "");
   if (findings.length > 0) {

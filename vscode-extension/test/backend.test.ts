@@ -27,6 +27,19 @@ const SUBMISSION = [
   "",
 ].join("\n");
 
+const BASKET_TESTS = [
+  "import basket",
+  "",
+  "",
+  "def test_total_adds_prices():",
+  "    assert basket.total([1, 2]) == 3",
+  "",
+  "",
+  "def test_total_of_nothing_is_zero():",
+  '    assert basket.total([]) == 0, "an empty basket costs nothing"',
+  "",
+].join("\n");
+
 describe("against a real backend", { timeout: 600_000 }, () => {
   let backend: Backend;
   let tokens: MemoryTokenStore;
@@ -155,10 +168,31 @@ describe("against a real backend", { timeout: 600_000 }, () => {
     assert.match(markdown, /^# Review of `src\/auth\.py`/);
     assert.match(markdown, /## ❌ Not passed — score \d+%/);
     assert.match(markdown, /## Criteria/);
-    assert.match(markdown, /defines\(name=login\)/);
+    assert.match(markdown, /\| ✅ \| Defines login \|/);
     assert.match(markdown, /src\/auth\.py:6/);
     assert.match(markdown, /## Feedback/);
     assert.equal(outcome.task?.status, "failed");
+  });
+
+  it("shows each test of the goal's test module and the coverage in the review", async () => {
+    const tested = await api.createGoal({
+      title: "Sum a basket",
+      validation_criteria: { criteria: [{ check: "tests", framework: "pytest", code: BASKET_TESTS }] },
+    });
+    const task = await api.createTask({ goal_id: tested.id, title: "Write total()" });
+    const outcome = await submitForReview(
+      api,
+      task.id,
+      { path: "basket.py", content: "def total(prices):\n    return sum(prices) or -1\n" },
+      { timeoutSeconds: 240, pollMilliseconds: 500 },
+    );
+    assert.equal(outcome.pending, false, "the review finished");
+    const markdown = reviewMarkdown(outcome);
+    assert.match(markdown, /\| ❌ \| Passes the goal's pytest tests: test_total_adds_prices, test_total_of_nothing_is_zero \|/);
+    assert.match(markdown, /## Tests: 1 of 2 passed/);
+    assert.match(markdown, /\| ✅ \| test_total_adds_prices \| {2}\|/);
+    assert.match(markdown, /\| ❌ \| test_total_of_nothing_is_zero \| AssertionError: an empty basket costs nothing/);
+    assert.match(markdown, /Coverage of `basket\.py` by the goal's tests: \*\*100%\*\*/);
   });
 
   it("forgets the remembered task once it can no longer take submissions", async () => {

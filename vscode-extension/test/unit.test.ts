@@ -5,7 +5,7 @@ import type { Finding, Goal } from "../src/api";
 import { levelFor, toDiagnostics } from "../src/diagnostics";
 import { roadFor } from "../src/lifecycle";
 import { currentGoal, statusBarText } from "../src/status";
-import { MapStore, TaskMemory } from "../src/submission";
+import { MapStore, TaskMemory, testsMarkdown } from "../src/submission";
 import { progressLabel } from "../src/tree";
 
 const finding = (overrides: Partial<Finding>): Finding => ({
@@ -89,5 +89,39 @@ describe("status bar and task memory", () => {
     await memory.forget("src/a.py");
     assert.equal(memory.taskFor("src/a.py"), undefined);
     assert.equal(memory.taskFor("src/b.py"), "tsk_2");
+  });
+});
+
+describe("test criteria in the review panel", () => {
+  it("lists each test with its message, escapes table cells, and gives the coverage", () => {
+    const lines = testsMarkdown(
+      [
+        { criterion: "Totals add up", status: "needs_human", evidence: "" },
+        {
+          criterion: { check: "tests", framework: "pytest", code: "..." },
+          status: "not_met",
+          evidence: "1 of 2 test(s) fail",
+          tests: [
+            { name: "test_sum", status: "passed", message: null },
+            { name: "test_empty", status: "failed", message: "assert a | b\nwhere" },
+          ],
+          coverage: 0.5,
+        },
+      ],
+      0.5,
+      "cart.py",
+    );
+    assert.deepEqual(lines, [
+      "## Tests: 1 of 2 passed",
+      "",
+      "| | Test | Message |",
+      "|---|---|---|",
+      "| ✅ | test_sum |  |",
+      "| ❌ | test_empty | assert a \\| b where |",
+      "",
+      "Coverage of `cart.py` by the goal's tests: **50%**",
+      "",
+    ]);
+    assert.deepEqual(testsMarkdown([], null, "cart.py"), []);
   });
 });

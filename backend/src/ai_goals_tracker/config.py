@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     review_pass_threshold: float = 0.7
     # Multiplies the analyzers' time limits, for slow or crowded machines.
     review_time_scale: float = Field(default=1.0, gt=0)
+    # Goals' test criteria: the bubblewrap executable, and the wall time (and CPU time) of one run.
+    sandbox_bwrap: str = "bwrap"
+    tests_seconds: float = Field(default=20.0, gt=0, le=300)
 
     llm_base_url: str | None = None
     llm_model: str | None = None

@@ -361,3 +361,58 @@ def test_stats_draws_the_heatmap_and_streak(aigt: Aigt, live_server: str) -> Non
     assert "less · ░ ▒ ▓ █ more" in result.stdout
     assert "Streak: 1 day (longest 1)" in result.stdout
     assert "Learn SQL" in result.stdout
+
+
+BASKET_TESTS = """import basket
+
+
+def test_total_adds_prices():
+    assert basket.total([1, 2]) == 3
+
+
+def test_total_of_nothing_is_zero():
+    assert basket.total([]) == 0, "an empty basket costs nothing"
+"""
+
+NONEMPTY_ONLY = """def total(prices: list[float]) -> float:
+    if not prices:
+        return -1
+    return sum(prices)
+"""
+
+
+def test_a_goal_with_tests_shows_each_test_and_the_coverage(aigt: Aigt, tmp_path: Path) -> None:
+    logged_in(aigt)
+    tests = tmp_path / "test_basket.py"
+    tests.write_text(BASKET_TESTS)
+    goal = created(aigt, "goals", "create", "Sum a basket", "--tests", str(tests))
+    assert goal["validation_criteria"] == {
+        "criteria": [{"check": "tests", "framework": "pytest", "code": BASKET_TESTS}]
+    }
+    shown = aigt("goals", "show", goal["id"])
+    assert "Passes the goal's pytest tests: test_total_adds_prices, test_total_of_nothing_is_zero" in shown.stdout
+    task = created(aigt, "tasks", "create", goal["id"], "Write total()")
+    source = tmp_path / "basket.py"
+    source.write_text(NONEMPTY_ONLY)
+
+    failed = aigt("submit", task["id"], str(source))
+
+    assert failed.exit_code == 9, failed.output
+    out = failed.stdout
+    assert "Tests: 1 of 2 passed" in out
+    assert next(line for line in out.splitlines() if "test_total_adds_prices" in line and "✔" in line)
+    failing = next(line for line in out.splitlines() if "✘" in line and "test_total_of_nothing_is_zero" in line)
+    assert "an empty basket costs nothing" in failing
+    # Between them the two tests run every line, the early return for an empty basket included.
+    assert f"Coverage of {source.as_posix()} by the goal's tests: 100%" in out
+
+    source.write_text(FIXED)
+    passed = aigt("submit", task["id"], str(source))
+    assert passed.exit_code == 0, passed.output
+    assert "Tests: 2 of 2 passed" in passed.stdout
+
+    wrong = tmp_path / "tests.txt"
+    wrong.write_text("x")
+    refused = aigt("goals", "create", "Other", "--tests", str(wrong))
+    assert refused.exit_code == 1
+    assert "a test module is a .py file (pytest) or a .js file (node:test)" in refused.stderr

@@ -21,5 +21,5 @@ def test_criteria_and_evidence_with_brackets_are_shown_as_written() -> None:
         )
     )
     shown = console.export_text()
-    assert r"regex(pattern=Annotated\[)" in shown
+    assert r"Code matches the pattern Annotated\[" in shown
     assert "The pattern [x] matches nowhere." in shown

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL, Settings
 from ai_goals_tracker.errors import AppError, ConfigurationError
+from ai_goals_tracker.goals.criteria import render_raw
 
 if TYPE_CHECKING:
     from openai.types import CreateEmbeddingResponse
@@ -317,36 +318,13 @@ def _localized(value: Mapping[str, Any]) -> str | None:
     return " / ".join(dict.fromkeys(texts))
 
 
-def render_check(check: Mapping[str, Any]) -> str:
-    """A structured check as a sentence a reader (and an embedding model) understands."""
-    kind = check.get("check")
-    if kind == "defines":
-        return f"Defines {_clean(check.get('name'))}"
-    if kind == "imports":
-        return f"Imports the {_clean(check.get('module'))} module"
-    if kind == "regex":
-        return f"Code matches the pattern {_clean(check.get('pattern'))}"
-    if kind == "max_complexity":
-        return f"Cyclomatic complexity of every function at most {_clean(check.get('value'))}"
-    if kind == "no_findings":
-        return f"No {_clean(check.get('severity'))} findings from the code analyzers"
-    details = ", ".join(f"{key} {_clean(value)}" for key, value in check.items() if key != "check")
-    return f"{_clean(kind)} check: {details}" if details else _clean(kind)
-
-
 def render_criterion(criterion: Any) -> str:
-    if isinstance(criterion, str):
-        return criterion.strip()
-    if isinstance(criterion, Mapping):
-        if "check" in criterion:
-            return render_check(criterion)
+    """A criterion as one readable line: the catalog's bilingual sentences carry both languages."""
+    if isinstance(criterion, Mapping) and "check" not in criterion:
         localized = _localized(criterion)
         if localized is not None:
             return localized
-        for key in ("text", "description", "criterion", "name"):
-            if isinstance(criterion.get(key), str):
-                return _clean(criterion[key])
-    return _clean(criterion)
+    return render_raw(criterion)
 
 
 def criteria_lines(validation_criteria: Any) -> list[str]:

@@ -106,13 +106,3 @@ def severity_text(severity: str) -> Text:
 
 def short_date(value: str | None) -> str:
     return value[:10] if value else ""
-
-
-def describe_criterion(criterion: Any) -> str:
-    """A sentence as it is; a structured check as `imports(module=fastapi)`."""
-    if not isinstance(criterion, dict):
-        return str(criterion)
-    if "check" not in criterion:
-        return str(criterion.get("description", criterion))
-    details = ", ".join(f"{key}={value}" for key, value in criterion.items() if key != "check")
-    return f"{criterion['check']}({details})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,7 +13,6 @@ from rich.text import Text
 from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
-    describe_criterion,
     handles_api_errors,
     open_client,
     print_json,
@@ -21,7 +21,8 @@ from ai_goals_tracker.cli.common import (
     status_text,
     stdout,
 )
-from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, JsonObject, Page
+from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, JsonObject, Page
+from ai_goals_tracker.goals.criteria import render_raw
 
 courses_app = typer.Typer(help="Your courses: list, show, create, update, delete.", no_args_is_help=True)
 goals_app = typer.Typer(help="Your goals: list, show, create, update, delete.", no_args_is_help=True)
@@ -239,7 +240,7 @@ def show_goal(goal_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Json
     if criteria:
         out.print("[bold]Criteria[/]")
         for criterion in criteria:
-            out.print(f"  • {describe_criterion(criterion)}")
+            out.print(Text(f"  • {render_raw(criterion)}"))
     out.print(task_table(tasks["items"]))
 
 
@@ -254,16 +255,42 @@ def create_goal(
         list[str] | None, typer.Option("--criterion", "-c", help="A validation criterion (repeat for more).")
     ] = None,
     due: Annotated[str | None, typer.Option(help="Due date, e.g. 2026-03-01.")] = None,
+    tests: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--tests",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="A test module run against each submission: pytest (.py) or node:test (.js). Repeatable.",
+        ),
+    ] = None,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
     """Create a goal, optionally inside a course and with validation criteria."""
     fields = _changes(title=title, course_id=course, description=description, priority=priority, due_date=due)
-    if criterion:
-        fields["validation_criteria"] = {"criteria": criterion}
+    criteria: list[Any] = [*(criterion or []), *(tests_criterion(path) for path in tests or [])]
+    if criteria:
+        fields["validation_criteria"] = {"criteria": criteria}
     with open_client(server) as client:
         goal = client.create_goal(fields)
     _report_saved("Created", "goal", goal, as_json)
+
+
+_FRAMEWORKS = {".py": "pytest", ".js": "node", ".cjs": "node", ".mjs": "node"}
+
+
+def tests_criterion(path: Path) -> dict[str, str]:
+    """A `tests` criterion from a test module; its extension says which runner it is for."""
+    framework = _FRAMEWORKS.get(path.suffix.lower())
+    if framework is None:
+        raise ApiError(f"{path}: a test module is a .py file (pytest) or a .js file (node:test)")
+    try:
+        code = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ApiError(f"{path} is not UTF-8 text") from exc
+    return {"check": "tests", "framework": framework, "code": code}
 
 
 @goals_app.command("update")

@@ -12,13 +12,13 @@ from rich.text import Text
 from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
-    describe_criterion,
     handles_api_errors,
     open_client,
     print_json,
     stdout,
 )
 from ai_goals_tracker.client import DEFAULT_SERVER, JsonObject
+from ai_goals_tracker.goals.criteria import render_raw
 
 
 @handles_api_errors
@@ -125,7 +125,7 @@ def _print_suggestion(number: int, goal: JsonObject) -> None:
         out.print(f"   {escape(goal['description'])}")
     criteria = (goal.get("validation_criteria") or {}).get("criteria") or []
     for criterion in criteria:
-        out.print(Text.assemble(("   ✓ ", "green"), describe_criterion(criterion)))
+        out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion)))
     for task in goal.get("tasks") or []:
         hours = f" ~{task['estimated_hours']:g} h" if task.get("estimated_hours") is not None else ""
         out.print(f"   • {escape(task.get('title', ''))} [dim]({task.get('task_type', 'code')}{hours})[/]")

@@ -16,7 +16,6 @@ from rich.text import Text
 from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
-    describe_criterion,
     handles_api_errors,
     open_client,
     print_json,
@@ -27,6 +26,7 @@ from ai_goals_tracker.cli.common import (
     stdout,
 )
 from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError, JsonObject
+from ai_goals_tracker.goals.criteria import render_raw
 
 POLL_SECONDS = 1.0
 # Exit code when the review did not finish within --timeout: the snapshot is stored, only the verdict is missing.
@@ -155,9 +155,15 @@ def render_review(out: Console, snapshot: JsonObject, task: JsonObject | None, g
     out.print(verdict, Text(f" score {score * 100:.0f}%", style="bold"))
 
     result = (task or {}).get("validation_result") or {}
-    criteria = result.get("criteria") or []
+    criteria = result.get("criteria") or snapshot.get("metadata", {}).get("review", {}).get("criteria") or []
     if criteria:
         out.print(criteria_table(criteria))
+    for item in criteria:
+        if item.get("tests"):
+            out.print(tests_table(item))
+    coverage = (snapshot.get("metadata") or {}).get("test_coverage")
+    if coverage is not None:
+        out.print(Text(f"Coverage of {snapshot['file_path']} by the goal's tests: {coverage * 100:.0f}%", style="bold"))
 
     findings = snapshot.get("issues_found") or []
     if findings:
@@ -183,9 +189,24 @@ def criteria_table(criteria: list[JsonObject]) -> Table:
     marks = {"met": Text("✔", "green"), "not_met": Text("✘", "red"), "needs_human": Text("?", "yellow")}
     for item in criteria:
         # Text, not str: a regex criterion such as `Annotated\[` must not be read as Rich markup.
-        criterion = Text(describe_criterion(item.get("criterion")))
+        criterion = Text(str(item.get("label") or render_raw(item.get("criterion"))))
         evidence = Text(str(item.get("evidence") or ""))
         table.add_row(marks.get(str(item.get("status")), Text("·")), criterion, evidence)
+    return table
+
+
+def tests_table(item: JsonObject) -> Table:
+    """Each test of a `tests` criterion: passed or failed, with the assertion's message as written."""
+    tests: list[JsonObject] = item.get("tests") or []
+    passed = sum(test.get("status") == "passed" for test in tests)
+    table = Table(title=f"Tests: {passed} of {len(tests)} passed", title_justify="left")
+    table.add_column("", no_wrap=True)
+    table.add_column("Test", ratio=1)
+    table.add_column("Message", ratio=2)
+    marks = {"passed": Text("✔", "green"), "failed": Text("✘", "red"), "skipped": Text("-", "dim")}
+    for test in tests:
+        mark = marks.get(str(test.get("status")), Text("·"))
+        table.add_row(mark, Text(str(test.get("name", ""))), Text(str(test.get("message") or "")))
     return table
 
 

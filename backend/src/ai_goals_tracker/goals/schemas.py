@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
+from ai_goals_tracker.goals.criteria import CriteriaDocument, stored_form
 from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
 from ai_goals_tracker.schemas import (
     Description,
@@ -12,36 +13,16 @@ from ai_goals_tracker.schemas import (
     PatchModel,
     Title,
     UtcDatetime,
-    metadata_within_limit,
     read_metadata_field,
 )
 
-MAX_CRITERIA = 50
-MAX_CRITERION_CHARS = 1000
-
-
-def _valid_criteria(value: dict[str, Any]) -> dict[str, Any]:
-    """`{"criteria": [...]}` as in the seed: sentences, or structured checks such as
-    `{"check": "defines", "name": "login"}` (see docs/review-criteria.md)."""
-    metadata_within_limit(value)
-    criteria = value.get("criteria", [])
-    if not isinstance(criteria, list):
-        raise ValueError("criteria must be a list")
-    if len(criteria) > MAX_CRITERIA:
-        raise ValueError(f"at most {MAX_CRITERIA} criteria are allowed")
-    for index, criterion in enumerate(criteria):
-        if isinstance(criterion, str):
-            if not criterion.strip() or len(criterion) > MAX_CRITERION_CHARS:
-                raise ValueError(f"criteria[{index}] must be 1 to {MAX_CRITERION_CHARS} characters")
-        elif isinstance(criterion, dict):
-            if not isinstance(criterion.get("check"), str):
-                raise ValueError(f'criteria[{index}] must name its "check"')
-        else:
-            raise ValueError(f"criteria[{index}] must be a sentence or a structured check")
-    return value
-
-
-ValidationCriteria = Annotated[dict[str, Any], AfterValidator(_valid_criteria)]
+if TYPE_CHECKING:
+    ValidationCriteria = dict[str, Any]
+else:
+    # Validated as the typed document (422 naming an unknown check or a missing field), kept as its JSON.
+    ValidationCriteria = Annotated[
+        CriteriaDocument, AfterValidator(stored_form), PlainSerializer(dict, return_type=dict[str, Any])
+    ]
 
 
 class GoalCreate(BaseModel):

@@ -3,15 +3,18 @@ naming what is down, so a load balancer or a supervisor can act on it."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
+from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.health import repository
 from ai_goals_tracker.jobs import STALLED_WORKER_SECONDS
+from ai_goals_tracker.sandbox import sandbox_status
 
 router = APIRouter(tags=["health"])
 
@@ -29,11 +32,18 @@ class HealthRead(BaseModel):
     queue: Literal["ok", "lagging"] | None
     queue_lag_seconds: float | None
     down: list[str]
+    sandbox: str = Field(
+        description="The bubblewrap version that runs goals' tests, or `unavailable` (tests then need a person)."
+    )
 
 
 @router.get("/health", response_model=HealthRead, responses={503: {"model": HealthRead}})
-async def health(request: Request) -> JSONResponse:
-    """Whether the database answers, a job worker is alive, and queued jobs are being picked up."""
+async def health(request: Request, settings: SettingsDep) -> JSONResponse:
+    """Whether the database answers, a job worker is alive, and queued jobs are being picked up; and
+    whether goals' tests can run (the sandbox), which does not make the service unavailable."""
+    # The first call starts a trial jail; later ones read the cached answer.
+    probe = await asyncio.to_thread(sandbox_status, settings.sandbox_bwrap)
+    sandbox = probe.detail if probe.available else "unavailable"
     try:
         async with request.app.state.read_sessionmaker() as session:
             version = await repository.pgvector_version(session)
@@ -48,6 +58,7 @@ async def health(request: Request) -> JSONResponse:
             queue=None,
             queue_lag_seconds=None,
             down=["database"],
+            sandbox=sandbox,
         )
         return JSONResponse(report.model_dump(), status_code=503)
     down = [name for name, failing in (("worker", workers == 0), ("queue", lag > QUEUE_LAG_LIMIT_SECONDS)) if failing]
@@ -59,5 +70,6 @@ async def health(request: Request) -> JSONResponse:
         queue="lagging" if lag > QUEUE_LAG_LIMIT_SECONDS else "ok",
         queue_lag_seconds=round(lag, 1),
         down=down,
+        sandbox=sandbox,
     )
     return JSONResponse(report.model_dump(), status_code=503 if down else 200)

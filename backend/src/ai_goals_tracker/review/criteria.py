@@ -10,8 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from ai_goals_tracker.goals.criteria import (
+    Check,
+    Defines,
+    Imports,
+    MaxComplexity,
+    NoFindings,
+    Regex,
+    Sentence,
+    Tests,
+    Unreadable,
+    read,
+    render,
+    render_raw,
+)
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, FunctionShape
 from ai_goals_tracker.review.i18n import kind_word, text
 from ai_goals_tracker.review.models import (
@@ -24,6 +37,7 @@ from ai_goals_tracker.review.models import (
     Locale,
     Severity,
 )
+from ai_goals_tracker.review.tests_check import TestRunner, judge_tests, run_in_default_jail
 
 RegexSearch = Callable[[str, str, str], int | None]
 """(pattern, flags, code) -> first matching line or None; may raise when it cannot finish."""
@@ -45,6 +59,10 @@ class CriteriaContext:
     regex_search: RegexSearch
     # Which analyzers that structured checks rely on did not finish.
     missing: set[str] = field(default_factory=set)
+    # Test criteria import the learner's file by its name and run only for their own language.
+    file_path: str = ""
+    language: str = ""
+    run_tests: TestRunner = field(default=run_in_default_jail)
 
 
 def first_regex_match(pattern: str, flags: str, code: str) -> int | None:
@@ -63,60 +81,60 @@ def _regex_flags(flags: str) -> int:
     return value
 
 
-def is_structured(criterion: Criterion) -> bool:
-    return isinstance(criterion, dict) and "check" in criterion
-
-
 def describe(criterion: Criterion) -> str:
     """A one-line label for feedback and LLM prompts."""
-    if isinstance(criterion, str):
-        return criterion
-    if "description" in criterion and "check" not in criterion:
-        return str(criterion["description"])
-    details = ", ".join(f"{key}={value!r}" for key, value in criterion.items() if key != "check")
-    return f"{criterion.get('check')}({details})"
+    return render_raw(criterion)
 
 
 def evaluate_criteria(criteria: Sequence[Criterion], context: CriteriaContext) -> list[CriterionResult]:
     return [_evaluate(criterion, context) for criterion in criteria]
 
 
-def _evaluate(criterion: Criterion, context: CriteriaContext) -> CriterionResult:
-    if not isinstance(criterion, dict) or "check" not in criterion:
+def _evaluate(raw: Criterion, context: CriteriaContext) -> CriterionResult:
+    criterion = read(raw)
+    label = render(criterion)
+    if isinstance(criterion, Sentence):
         return CriterionResult(
-            criterion=criterion,
+            criterion=raw,
             kind="natural_language",
             status=CriterionStatus.NEEDS_HUMAN,
             evidence=text("evidence.needs-human", context.locale),
             judged_by="none",
+            label=label,
         )
+    result = CriterionResult(
+        criterion=raw, kind="structured", status=CriterionStatus.NEEDS_HUMAN, evidence="", label=label
+    )
     try:
+        if isinstance(criterion, Unreadable):
+            raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=criterion.reason))
+        if isinstance(criterion, Tests):
+            judged = judge_tests(
+                criterion, context.code, context.file_path, context.language, context.locale, context.run_tests
+            )
+            return result.model_copy(update=judged)
         status, evidence = _run_check(criterion, context)
     except _CannotJudge as exc:
-        status, evidence = CriterionStatus.NEEDS_HUMAN, str(exc)
-    return CriterionResult(criterion=criterion, kind="structured", status=status, evidence=evidence)
+        return result.model_copy(update={"evidence": str(exc)})
+    return result.model_copy(update={"status": status, "evidence": evidence})
 
 
-def _run_check(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
-    check = criterion["check"]
-    checks = {
-        "defines": _defines,
-        "imports": _imports,
-        "regex": _regex,
-        "max_complexity": _max_complexity,
-        "no_findings": _no_findings,
-    }
-    if check not in checks:
-        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=f"unknown check {check!r}"))
-    return checks[check](criterion, context)
+def _tests(criterion: Tests, context: CriteriaContext) -> dict[str, object]:
+    return judge_tests(criterion, context.code, context.file_path, context.language, context.locale, context.run_tests)
 
 
-def _required(criterion: dict[str, Any], key: str, context: CriteriaContext) -> str:
-    value = criterion.get(key)
-    if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
-        reason = f"`{key}` is required"
-        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=reason))
-    return str(value).strip()
+def _run_check(criterion: Check, context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    if isinstance(criterion, Defines):
+        return _defines(criterion, context)
+    if isinstance(criterion, Imports):
+        return _imports(criterion, context)
+    if isinstance(criterion, Regex):
+        return _regex(criterion, context)
+    if isinstance(criterion, MaxComplexity):
+        return _max_complexity(criterion, context)
+    if isinstance(criterion, NoFindings):
+        return _no_findings(criterion, context)
+    raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=f"no judge for {criterion.check!r}"))
 
 
 def _parsed_facts(context: CriteriaContext) -> CodeFacts | None:
@@ -126,9 +144,8 @@ def _parsed_facts(context: CriteriaContext) -> CodeFacts | None:
     return context.facts
 
 
-def _defines(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
-    name = _required(criterion, "name", context)
-    kind = criterion.get("kind")
+def _defines(criterion: Defines, context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    name, kind = criterion.name.strip(), criterion.kind
     facts = _parsed_facts(context)
     if facts is not None and not facts.parsed:
         return CriterionStatus.NOT_MET, text("evidence.unparsed", context.locale)
@@ -152,8 +169,8 @@ def _defines(criterion: dict[str, Any], context: CriteriaContext) -> tuple[Crite
     return CriterionStatus.MET, text("evidence.defines-met", context.locale, name=name, kind=kind_label, line=line)
 
 
-def _imports(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
-    module = _required(criterion, "module", context)
+def _imports(criterion: Imports, context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    module = criterion.module.strip()
     facts = _parsed_facts(context)
     if facts is not None and not facts.parsed:
         return CriterionStatus.NOT_MET, text("evidence.unparsed", context.locale)
@@ -172,10 +189,9 @@ def _same_module(imported: str, wanted: str) -> bool:
     return imported == wanted or imported.startswith((f"{wanted}.", f"{wanted}/"))
 
 
-def _regex(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
-    pattern = _required(criterion, "pattern", context)
-    flags = str(criterion.get("flags", ""))
-    expect_match = criterion.get("expect", "match") != "no_match"
+def _regex(criterion: Regex, context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    pattern, flags = criterion.pattern, criterion.flags
+    expect_match = criterion.expect == "match"
     try:
         line = context.regex_search(pattern, flags, context.code)
     except Exception as exc:  # an invalid pattern, or one so catastrophic that the sandbox gave up on it
@@ -189,12 +205,8 @@ def _regex(criterion: dict[str, Any], context: CriteriaContext) -> tuple[Criteri
     return CriterionStatus.NOT_MET, text("evidence.regex-forbidden", context.locale, line=line)
 
 
-def _max_complexity(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
-    raw_limit = _required(criterion, "value", context)
-    try:
-        limit = int(float(raw_limit))
-    except ValueError as exc:
-        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason="`value` must be a number")) from exc
+def _max_complexity(criterion: MaxComplexity, context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    limit = criterion.value
     if context.facts is not None and not context.facts.parsed:
         return CriterionStatus.NOT_MET, text("evidence.unparsed", context.locale)
     if "complexity" in context.missing:
@@ -211,13 +223,9 @@ def _max_complexity(criterion: dict[str, Any], context: CriteriaContext) -> tupl
     return CriterionStatus.MET, text("evidence.complexity-met", context.locale, value=worst_value, limit=limit)
 
 
-def _no_findings(criterion: dict[str, Any], context: CriteriaContext) -> tuple[CriterionStatus, str]:
-    raw = str(criterion.get("severity", "major")).lower()
-    try:
-        floor = Severity(raw)
-    except ValueError as exc:
-        raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=f"unknown severity {raw!r}")) from exc
-    category = criterion.get("category")
+def _no_findings(criterion: NoFindings, context: CriteriaContext) -> tuple[CriterionStatus, str]:
+    floor = Severity(criterion.severity)
+    category = Category(criterion.category) if criterion.category is not None else None
     matching = [
         finding
         for finding in context.findings

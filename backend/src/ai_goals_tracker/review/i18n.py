@@ -224,6 +224,49 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "The analyzer this check needs did not finish.",
         "es": "El analizador que necesita esta comprobación no terminó.",
     },
+    # Test criteria, run in the sandbox (ai_goals_tracker.sandbox). Test names and assertion
+    # messages are inserted as written.
+    "evidence.tests-passed": {
+        "en": "All {total} test(s) pass.",
+        "es": "Pasan las {total} prueba(s).",
+    },
+    "evidence.tests-failed": {
+        "en": "{failed} of {total} test(s) fail: {details}.",
+        "es": "Fallan {failed} de {total} prueba(s): {details}.",
+    },
+    "evidence.tests-more": {"en": "and {count} more", "es": "y {count} más"},
+    "evidence.tests-timeout": {
+        "en": "The tests did not finish within the time limit ({seconds:g} s) while running {test}: look for an "
+        "endless loop or a call that waits forever.",
+        "es": "Las pruebas no terminaron dentro del límite de tiempo ({seconds:g} s) mientras se ejecutaba "
+        "{test}: busca un bucle infinito o una llamada que espera para siempre.",
+    },
+    "evidence.tests-timeout-import": {
+        "en": "the import of your file",
+        "es": "la importación de tu archivo",
+    },
+    "evidence.tests-output": {
+        "en": "The tests were stopped: they printed more than the {limit} KB of output allowed.",
+        "es": "Las pruebas se detuvieron: escribieron más de los {limit} KB de salida permitidos.",
+    },
+    "evidence.tests-not-run": {
+        "en": "The tests could not run: {reason}",
+        "es": "Las pruebas no se pudieron ejecutar: {reason}",
+    },
+    "evidence.tests-none": {
+        "en": "The test module defines no test, so nothing was checked.",
+        "es": "El módulo de pruebas no define ninguna prueba, así que no se comprobó nada.",
+    },
+    "evidence.tests-wrong-language": {
+        "en": "These are {framework} tests, for {expected} files; this file is {language}.",
+        "es": "Son pruebas de {framework}, para archivos {expected}; este archivo es {language}.",
+    },
+    "evidence.sandbox-unavailable": {
+        "en": "The tests were not run: {reason}. Submitted code only ever runs inside the sandbox, so a "
+        "person has to judge this criterion.",
+        "es": "Las pruebas no se ejecutaron: {reason}. El código enviado solo se ejecuta dentro del entorno "
+        "aislado (sandbox), así que una persona tiene que juzgar este criterio.",
+    },
 }
 
 

@@ -71,12 +71,27 @@ class Finding(BaseModel):
     analyzer: str
 
 
+class TestOutcome(BaseModel):
+    """One test of a `tests` criterion, as the learner sees it."""
+
+    __test__ = False  # a model, not a pytest test class
+
+    name: str
+    status: Literal["passed", "failed", "skipped"]
+    message: str | None = None
+
+
 class CriterionResult(BaseModel):
     criterion: Criterion
     kind: Literal["natural_language", "structured"]
     status: CriterionStatus
     evidence: str
     judged_by: Literal["analyzer", "llm", "none"] = "analyzer"
+    # The criterion in one line (goals.criteria.render), so clients need not know every check.
+    label: str = ""
+    # A `tests` criterion that ran: each test's outcome, and the line coverage of the learner's file.
+    tests: list[TestOutcome] | None = None
+    coverage: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class Metrics(BaseModel):
@@ -86,6 +101,8 @@ class Metrics(BaseModel):
     complexity_rank: str | None = None
     max_complexity: int | None = None
     maintainability_index: float | None = None
+    # Line coverage of the learner's file by the goal's pytest tests (0-1), when they ran.
+    test_coverage: float | None = None
 
 
 class ReviewRequest(BaseModel):

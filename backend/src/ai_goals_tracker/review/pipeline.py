@@ -20,6 +20,7 @@ from typing import Any
 from radon.complexity import cc_rank
 
 from ai_goals_tracker.ai.llm import LLMClient, LLMError
+from ai_goals_tracker.config import get_settings
 from ai_goals_tracker.review import findings as normalize
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, FunctionShape
 from ai_goals_tracker.review.analyzers.python_ast import python_facts
@@ -46,6 +47,7 @@ from ai_goals_tracker.review.models import (
 )
 from ai_goals_tracker.review.sandbox import SandboxError, SandboxTimeout, default_sandbox
 from ai_goals_tracker.review.scoring import passed, score
+from ai_goals_tracker.review.tests_check import tests_coverage
 
 _GOOD_MAINTAINABILITY = 65.0
 _SECURITY_ANALYZERS = ("ruff", "bandit", "tree-sitter", "secrets", "rules")
@@ -130,14 +132,19 @@ def warm_up_reviews() -> None:
     default_sandbox().warm_up(_warm_up_in_helper)
 
 
+def review_budget(request: ReviewRequest, limits: ReviewLimits) -> float:
+    """The analyzers' budget, plus the wall time of each test criterion's run in the sandbox."""
+    test_runs = sum(1 for c in request.criteria if isinstance(c, dict) and c.get("check") == "tests")
+    return limits.review_seconds + test_runs * get_settings().tests_seconds
+
+
 async def review_offline(request: ReviewRequest, *, limits: ReviewLimits = DEFAULT_LIMITS) -> ReviewResult:
     """`review_submission` in a helper process that is killed when the budget is spent or on cancellation."""
+    budget = review_budget(request, limits)
     try:
-        return await default_sandbox().run_async(_review_in_helper, request, limits, seconds=limits.review_seconds)
+        return await default_sandbox().run_async(_review_in_helper, request, limits, seconds=budget)
     except SandboxTimeout as exc:
-        reason = text(
-            "not-reviewed.timeout", request.locale, analyzer=exc.step or "review", seconds=f"{limits.review_seconds:g}"
-        )
+        reason = text("not-reviewed.timeout", request.locale, analyzer=exc.step or "review", seconds=f"{budget:g}")
         return not_reviewed_result(request, reason)
     except SandboxError as exc:
         reason = text("not-reviewed.analyzer-failed", request.locale, analyzer=exc.step or "review", reason=str(exc))
@@ -319,9 +326,12 @@ def _conclude(review: _Review) -> ReviewResult:
             functions=review.functions,
             findings=findings,
             regex_search=first_regex_match,
+            file_path=request.file_path,
+            language=review.language,
         ),
     )
-    metrics = _metrics(review)
+    # Test criteria measured how much of the file their tests run: the snapshot's `test_coverage`.
+    metrics = _metrics(review).model_copy(update={"test_coverage": tests_coverage(criteria)})
     findings = _celebrations(review, findings, metrics, criteria) + findings
     final_score = score(findings, criteria)
     verdict = passed(findings, criteria, final_score, request.pass_threshold)

@@ -221,6 +221,7 @@ def _apply_to_snapshot(
         "complexity_rank": metrics.complexity_rank,
         "max_complexity": metrics.max_complexity,
         "maintainability_index": metrics.maintainability_index,
+        "test_coverage": metrics.test_coverage,
         "review": {
             "status": result.outcome.value,
             "reason": result.not_reviewed_reason,
