@@ -59,7 +59,7 @@ LOCALES: tuple[Locale, ...] = get_args(Locale)
 DEFAULT_LOCALE: Locale = "en"
 # What the learner submits for a goal. Submissions in these languages are checked by running tests.
 SubmissionLanguage = Literal[
-    "python", "javascript", "typescript", "go", "rust", "java", "sql", "shell", "yaml", "dockerfile", "markdown", "html", "text"
+    "python", "javascript", "typescript", "go", "rust", "java", "sql", "shell", "yaml", "dockerfile", "markdown", "html", "json", "hcl", "text"
 ]
 TESTED_LANGUAGES: dict[str, tuple[Literal["pytest", "node"], tuple[str, ...]]] = {
     "python": ("pytest", (".py",)),
