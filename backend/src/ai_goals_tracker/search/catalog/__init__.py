@@ -59,7 +59,21 @@ LOCALES: tuple[Locale, ...] = get_args(Locale)
 DEFAULT_LOCALE: Locale = "en"
 # What the learner submits for a goal. Submissions in these languages are checked by running tests.
 SubmissionLanguage = Literal[
-    "python", "javascript", "typescript", "go", "rust", "java", "sql", "shell", "yaml", "dockerfile", "markdown", "html", "json", "hcl", "text"
+    "python",
+    "javascript",
+    "typescript",
+    "go",
+    "rust",
+    "java",
+    "sql",
+    "shell",
+    "yaml",
+    "dockerfile",
+    "markdown",
+    "html",
+    "json",
+    "hcl",
+    "text",
 ]
 TESTED_LANGUAGES: dict[str, tuple[Literal["pytest", "node"], tuple[str, ...]]] = {
     "python": ("pytest", (".py",)),
@@ -147,7 +161,7 @@ class CatalogTask(_Strict):
 class Solution(_Strict):
     """A reference submission that passes the goal's tests: proof that the tests can be passed."""
 
-    file_path: str = Field(pattern=r"^[a-z_][a-z0-9_]*\.(py|js|cjs|ts)$")
+    file_path: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.(py|js|cjs|ts)$")
     code: str = Field(min_length=1)
 
     @property
