@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import typer
@@ -88,17 +89,11 @@ def suggest(
         answer = client.suggest_goals(course_id, options)
         suggestions: list[JsonObject] = answer["goals"]
         if not as_json:
-            source = "planned by the configured LLM" if answer.get("source") == "llm" else "from the offline catalog"
-            out.print(f"{len(suggestions)} suggested goals, {source}:")
-            for warning in answer.get("warnings") or []:
-                out.print(f"[yellow]note:[/] {warning}")
-            for number, goal in enumerate(suggestions, start=1):
-                _print_suggestion(number, goal)
+            _print_suggestions(answer, suggestions)
         if accept is None and as_json:
             print_json(answer)
             return
         if not suggestions:
-            out.print("No suggestions for this course.")
             return
         choice = accept if accept is not None else typer.prompt("Accept which goals? (e.g. 1,3, all or none)")
         chosen = [suggestions[index] for index in _parse_choice(choice, len(suggestions))]
@@ -117,6 +112,29 @@ def suggest(
         out.print(f"  [bold]{goal.get('id', '')}[/] {escape(goal.get('title', ''))}{suffix}")
 
 
+def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> None:
+    out = stdout()
+    source = "planned by the configured LLM" if answer.get("source") == "llm" else "from the offline catalog"
+    if suggestions:
+        out.print(f"{len(suggestions)} suggested goal{'s' if len(suggestions) != 1 else ''}, {source}:")
+    for warning in answer.get("warnings") or []:
+        out.print(f"[yellow]note:[/] {escape(str(warning))}")
+    # Why fewer (or no) goals came back, and how to get more: shown before the goals so it is not missed.
+    if answer.get("notice"):
+        out.print(f"[yellow]{escape(str(answer['notice']))}[/]")
+    for number, goal in enumerate(suggestions, start=1):
+        _print_suggestion(number, goal)
+
+
+def _criterion_line(criterion: object) -> str:
+    """A test module is summarised (framework and test count); anything else as `describe_criterion` has it."""
+    if isinstance(criterion, dict) and criterion.get("check") == "tests":
+        code = str(criterion.get("code", ""))
+        count = len(re.findall(r"^\s*(?:async\s+)?def test_|^\s*test\(", code, flags=re.MULTILINE))
+        return f"tests({criterion.get('framework')}, {count} test{'s' if count != 1 else ''})"
+    return describe_criterion(criterion)
+
+
 def _print_suggestion(number: int, goal: JsonObject) -> None:
     out = stdout()
     due = f", due {str(goal['due_date'])[:10]}" if goal.get("due_date") else ""
@@ -125,7 +143,7 @@ def _print_suggestion(number: int, goal: JsonObject) -> None:
         out.print(f"   {escape(goal['description'])}")
     criteria = (goal.get("validation_criteria") or {}).get("criteria") or []
     for criterion in criteria:
-        out.print(Text.assemble(("   ✓ ", "green"), describe_criterion(criterion)))
+        out.print(Text.assemble(("   ✓ ", "green"), _criterion_line(criterion)))
     for task in goal.get("tasks") or []:
         hours = f" ~{task['estimated_hours']:g} h" if task.get("estimated_hours") is not None else ""
         out.print(f"   • {escape(task.get('title', ''))} [dim]({task.get('task_type', 'code')}{hours})[/]")
