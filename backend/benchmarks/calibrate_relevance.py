@@ -57,7 +57,7 @@ def relevance_matrix(provider: EmbeddingProvider, courses: list[LabelledCourse])
 def suggestions_at(relevance: Matrix, threshold: float) -> list[list[str]]:
     """The topics of the top-3 goals at or above `threshold`, per course."""
     goals = load_catalog()
-    topics = []
+    topics: list[list[str]] = []
     for row in relevance:
         order = [int(i) for i in np.argsort(-row)[:TOP] if row[int(i)] >= threshold]
         topics.append([goals[i].area for i in order])
