@@ -264,9 +264,7 @@ async def test_an_llm_answer_that_breaks_the_rules_falls_back_to_the_catalog(
     assert len(answer["goals"]) == 2
     assert answer["warnings"] and "offline catalog" in answer["warnings"][0]
     async with application.state.sessionmaker() as session:
-        [warning] = (
-            await session.scalars(select(Event).where(Event.event_type == EventType.SYSTEM_WARNING))
-        ).all()
+        [warning] = (await session.scalars(select(Event).where(Event.event_type == EventType.SYSTEM_WARNING))).all()
     assert warning.entity_id == course["id"]
     assert warning.payload["component"] == "planner" and warning.payload["fallback"] == "catalog"
     assert "Plan" in warning.payload["reason"]

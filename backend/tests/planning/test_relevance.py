@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from benchmarks.calibrate_relevance import relevance_matrix, suggestions_at
+from benchmarks.relevance_set import load_labelled, score
 
 from ai_goals_tracker.ai.embeddings import OfflineEmbeddings
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL
@@ -15,8 +17,6 @@ from ai_goals_tracker.planning.relevance import (
 )
 from ai_goals_tracker.planning.service import shortfall_notice
 from ai_goals_tracker.search.catalog import load_catalog
-from benchmarks.calibrate_relevance import relevance_matrix, suggestions_at
-from benchmarks.relevance_set import load_labelled, score
 
 
 def test_the_labelled_set_is_big_enough_and_bilingual() -> None:
