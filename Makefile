@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python $(BACKEND)/pyproject.toml
-	$(BIN)/pip install --quiet -e '$(BACKEND)[test]'
+	$(BIN)/pip install --quiet -e '$(BACKEND)[test,learner]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, str] = {
     "search": "benchmarks.search_bench",
     "events": "benchmarks.events_bench",
     "sandbox": "benchmarks.sandbox_bench",
+    "planning": "benchmarks.planning_bench",
 }
 
 RESULTS = Path(__file__).parent / "results"

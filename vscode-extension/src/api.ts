@@ -47,6 +47,34 @@ export interface TestOutcome {
   message: string | null;
 }
 
+export interface SuggestedTask {
+  title: string;
+  description: string | null;
+  task_type: string;
+  estimated_hours: number;
+}
+
+export interface SuggestedGoal {
+  title: string;
+  description: string | null;
+  priority: string;
+  due_date: string | null;
+  estimated_hours: number;
+  validation_criteria: { criteria?: Criterion[] };
+  tasks: SuggestedTask[];
+  catalog_key: string | null;
+}
+
+export interface Suggestions {
+  course_id: string;
+  source: "llm" | "catalog";
+  language: "es" | "en";
+  goals: SuggestedGoal[];
+  /** Why fewer goals than asked for came back (or none), and how to get more. */
+  notice: string | null;
+  warnings: string[];
+}
+
 export interface CriterionResult {
   criterion: Criterion;
   status: "met" | "not_met" | "needs_human";
@@ -214,6 +242,14 @@ export class ApiClient {
 
   createGoal(fields: Record<string, unknown> & { title: string }): Promise<Goal> {
     return this.call("POST", "/goals", { json: fields });
+  }
+
+  suggestGoals(courseId: string, body: { count?: number; focus?: string; level?: string } = {}): Promise<Suggestions> {
+    return this.call("POST", `/courses/${encodeURIComponent(courseId)}/goals/suggest`, { json: body });
+  }
+
+  acceptGoals(courseId: string, goals: SuggestedGoal[]): Promise<{ goals: Goal[] }> {
+    return this.call("POST", `/courses/${encodeURIComponent(courseId)}/goals/accept`, { json: { goals } });
   }
 
   listTasks(query: { goal_id?: string; status?: string; limit?: number; offset?: number } = {}): Promise<Page<Task>> {

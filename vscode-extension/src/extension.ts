@@ -7,6 +7,7 @@ import { type DiagnosticLevel, toDiagnostics } from "./diagnostics";
 import { moveTask, type TaskAction } from "./lifecycle";
 import { currentGoal, statusBarText } from "./status";
 import { rememberedOpenTask, reviewMarkdown, submitForReview, TaskMemory, taskChoices } from "./submission";
+import { suggestionChoices, suggestionsSummary } from "./suggestions";
 import { TreeModel, type TreeNode } from "./tree";
 
 const SECRET_KEY = "aiGoalsTracker.tokens";
@@ -188,6 +189,49 @@ export function activate(context: vscode.ExtensionContext): void {
     });
   }
 
+  async function pickCourse(): Promise<string | undefined> {
+    const courses = (await api().listCourses()).items;
+    if (courses.length === 0) {
+      void vscode.window.showInformationMessage("No courses yet: create one first (aigt courses create).");
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      courses.map((course) => ({ label: course.title, description: course.id, id: course.id })),
+      { placeHolder: "Suggest goals for which course?" },
+    );
+    return picked?.id;
+  }
+
+  async function suggestGoals(node?: TreeNode): Promise<void> {
+    await guarded(async () => {
+      const courseId = node?.kind === "course" ? node.id : await pickCourse();
+      if (!courseId) return;
+      const client = api();
+      const suggestions = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: "Suggesting goals…" },
+        () => client.suggestGoals(courseId),
+      );
+      const summary = suggestionsSummary(suggestions);
+      if (suggestions.goals.length === 0) {
+        // Nothing fits: say so plainly, with how to get goals, instead of an empty picker.
+        void vscode.window.showInformationMessage(summary);
+        return;
+      }
+      if (suggestions.notice) void vscode.window.showInformationMessage(suggestions.notice);
+      const picked = await vscode.window.showQuickPick(suggestionChoices(suggestions), {
+        canPickMany: true,
+        placeHolder: `${summary} Pick the goals to add.`,
+        matchOnDetail: true,
+      });
+      if (!picked || picked.length === 0) return;
+      const accepted = await client.acceptGoals(courseId, picked.map((choice) => choice.goal));
+      void vscode.window.showInformationMessage(
+        `Added ${accepted.goals.length} goal${accepted.goals.length === 1 ? "" : "s"} to the course.`,
+      );
+      await refreshAll();
+    });
+  }
+
   async function signIn(): Promise<void> {
     await guarded(async () => {
       const username = await vscode.window.showInputBox({ prompt: "AI Goals Tracker username or email" });
@@ -220,6 +264,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("aiGoalsTracker.completeTask", (node?: TreeNode) => taskAction("complete", node)),
     vscode.commands.registerCommand("aiGoalsTracker.skipTask", (node?: TreeNode) => taskAction("skip", node)),
     vscode.commands.registerCommand("aiGoalsTracker.submitFile", submitFile),
+    vscode.commands.registerCommand("aiGoalsTracker.suggestGoals", suggestGoals),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration("aiGoalsTracker.serverUrl")) void refreshAll();
     }),

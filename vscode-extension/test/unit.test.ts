@@ -6,6 +6,7 @@ import { levelFor, toDiagnostics } from "../src/diagnostics";
 import { roadFor } from "../src/lifecycle";
 import { currentGoal, statusBarText } from "../src/status";
 import { MapStore, TaskMemory, testsMarkdown } from "../src/submission";
+import { suggestionChoices, suggestionsSummary } from "../src/suggestions";
 import { progressLabel } from "../src/tree";
 
 const finding = (overrides: Partial<Finding>): Finding => ({
@@ -123,5 +124,45 @@ describe("test criteria in the review panel", () => {
       "",
     ]);
     assert.deepEqual(testsMarkdown([], null, "cart.py"), []);
+  });
+});
+
+describe("goal suggestions", () => {
+  const notice =
+    "Only 1 of the 3 goals you asked for fit this course: the offline catalog has nothing closer. " +
+    "For goals written for this course, configure an LLM (AIGT_LLM_BASE_URL and AIGT_LLM_MODEL) or write your own (aigt goals create).";
+  const goal = {
+    title: "React from scratch: components, props and state with useReducer",
+    description: "Build a cart.",
+    priority: "high",
+    due_date: null,
+    estimated_hours: 6,
+    validation_criteria: { criteria: ["The reducer is pure", { check: "tests", framework: "node", code: "test()" }] },
+    tasks: [{ title: "Learn React", description: null, task_type: "research", estimated_hours: 2 }],
+    catalog_key: "react-state-usereducer-cart",
+  };
+
+  it("shows the notice when fewer goals fit than were asked for", () => {
+    const summary = suggestionsSummary({
+      course_id: "crs_1", source: "catalog", language: "en", goals: [goal], notice, warnings: [],
+    });
+    assert.equal(summary, `1 suggested goal, from the offline catalog. ${notice}`);
+  });
+
+  it("says only the notice when nothing fits", () => {
+    const none = "The offline catalog has no goals close enough to this course. For goals written for this course, ...";
+    const summary = suggestionsSummary({
+      course_id: "crs_1", source: "catalog", language: "en", goals: [], notice: none, warnings: [],
+    });
+    assert.equal(summary, none);
+  });
+
+  it("lists each goal with its priority, hours, tasks and whether tests check it", () => {
+    const [choice] = suggestionChoices({
+      course_id: "crs_1", source: "catalog", language: "en", goals: [goal], notice: null, warnings: [],
+    });
+    assert.equal(choice.label, goal.title);
+    assert.equal(choice.description, "high · ~6 h · 1 tasks · checked by tests");
+    assert.equal(choice.goal, goal);
   });
 });

@@ -309,6 +309,8 @@ def test_suggest_accepts_all_or_the_ones_picked(aigt: Aigt) -> None:
     assert everything.exit_code == 0, everything.output
     assert "2 suggested goals" in everything.stdout
     assert "1. " in everything.stdout
+    # A goal's test module is summarised, not printed whole.
+    assert "tests(pytest, " in everything.stdout and "import " not in everything.stdout
     assert "Accepted 2 goals:" in everything.stdout
 
     picked = aigt("suggest", course["id"], "--count", "2", input="2\n")
@@ -324,6 +326,18 @@ def test_suggest_accepts_all_or_the_ones_picked(aigt: Aigt) -> None:
     refused = aigt("suggest", course["id"], "--count", "2", "--accept", "7")
     assert refused.exit_code == 2
     assert "not a suggestion number between 1 and 2" in refused.output
+
+
+def test_suggest_says_plainly_when_nothing_fits(aigt: Aigt) -> None:
+    logged_in(aigt)
+    course = created(aigt, "courses", "create", "Mediterranean Cooking", "--description", "Fresh pasta and paella")
+
+    answer = aigt("suggest", course["id"])
+
+    assert answer.exit_code == 0, answer.output
+    assert "The offline catalog has no goals close enough to this course." in answer.stdout
+    assert "configure an LLM" in answer.stdout and "aigt goals create" in answer.stdout
+    assert "Accept which goals?" not in answer.stdout
 
 
 def test_search_finds_your_things_by_meaning(aigt: Aigt) -> None:

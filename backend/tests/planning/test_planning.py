@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.main import create_app
-from ai_goals_tracker.models import User
+from ai_goals_tracker.models import Event, User
+from ai_goals_tracker.models.enums import EventType
 from ai_goals_tracker.search.catalog import load_catalog
 from tests.ai.openai_stub import Reply, openai_stub
 from tests.helpers import API, ApiUser, events_of, register_and_login
@@ -230,6 +231,13 @@ async def test_with_an_llm_the_plan_is_personalized_validated_and_in_the_learner
     assert brief["course"]["technologies"] == ["Python", "FastAPI", "PostgreSQL"]
     assert brief["focus"] == "seguridad de la API"
     assert request["response_format"]["type"] == "json_schema"
+    # The model is grounded on the closest catalog goals, in the learner's language.
+    examples = brief["catalog_examples"]
+    assert 1 <= len(examples) <= 5
+    es_titles = {goal.title.es: goal for goal in load_catalog()}
+    assert all(example["title"] in es_titles for example in examples)
+    assert any("FastAPI" in es_titles[example["title"]].technologies for example in examples)
+    assert all(example["criteria"] and example["tasks"] for example in examples)
 
     response = await client.post(
         f"{API}/courses/{course['id']}/goals/accept", json={"goals": [goal]}, headers=user.headers
@@ -255,3 +263,67 @@ async def test_an_llm_answer_that_breaks_the_rules_falls_back_to_the_catalog(
     assert answer["source"] == "catalog"
     assert len(answer["goals"]) == 2
     assert answer["warnings"] and "offline catalog" in answer["warnings"][0]
+    async with application.state.sessionmaker() as session:
+        [warning] = (await session.scalars(select(Event).where(Event.event_type == EventType.SYSTEM_WARNING))).all()
+    assert warning.entity_id == course["id"]
+    assert warning.payload["component"] == "planner" and warning.payload["fallback"] == "catalog"
+    assert "Plan" in warning.payload["reason"]
+
+
+async def _course_titled(client: httpx.AsyncClient, user: ApiUser, title: str, description: str) -> dict[str, Any]:
+    response = await client.post(
+        f"{API}/courses", json={"title": title, "description": description}, headers=user.headers
+    )
+    assert response.status_code == 201, response.text
+    course: dict[str, Any] = response.json()
+    return course
+
+
+async def test_a_course_the_catalog_does_not_cover_gets_no_goals_and_says_why(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "cook")
+    course = await _course_titled(
+        client, user, "Mediterranean Cooking", "Fresh pasta, paella, olive oil and seasonal vegetables."
+    )
+    answer = await _suggest(client, user, course["id"], count=5)
+    assert answer["goals"] == []
+    assert answer["source"] == "catalog" and answer["language"] == "en"
+    notice = answer["notice"]
+    assert notice.startswith("The offline catalog has no goals close enough to this course.")
+    assert "AIGT_LLM_BASE_URL" in notice and "aigt goals create" in notice
+
+
+async def test_a_spanish_course_without_a_preference_is_answered_in_spanish(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "hispano")
+    course = await _course_titled(
+        client, user, "Curso de análisis de datos con pandas", "Aprende a limpiar y resumir datos con pandas."
+    )
+    answer = await _suggest(client, user, course["id"], count=3)
+    assert answer["language"] == "es"
+    by_title = {goal.title.es: goal for goal in load_catalog()}
+    assert [goal["title"] in by_title for goal in answer["goals"]] == [True, True, True]
+    assert {by_title[goal["title"]].area for goal in answer["goals"]} <= {"data-analysis", "python", "notebooks"}
+    assert answer["notice"] is None
+    # A pytest criterion travels with a pandas goal, so the accepted plan is checkable offline.
+    criteria = [c for goal in answer["goals"] for c in goal["validation_criteria"]["criteria"] if isinstance(c, dict)]
+    assert any(c["check"] == "tests" and c["framework"] == "pytest" and "import" in c["code"] for c in criteria)
+
+    outside = await _course_titled(client, user, "Guitarra acústica nivel inicial", "Acordes básicos y ritmo.")
+    empty = await _suggest(client, user, outside["id"])
+    assert empty["goals"] == [] and empty["language"] == "es"
+    assert empty["notice"].startswith("El catálogo sin conexión no tiene objetivos")
+
+
+async def test_fewer_goals_than_asked_come_back_with_the_notice(app: FastAPI, client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "fewer")
+    await _prefer_spanish(app, user.id)
+    course = await _course_titled(
+        client, user, "Web Accessibility", "Semantic HTML, ARIA, keyboard navigation and WCAG audits."
+    )
+    answer = await _suggest(client, user, course["id"], count=10)
+    # The learner's preference wins over the course's own language.
+    assert answer["language"] == "es"
+    found = len(answer["goals"])
+    assert 1 <= found < 10
+    assert answer["notice"].startswith(f"Solo {found} de los 10 objetivos que pediste")
+    by_title = {goal.title.es: goal for goal in load_catalog()}
+    assert all(by_title[goal["title"]].area in {"accessibility", "react", "visualization"} for goal in answer["goals"])

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections import Counter
-from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -13,13 +13,16 @@ from pydantic import ValidationError
 from ai_goals_tracker.ai.embeddings import OfflineEmbeddings
 from ai_goals_tracker.search.catalog import (
     AREAS,
+    TESTED_LANGUAGES,
     Catalog,
     CatalogGoal,
     LocalizedText,
     RegexCheck,
     load_catalog,
     localize,
+    parse_topic,
     resolve_locale,
+    topic_files,
 )
 
 STRUCTURED_FORMS = {
@@ -28,6 +31,7 @@ STRUCTURED_FORMS = {
     "regex": {"check", "pattern"},
     "max_complexity": {"check", "value"},
     "no_findings": {"check", "severity"},
+    "tests": {"check", "framework", "code"},
 }
 
 
@@ -37,27 +41,54 @@ def catalog() -> list[CatalogGoal]:
 
 
 def _raw_goals() -> list[dict[str, Any]]:
-    text = resources.files("ai_goals_tracker.search.catalog").joinpath("goals.json").read_text("utf-8")
-    goals: list[dict[str, Any]] = json.loads(text)["goals"]
-    return goals
+    return [goal for area, text in topic_files().items() for goal in parse_topic(area, text)]
 
 
-def test_catalog_has_enough_goals_in_every_area(catalog: list[CatalogGoal]) -> None:
-    assert len(catalog) >= 48
+def test_every_entry_of_every_topic_file_matches_the_schema() -> None:
+    problems: list[str] = []
+    for goal in _raw_goals():
+        try:
+            CatalogGoal.model_validate(goal)
+        except ValidationError as exc:
+            problems.append(f"{goal.get('area')}/{goal.get('key')}: {exc}")
+    assert not problems, "\n".join(problems)
+
+
+def test_catalog_covers_what_developers_learn(catalog: list[CatalogGoal]) -> None:
+    assert len(catalog) >= 150
     per_area = Counter(goal.area for goal in catalog)
     assert set(per_area) == set(AREAS)
-    assert min(per_area.values()) >= 4, per_area
-    assert len({goal.key for goal in catalog}) == len(catalog)
+    assert len(AREAS) >= 25
+    assert min(per_area.values()) >= 5, per_area
     assert {goal.level for goal in catalog} == {"beginner", "intermediate", "advanced"}
+    named = " ".join(tech.lower() for goal in catalog for tech in goal.technologies)
+    for technology in (
+        "pandas",
+        "matplotlib",
+        "jupyter",
+        "scikit-learn",
+        "react",
+        "node.js",
+        "go",
+        "rust",
+        "java",
+        "mongodb",
+        "redis",
+        "bash",
+        "kubernetes",
+        "terraform",
+        "github actions",
+        "wcag",
+    ):
+        assert technology in named, technology
 
 
 def test_every_goal_is_complete_in_both_languages(catalog: list[CatalogGoal]) -> None:
     for goal in catalog:
         assert 3 <= len(goal.tasks) <= 8, goal.key
         assert goal.technologies, goal.key
-        texts = [goal.title, goal.description]
+        texts = [goal.title, goal.description, *goal.criteria]
         texts += [text for task in goal.tasks for text in (task.title, task.description)]
-        texts += [criterion for criterion in goal.validation_criteria if isinstance(criterion, LocalizedText)]
         for text in texts:
             assert text.es.strip() and text.en.strip(), goal.key
         # A translation left as a copy of the original would pass the shape check but not the learner.
@@ -72,17 +103,45 @@ def test_every_goal_mixes_sentences_and_offline_checks(catalog: list[CatalogGoal
         assert kinds == {True, False}, goal.key
 
 
-def test_structured_checks_use_exactly_the_review_forms() -> None:
+def test_python_and_javascript_goals_carry_tests_that_import_the_submission(catalog: list[CatalogGoal]) -> None:
+    tested = [goal for goal in catalog if goal.language in TESTED_LANGUAGES]
+    assert len(tested) >= 60
+    for goal in tested:
+        assert goal.tests is not None and goal.solution is not None, goal.key
+        criterion = localize(goal, "en")["validation_criteria"]["criteria"][-1]
+        assert set(criterion) == {"check", "framework", "code"}, goal.key
+        assert criterion["check"] == "tests" and criterion["framework"] == TESTED_LANGUAGES[goal.language][0]
+        module = goal.solution.module
+        if goal.tests.framework == "pytest":
+            tree = ast.parse(goal.tests.code)
+            imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+            imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+            assert module in imported, goal.key
+            assert any(isinstance(node, ast.FunctionDef) and node.name.startswith("test_") for node in tree.body)
+        else:
+            assert f"require('./{module}')" in goal.tests.code, goal.key
+            assert "require('node:test')" in goal.tests.code, goal.key
+    untested = [goal.key for goal in catalog if goal.language not in TESTED_LANGUAGES and goal.tests is not None]
+    assert not untested
+
+
+def test_regex_checks_hold_on_the_reference_solutions(catalog: list[CatalogGoal]) -> None:
+    # A check the reference solution fails would fail every correct submission too.
+    for goal in catalog:
+        if goal.solution is None:
+            continue
+        for check in goal.checks:
+            if isinstance(check, RegexCheck):
+                assert re.search(check.pattern, goal.solution.code), (goal.key, check.pattern)
+
+
+def test_structured_checks_use_exactly_the_review_forms(catalog: list[CatalogGoal]) -> None:
     seen: set[str] = set()
-    for goal in _raw_goals():
-        for criterion in goal["validation_criteria"]:
-            if "check" in criterion:
-                assert set(criterion) == STRUCTURED_FORMS[criterion["check"]], (goal["key"], criterion)
+    for goal in catalog:
+        for criterion in localize(goal, "en")["validation_criteria"]["criteria"]:
+            if isinstance(criterion, dict):
+                assert set(criterion) == STRUCTURED_FORMS[criterion["check"]], (goal.key, criterion)
                 seen.add(criterion["check"])
-                if criterion["check"] == "regex":
-                    re.compile(criterion["pattern"])
-            else:
-                assert set(criterion) == {"es", "en"}, (goal["key"], criterion)
     assert seen == set(STRUCTURED_FORMS)
 
 
@@ -108,15 +167,21 @@ def test_regex_checks_match_the_code_they_are_written_for(catalog: list[CatalogG
 
 
 def test_invalid_catalog_entries_are_rejected() -> None:
-    goal = _raw_goals()[0]
+    goal = next(goal for goal in _raw_goals() if goal["language"] == "python")
     with pytest.raises(ValidationError, match="invalid regular expression"):
-        CatalogGoal.model_validate({**goal, "validation_criteria": [{"check": "regex", "pattern": "def ("}]})
+        CatalogGoal.model_validate({**goal, "checks": [{"check": "regex", "pattern": "def ("}]})
     with pytest.raises(ValidationError):
         CatalogGoal.model_validate({**goal, "tasks": goal["tasks"][:2]})
     with pytest.raises(ValidationError):
-        CatalogGoal.model_validate({**goal, "validation_criteria": [{"check": "defines", "function": "login"}]})
+        CatalogGoal.model_validate({**goal, "checks": [{"check": "defines", "function": "login"}]})
+    with pytest.raises(ValidationError, match="needs tests and a reference solution"):
+        CatalogGoal.model_validate({key: value for key, value in goal.items() if key != "tests"})
+    with pytest.raises(ValidationError, match="tests run with pytest"):
+        CatalogGoal.model_validate({**goal, "tests": {**goal["tests"], "framework": "node"}})
+    with pytest.raises(ValidationError, match="only python, javascript, typescript goals carry tests"):
+        CatalogGoal.model_validate({**goal, "language": "go"})
     with pytest.raises(ValidationError, match="duplicate goal keys"):
-        Catalog.model_validate({"version": 1, "goals": [goal, goal]})
+        Catalog.model_validate({"goals": [goal, goal]})
 
 
 @pytest.mark.parametrize(

@@ -88,17 +88,11 @@ def suggest(
         answer = client.suggest_goals(course_id, options)
         suggestions: list[JsonObject] = answer["goals"]
         if not as_json:
-            source = "planned by the configured LLM" if answer.get("source") == "llm" else "from the offline catalog"
-            out.print(f"{len(suggestions)} suggested goals, {source}:")
-            for warning in answer.get("warnings") or []:
-                out.print(f"[yellow]note:[/] {warning}")
-            for number, goal in enumerate(suggestions, start=1):
-                _print_suggestion(number, goal)
+            _print_suggestions(answer, suggestions)
         if accept is None and as_json:
             print_json(answer)
             return
         if not suggestions:
-            out.print("No suggestions for this course.")
             return
         choice = accept if accept is not None else typer.prompt("Accept which goals? (e.g. 1,3, all or none)")
         chosen = [suggestions[index] for index in _parse_choice(choice, len(suggestions))]
@@ -115,6 +109,20 @@ def suggest(
         tasks = goal.get("tasks")
         suffix = f" ({len(tasks)} tasks)" if isinstance(tasks, list) else ""
         out.print(f"  [bold]{goal.get('id', '')}[/] {escape(goal.get('title', ''))}{suffix}")
+
+
+def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> None:
+    out = stdout()
+    source = "planned by the configured LLM" if answer.get("source") == "llm" else "from the offline catalog"
+    if suggestions:
+        out.print(f"{len(suggestions)} suggested goal{'s' if len(suggestions) != 1 else ''}, {source}:")
+    for warning in answer.get("warnings") or []:
+        out.print(f"[yellow]note:[/] {escape(str(warning))}")
+    # Why fewer (or no) goals came back, and how to get more: shown before the goals so it is not missed.
+    if answer.get("notice"):
+        out.print(f"[yellow]{escape(str(answer['notice']))}[/]")
+    for number, goal in enumerate(suggestions, start=1):
+        _print_suggestion(number, goal)
 
 
 def _print_suggestion(number: int, goal: JsonObject) -> None:

@@ -62,8 +62,17 @@ class Suggestions(BaseModel):
     source: Source = Field(
         description="`llm`: planned for you by the configured model; `catalog`: the offline catalog."
     )
-    language: Literal["es", "en"]
-    goals: list[SuggestedGoal]
+    language: Literal["es", "en"] = Field(
+        description="The learner's preferred language, or else the language the course is written in."
+    )
+    goals: list[SuggestedGoal] = Field(
+        description="Only goals relevant to the course: fewer than asked for, or none, when the catalog has no more."
+    )
+    notice: str | None = Field(
+        default=None,
+        description="A sentence for the learner when fewer goals came back than were asked for, saying why "
+        "and how to get more.",
+    )
     warnings: list[str] = Field(default_factory=list)
 
 

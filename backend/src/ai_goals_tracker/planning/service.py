@@ -1,8 +1,12 @@
 """Suggesting goals for a course and saving the ones the learner accepts.
 
+Offline, goals come from the catalog, and only those relevant to the course (at or above the
+calibrated threshold): when fewer fit than were asked for, fewer come back with a notice saying so.
 With an LLM configured the plan is written for the learner (their course, level, pace and focus,
-in their language) and validated against `Plan`; any failure falls back to the offline catalog,
-so suggesting never fails because a provider did. Nothing is saved until acceptance.
+in their language), grounded on the closest catalog goals and validated against `Plan`; any
+failure falls back to the catalog with a warning event, so suggesting never fails because a
+provider did. Suggestions are in the learner's preferred language, else in the course's own.
+Nothing is saved until acceptance.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import Any
 
 import numpy as np
 from openai.types.chat import ChatCompletionMessageParam
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.ai.embeddings import EmbeddingProvider, entity_text
@@ -26,8 +29,10 @@ from ai_goals_tracker.events.recorder import record_raw
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.goals import service as goals_service
 from ai_goals_tracker.goals.schemas import GoalCreate, GoalRead
-from ai_goals_tracker.models import Course, Goal, User
+from ai_goals_tracker.models import Course, User
 from ai_goals_tracker.models.enums import EventType
+from ai_goals_tracker.planning import repository
+from ai_goals_tracker.planning.relevance import calibration, detect_locale, relevance_scores
 from ai_goals_tracker.planning.schemas import (
     Accepted,
     AcceptedGoal,
@@ -41,7 +46,7 @@ from ai_goals_tracker.planning.schemas import (
     SuggestRequest,
 )
 from ai_goals_tracker.search import repository as embeddings
-from ai_goals_tracker.search.catalog import CatalogGoal, Locale, localize, resolve_locale
+from ai_goals_tracker.search.catalog import DEFAULT_LOCALE, CatalogGoal, Locale, localize, resolve_locale
 from ai_goals_tracker.search.catalog_match import SAME_GOAL_SIMILARITY, as_matrix, catalog_vectors
 from ai_goals_tracker.search.upkeep import entity_fields
 from ai_goals_tracker.tasks import service as tasks_service
@@ -51,19 +56,27 @@ logger = logging.getLogger(__name__)
 
 # Goals compared against when skipping what the learner already has; older ones rarely matter.
 MAX_OWN_GOALS = 500
-# Shared technologies are a stronger signal than short names are to a sentence encoder: a goal
-# about Docker should not outrank one about FastAPI for a FastAPI course because the wording is close.
-TECHNOLOGY_BONUS = 0.04
-MAX_TECHNOLOGY_BONUS = 0.12
+# The LLM sees this many of the closest relevant catalog goals as examples of shape and scope.
+GROUNDING_GOALS = 5
+# Among relevant goals, those at the learner's level come first; relevance itself is not changed.
 LEVEL_BONUS = 0.05
 _LEVEL_RANK = {"beginner": 0, "intermediate": 1, "advanced": 2}
 _LANGUAGE_NAMES = {"es": "Spanish (español)", "en": "English"}
 
 
-def user_language(user: User) -> Locale:
+def user_language(user: User) -> Locale | None:
+    """The learner's preferred language, if they chose one."""
     preferences = user.meta.get("preferences") if isinstance(user.meta, dict) else None
     language = preferences.get("language") if isinstance(preferences, dict) else None
-    return resolve_locale(language if isinstance(language, str) else None)
+    return resolve_locale(language) if isinstance(language, str) and language.strip() else None
+
+
+def suggestion_language(user: User, course: Course) -> Locale:
+    """The learner's preferred language; without one, the language the course is written in."""
+    chosen = user_language(user)
+    if chosen is not None:
+        return chosen
+    return detect_locale(f"{course.title}\n{course.description or ''}") or DEFAULT_LOCALE
 
 
 def technologies(course: Course) -> list[str]:
@@ -115,11 +128,7 @@ def schedule(hours: Sequence[float], request: SuggestRequest, now: datetime) -> 
 async def _own_goal_vectors(session: AsyncSession, provider: EmbeddingProvider, user_id: str) -> np.ndarray[Any, Any]:
     """Vectors of the learner's goals: stored ones, and the rest (not embedded yet) computed now."""
     stored = await embeddings.stored_vectors(session, user_id, "goal", provider.model)
-    goals = list(
-        await session.scalars(
-            select(Goal).where(Goal.user_id == user_id).order_by(Goal.created_at.desc()).limit(MAX_OWN_GOALS)
-        )
-    )
+    goals = await repository.recent_goals(session, user_id, MAX_OWN_GOALS)
     missing: list[str] = []
     for goal in goals:
         texts = entity_text("goal", entity_fields(goal)) if goal.id not in stored else []
@@ -129,20 +138,11 @@ async def _own_goal_vectors(session: AsyncSession, provider: EmbeddingProvider, 
     return as_matrix(vectors)
 
 
-async def _owned_catalog_keys(session: AsyncSession, user_id: str) -> set[str]:
-    keys = await session.scalars(
-        select(Goal.meta["catalog_key"].astext).where(Goal.user_id == user_id, Goal.meta.has_key("catalog_key"))
-    )
-    return {key for key in keys if key}
-
-
-def _rank_adjustment(goal: CatalogGoal, course_technologies: set[str], request: SuggestRequest) -> float:
-    shared = len(course_technologies & {tech.lower() for tech in goal.technologies})
-    bonus = min(shared * TECHNOLOGY_BONUS, MAX_TECHNOLOGY_BONUS)
-    if request.level is not None:
-        distance = abs(_LEVEL_RANK[goal.level] - _LEVEL_RANK[request.level])
-        bonus += LEVEL_BONUS if distance == 0 else -LEVEL_BONUS * distance
-    return bonus
+def _level_adjustment(goal: CatalogGoal, request: SuggestRequest) -> float:
+    if request.level is None:
+        return 0.0
+    distance = abs(_LEVEL_RANK[goal.level] - _LEVEL_RANK[request.level])
+    return LEVEL_BONUS if distance == 0 else -LEVEL_BONUS * distance
 
 
 def course_query(course: Course, focus: str | None) -> str:
@@ -153,30 +153,34 @@ def course_query(course: Course, focus: str | None) -> str:
     return "\n".join(parts)
 
 
-async def choose_from_catalog(
+async def relevant_catalog_goals(
     session: AsyncSession, provider: EmbeddingProvider, user: User, course: Course, request: SuggestRequest
 ) -> list[CatalogGoal]:
-    """The catalog goals closest to the course, minus those the learner already has, easiest first."""
+    """Catalog goals relevant to the course that the learner does not have yet, best first.
+
+    Relevant means at or above the threshold calibrated for this embedding model; the learner's
+    level reorders them but never lets an irrelevant goal in.
+    """
     await end_reads(session)
     vectors = await catalog_vectors(provider)
-    [query] = await provider.embed([course_query(course, request.focus)])
-    course_technologies = {tech.lower() for tech in technologies(course)}
-    scores = vectors.relevance(query) + np.array(
-        [_rank_adjustment(goal, course_technologies, request) for goal in vectors.goals], dtype=np.float32
-    )
+    query = course_query(course, request.focus)
+    [query_vector] = await provider.embed([query])
+    relevance = relevance_scores(vectors, query_vector, query, technologies(course))
+    threshold = calibration(provider.model).threshold
     owned = vectors.closest_owned(await _own_goal_vectors(session, provider, user.id))
-    owned_keys = await _owned_catalog_keys(session, user.id)
-    chosen: list[tuple[float, CatalogGoal]] = []
-    for index in np.argsort(-scores):
-        goal = vectors.goals[int(index)]
-        if goal.key in owned_keys or owned[int(index)] >= SAME_GOAL_SIMILARITY:
+    owned_keys = await repository.owned_catalog_keys(session, user.id)
+    ranked: list[tuple[float, CatalogGoal]] = []
+    for index, goal in enumerate(vectors.goals):
+        if relevance[index] < threshold or goal.key in owned_keys or owned[index] >= SAME_GOAL_SIMILARITY:
             continue
-        chosen.append((float(scores[int(index)]), goal))
-        if len(chosen) == request.count:
-            break
-    # A plan reads in the order it is worked through: foundations first, then by relevance.
-    chosen.sort(key=lambda item: (_LEVEL_RANK[item[1].level], -item[0]))
-    return [goal for _, goal in chosen]
+        ranked.append((float(relevance[index]) + _level_adjustment(goal, request), goal))
+    ranked.sort(key=lambda item: -item[0])
+    return [goal for _, goal in ranked]
+
+
+def in_working_order(goals: Sequence[CatalogGoal]) -> list[CatalogGoal]:
+    """A plan reads in the order it is worked through: foundations first, then by relevance."""
+    return sorted(goals, key=lambda goal: _LEVEL_RANK[goal.level])
 
 
 def _from_catalog(goal: CatalogGoal, locale: Locale, due_date: datetime | None) -> SuggestedGoal:
@@ -193,24 +197,73 @@ def _from_catalog(goal: CatalogGoal, locale: Locale, due_date: datetime | None) 
     )
 
 
-async def _catalog_suggestions(
-    session: AsyncSession,
-    provider: EmbeddingProvider,
-    user: User,
-    course: Course,
-    request: SuggestRequest,
-    locale: Locale,
+def _catalog_suggestions(
+    relevant: Sequence[CatalogGoal], request: SuggestRequest, locale: Locale
 ) -> list[SuggestedGoal]:
-    goals = await choose_from_catalog(session, provider, user, course, request)
+    goals = in_working_order(relevant[: request.count])
     fitting, due = schedule([goal.estimated_hours for goal in goals], request, datetime.now(UTC))
     return [_from_catalog(goal, locale, due_date) for goal, due_date in zip(goals[:fitting], due, strict=True)]
+
+
+_SHORTFALL = {
+    "en": {
+        "none": "The offline catalog has no goals close enough to this course.",
+        "fewer": "Only {found} of the {asked} goals you asked for fit this course: the offline catalog has "
+        "nothing closer.",
+        "more": "For goals written for this course, configure an LLM (AIGT_LLM_BASE_URL and AIGT_LLM_MODEL) "
+        "or write your own (aigt goals create).",
+    },
+    "es": {
+        "none": "El catálogo sin conexión no tiene objetivos lo bastante cercanos a este curso.",
+        "fewer": "Solo {found} de los {asked} objetivos que pediste {fit} con este curso: el catálogo sin "
+        "conexión no tiene nada más cercano.",
+        "more": "Para objetivos pensados para este curso, configura un LLM (AIGT_LLM_BASE_URL y AIGT_LLM_MODEL) "
+        "o escribe los tuyos (aigt goals create).",
+    },
+}
+
+
+def shortfall_notice(locale: Locale, found: int, asked: int) -> str | None:
+    """The plain sentence shown when the catalog has fewer relevant goals than were asked for."""
+    if found >= asked:
+        return None
+    texts = _SHORTFALL[locale]
+    first = (
+        texts["none"]
+        if found == 0
+        else texts["fewer"].format(found=found, asked=asked, fit="encaja" if found == 1 else "encajan")
+    )
+    return f"{first} {texts['more']}"
 
 
 # With an LLM --------------------------------------------------------------------------------------
 
 
+def _grounding(goals: Sequence[CatalogGoal], locale: Locale) -> list[dict[str, Any]]:
+    """The closest catalog goals, as examples of the scope and checks wanted (test code left out)."""
+    examples = []
+    for goal in goals[:GROUNDING_GOALS]:
+        localized = localize(goal, locale)
+        criteria = localized["validation_criteria"]["criteria"]
+        examples.append(
+            {
+                "title": localized["title"],
+                "description": localized["description"],
+                "criteria": [item for item in criteria if isinstance(item, str)],
+                "checks": [item for item in criteria if isinstance(item, dict) and item.get("check") != "tests"],
+                "has_tests": goal.tests is not None,
+                "tasks": [task["title"] for task in localized["tasks"]],
+            }
+        )
+    return examples
+
+
 def plan_messages(
-    course: Course, request: SuggestRequest, locale: Locale, existing_titles: Sequence[str]
+    course: Course,
+    request: SuggestRequest,
+    locale: Locale,
+    existing_titles: Sequence[str],
+    closest: Sequence[CatalogGoal] = (),
 ) -> list[ChatCompletionMessageParam]:
     language = _LANGUAGE_NAMES[locale]
     system = (
@@ -237,6 +290,7 @@ def plan_messages(
         "deadline": request.deadline.isoformat() if request.deadline else None,
         "focus": request.focus,
         "existing_goals": list(existing_titles),
+        "catalog_examples": _grounding(closest, locale),
     }
     return [
         {"role": "system", "content": system},
@@ -267,20 +321,37 @@ def _from_plan(goal: PlannedGoal, due_date: datetime | None) -> SuggestedGoal:
 
 
 async def _llm_suggestions(
-    session: AsyncSession, client: LLMClient, user: User, course: Course, request: SuggestRequest, locale: Locale
+    session: AsyncSession,
+    client: LLMClient,
+    user: User,
+    course: Course,
+    request: SuggestRequest,
+    locale: Locale,
+    closest: Sequence[CatalogGoal],
 ) -> list[SuggestedGoal]:
-    titles = list(
-        await session.scalars(
-            select(Goal.title).where(Goal.user_id == user.id).order_by(Goal.created_at.desc()).limit(100)
-        )
-    )
+    titles = await repository.recent_goal_titles(session, user.id, 100)
     await end_reads(session)
-    plan = await client.complete_structured(plan_messages(course, request, locale, titles), Plan)
+    plan = await client.complete_structured(plan_messages(course, request, locale, titles, closest), Plan)
     goals = plan.goals[: request.count]
     fitting, due = schedule(
         [sum(task.estimated_hours for task in goal.tasks) for goal in goals], request, datetime.now(UTC)
     )
     return [_from_plan(goal, due_date) for goal, due_date in zip(goals[:fitting], due, strict=True)]
+
+
+async def _record_fallback(
+    session: AsyncSession, user: User, course: Course, reason: str, context: ChangeContext
+) -> None:
+    """A warning event: the configured LLM gave no usable plan, so the catalog answered instead."""
+    await record_raw(
+        session,
+        EventType.SYSTEM_WARNING,
+        entity_type="course",
+        entity_id=course.id,
+        payload={"component": "planner", "warning": "llm_plan_rejected", "reason": reason, "fallback": "catalog"},
+        context=context,
+        user_id=user.id,
+    )
 
 
 async def suggest(
@@ -292,23 +363,29 @@ async def suggest(
     request: SuggestRequest,
     context: ChangeContext,
 ) -> Suggestions:
-    locale = user_language(user)
+    locale = suggestion_language(user, course)
+    relevant = await relevant_catalog_goals(session, provider, user, course, request)
     source: Source = "catalog"
     warnings: list[str] = []
     goals: list[SuggestedGoal] | None = None
     client = LLMClient.from_settings(settings)
     if client is not None:
         try:
-            goals = await _llm_suggestions(session, client, user, course, request, locale)
+            goals = await _llm_suggestions(session, client, user, course, request, locale, relevant)
             source = "llm"
         except LLMError as exc:
             logger.warning("Goal planning fell back to the catalog: %s", exc)
             warnings.append(f"The AI planner was unavailable ({exc}); these goals come from the offline catalog.")
+            await _record_fallback(session, user, course, str(exc), context)
         finally:
             await client.aclose()
+    notice = None
     if goals is None:
-        goals = await _catalog_suggestions(session, provider, user, course, request, locale)
-    suggestions = Suggestions(course_id=course.id, source=source, language=locale, goals=goals, warnings=warnings)
+        goals = _catalog_suggestions(relevant, request, locale)
+        notice = shortfall_notice(locale, min(len(relevant), request.count), request.count)
+    suggestions = Suggestions(
+        course_id=course.id, source=source, language=locale, goals=goals, notice=notice, warnings=warnings
+    )
     await record_raw(
         session,
         EventType.AI_GOAL_SUGGESTED,

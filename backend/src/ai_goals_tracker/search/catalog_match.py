@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from ai_goals_tracker.ai.embeddings import EmbeddingProvider, OfflineEmbeddings, entity_text, get_embedding_provider
 from ai_goals_tracker.config import Settings
-from ai_goals_tracker.search.catalog import LOCALES, CatalogGoal, load_catalog, localize
+from ai_goals_tracker.search.catalog import LOCALES, CatalogGoal, Locale, load_catalog, localize
 
 Matrix = NDArray[np.float32]
 
@@ -63,7 +63,7 @@ def _build(provider: EmbeddingProvider) -> CatalogVectors:
         saved: list[Matrix] = []
         for locale in LOCALES:
             topic_texts = [goal.search_text(locale) for goal in goals]
-            saved_texts = [entity_text("goal", localize(goal, locale))[0] for goal in goals]
+            saved_texts = [saved_text(goal, locale) for goal in goals]
             vectors = as_matrix(provider.embed_sync(topic_texts + saved_texts))
             topics.append(vectors[: len(goals)])
             saved.append(vectors[len(goals) :])
@@ -94,6 +94,21 @@ def start_warm_up(settings: Settings) -> None:
     idle machine, far longer on a loaded one). A request that needs the model meanwhile waits for
     the same load rather than starting another."""
     threading.Thread(target=warm_up, args=(settings,), name="aigt-embeddings-warm-up", daemon=True).start()
+
+
+def saved_text(goal: CatalogGoal, locale: Locale) -> str:
+    """The goal's text as a saved goal of the learner's would read, without its test module.
+
+    A test module is code, not a description: its hundreds of tokens would outweigh the title and
+    sentences, and a goal the learner wrote in their own words would no longer look like this one.
+    """
+    localized = localize(goal, locale)
+    criteria = [
+        criterion
+        for criterion in localized["validation_criteria"]["criteria"]
+        if not (isinstance(criterion, dict) and criterion.get("check") == "tests")
+    ]
+    return entity_text("goal", {**localized, "validation_criteria": {"criteria": criteria}})[0]
 
 
 def as_matrix(vectors: Sequence[Sequence[float]]) -> Matrix:

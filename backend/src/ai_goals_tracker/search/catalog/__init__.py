@@ -1,22 +1,54 @@
 """The curated goal catalog that offline goal planning chooses from.
 
-`goals.json` ships inside the package: every goal is bilingual (es/en) and carries validation
-criteria that mix sentences for the learner with structured checks the review pipeline runs
-offline. `localize` turns a catalog goal into the shape of an API goal suggestion.
+The catalog ships inside the package as one TOML file per topic (`<topic>.toml`). Every goal is
+bilingual (es/en) and carries validation criteria that mix sentences for the learner with
+structured checks the review pipeline runs offline. A goal whose submission is Python, JavaScript
+or TypeScript also carries a test module (`{"check": "tests", ...}`) and a reference solution that
+passes it, so an accepted suggestion can be verified without an LLM. `localize` turns a catalog
+goal into the shape of an API goal suggestion.
 """
 
 from __future__ import annotations
 
-import json
 import re
+import tomllib
 from collections import Counter
 from functools import lru_cache
 from importlib import resources
+from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Area = Literal["python", "fastapi", "sql", "testing", "git", "docker", "javascript", "security", "algorithms"]
+Area = Literal[
+    "python",
+    "fastapi",
+    "data-analysis",
+    "visualization",
+    "notebooks",
+    "machine-learning",
+    "javascript",
+    "typescript",
+    "react",
+    "node",
+    "go",
+    "rust",
+    "java",
+    "sql",
+    "nosql",
+    "linux-shell",
+    "git",
+    "testing",
+    "ci-cd",
+    "docker",
+    "kubernetes",
+    "cloud",
+    "security",
+    "accessibility",
+    "performance",
+    "algorithms",
+    "system-design",
+]
 AREAS: tuple[Area, ...] = get_args(Area)
 Level = Literal["beginner", "intermediate", "advanced"]
 Priority = Literal["low", "medium", "high", "urgent"]
@@ -25,11 +57,34 @@ Severity = Literal["info", "minor", "major", "critical"]
 Locale = Literal["es", "en"]
 LOCALES: tuple[Locale, ...] = get_args(Locale)
 DEFAULT_LOCALE: Locale = "en"
+# What the learner submits for a goal. Submissions in these languages are checked by running tests.
+SubmissionLanguage = Literal[
+    "python",
+    "javascript",
+    "typescript",
+    "go",
+    "rust",
+    "java",
+    "sql",
+    "shell",
+    "yaml",
+    "dockerfile",
+    "markdown",
+    "html",
+    "json",
+    "hcl",
+    "text",
+]
+TESTED_LANGUAGES: dict[str, tuple[Literal["pytest", "node"], tuple[str, ...]]] = {
+    "python": ("pytest", (".py",)),
+    "javascript": ("node", (".js", ".cjs")),
+    "typescript": ("node", (".ts",)),
+}
 
 
 class _Strict(BaseModel):
-    # Frozen because load_catalog hands out shared instances; extra="forbid" so a typo in the JSON
-    # fails the catalog test instead of silently dropping a field.
+    # Frozen because load_catalog hands out shared instances; extra="forbid" so a typo in a data
+    # file fails the catalog test instead of silently dropping a field.
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
@@ -75,11 +130,25 @@ class NoFindingsCheck(_Strict):
     severity: Severity
 
 
+class TestsCheck(_Strict):
+    """A test module run against the submission; the submitted file is importable by its stem."""
+
+    __test__ = False  # not a pytest test class, whatever its name says
+
+    check: Literal["tests"]
+    framework: Literal["pytest", "node"]
+    code: str = Field(min_length=1, max_length=20_000)
+
+
 StructuredCheck = Annotated[
+    DefinesCheck | ImportsCheck | RegexCheck | MaxComplexityCheck | NoFindingsCheck | TestsCheck,
+    Field(discriminator="check"),
+]
+# The checks that inspect code without running it.
+StaticCheck = Annotated[
     DefinesCheck | ImportsCheck | RegexCheck | MaxComplexityCheck | NoFindingsCheck,
     Field(discriminator="check"),
 ]
-Criterion = LocalizedText | StructuredCheck
 
 
 class CatalogTask(_Strict):
@@ -89,16 +158,53 @@ class CatalogTask(_Strict):
     estimated_hours: float = Field(gt=0, le=40)
 
 
+class Solution(_Strict):
+    """A reference submission that passes the goal's tests: proof that the tests can be passed."""
+
+    file_path: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*\.(py|js|cjs|ts)$")
+    code: str = Field(min_length=1)
+
+    @property
+    def module(self) -> str:
+        return PurePosixPath(self.file_path).stem
+
+
 class CatalogGoal(_Strict):
     key: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
     area: Area
     technologies: list[str] = Field(min_length=1)
     level: Level
+    language: SubmissionLanguage
     title: LocalizedText
     description: LocalizedText
     priority: Priority
-    validation_criteria: list[Criterion] = Field(min_length=1)
+    criteria: list[LocalizedText] = Field(min_length=1)
+    checks: list[StaticCheck] = Field(min_length=1)
+    tests: TestsCheck | None = None
+    solution: Solution | None = None
     tasks: list[CatalogTask] = Field(min_length=3, max_length=8)
+
+    @model_validator(mode="after")
+    def _tested_languages_carry_tests(self) -> CatalogGoal:
+        expected = TESTED_LANGUAGES.get(self.language)
+        if expected is None:
+            if self.tests is not None or self.solution is not None:
+                raise ValueError(f"{self.key}: only {', '.join(TESTED_LANGUAGES)} goals carry tests")
+            return self
+        framework, suffixes = expected
+        if self.tests is None or self.solution is None:
+            raise ValueError(f"{self.key}: a {self.language} goal needs tests and a reference solution")
+        if self.tests.framework != framework:
+            raise ValueError(f"{self.key}: {self.language} tests run with {framework}")
+        if not self.solution.file_path.endswith(suffixes):
+            raise ValueError(f"{self.key}: a {self.language} solution is a {' or '.join(suffixes)} file")
+        return self
+
+    @property
+    def validation_criteria(self) -> list[LocalizedText | StructuredCheck]:
+        """Sentences first, then what runs offline: static checks, then the tests."""
+        tests: list[LocalizedText | StructuredCheck] = [self.tests] if self.tests is not None else []
+        return [*self.criteria, *self.checks, *tests]
 
     @property
     def estimated_hours(self) -> float:
@@ -116,7 +222,6 @@ class CatalogGoal(_Strict):
 
 
 class Catalog(_Strict):
-    version: int
     goals: list[CatalogGoal]
 
     @model_validator(mode="after")
@@ -128,10 +233,23 @@ class Catalog(_Strict):
         return self
 
 
+def topic_files() -> dict[Area, str]:
+    """The text of each topic's data file, by topic."""
+    folder = resources.files(__package__)
+    return {area: folder.joinpath(f"{area}.toml").read_text(encoding="utf-8") for area in AREAS}
+
+
+def parse_topic(area: Area, text: str) -> list[dict[str, Any]]:
+    """The raw goals of one topic file, each tagged with its topic."""
+    data = tomllib.loads(text)
+    goals: list[dict[str, Any]] = data.get("goals", [])
+    return [{"area": area, **goal} for goal in goals]
+
+
 @lru_cache(maxsize=1)
 def _catalog() -> tuple[CatalogGoal, ...]:
-    raw = resources.files(__package__).joinpath("goals.json").read_text(encoding="utf-8")
-    return tuple(Catalog.model_validate(json.loads(raw)).goals)
+    raw = [goal for area, text in topic_files().items() for goal in parse_topic(area, text)]
+    return tuple(Catalog.model_validate({"goals": raw}).goals)
 
 
 def load_catalog() -> list[CatalogGoal]:
