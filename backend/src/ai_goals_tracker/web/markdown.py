@@ -21,6 +21,11 @@ def _inline(text: str) -> str:
     return _BOLD.sub(r"<strong>\1</strong>", escaped)
 
 
+def render_inline(text: str) -> Markup:
+    """One line of a finding: `code` and **bold** only."""
+    return Markup(_inline(text))  # noqa: S704  (built from escaped text and fixed tags)
+
+
 def render_feedback(text: str) -> Markup:
     html: list[str] = []
     in_list = False

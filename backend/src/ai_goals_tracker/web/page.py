@@ -21,7 +21,7 @@ from ai_goals_tracker.models import User
 from ai_goals_tracker.review.criteria import describe
 from ai_goals_tracker.web import STATIC_PATH
 from ai_goals_tracker.web.i18n import LOCALES, Locale, Translate, request_locale, translator
-from ai_goals_tracker.web.markdown import render_feedback
+from ai_goals_tracker.web.markdown import render_feedback, render_inline
 from ai_goals_tracker.web.session import (
     FLASH_COOKIE,
     LANGUAGE_COOKIE,
@@ -56,6 +56,7 @@ templates.filters["day"] = _day
 templates.globals["task_actions"] = task_actions
 templates.globals["describe"] = describe
 templates.filters["feedback"] = render_feedback
+templates.filters["inline"] = render_inline
 
 
 class SignInRequired(Exception):
