@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, str] = {
     "review": "benchmarks.review_bench",
     "search": "benchmarks.search_bench",
     "events": "benchmarks.events_bench",
+    "web": "benchmarks.web_bench",
 }
 
 RESULTS = Path(__file__).parent / "results"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request, Response
@@ -17,7 +18,7 @@ from ai_goals_tracker.web.page import Flash, SignInRequired, back_path, redirect
 from ai_goals_tracker.web.security import apply_security_headers
 from ai_goals_tracker.web.session import clear_session_cookie
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 class WebRoute(APIRoute):
