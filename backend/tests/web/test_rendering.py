@@ -57,3 +57,11 @@ def test_feedback_markdown_becomes_headings_lists_and_code_and_nothing_else() ->
         "<h3>Fix first</h3>\n<ul>\n<li><strong>line 3</strong> (<code>eval</code>): &lt;b&gt;bad&lt;/b&gt;</li>\n"
         "</ul>\n<p>Done.</p>"
     )
+
+
+def test_only_local_paths_are_followed_after_a_form() -> None:
+    from ai_goals_tracker.web.page import safe_next
+
+    assert safe_next("/goals/gol_1?x=1") == "/goals/gol_1?x=1"
+    for foreign in ("https://evil.example/", "//evil.example/", "/\\evil.example", "", None, "javascript:alert(1)"):
+        assert safe_next(foreign) == "/"

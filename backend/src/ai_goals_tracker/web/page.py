@@ -51,7 +51,18 @@ def _day(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d") if moment else "—"
 
 
+def _hours(value: float | None) -> str:
+    return f"{value:g}" if value is not None else "—"
+
+
+def _percent(fraction: float | None) -> str:
+    """A share (0 to 1) as a whole percentage; below zero (a cosine score can be) reads as 0 %."""
+    return f"{round(max(0.0, min(1.0, fraction)) * 100)} %" if fraction is not None else "—"
+
+
 templates.filters["when"] = _when
+templates.filters["hours"] = _hours
+templates.filters["percent"] = _percent
 templates.filters["day"] = _day
 templates.globals["task_actions"] = task_actions
 templates.globals["describe"] = describe
