@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.auth import service as auth_service
 from ai_goals_tracker.auth.deps import TokenSettingsDep
@@ -134,7 +135,7 @@ async def switch_language(
     return response
 
 
-async def _save_language(session: SessionDep, viewer: Viewer, user: User, locale: Locale) -> None:
+async def _save_language(session: AsyncSession, viewer: Viewer, user: User, locale: Locale) -> None:
     """`metadata.preferences.language`, through the same service as `PATCH /api/v1/users/me`."""
     metadata: dict[str, Any] = dict(user.meta)
     preferences = metadata.get("preferences")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -60,14 +60,10 @@ def _percent(fraction: float | None) -> str:
     return f"{round(max(0.0, min(1.0, fraction)) * 100)} %" if fraction is not None else "—"
 
 
-templates.filters["when"] = _when
-templates.filters["hours"] = _hours
-templates.filters["percent"] = _percent
-templates.filters["day"] = _day
-templates.globals["task_actions"] = task_actions
-templates.globals["describe"] = describe
-templates.filters["feedback"] = render_feedback
-templates.filters["inline"] = render_inline
+templates.filters.update(
+    when=_when, day=_day, hours=_hours, percent=_percent, feedback=render_feedback, inline=render_inline
+)
+templates.globals.update(task_actions=task_actions, describe=describe)
 
 
 class SignInRequired(Exception):
@@ -132,8 +128,7 @@ async def _viewer(request: Request, session: SessionDep, tokens: TokenSettingsDe
 async def _learner(viewer: Annotated[Viewer, Depends(_viewer)]) -> Learner:
     if viewer.user is None or viewer.claims is None:
         raise SignInRequired
-    fields = {name: getattr(viewer, name) for name in viewer.__dataclass_fields__ if name not in ("user", "claims")}
-    return Learner(**fields, user=viewer.user, claims=viewer.claims)
+    return Learner(**{part.name: getattr(viewer, part.name) for part in fields(viewer)})
 
 
 ViewerDep = Annotated[Viewer, Depends(_viewer)]
