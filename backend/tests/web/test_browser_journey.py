@@ -108,6 +108,11 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     assert (await p.locator("label[for=username]").inner_text()) == "Username or email"
     await accessible(p)
     await shoot(p, "login")
+    # The first Tab reaches the skip link, which moves focus to the page's content.
+    await p.keyboard.press("Tab")
+    assert await p.evaluate("document.activeElement.textContent") == "Skip to content"
+    await p.keyboard.press("Enter")
+    assert await p.evaluate("document.activeElement.id") == "main"
 
     # Register in Spanish: the switch changes the page, registration keeps it as the preference.
     await p.get_by_role("link", name="Create an account").click()
@@ -122,8 +127,12 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
 
     assert "Tu cuenta está lista" in await flash(p)
     assert (await p.get_by_label("Usuario o correo electrónico").input_value()) == "lucia"
-    await p.get_by_label("Contraseña").fill(PASSWORD)
-    await p.get_by_role("button", name="Entrar").click()
+    # Signing in with the keyboard alone: from the username, Tab to the password, Enter submits.
+    await p.get_by_label("Usuario o correo electrónico").focus()
+    await p.keyboard.press("Tab")
+    await p.keyboard.type(PASSWORD)
+    async with p.expect_navigation():
+        await p.keyboard.press("Enter")
     await p.wait_for_url(f"{live_server}/")
     assert (await p.locator("h1").inner_text()) == "Hola, Lucía Pérez"
 

@@ -260,3 +260,31 @@ def test_both_languages_have_every_text_the_templates_use() -> None:
     }.items():
         used |= {f"{prefix}.{value}" for value in values}
     assert used - english.keys() == set()
+
+
+async def test_code_can_be_submitted_as_an_uploaded_file(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "uploader")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    await web_login(client, "uploader")
+    page = f"/tasks/{task['id']}"
+    token = await csrf_of(client, page)
+
+    binary = await client.post(
+        f"{page}/snapshots",
+        data={"csrf_token": token},
+        files={"upload": ("blob.bin", b"\xff\xfe\x00", "application/x")},
+        headers={"referer": page},
+    )
+    uploaded = await client.post(
+        f"{page}/snapshots",
+        data={"csrf_token": token},
+        files={"upload": ("calc.py", b"def double(x):\n    return 2 * x\n")},
+    )
+
+    assert binary.headers["location"] == page
+    assert "The uploaded file is not UTF-8 text." in (await client.get(page)).text
+    snapshot_id = uploaded.headers["location"].rsplit("/", 1)[1]
+    snapshot = (await client.get(f"{API}/snapshots/{snapshot_id}", headers=user.headers)).json()
+    assert (snapshot["file_path"], snapshot["code_content"]) == ("calc.py", "def double(x):\n    return 2 * x\n")
+    assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "in_review"
