@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, str] = {
     "events": "benchmarks.events_bench",
     "sandbox": "benchmarks.sandbox_bench",
     "planning": "benchmarks.planning_bench",
+    "web": "benchmarks.web_bench",
 }
 
 RESULTS = Path(__file__).parent / "results"

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy.exc import DBAPIError
 
@@ -34,6 +35,8 @@ from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
 from ai_goals_tracker.stats.endpoints import router as stats_router
 from ai_goals_tracker.tasks.endpoints import router as tasks_router
 from ai_goals_tracker.users.endpoints import router as users_router
+from ai_goals_tracker.web import STATIC_DIR, STATIC_PATH
+from ai_goals_tracker.web.router import router as web_router
 
 API_PREFIX = "/api/v1"
 
@@ -97,6 +100,9 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
+    # The dashboard at `/`, after the API so that API paths are matched first.
+    app.include_router(web_router)
+    app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
     return app
 

@@ -35,8 +35,8 @@ def _window(start: date | None, end: date | None) -> Window:
 
 
 @cache
-def _store(archive_root: str) -> ArchiveStore:
-    # Opened once per root: for object storage, opening builds a client.
+def archive_store(archive_root: str) -> ArchiveStore:
+    """The event archive, opened once per root (for object storage, opening builds a client)."""
     return ArchiveStore.open(archive_root)
 
 
@@ -45,7 +45,7 @@ async def my_stats(
     settings: SettingsDep, user: CurrentUser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
 ) -> UserStats:
     """Your activity per day, streaks, completions and scores per ISO week, hours per goal, languages."""
-    return await service.user_stats(session, _store(settings.archive_root), user, _window(start, end))
+    return await service.user_stats(session, archive_store(settings.archive_root), user, _window(start, end))
 
 
 @router.get("/global")
@@ -57,4 +57,4 @@ async def global_stats(
     end: EndQuery = None,
 ) -> GlobalStats:
     """Everyone's activity (superusers only)."""
-    return await service.global_stats(session, _store(settings.archive_root), _window(start, end))
+    return await service.global_stats(session, archive_store(settings.archive_root), _window(start, end))

@@ -1,0 +1,126 @@
+"""Dashboard pages for a learner with 50 goals and 500 tasks, against the JSON API's list call.
+
+Both are served by the same application in this process and timed from the moment the request
+enters the ASGI app until its response is complete: server time, without a network or a client
+library in the figure. Requests run one at a time, alternating page and API call.
+
+Target (DESIGN.md): p95 under 100 ms on the server for such a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from ai_goals_tracker.config import Settings
+from ai_goals_tracker.main import create_app
+from benchmarks.support import embedded_database
+
+GOALS = 50
+TASKS_PER_GOAL = 10
+COURSE_GOALS = 25
+RUNS = 150
+WARMUP = 15
+TARGET_P95_MS = 100.0
+PASSWORD = "benchmark password 1"
+API = "/api/v1"
+
+
+async def _seed(http: httpx.AsyncClient) -> tuple[dict[str, str], str]:
+    """A learner with a course, 50 goals (half in the course) and 500 tasks, some started or done."""
+    await http.post(f"{API}/auth/register", json={"email": "web@example.com", "username": "web", "password": PASSWORD})
+    token = (await http.post(f"{API}/auth/login", data={"username": "web", "password": PASSWORD})).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    course = (
+        await http.post(f"{API}/courses", json={"title": "Bench course", "status": "active"}, headers=headers)
+    ).json()
+    for index in range(GOALS):
+        body = {"title": f"Goal {index}", "priority": "high" if index % 3 == 0 else "medium"}
+        if index < COURSE_GOALS:
+            body["course_id"] = course["id"]
+        goal = (await http.post(f"{API}/goals", json=body, headers=headers)).json()
+        for number in range(TASKS_PER_GOAL):
+            task = {"goal_id": goal["id"], "title": f"Task {index}.{number}", "estimated_hours": 1.5}
+            created = (await http.post(f"{API}/tasks", json=task, headers=headers)).json()
+            if number % 4 == 0:
+                await http.patch(f"{API}/tasks/{created['id']}", json={"status": "in_progress"}, headers=headers)
+    return headers, str(course["id"])
+
+
+async def _web_login(http: httpx.AsyncClient) -> None:
+    page = (await http.get("/login")).text
+    match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert match is not None
+    response = await http.post("/login", data={"csrf_token": match.group(1), "username": "web", "password": PASSWORD})
+    assert response.status_code == 303, response.text
+
+
+async def _time(http: httpx.AsyncClient, path: str, headers: dict[str, str] | None = None) -> float:
+    began = time.perf_counter()
+    response = await http.get(path, headers=headers)
+    elapsed = time.perf_counter() - began
+    assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return elapsed
+
+
+def _p95(samples: list[float]) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+
+
+async def _measure(dsn: str, home: Path) -> dict[str, list[float]]:
+    app = create_app(Settings(database_url=dsn, home=home), dsn)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120) as http:
+            headers, course_id = await _seed(http)
+            await _web_login(http)
+            targets = {
+                "page: home `/`": ("/", None),
+                "page: course `/courses/{id}` (25 goals)": (f"/courses/{course_id}", None),
+                "page: stats `/stats`": ("/stats", None),
+                "API: `GET /api/v1/goals?limit=50`": (f"{API}/goals?limit=50", headers),
+                "API: `GET /api/v1/tasks?limit=200`": (f"{API}/tasks?limit=200", headers),
+            }
+            samples: dict[str, list[float]] = {name: [] for name in targets}
+            for run in range(WARMUP + RUNS):
+                for name, (path, auth) in targets.items():
+                    elapsed = await _time(http, path, auth)
+                    if run >= WARMUP:
+                        samples[name].append(elapsed)
+            return samples
+    finally:
+        await app.state.engine.dispose()
+        await app.state.read_engine.dispose()
+
+
+def run() -> str:
+    with tempfile.TemporaryDirectory(prefix="aigt-bench-web-") as tmp, embedded_database(Path(tmp)) as dsn:
+        samples = asyncio.run(_measure(dsn, Path(tmp) / "home"))
+    baseline = _p95(samples["API: `GET /api/v1/goals?limit=50`"])
+    rows = [
+        f"| {name} | {statistics.median(values) * 1000:.1f} | {_p95(values):.1f} | {_p95(values) / baseline:.2f}x |"
+        for name, values in samples.items()
+    ]
+    home = _p95(samples["page: home `/`"])
+    verdict = "meets" if home < TARGET_P95_MS else "misses"
+    return "\n".join(
+        [
+            "## Web dashboard: pages for a learner with 50 goals and 500 tasks",
+            "",
+            f"{RUNS} requests each after {WARMUP} warm-up rounds, one at a time and interleaved, timed inside the "
+            "process around the ASGI app (server time); ratios against the API's goal list in the same run.",
+            "",
+            "| request | p50 ms | p95 ms | p95 vs API goal list |",
+            "|---|---:|---:|---:|",
+            *rows,
+            "",
+            f"**Home page p95 {home:.1f} ms** (target < {TARGET_P95_MS:.0f} ms): {verdict} the target.",
+        ]
+    )

@@ -1,0 +1,76 @@
+"""Dashboard routes answer in HTML: errors become pages or a message on the page the form came from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
+
+from ai_goals_tracker.errors import AppError, UnauthorizedError
+from ai_goals_tracker.web.i18n import request_locale, translator
+from ai_goals_tracker.web.page import Flash, SignInRequired, back_path, redirect, templates
+from ai_goals_tracker.web.security import apply_security_headers
+from ai_goals_tracker.web.session import clear_session_cookie
+
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+
+
+class WebRoute(APIRoute):
+    """Runs the handler (and so the request's transaction, rolled back on error) and turns what
+    it raised into what a browser should see."""
+
+    def get_route_handler(self) -> Handler:
+        handler = super().get_route_handler()
+
+        async def web_handler(request: Request) -> Response:
+            try:
+                response = await handler(request)
+            except (SignInRequired, UnauthorizedError):
+                response = _to_login(request)
+            except AppError as exc:
+                response = _failure(request, exc.status_code, exc.message)
+            except (RequestValidationError, ValidationError) as exc:
+                response = _failure(request, 422, _describe(exc))
+            return apply_security_headers(response)
+
+        return web_handler
+
+
+def _to_login(request: Request) -> Response:
+    target = request.url.path if request.method == "GET" else back_path(request)
+    response = RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+    if request.cookies.get("aigt_session"):
+        clear_session_cookie(response, request)
+    return response
+
+
+def _failure(request: Request, status_code: int, message: str) -> Response:
+    """A form that failed goes back where it came from with the reason; a page that failed explains itself."""
+    if request.method == "POST" and status_code != 403:
+        return redirect(back_path(request), Flash("error", message))
+    locale = request_locale(request, None)
+    page = templates.get_template("error.html").render(
+        t=translator(locale),
+        locale=locale,
+        csrf="",
+        status_code=status_code,
+        message=message,
+        user=None,
+        flash=None,
+        path="/",
+    )
+    return HTMLResponse(page, status_code=status_code)
+
+
+def _describe(exc: RequestValidationError | ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "form", "query"))
+        parts.append(f"{field}: {error['msg']}" if field else str(error["msg"]))
+    return "; ".join(parts)

@@ -1,0 +1,140 @@
+"""What the templates show, worked out from the stored rows: review states, criteria, code lines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ai_goals_tracker.models import CodeSnapshot, Task
+from ai_goals_tracker.models.enums import TaskStatus
+from ai_goals_tracker.review.criteria import describe
+
+
+def task_actions(task: Task) -> list[str]:
+    """The buttons a task shows. The rules themselves are the lifecycle's: a button whose change is
+    illegal from here (completing a task that is not in review) answers with the API's 409 message."""
+    if task.status is TaskStatus.COMPLETED:
+        return []
+    if task.status is TaskStatus.SKIPPED:
+        return [TaskStatus.TODO.value]
+    return [s.value for s in (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.SKIPPED) if s != task.status]
+
+
+ReviewState = Literal["passed", "failed", "pending", "not_reviewed"]
+
+
+def review_state(snapshot: CodeSnapshot) -> ReviewState:
+    """Passed or failed once a verdict is stored. Without one, a review that has finished (its record
+    is in the metadata) could not judge the code: "not reviewed"; otherwise it is still running."""
+    if snapshot.validation_passed is not None:
+        return "passed" if snapshot.validation_passed else "failed"
+    review = snapshot.meta.get("review") if isinstance(snapshot.meta, dict) else None
+    return "not_reviewed" if isinstance(review, dict) and review.get("validated_at") else "pending"
+
+
+@dataclass(frozen=True)
+class CriterionRow:
+    text: str
+    status: str | None
+    evidence: str | None = None
+
+
+def _key(criterion: object) -> str:
+    return json.dumps(criterion, sort_keys=True, ensure_ascii=False)
+
+
+def goal_criteria(validation_criteria: dict[str, Any], tasks: Sequence[Task]) -> list[CriterionRow]:
+    """Each criterion of a goal with the status its latest review among the goal's tasks gave it."""
+    criteria = validation_criteria.get("criteria", [])
+    if not isinstance(criteria, list):
+        return []
+    reviewed = [t.validation_result for t in tasks if isinstance(t.validation_result, dict)]
+    reviewed.sort(key=lambda result: str(result.get("validated_at", "")))
+    last: dict[str, dict[str, Any]] = {}
+    for result in reviewed:
+        for outcome in result.get("criteria", []):
+            if isinstance(outcome, dict):
+                last[_key(outcome.get("criterion"))] = outcome
+    rows = []
+    for criterion in criteria:
+        if not isinstance(criterion, str | dict):
+            continue
+        outcome = last.get(_key(criterion))
+        rows.append(
+            CriterionRow(
+                text=describe(criterion),
+                status=str(outcome["status"]) if outcome else None,
+                evidence=str(outcome.get("evidence", "")) if outcome else None,
+            )
+        )
+    return rows
+
+
+def snapshot_criteria(snapshot: CodeSnapshot) -> list[CriterionRow]:
+    review = snapshot.meta.get("review") if isinstance(snapshot.meta, dict) else None
+    outcomes = review.get("criteria", []) if isinstance(review, dict) else []
+    return [
+        CriterionRow(text=describe(o.get("criterion", "")), status=str(o.get("status")), evidence=o.get("evidence"))
+        for o in outcomes
+        if isinstance(o, dict)
+    ]
+
+
+@dataclass
+class CodeLine:
+    number: int
+    text: str
+    findings: list[int] = field(default_factory=list)
+    worst: str | None = None
+
+
+@dataclass(frozen=True)
+class FindingView:
+    index: int
+    severity: str
+    category: str
+    message: str
+    suggestion: str | None
+    rule: str
+    start_line: int | None
+    end_line: int | None
+
+
+_SEVERITY_RANK = {"info": 0, "minor": 1, "major": 2, "critical": 3}
+
+
+def findings(issues: Sequence[dict[str, Any]]) -> list[FindingView]:
+    views = []
+    for index, issue in enumerate(issues, start=1):
+        start = issue.get("start_line")
+        end = issue.get("end_line")
+        views.append(
+            FindingView(
+                index=index,
+                severity=str(issue.get("severity", "info")),
+                category=str(issue.get("category", "")),
+                message=str(issue.get("message", "")),
+                suggestion=issue.get("suggestion"),
+                rule=str(issue.get("rule", "")),
+                start_line=start if isinstance(start, int) else None,
+                end_line=end if isinstance(end, int) else (start if isinstance(start, int) else None),
+            )
+        )
+    return views
+
+
+def code_lines(code: str, views: Sequence[FindingView]) -> list[CodeLine]:
+    """The code by line, each marked with the findings that report it and the worst of their severities."""
+    lines = [CodeLine(number=n, text=text) for n, text in enumerate(code.splitlines() or [""], start=1)]
+    for view in views:
+        if view.start_line is None:
+            continue
+        last = min(max(view.end_line or view.start_line, view.start_line), len(lines))
+        for number in range(max(view.start_line, 1), last + 1):
+            line = lines[number - 1]
+            line.findings.append(view.index)
+            if line.worst is None or _SEVERITY_RANK.get(view.severity, 0) > _SEVERITY_RANK.get(line.worst, 0):
+                line.worst = view.severity
+    return lines

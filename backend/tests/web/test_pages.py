@@ -1,0 +1,290 @@
+"""The dashboard over HTTP: security headers, CSRF, the session cookie bound to the API's session,
+the login rate limit, ownership, language, and what the review page shows."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import update
+
+from ai_goals_tracker.config import Settings
+from ai_goals_tracker.models import CodeSnapshot
+from ai_goals_tracker.models.enums import CourseStatus, GoalPriority, GoalStatus, TaskStatus, TaskType
+from ai_goals_tracker.review.models import CriterionStatus, Severity
+from tests.helpers import API, PASSWORD, bearer, register_and_login
+from tests.snapshots.helpers import run_reviews
+from tests.web.helpers import csrf_of, web_login
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "ai_goals_tracker" / "web" / "templates"
+
+
+async def test_pages_forbid_inline_script_and_other_origins(client: httpx.AsyncClient) -> None:
+    await register_and_login(client, "csp")
+    pages = [await client.get("/login"), await client.get("/register")]
+    await web_login(client, "csp")
+    pages += [await client.get(path) for path in ("/", "/stats", "/search?q=python")]
+    for response in pages:
+        path = response.url.path
+        assert response.status_code == 200, (path, response.text)
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+        html = response.text
+        assert re.search(r"<script(?![^>]*\bsrc=)", html) is None, path
+        assert re.search(r"\s(on[a-z]+|style)=", html) is None, path
+        assert re.search(r"(src|href|action)=\"(https?:)?//", html) is None, path
+
+
+async def test_signed_out_pages_lead_to_the_login_form(client: httpx.AsyncClient) -> None:
+    response = await client.get("/stats")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/stats"
+    form = (await client.get("/login")).text
+    assert 'name="username"' in form
+    assert 'name="password"' in form
+    assert 'href="/register"' in form
+
+
+async def test_forms_without_the_page_token_change_nothing(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "csrf")
+    stale = await csrf_of(client, "/login")
+    await web_login(client, "csrf")
+
+    missing = await client.post("/courses", data={"title": "Forged"})
+    from_before_login = await client.post("/courses", data={"title": "Forged", "csrf_token": stale})
+
+    assert (missing.status_code, from_before_login.status_code) == (403, 403)
+    assert "did not come from this site" in missing.text
+    courses = (await client.get(f"{API}/courses", headers=user.headers)).json()
+    assert courses["total"] == 0
+    created = await client.post("/courses", data={"title": "Real", "csrf_token": await csrf_of(client, "/")})
+    assert created.status_code == 303
+    assert (await client.get(f"{API}/courses", headers=user.headers)).json()["total"] == 1
+
+
+async def test_the_session_cookie_is_http_only_lax_and_secure_behind_https(app: FastAPI, clean_db: None) -> None:
+    for base_url, secure in (("http://test", False), ("https://test", True)):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as http:
+            await register_and_login(http, f"cookie{int(secure)}")
+            cookie = next(
+                value
+                for value in (await web_login(http, f"cookie{int(secure)}")).headers.get_list("set-cookie")
+                if value.startswith("aigt_session=")
+            )
+            attributes = {part.strip().split("=")[0].lower() for part in cookie.split(";")}
+            assert {"httponly", "samesite", "path"} <= attributes
+            assert "samesite=lax" in cookie.lower()
+            assert ("secure" in attributes) is secure
+
+
+async def test_signing_out_of_the_dashboard_ends_the_server_side_session(client: httpx.AsyncClient) -> None:
+    await register_and_login(client, "leaver")
+    await web_login(client, "leaver")
+    token = client.cookies["aigt_session"]
+    # The cookie names the same server-side session the API checks.
+    assert (await client.get(f"{API}/users/me", headers=bearer(token))).status_code == 200
+
+    response = await client.post("/logout", data={"csrf_token": await csrf_of(client, "/")})
+
+    assert response.status_code == 303
+    assert (await client.get(f"{API}/users/me", headers=bearer(token))).status_code == 401
+    client.cookies.set("aigt_session", token)
+    assert (await client.get("/")).headers["location"] == "/login?next=/"
+
+
+async def test_revoking_sessions_through_the_api_ends_the_dashboard_session(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "revoked")
+    await web_login(client, "revoked")
+    assert (await client.get("/")).status_code == 200
+
+    changed = await client.patch(
+        f"{API}/users/me",
+        json={"password": "another long password", "current_password": PASSWORD},
+        headers=user.headers,
+    )
+
+    assert changed.status_code == 200, changed.text
+    assert (await client.get("/")).headers["location"] == "/login?next=/"
+
+
+async def test_dashboard_logins_count_toward_the_api_rate_limit(client: httpx.AsyncClient, settings: Settings) -> None:
+    await register_and_login(client, "guessed")
+    for _ in range(settings.login_attempts_per_minute - 1):
+        refused = await client.post(f"{API}/auth/login", data={"username": "guessed", "password": "wrong password"})
+        assert refused.status_code == 401
+    token = await csrf_of(client, "/login")
+
+    last = await client.post("/login", data={"csrf_token": token, "username": "guessed", "password": PASSWORD})
+
+    assert last.status_code == 429
+    assert "Too many login attempts; try again in" in last.text
+    assert "aigt_session" not in last.headers.get("set-cookie", "")
+
+
+async def test_another_learners_goal_answers_404(client: httpx.AsyncClient) -> None:
+    owner = await register_and_login(client, "owner")
+    goal = (await client.post(f"{API}/goals", json={"title": "Private"}, headers=owner.headers)).json()
+    await register_and_login(client, "stranger")
+    await web_login(client, "stranger")
+
+    response = await client.get(f"/goals/{goal['id']}")
+
+    assert response.status_code == 404
+    assert "Not found" in response.text
+    assert "Private" not in response.text
+
+
+async def test_the_language_follows_the_preference_and_the_switch_saves_it(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "bilingue")
+    metadata = {"preferences": {"language": "es", "theme": "dark"}, "team": "azul"}
+    await client.patch(f"{API}/users/me", json={"metadata": metadata}, headers=user.headers)
+    await web_login(client, "bilingue")
+
+    home = await client.get("/")
+    assert '<html lang="es">' in home.text
+    assert "Próximas tareas" in home.text
+
+    switched = await client.post(
+        "/language", data={"language": "en", "csrf_token": await csrf_of(client, "/")}, headers={"referer": "/stats"}
+    )
+
+    assert switched.headers["location"] == "/stats"
+    me = (await client.get(f"{API}/users/me", headers=user.headers)).json()
+    assert me["metadata"] == {"preferences": {"language": "en", "theme": "dark"}, "team": "azul"}
+    assert "Next tasks" in (await client.get("/")).text
+
+
+async def test_an_illegal_task_change_shows_the_api_message(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "lifecycle")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    await web_login(client, "lifecycle")
+    page = f"/tasks/{task['id']}"
+
+    response = await client.post(
+        f"{page}/status",
+        data={"status": "completed", "csrf_token": await csrf_of(client, page)},
+        headers={"referer": page},
+    )
+
+    assert response.headers["location"] == page
+    shown = (await client.get(page)).text
+    assert "A task cannot go from todo to completed; allowed from todo: in_progress, skipped" in shown
+    assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "todo"
+
+
+async def test_the_review_page_highlights_and_links_the_reported_lines(
+    client: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    user = await register_and_login(client, "reviewed")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    await web_login(client, "reviewed")
+    page = f"/tasks/{task['id']}"
+    code = "import os\n\n\ndef run(name):\n    return eval(name)\n"
+
+    submitted = await client.post(
+        f"{page}/snapshots", data={"file_path": "run.py", "code": code, "csrf_token": await csrf_of(client, page)}
+    )
+    review_path = submitted.headers["location"]
+    pending = (await client.get(review_path)).text
+    assert "Review pending" in pending
+    assert f'data-review-state="{review_path}/state"' in pending
+    assert (await client.get(f"{review_path}/state")).json() == {"state": "pending"}
+
+    await run_reviews(settings, database_url)
+
+    html = (await client.get(review_path)).text
+    assert "Failed" in html
+    assert re.search(r'<tr id="L5" class="hl sev-(critical|major)">', html)
+    assert '<tr id="L4">' in html
+    assert '<a href="#L5">Line 5</a>' in html
+    assert "`eval`" not in html and "<code>eval</code>" in html
+    assert (await client.get(f"{review_path}/state")).json() == {"state": "failed"}
+
+
+async def test_a_review_that_could_not_judge_the_code_shows_as_not_reviewed(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    user = await register_and_login(client, "unjudged")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    snapshot = (
+        await client.post(
+            f"{API}/tasks/{task['id']}/snapshots",
+            json={"file_path": "a.py", "code_content": "x = 1\n"},
+            headers=user.headers,
+        )
+    ).json()
+    # A finished review that stored no verdict: an analyzer could not run.
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(CodeSnapshot)
+            .where(CodeSnapshot.id == snapshot["id"])
+            .values(meta={"review": {"validated_at": "2026-01-01T00:00:00+00:00", "criteria": []}})
+        )
+        await session.commit()
+    await web_login(client, "unjudged")
+
+    html = (await client.get(f"/reviews/{snapshot['id']}")).text
+
+    assert "Not reviewed" in html
+    assert "neither passed nor failed" in html
+    assert "data-review-state" not in html
+
+
+def test_both_languages_have_every_text_the_templates_use() -> None:
+    from ai_goals_tracker.web.i18n import texts
+
+    english, spanish = texts("en"), texts("es")
+    assert english.keys() == spanish.keys()
+    used = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(["']([a-z_.0-9]+[a-z_0-9])["']""", template.read_text()))
+    # Keys built from a prefix and a value: every value they can take.
+    for prefix, values in {
+        "task_status": TaskStatus,
+        "goal_status": GoalStatus,
+        "course_status": CourseStatus,
+        "priority": GoalPriority,
+        "task_type": TaskType,
+        "severity": Severity,
+        "criterion": [*CriterionStatus, "unchecked"],
+        "review.state": ["passed", "failed", "pending", "not_reviewed"],
+        "task.action": ["in_progress", "completed", "skipped", "todo"],
+        "entity": ["course", "goal", "task", "code", "code_snapshot"],
+    }.items():
+        used |= {f"{prefix}.{value}" for value in values}
+    assert used - english.keys() == set()
+
+
+async def test_code_can_be_submitted_as_an_uploaded_file(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "uploader")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    await web_login(client, "uploader")
+    page = f"/tasks/{task['id']}"
+    token = await csrf_of(client, page)
+
+    binary = await client.post(
+        f"{page}/snapshots",
+        data={"csrf_token": token},
+        files={"upload": ("blob.bin", b"\xff\xfe\x00", "application/x")},
+        headers={"referer": page},
+    )
+    uploaded = await client.post(
+        f"{page}/snapshots",
+        data={"csrf_token": token},
+        files={"upload": ("calc.py", b"def double(x):\n    return 2 * x\n")},
+    )
+
+    assert binary.headers["location"] == page
+    assert "The uploaded file is not UTF-8 text." in (await client.get(page)).text
+    snapshot_id = uploaded.headers["location"].rsplit("/", 1)[1]
+    snapshot = (await client.get(f"{API}/snapshots/{snapshot_id}", headers=user.headers)).json()
+    assert (snapshot["file_path"], snapshot["code_content"]) == ("calc.py", "def double(x):\n    return 2 * x\n")
+    assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "in_review"
