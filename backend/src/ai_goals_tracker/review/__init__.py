@@ -19,6 +19,7 @@ from ai_goals_tracker.review.models import (
 from ai_goals_tracker.review.pipeline import (
     lines_of_code,
     not_reviewed_result,
+    review_budget,
     review_offline,
     review_submission,
     review_submission_with_llm,
@@ -44,6 +45,7 @@ __all__ = [
     "lines_of_code",
     "normalize_language",
     "not_reviewed_result",
+    "review_budget",
     "review_offline",
     "review_submission",
     "review_submission_with_llm",

@@ -46,10 +46,12 @@ from ai_goals_tracker.review import (
     ReviewRequest,
     ReviewResult,
     not_reviewed_result,
+    review_budget,
     review_submission_with_llm,
     text,
     warm_up_reviews,
 )
+from ai_goals_tracker.review.limits import DEFAULT_LIMITS
 from ai_goals_tracker.search.memory import recurring_mistakes
 from ai_goals_tracker.snapshots import repository as snapshots
 from ai_goals_tracker.tasks.service import change_status
@@ -58,11 +60,11 @@ logger = logging.getLogger(__name__)
 
 REVIEW_QUEUE = "reviews"
 # A failed run is retried twice (after 1 s, then 3 s); the run after the last retry records a
-# failed verdict instead of raising, so no task waits in review forever.
+# not-reviewed outcome instead of raising, so no snapshot waits for a review forever.
 REVIEW_RETRIES = 2
 # The review's own budget (review/limits.py) kills its helper process; this also bounds the wait for
 # a free helper, should every one be busy.
-OFFLINE_REVIEW_SECONDS = 120.0
+QUEUE_FOR_HELPER_SECONDS = 60.0
 # LLMClient makes at most two attempts, each bounded by its timeout.
 _LLM_ATTEMPTS = 2
 
@@ -157,7 +159,8 @@ def user_locale(user: User | None) -> Locale:
 
 async def _review(request: ReviewRequest, settings: Settings) -> ReviewResult:
     llm = LLMClient.from_settings(settings)
-    budget = OFFLINE_REVIEW_SECONDS + (_LLM_ATTEMPTS * llm.timeout_seconds if llm is not None else 0.0)
+    offline = review_budget(request, DEFAULT_LIMITS) + QUEUE_FOR_HELPER_SECONDS
+    budget = offline + (_LLM_ATTEMPTS * llm.timeout_seconds if llm is not None else 0.0)
     try:
         async with asyncio.timeout(budget):
             return await review_submission_with_llm(request, llm)
