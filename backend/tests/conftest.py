@@ -161,7 +161,9 @@ def serving(home: Path, env: dict[str, str], *args: str) -> Iterator[str]:
         if process.poll() is not None:
             raise RuntimeError(f"aigt serve exited: {(home / 'serve.log').read_text()}")
         try:
-            if httpx.get(f"{base_url}/health", timeout=1).status_code == 200:
+            # Up once the database answers: /health also waits for the job worker (503 until it
+            # has registered), which the tests that need it wait for themselves.
+            if httpx.get(f"{base_url}/health", timeout=1).json().get("database") == "ok":
                 break
         except httpx.HTTPError:
             time.sleep(0.2)

@@ -209,6 +209,11 @@ async def run_worker(
         await asyncio.sleep(delay)
 
 
+# How often an idle worker asks for jobs besides being notified of new ones. procrastinate is not
+# notified when a running job ends, and the next job of the same user (same lock) becomes runnable
+# only then: at its default of 5 s, a user's queued jobs ran one per 5 s.
+FETCH_POLL_SECONDS = 0.5
+
 # Seconds between restarts of a failing worker: quick first, then at most every 5 s.
 RESTART_DELAYS = (0.5, 1.0, 2.0, 5.0)
 
@@ -228,6 +233,7 @@ def _worker(app: procrastinate.App, concurrency: int, wait: bool, queues: Sequen
         queues=list(queues) if queues is not None else None,
         concurrency=concurrency,
         wait=wait,
+        fetch_job_polling_interval=FETCH_POLL_SECONDS,
         install_signal_handlers=False,
         update_heartbeat_interval=HEARTBEAT_SECONDS,
         stalled_worker_timeout=STALLED_WORKER_SECONDS,
