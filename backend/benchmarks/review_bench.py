@@ -11,14 +11,13 @@ import asyncio
 import statistics
 import subprocess
 import textwrap
-import time
-from collections.abc import Callable
 
 from tests.review.learner_corpus import CaseOutcome, judge, load_cases, review_case
 
 from ai_goals_tracker.review import ReviewRequest, review_offline
 from ai_goals_tracker.review.analyzers.ruff_runner import ruff_command
 from ai_goals_tracker.review.sandbox import default_sandbox
+from benchmarks.support import p95, timings
 
 SIZES = (50, 200, 500)
 RUNS = 30
@@ -74,19 +73,6 @@ def _learner_block(index: int) -> list[str]:
     ).splitlines()
 
 
-def _timings(action: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-def _p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20, method="inclusive")[18]
-
-
 def _ruff_alone(code: str) -> None:
     subprocess.run(ruff_command(), input=code, capture_output=True, text=True, check=True)
 
@@ -110,12 +96,12 @@ def latency() -> str:
         code = python_file(size)
         request = ReviewRequest(code=code, file_path=f"bench_{size}.py", criteria=CRITERIA, locale="en")
         _review(request)  # first call imports analyzers in the helpers
-        review = _timings(lambda request=request: _review(request), RUNS)
-        ruff = _timings(lambda code=code: _ruff_alone(code), RUNS)
-        review_p95 = p95_by_size[size] = _p95(review)
+        review = timings(lambda request=request: _review(request), RUNS)
+        ruff = timings(lambda code=code: _ruff_alone(code), RUNS)
+        review_p95 = p95_by_size[size] = p95(review)
         rows.append(
             f"| {size} | {statistics.median(review) * 1000:.1f} | {review_p95 * 1000:.1f} "
-            f"| {statistics.median(ruff) * 1000:.1f} | {_p95(ruff) * 1000:.1f} "
+            f"| {statistics.median(ruff) * 1000:.1f} | {p95(ruff) * 1000:.1f} "
             f"| {statistics.median(review) / statistics.median(ruff):.1f}× |"
         )
     largest_p95 = p95_by_size[max(SIZES)]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import statistics
 import subprocess
-import time
-from collections.abc import Callable
 
 from ai_goals_tracker.review import ReviewRequest, review_submission
 from ai_goals_tracker.review.sandbox import default_sandbox
 from ai_goals_tracker.sandbox.jail import Jail, python_executable, python_runtimes
+from benchmarks.support import p95, timings
 
 REVIEW_RUNS = 12
 START_RUNS = 20
@@ -45,22 +44,9 @@ CRITERIA: list[str | dict[str, object]] = [
 ]
 
 
-def _timings(action: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-def _p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20, method="inclusive")[18]
-
-
 def _row(name: str, samples: list[float], baseline: list[float]) -> str:
     ratio = statistics.median(samples) / statistics.median(baseline)
-    return f"| {name} | {statistics.median(samples) * 1000:.0f} | {_p95(samples) * 1000:.0f} | {ratio:.1f}× |"
+    return f"| {name} | {statistics.median(samples) * 1000:.0f} | {p95(samples) * 1000:.0f} | {ratio:.1f}× |"
 
 
 def run() -> str:
@@ -75,12 +61,12 @@ def run() -> str:
     result = review_submission(tested)
     ran = result.criteria[-1].tests or []
     assert len(ran) == 10 and all(t.status == "passed" for t in ran), result.criteria[-1]
-    without = _timings(lambda: review_submission(plain), REVIEW_RUNS)
-    with_tests = _timings(lambda: review_submission(tested), REVIEW_RUNS)
+    without = timings(lambda: review_submission(plain), REVIEW_RUNS)
+    with_tests = timings(lambda: review_submission(tested), REVIEW_RUNS)
 
     python = python_executable()
-    bare = _timings(lambda: subprocess.run([python, "-I", "-c", "pass"], check=True), START_RUNS)
-    jailed = _timings(lambda: jail.run([python, "-I", "-c", "pass"], {}, runtimes=python_runtimes()), START_RUNS)
+    bare = timings(lambda: subprocess.run([python, "-I", "-c", "pass"], check=True), START_RUNS)
+    jailed = timings(lambda: jail.run([python, "-I", "-c", "pass"], {}, runtimes=python_runtimes()), START_RUNS)
     return "\n".join(
         [
             "## Sandbox: goals' tests",
