@@ -57,8 +57,6 @@ class CriteriaContext:
     functions: list[FunctionShape] | None
     findings: list[Finding]
     regex_search: RegexSearch
-    # Which analyzers that structured checks rely on did not finish.
-    missing: set[str] = field(default_factory=set)
     # Test criteria import the learner's file by its name and run only for their own language.
     file_path: str = ""
     language: str = ""
@@ -139,8 +137,6 @@ def _run_check(criterion: Check, context: CriteriaContext) -> tuple[CriterionSta
 
 def _parsed_facts(context: CriteriaContext) -> CodeFacts | None:
     """The parser's facts, None when only the text fallback is possible."""
-    if "parser" in context.missing:
-        raise _CannotJudge(text("evidence.analyzer-missing", context.locale))
     return context.facts
 
 
@@ -209,8 +205,6 @@ def _max_complexity(criterion: MaxComplexity, context: CriteriaContext) -> tuple
     limit = criterion.value
     if context.facts is not None and not context.facts.parsed:
         return CriterionStatus.NOT_MET, text("evidence.unparsed", context.locale)
-    if "complexity" in context.missing:
-        raise _CannotJudge(text("evidence.analyzer-missing", context.locale))
     if context.functions is None:
         raise _CannotJudge(text("evidence.complexity-unknown", context.locale))
     measured = [(f.complexity, f.name) for f in context.functions if f.complexity is not None]

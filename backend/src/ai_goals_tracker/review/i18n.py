@@ -220,10 +220,6 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "This check cannot be evaluated: {reason}.",
         "es": "Esta comprobación no se puede evaluar: {reason}.",
     },
-    "evidence.analyzer-missing": {
-        "en": "The analyzer this check needs did not finish.",
-        "es": "El analizador que necesita esta comprobación no terminó.",
-    },
     # Test criteria, run in the sandbox (ai_goals_tracker.sandbox). Test names and assertion
     # messages are inserted as written.
     "evidence.tests-passed": {
