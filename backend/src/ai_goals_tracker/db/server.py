@@ -33,6 +33,7 @@ import pwd
 import secrets
 import shlex
 import shutil
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -274,14 +275,49 @@ def _reachable_by(path: Path, account: ServiceAccount) -> bool:
     return True
 
 
+def _socket_base() -> Path:
+    base = Path(tempfile.gettempdir())
+    if len(str(base)) > MAX_SOCKET_DIR_LENGTH - len(SOCKET_PREFIX) - 20:
+        base = Path("/tmp")  # noqa: S108  (the folders made inside it are 0700)
+    return base
+
+
 def _private_socket_dir(account: ServiceAccount | None) -> Path:
     """A new folder only the server's user can enter: clients are that user or root."""
-    base = Path(tempfile.gettempdir())
-    if len(str(base)) > MAX_SOCKET_DIR_LENGTH - len(SOCKET_PREFIX) - 10:
-        base = Path("/tmp")  # noqa: S108  (the folder made inside it is 0700 with a random name)
-    socket_dir = Path(tempfile.mkdtemp(prefix=SOCKET_PREFIX, dir=base))
+    socket_dir = Path(tempfile.mkdtemp(prefix=SOCKET_PREFIX, dir=_socket_base()))
     if account is not None:
         os.chown(socket_dir, account.uid, account.gid)
+    return socket_dir
+
+
+def _socket_dir_of(pgdata: Path, account: ServiceAccount | None) -> Path:
+    """The data folder's own socket folder, the same at every start: a server restarted after a
+    crash (`aigt db start`) is found again by the clients that knew it, whose connections then recover.
+
+    A folder of that name that is not private to the server's user (someone else made it first in
+    the shared temporary folder) is removed and made again; one that cannot be removed stops the start.
+    """
+    digest = hashlib.sha256(str(pgdata.resolve()).encode()).hexdigest()[:16]
+    socket_dir = _socket_base() / f"{SOCKET_PREFIX}{digest}"
+    owner = account.uid if account is not None else os.getuid()
+    try:
+        info = socket_dir.lstat()
+    except FileNotFoundError:
+        info = None
+    trusted = info is not None and stat.S_ISDIR(info.st_mode) and info.st_uid == owner and not info.st_mode & 0o077
+    if info is not None and not trusted:
+        try:
+            if stat.S_ISDIR(info.st_mode):
+                shutil.rmtree(socket_dir)
+            else:
+                socket_dir.unlink()
+        except OSError as exc:
+            raise ConfigurationError(f"{socket_dir} exists and is not private to the database; remove it") from exc
+        info = None
+    if info is None:
+        socket_dir.mkdir(mode=0o700)
+        if account is not None:
+            os.chown(socket_dir, account.uid, account.gid)
     return socket_dir
 
 
@@ -389,7 +425,7 @@ def _ensure_cluster(pgdata: Path, account: ServiceAccount | None) -> str:
 
 
 def _pg_ctl_start(pgdata: Path, account: ServiceAccount | None) -> None:
-    socket_dir = _private_socket_dir(account)
+    socket_dir = _socket_dir_of(pgdata, account)
     options = f"-c listen_addresses='' -c unix_socket_permissions=0700 -k {shlex.quote(str(socket_dir))}"
     data = _data_argument(pgdata, account)
     try:
