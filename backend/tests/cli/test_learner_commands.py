@@ -310,7 +310,7 @@ def test_suggest_accepts_all_or_the_ones_picked(aigt: Aigt) -> None:
     assert "2 suggested goals" in everything.stdout
     assert "1. " in everything.stdout
     # A goal's test module is summarised, not printed whole.
-    assert "tests(pytest, " in everything.stdout and "import " not in everything.stdout
+    assert "Passes the goal's pytest tests" in everything.stdout and "import " not in everything.stdout
     assert "Accepted 2 goals:" in everything.stdout
 
     picked = aigt("suggest", course["id"], "--count", "2", input="2\n")

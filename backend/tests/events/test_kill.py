@@ -105,7 +105,9 @@ def test_archiver_killed_at_random_moments_neither_loses_nor_duplicates(
     lost = (set(ids) | set(tail)) - set(every)
     assert not lost, f"seed {seed}: lost {len(lost)} events"
     assert set(tail) <= set(unarchived)
-    assert len(in_files) > len(ids) // 4, "the archivers did little work before being killed"
+    # Not a speed check: the killed runs must have archived something for the exactly-once checks above to
+    # mean anything (on a crowded machine each run gets less done before its kill).
+    assert len(in_files) > len(ids) // 10, "the archivers did little work before being killed"
     holding = {path: set(store.read_ids(store.absolute(path))) for path in {row[2] for row in rows if row[1]}}
     assert all(event_id in holding[path] for event_id, archived, path in rows if archived), f"seed {seed}"
 
