@@ -11,13 +11,13 @@ import pytest
 from pydantic import ValidationError
 
 from ai_goals_tracker.ai.embeddings import OfflineEmbeddings
+from ai_goals_tracker.goals.criteria import Regex
 from ai_goals_tracker.search.catalog import (
     AREAS,
     TESTED_LANGUAGES,
     Catalog,
     CatalogGoal,
     LocalizedText,
-    RegexCheck,
     load_catalog,
     localize,
     parse_topic,
@@ -131,7 +131,7 @@ def test_regex_checks_hold_on_the_reference_solutions(catalog: list[CatalogGoal]
         if goal.solution is None:
             continue
         for check in goal.checks:
-            if isinstance(check, RegexCheck):
+            if isinstance(check, Regex):
                 assert re.search(check.pattern, goal.solution.code), (goal.key, check.pattern)
 
 
@@ -158,7 +158,7 @@ def test_regex_checks_match_the_code_they_are_written_for(catalog: list[CatalogG
         ),
     }
     for key, code in samples.items():
-        patterns = [c.pattern for c in by_key[key].validation_criteria if isinstance(c, RegexCheck)]
+        patterns = [c.pattern for c in by_key[key].validation_criteria if isinstance(c, Regex)]
         assert patterns, key
         for pattern in patterns:
             assert re.search(pattern, code), (key, pattern)

@@ -10,7 +10,6 @@ goal into the shape of an API goal suggestion.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from collections import Counter
 from functools import lru_cache
@@ -18,7 +17,9 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ai_goals_tracker.goals.criteria import Defines, Imports, MaxComplexity, NoFindings, Regex, Tests
 
 Area = Literal[
     "python",
@@ -53,7 +54,6 @@ AREAS: tuple[Area, ...] = get_args(Area)
 Level = Literal["beginner", "intermediate", "advanced"]
 Priority = Literal["low", "medium", "high", "urgent"]
 TaskType = Literal["code", "documentation", "testing", "research", "review", "deployment", "other"]
-Severity = Literal["info", "minor", "major", "critical"]
 Locale = Literal["es", "en"]
 LOCALES: tuple[Locale, ...] = get_args(Locale)
 DEFAULT_LOCALE: Locale = "en"
@@ -96,59 +96,12 @@ class LocalizedText(_Strict):
         return self.es if locale == "es" else self.en
 
 
-class DefinesCheck(_Strict):
-    check: Literal["defines"]
-    name: str = Field(min_length=1)
-
-
-class ImportsCheck(_Strict):
-    check: Literal["imports"]
-    module: str = Field(min_length=1)
-
-
-class RegexCheck(_Strict):
-    check: Literal["regex"]
-    pattern: str = Field(min_length=1)
-
-    @field_validator("pattern")
-    @classmethod
-    def _compiles(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from exc
-        return pattern
-
-
-class MaxComplexityCheck(_Strict):
-    check: Literal["max_complexity"]
-    value: int = Field(ge=1)
-
-
-class NoFindingsCheck(_Strict):
-    check: Literal["no_findings"]
-    severity: Severity
-
-
-class TestsCheck(_Strict):
-    """A test module run against the submission; the submitted file is importable by its stem."""
-
-    __test__ = False  # not a pytest test class, whatever its name says
-
-    check: Literal["tests"]
-    framework: Literal["pytest", "node"]
-    code: str = Field(min_length=1, max_length=20_000)
-
-
+# The checks are the goals' own typed criteria: one definition for goals, the catalog and the planner.
 StructuredCheck = Annotated[
-    DefinesCheck | ImportsCheck | RegexCheck | MaxComplexityCheck | NoFindingsCheck | TestsCheck,
-    Field(discriminator="check"),
+    Defines | Imports | Regex | MaxComplexity | NoFindings | Tests, Field(discriminator="check")
 ]
 # The checks that inspect code without running it.
-StaticCheck = Annotated[
-    DefinesCheck | ImportsCheck | RegexCheck | MaxComplexityCheck | NoFindingsCheck,
-    Field(discriminator="check"),
-]
+StaticCheck = Annotated[Defines | Imports | Regex | MaxComplexity | NoFindings, Field(discriminator="check")]
 
 
 class CatalogTask(_Strict):
@@ -180,7 +133,7 @@ class CatalogGoal(_Strict):
     priority: Priority
     criteria: list[LocalizedText] = Field(min_length=1)
     checks: list[StaticCheck] = Field(min_length=1)
-    tests: TestsCheck | None = None
+    tests: Tests | None = None
     solution: Solution | None = None
     tasks: list[CatalogTask] = Field(min_length=3, max_length=8)
 
