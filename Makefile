@@ -21,7 +21,8 @@ install: $(STAMP)
 run: install
 	$(BIN)/aigt serve
 
-test: test-backend test-extension
+# The extension's packages first: the backend suite transpiles the catalog's TypeScript solutions with them.
+test: $(EXTENSION)/node_modules/.installed test-backend test-extension
 
 test-backend: install
 	cd $(BACKEND) && ../$(BIN)/python -m pytest -n 2 -q
