@@ -178,3 +178,14 @@ def test_every_job_module_is_importable_by_the_worker() -> None:
 
     assert "ai_goals_tracker.snapshots.jobs" in JOB_MODULES
     assert job_app.tasks["review_snapshot"].queue == "reviews"
+
+
+async def test_no_one_can_ask_for_a_new_review_of_another_learners_snapshot(client: httpx.AsyncClient) -> None:
+    _, _, snapshot_id = await submitted(client, "victim")
+    intruder = await register_and_login(client, "intruder")
+
+    foreign = await client.post(f"{API}/snapshots/{snapshot_id}/review", headers=intruder.headers)
+    forged = await client.post(f"{API}/snapshots/cs_%00abc/review", headers=intruder.headers)
+
+    assert foreign.status_code == 404
+    assert forged.status_code in (404, 422)
