@@ -1,9 +1,16 @@
-"""`aigt courses|goals|tasks list|show|create|update|delete` and `aigt task start|complete|skip`."""
+"""`aigt courses|goals|tasks list|show|create|update|delete` and `aigt task start|complete|skip`.
+
+The three collections take the same five commands: `add_collection_commands` builds them from a
+`CollectionCommands`, which holds only what differs (the options, the table, the detail view).
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import typer
 from rich.markup import escape
@@ -14,6 +21,7 @@ from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
     handles_api_errors,
+    json_with,
     open_client,
     print_json,
     progress_cell,
@@ -21,8 +29,12 @@ from ai_goals_tracker.cli.common import (
     status_text,
     stdout,
 )
-from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, JsonObject, Page
+from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, Collection
+from ai_goals_tracker.courses.schemas import CourseRead
 from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.goals.schemas import GoalRead
+from ai_goals_tracker.pagination import Page
+from ai_goals_tracker.tasks.schemas import TaskRead
 
 courses_app = typer.Typer(help="Your courses: list, show, create, update, delete.", no_args_is_help=True)
 goals_app = typer.Typer(help="Your goals: list, show, create, update, delete.", no_args_is_help=True)
@@ -33,249 +45,251 @@ Limit = Annotated[int, typer.Option(min=1, max=200, help="How many to list.")]
 Offset = Annotated[int, typer.Option(min=0, help="How many to skip.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 Description = Annotated[str | None, typer.Option(help="What it is about.")]
+NewTitle = Annotated[str | None, typer.Option(help="New title.")]
+GoalPriorityOption = Annotated[str | None, typer.Option(help="low, medium, high or urgent.")]
+GoalStatusOption = Annotated[str | None, typer.Option(help="pending, in_progress, completed, blocked, cancelled.")]
+TaskPriorityOption = Annotated[int | None, typer.Option(min=0, max=100, help="0-100, higher first.")]
+EstimateOption = Annotated[float | None, typer.Option("--estimate", min=0, help="Estimated hours.")]
+DueOption = Annotated[str | None, typer.Option("--due", help="Due date, e.g. 2026-03-01.")]
 
 
-def _changes(**fields: Any) -> dict[str, Any]:
+class Entity(Protocol):
+    """What every collection's read schema has, and the shared commands show."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+ReadT = TypeVar("ReadT", bound=Entity)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A command-line parameter as Typer reads it from a signature. Its name is the API's field or
+    query parameter it fills (the flag may differ: `course_id` is `--course`)."""
+
+    name: str
+    annotation: Any
+    default: Any = inspect.Parameter.empty
+
+    def parameter(self) -> inspect.Parameter:
+        return inspect.Parameter(
+            self.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=self.default, annotation=self.annotation
+        )
+
+
+SERVER = Param("server", ServerOption, DEFAULT_SERVER)
+AS_JSON = Param("as_json", JsonOption, False)
+LIMIT = Param("limit", Limit, 50)
+OFFSET = Param("offset", Offset, 0)
+DESCRIPTION = Param("description", Description, None)
+NEW_TITLE = Param("title", NewTitle, None)
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
     """Only the options given: a PATCH leaves everything else as it is."""
-    return {name: value for name, value in fields.items() if value is not None}
+    return {name: value for name, value in values.items() if value is not None}
 
 
-def _need_changes(changes: dict[str, Any]) -> None:
-    if not changes:
-        raise typer.BadParameter("give at least one option to change (see --help)")
+@dataclass(frozen=True)
+class CollectionCommands(Generic[ReadT]):
+    """What one collection's commands do differently; the help texts are the commands' own."""
+
+    noun: str
+    collection: Callable[[ApiClient], Collection[ReadT]]
+    table: Callable[[Sequence[ReadT]], Table]
+    # Prints one entity (with what hangs from it) as JSON or for people.
+    show: Callable[[ApiClient, ReadT, bool], None]
+    filters: Sequence[Param]
+    create: Sequence[Param]
+    update: Sequence[Param]
+    help: dict[str, str]
+    # The request body from the create command's values (all of them, None included).
+    create_body: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_given)
 
 
-def _confirm_delete(kind: str, title: str, yes: bool) -> None:
-    if not yes and not typer.confirm(f"Delete {kind} {title!r}?"):
-        raise typer.Abort()
+def add_collection_commands(app: typer.Typer, spec: CollectionCommands[ReadT]) -> None:
+    """`list`, `show`, `create`, `update` and `delete` for one collection, on `app`."""
+    entity_id = Param(f"{spec.noun}_id", str)
+
+    def list_(*, server: str, as_json: bool, limit: int, offset: int, **filters: str | None) -> None:
+        with open_client(server) as client:
+            page = spec.collection(client).list(limit=limit, offset=offset, **filters)
+        if as_json:
+            print_json(page)
+            return
+        out = stdout()
+        out.print(spec.table(page.items))
+        out.print(_page_footer(page, spec.noun))
+
+    def show(*, server: str, as_json: bool, **ids: str) -> None:
+        with open_client(server) as client:
+            spec.show(client, spec.collection(client).get(ids[entity_id.name]), as_json)
+
+    def create(*, server: str, as_json: bool, **values: Any) -> None:
+        body = spec.create_body(values)
+        with open_client(server) as client:
+            entity = spec.collection(client).create(body)
+        _report_saved("Created", spec.noun, entity, as_json)
+
+    def update(*, server: str, as_json: bool, **values: Any) -> None:
+        identifier = values.pop(entity_id.name)
+        changes = _given(values)
+        if not changes:
+            raise typer.BadParameter("give at least one option to change (see --help)")
+        with open_client(server) as client:
+            entity = spec.collection(client).update(identifier, changes)
+        _report_saved("Updated", spec.noun, entity, as_json)
+
+    def delete(*, server: str, as_json: bool, yes: bool, **ids: str) -> None:
+        identifier = ids[entity_id.name]
+        with open_client(server) as client:
+            collection = spec.collection(client)
+            entity = collection.get(identifier)
+            if not (yes or as_json) and not typer.confirm(f"Delete {spec.noun} {entity.title!r}?"):
+                raise typer.Abort()
+            collection.delete(identifier)
+        if as_json:
+            print_json({"deleted": identifier})
+            return
+        stdout().print(f"Deleted {spec.noun} {identifier}.")
+
+    commands: list[tuple[str, Callable[..., None], Sequence[Param]]] = [
+        ("list", list_, [*spec.filters, LIMIT, OFFSET]),
+        ("show", show, [entity_id]),
+        ("create", create, spec.create),
+        ("update", update, [entity_id, *spec.update]),
+        ("delete", delete, [entity_id, Param("yes", Yes, False)]),
+    ]
+    for name, run, params in commands:
+        command = handles_api_errors(run)
+        # Typer reads the options from the signature: each command declares its own.
+        signature = inspect.Signature([param.parameter() for param in [*params, SERVER, AS_JSON]])
+        command.__signature__ = signature  # type: ignore[attr-defined]
+        app.command(name, help=spec.help[name])(command)
 
 
-def _report_saved(verb: str, kind: str, entity: JsonObject, as_json: bool) -> None:
+def _report_saved(verb: str, kind: str, entity: Entity, as_json: bool) -> None:
     if as_json:
         print_json(entity)
         return
-    status = f" ({entity['status']})" if verb == "Updated" else ""
-    stdout().print(f"{verb} {kind} [bold]{entity['id']}[/]: {escape(entity['title'])}{status}")
+    status = f" ({entity.status})" if verb == "Updated" else ""
+    stdout().print(f"{verb} {kind} [bold]{entity.id}[/]: {escape(entity.title)}{status}")
 
 
-def _report_deleted(kind: str, entity_id: str, as_json: bool) -> None:
-    if as_json:
-        print_json({"deleted": entity_id})
-        return
-    stdout().print(f"Deleted {kind} {entity_id}.")
+def _page_footer(page: Page[Any], noun: str) -> str:
+    shown = len(page.items)
+    plural = noun if page.total == 1 else f"{noun}s"
+    if page.total > shown:
+        return f"{shown} of {page.total} {plural} (use --offset/--limit for more)"
+    return f"{page.total} {plural}"
 
 
-def _page_footer(page: Page, noun: str) -> str:
-    shown = len(page["items"])
-    plural = noun if page["total"] == 1 else f"{noun}s"
-    if page["total"] > shown:
-        return f"{shown} of {page['total']} {plural} (use --offset/--limit for more)"
-    return f"{page['total']} {plural}"
+def _heading(title: str, entity_id: str, suffix: str = "") -> str:
+    return f"[bold]{escape(title)}[/]  {entity_id}{suffix}"
 
 
 # Courses
 
 
-def course_table(courses: list[JsonObject]) -> Table:
+def course_table(courses: Sequence[CourseRead]) -> Table:
     table = Table(title="Courses", title_justify="left")
     table.add_column("ID", no_wrap=True, min_width=30)
     table.add_column("Title", ratio=1)
     table.add_column("Status", no_wrap=True)
     table.add_column("Progress", no_wrap=True)
     for course in courses:
-        table.add_row(
-            course["id"], course["title"], status_text(course["status"]), progress_cell(course["progress_percentage"])
-        )
+        table.add_row(course.id, course.title, status_text(course.status), progress_cell(course.progress_percentage))
     return table
 
 
-@courses_app.command("list")
-@handles_api_errors
-def list_courses(
-    status: Annotated[str | None, typer.Option(help="draft, active, completed or archived.")] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """List your courses with their progress."""
-    with open_client(server) as client:
-        page = client.list_courses(status=status, limit=limit, offset=offset)
+def show_course(client: ApiClient, course: CourseRead, as_json: bool) -> None:
+    goals = client.goals.list(course_id=course.id, limit=200)
     if as_json:
-        print_json(page)
+        print_json(json_with(course, goals=goals.items))
         return
     out = stdout()
-    out.print(course_table(page["items"]))
-    out.print(_page_footer(page, "course"))
+    out.print(_heading(course.title, course.id))
+    out.print(Text.assemble(status_text(course.status), "  ", progress_cell(course.progress_percentage)))
+    if course.description:
+        out.print(course.description)
+    out.print(goal_table(goals.items))
 
 
-@courses_app.command("show")
-@handles_api_errors
-def show_course(course_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """A course and its goals."""
-    with open_client(server) as client:
-        course = client.get_course(course_id)
-        goals = client.list_goals(course_id=course_id, limit=200)
-    if as_json:
-        print_json({**course, "goals": goals["items"]})
-        return
-    out = stdout()
-    out.print(f"[bold]{escape(course['title'])}[/]  {course['id']}")
-    out.print(Text.assemble(status_text(course["status"]), "  ", progress_cell(course["progress_percentage"])))
-    if course.get("description"):
-        out.print(course["description"])
-    out.print(goal_table(goals["items"]))
-
-
-@courses_app.command("create")
-@handles_api_errors
-def create_course(
-    title: str,
-    description: Description = None,
-    status: Annotated[str, typer.Option(help="draft or active.")] = "active",
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """Create a course."""
-    with open_client(server) as client:
-        course = client.create_course(_changes(title=title, description=description, status=status))
-    _report_saved("Created", "course", course, as_json)
-
-
-@courses_app.command("update")
-@handles_api_errors
-def update_course(
-    course_id: str,
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
-    description: Description = None,
-    status: Annotated[str | None, typer.Option(help="draft, active, completed or archived.")] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """Change a course's title, description or status."""
-    changes = _changes(title=title, description=description, status=status)
-    _need_changes(changes)
-    with open_client(server) as client:
-        course = client.update_course(course_id, changes)
-    _report_saved("Updated", "course", course, as_json)
-
-
-@courses_app.command("delete")
-@handles_api_errors
-def delete_course(
-    course_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
-) -> None:
-    """Delete a course (its goals stay, without a course)."""
-    with open_client(server) as client:
-        course = client.get_course(course_id)
-        _confirm_delete("course", course["title"], yes or as_json)
-        client.delete_course(course_id)
-    _report_deleted("course", course_id, as_json)
+COURSES = CollectionCommands[CourseRead](
+    noun="course",
+    collection=lambda client: client.courses,
+    table=course_table,
+    show=show_course,
+    filters=[Param("status", Annotated[str | None, typer.Option(help="draft, active, completed or archived.")], None)],
+    create=[
+        Param("title", str),
+        DESCRIPTION,
+        Param("status", Annotated[str, typer.Option(help="draft or active.")], "active"),
+    ],
+    update=[
+        NEW_TITLE,
+        DESCRIPTION,
+        Param("status", Annotated[str | None, typer.Option(help="draft, active, completed or archived.")], None),
+    ],
+    help={
+        "list": "List your courses with their progress.",
+        "show": "A course and its goals.",
+        "create": "Create a course.",
+        "update": "Change a course's title, description or status.",
+        "delete": "Delete a course (its goals stay, without a course).",
+    },
+)
 
 
 # Goals
 
 
-def goal_table(goals: list[JsonObject]) -> Table:
+def goal_table(goals: Sequence[GoalRead]) -> Table:
     table = Table(title="Goals", title_justify="left")
     table.add_column("ID", no_wrap=True, min_width=30)
     table.add_column("Title", ratio=1)
     table.add_column("Status", no_wrap=True)
     table.add_column("Priority", no_wrap=True)
     table.add_column("Progress", no_wrap=True)
-    with_due = any(goal.get("due_date") for goal in goals)
+    with_due = any(goal.due_date for goal in goals)
     if with_due:
         table.add_column("Due", no_wrap=True)
     for goal in goals:
-        title = goal["title"] + (" [dim](AI)[/]" if goal.get("ai_generated") else "")
-        cells = [
-            goal["id"],
+        title = goal.title + (" [dim](AI)[/]" if goal.ai_generated else "")
+        cells: list[str | Text] = [
+            goal.id,
             title,
-            status_text(goal["status"]),
-            goal["priority"],
-            progress_cell(goal["progress_percentage"]),
+            status_text(goal.status),
+            goal.priority,
+            progress_cell(goal.progress_percentage),
         ]
-        table.add_row(*cells, *([short_date(goal.get("due_date"))] if with_due else []))
+        table.add_row(*cells, *([short_date(goal.due_date)] if with_due else []))
     return table
 
 
-@goals_app.command("list")
-@handles_api_errors
-def list_goals(
-    course: Annotated[str | None, typer.Option("--course", help="Only this course's goals.")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, in_progress, completed, blocked, cancelled.")] = None,
-    priority: Annotated[str | None, typer.Option(help="low, medium, high or urgent.")] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """List your goals with their progress."""
-    with open_client(server) as client:
-        page = client.list_goals(course_id=course, status=status, priority=priority, limit=limit, offset=offset)
+def show_goal(client: ApiClient, goal: GoalRead, as_json: bool) -> None:
+    tasks = client.tasks.list(goal_id=goal.id, limit=200)
     if as_json:
-        print_json(page)
+        print_json(json_with(goal, tasks=tasks.items))
         return
     out = stdout()
-    out.print(goal_table(page["items"]))
-    out.print(_page_footer(page, "goal"))
-
-
-@goals_app.command("show")
-@handles_api_errors
-def show_goal(goal_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """A goal, its validation criteria and its tasks."""
-    with open_client(server) as client:
-        goal = client.get_goal(goal_id)
-        tasks = client.list_tasks(goal_id=goal_id, limit=200)
-    if as_json:
-        print_json({**goal, "tasks": tasks["items"]})
-        return
-    out = stdout()
-    out.print(f"[bold]{escape(goal['title'])}[/]  {goal['id']}  priority {goal['priority']}")
-    out.print(Text.assemble(status_text(goal["status"]), "  ", progress_cell(goal["progress_percentage"])))
-    if goal.get("description"):
-        out.print(goal["description"])
-    criteria = goal.get("validation_criteria", {}).get("criteria", [])
+    out.print(_heading(goal.title, goal.id, f"  priority {goal.priority}"))
+    out.print(Text.assemble(status_text(goal.status), "  ", progress_cell(goal.progress_percentage)))
+    if goal.description:
+        out.print(goal.description)
+    criteria = goal.validation_criteria.get("criteria", [])
     if criteria:
         out.print("[bold]Criteria[/]")
         for criterion in criteria:
             out.print(Text(f"  • {render_raw(criterion)}"))
-    out.print(task_table(tasks["items"]))
-
-
-@goals_app.command("create")
-@handles_api_errors
-def create_goal(
-    title: str,
-    course: Annotated[str | None, typer.Option("--course", help="The course it belongs to.")] = None,
-    description: Description = None,
-    priority: Annotated[str, typer.Option(help="low, medium, high or urgent.")] = "medium",
-    criterion: Annotated[
-        list[str] | None, typer.Option("--criterion", "-c", help="A validation criterion (repeat for more).")
-    ] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, e.g. 2026-03-01.")] = None,
-    tests: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--tests",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="A test module run against each submission: pytest (.py) or node:test (.js). Repeatable.",
-        ),
-    ] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """Create a goal, optionally inside a course and with validation criteria."""
-    fields = _changes(title=title, course_id=course, description=description, priority=priority, due_date=due)
-    criteria: list[Any] = [*(criterion or []), *(tests_criterion(path) for path in tests or [])]
-    if criteria:
-        fields["validation_criteria"] = {"criteria": criteria}
-    with open_client(server) as client:
-        goal = client.create_goal(fields)
-    _report_saved("Created", "goal", goal, as_json)
+    out.print(task_table(tasks.items))
 
 
 _FRAMEWORKS = {".py": "pytest", ".js": "node", ".cjs": "node", ".mjs": "node"}
@@ -293,46 +307,79 @@ def tests_criterion(path: Path) -> dict[str, str]:
     return {"check": "tests", "framework": framework, "code": code}
 
 
-@goals_app.command("update")
-@handles_api_errors
-def update_goal(
-    goal_id: str,
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
-    description: Description = None,
-    priority: Annotated[str | None, typer.Option(help="low, medium, high or urgent.")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, in_progress, completed, blocked, cancelled.")] = None,
-    course: Annotated[str | None, typer.Option("--course", help="Move it to this course.")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, e.g. 2026-03-01.")] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """Change a goal."""
-    changes = _changes(
-        title=title, description=description, priority=priority, status=status, course_id=course, due_date=due
-    )
-    _need_changes(changes)
-    with open_client(server) as client:
-        goal = client.update_goal(goal_id, changes)
-    _report_saved("Updated", "goal", goal, as_json)
+def goal_body(values: dict[str, Any]) -> dict[str, Any]:
+    """`--criterion` sentences and `--tests` modules become the goal's validation criteria."""
+    sentences: list[str] = values.pop("criterion") or []
+    modules: list[Path] = values.pop("tests") or []
+    fields = _given(values)
+    criteria: list[Any] = [*sentences, *(tests_criterion(path) for path in modules)]
+    if criteria:
+        fields["validation_criteria"] = {"criteria": criteria}
+    return fields
 
 
-@goals_app.command("delete")
-@handles_api_errors
-def delete_goal(
-    goal_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
-) -> None:
-    """Delete a goal and its tasks (their code snapshots are kept)."""
-    with open_client(server) as client:
-        goal = client.get_goal(goal_id)
-        _confirm_delete("goal", goal["title"], yes or as_json)
-        client.delete_goal(goal_id)
-    _report_deleted("goal", goal_id, as_json)
+GOALS = CollectionCommands[GoalRead](
+    noun="goal",
+    collection=lambda client: client.goals,
+    table=goal_table,
+    show=show_goal,
+    filters=[
+        Param("course_id", Annotated[str | None, typer.Option("--course", help="Only this course's goals.")], None),
+        Param("status", GoalStatusOption, None),
+        Param("priority", GoalPriorityOption, None),
+    ],
+    create=[
+        Param("title", str),
+        Param("course_id", Annotated[str | None, typer.Option("--course", help="The course it belongs to.")], None),
+        DESCRIPTION,
+        Param("priority", Annotated[str, typer.Option(help="low, medium, high or urgent.")], "medium"),
+        Param(
+            "criterion",
+            Annotated[
+                list[str] | None,
+                typer.Option("--criterion", "-c", help="A validation criterion (repeat for more)."),
+            ],
+            None,
+        ),
+        Param("due_date", DueOption, None),
+        Param(
+            "tests",
+            Annotated[
+                list[Path] | None,
+                typer.Option(
+                    "--tests",
+                    exists=True,
+                    dir_okay=False,
+                    readable=True,
+                    help="A test module run against each submission: pytest (.py) or node:test (.js). Repeatable.",
+                ),
+            ],
+            None,
+        ),
+    ],
+    update=[
+        NEW_TITLE,
+        DESCRIPTION,
+        Param("priority", GoalPriorityOption, None),
+        Param("status", GoalStatusOption, None),
+        Param("course_id", Annotated[str | None, typer.Option("--course", help="Move it to this course.")], None),
+        Param("due_date", DueOption, None),
+    ],
+    help={
+        "list": "List your goals with their progress.",
+        "show": "A goal, its validation criteria and its tasks.",
+        "create": "Create a goal, optionally inside a course and with validation criteria.",
+        "update": "Change a goal.",
+        "delete": "Delete a goal and its tasks (their code snapshots are kept).",
+    },
+    create_body=goal_body,
+)
 
 
 # Tasks
 
 
-def task_table(tasks: list[JsonObject]) -> Table:
+def task_table(tasks: Sequence[TaskRead]) -> Table:
     table = Table(title="Tasks", title_justify="left")
     table.add_column("ID", no_wrap=True, min_width=30)
     table.add_column("Title", ratio=1)
@@ -341,132 +388,86 @@ def task_table(tasks: list[JsonObject]) -> Table:
     table.add_column("Est. h", justify="right", no_wrap=True)
     table.add_column("Score", justify="right", no_wrap=True)
     for task in tasks:
-        result = task.get("validation_result") or {}
-        score = result.get("score")
+        score = (task.validation_result or {}).get("score")
         table.add_row(
-            task["id"],
-            task["title"],
-            task["task_type"],
-            status_text(task["status"]),
-            "" if task.get("estimated_hours") is None else f"{task['estimated_hours']:g}",
+            task.id,
+            task.title,
+            task.task_type,
+            status_text(task.status),
+            "" if task.estimated_hours is None else f"{task.estimated_hours:g}",
             "" if score is None else f"{score * 100:.0f}%",
         )
     return table
 
 
-@tasks_app.command("list")
-@handles_api_errors
-def list_tasks(
-    goal: Annotated[str | None, typer.Option("--goal", help="Only this goal's tasks.")] = None,
-    status: Annotated[
-        str | None, typer.Option(help="todo, in_progress, in_review, completed, failed or skipped.")
-    ] = None,
-    task_type: Annotated[str | None, typer.Option("--type", help="code, documentation, testing, …")] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """List your tasks."""
-    with open_client(server) as client:
-        page = client.list_tasks(goal_id=goal, status=status, task_type=task_type, limit=limit, offset=offset)
-    if as_json:
-        print_json(page)
-        return
-    out = stdout()
-    out.print(task_table(page["items"]))
-    out.print(_page_footer(page, "task"))
-
-
-@tasks_app.command("show")
-@handles_api_errors
-def show_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """A task, with its latest review when it has one."""
-    with open_client(server) as client:
-        task = client.get_task(task_id)
+def show_task(_client: ApiClient, task: TaskRead, as_json: bool) -> None:
     if as_json:
         print_json(task)
         return
     out = stdout()
-    out.print(f"[bold]{escape(task['title'])}[/]  {task['id']}  ({task['task_type']}, goal {task['goal_id']})")
-    out.print(status_text(task["status"]))
-    if task.get("description"):
-        out.print(task["description"])
-    result = task.get("validation_result")
+    out.print(_heading(task.title, task.id, f"  ({task.task_type}, goal {task.goal_id})"))
+    out.print(status_text(task.status))
+    if task.description:
+        out.print(task.description)
+    result = task.validation_result
     if result:
         verdict = "[green]passed[/]" if result.get("passed") else "[red]not passed[/]"
         out.print(f"Last review: {verdict}, score {result.get('score', 0) * 100:.0f}%")
-    if task.get("ai_feedback"):
-        out.print(task["ai_feedback"])
+    if task.ai_feedback:
+        out.print(task.ai_feedback)
 
 
-@tasks_app.command("create")
-@handles_api_errors
-def create_task(
-    goal_id: str,
-    title: str,
-    description: Description = None,
-    task_type: Annotated[str, typer.Option("--type", help="code, documentation, testing, research, …")] = "code",
-    priority: Annotated[int | None, typer.Option(min=0, max=100, help="0-100, higher first.")] = None,
-    estimate: Annotated[float | None, typer.Option(min=0, help="Estimated hours.")] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """Create a task under a goal."""
-    fields = _changes(
-        goal_id=goal_id,
-        title=title,
-        description=description,
-        task_type=task_type,
-        priority=priority,
-        estimated_hours=estimate,
-    )
-    with open_client(server) as client:
-        task = client.create_task(fields)
-    _report_saved("Created", "task", task, as_json)
+TaskTypeOption = Annotated[str | None, typer.Option("--type", help="code, documentation, testing, …")]
 
+TASKS = CollectionCommands[TaskRead](
+    noun="task",
+    collection=lambda client: client.tasks,
+    table=task_table,
+    show=show_task,
+    filters=[
+        Param("goal_id", Annotated[str | None, typer.Option("--goal", help="Only this goal's tasks.")], None),
+        Param(
+            "status",
+            Annotated[str | None, typer.Option(help="todo, in_progress, in_review, completed, failed or skipped.")],
+            None,
+        ),
+        Param("task_type", TaskTypeOption, None),
+    ],
+    create=[
+        Param("goal_id", str),
+        Param("title", str),
+        DESCRIPTION,
+        Param(
+            "task_type",
+            Annotated[str, typer.Option("--type", help="code, documentation, testing, research, …")],
+            "code",
+        ),
+        Param("priority", TaskPriorityOption, None),
+        Param("estimated_hours", EstimateOption, None),
+    ],
+    update=[
+        NEW_TITLE,
+        DESCRIPTION,
+        Param("task_type", TaskTypeOption, None),
+        Param("status", Annotated[str | None, typer.Option(help="todo, in_progress, in_review, completed, …")], None),
+        Param("priority", TaskPriorityOption, None),
+        Param("estimated_hours", EstimateOption, None),
+        Param(
+            "actual_hours", Annotated[float | None, typer.Option("--actual", min=0, help="Hours actually spent.")], None
+        ),
+    ],
+    help={
+        "list": "List your tasks.",
+        "show": "A task, with its latest review when it has one.",
+        "create": "Create a task under a goal.",
+        "update": "Change a task.",
+        "delete": "Delete a task (its code snapshots are kept).",
+    },
+)
 
-@tasks_app.command("update")
-@handles_api_errors
-def update_task(
-    task_id: str,
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
-    description: Description = None,
-    task_type: Annotated[str | None, typer.Option("--type", help="code, documentation, testing, …")] = None,
-    status: Annotated[str | None, typer.Option(help="todo, in_progress, in_review, completed, …")] = None,
-    priority: Annotated[int | None, typer.Option(min=0, max=100, help="0-100, higher first.")] = None,
-    estimate: Annotated[float | None, typer.Option(min=0, help="Estimated hours.")] = None,
-    actual: Annotated[float | None, typer.Option(min=0, help="Hours actually spent.")] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    """Change a task."""
-    changes = _changes(
-        title=title,
-        description=description,
-        task_type=task_type,
-        status=status,
-        priority=priority,
-        estimated_hours=estimate,
-        actual_hours=actual,
-    )
-    _need_changes(changes)
-    with open_client(server) as client:
-        task = client.update_task(task_id, changes)
-    _report_saved("Updated", "task", task, as_json)
-
-
-@tasks_app.command("delete")
-@handles_api_errors
-def delete_task(
-    task_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
-) -> None:
-    """Delete a task (its code snapshots are kept)."""
-    with open_client(server) as client:
-        task = client.get_task(task_id)
-        _confirm_delete("task", task["title"], yes or as_json)
-        client.delete_task(task_id)
-    _report_deleted("task", task_id, as_json)
+add_collection_commands(courses_app, COURSES)
+add_collection_commands(goals_app, GOALS)
+add_collection_commands(tasks_app, TASKS)
 
 
 # Status changes
@@ -483,29 +484,29 @@ _ROAD_TO_COMPLETED: dict[str, list[str]] = {
 }
 
 
-def _move(client: ApiClient, task_id: str, statuses: list[str]) -> JsonObject:
-    task = client.get_task(task_id)
+def _move(client: ApiClient, task_id: str, statuses: list[str]) -> TaskRead:
+    task = client.tasks.get(task_id)
     for status in statuses:
-        task = client.update_task(task_id, {"status": status})
+        task = client.tasks.update(task_id, {"status": status})
     return task
 
 
-def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bool) -> None:
-    goal = client.get_goal(task["goal_id"])
+def _report_move(task: TaskRead, previous: str, client: ApiClient, as_json: bool) -> None:
+    goal = client.goals.get(task.goal_id)
     if as_json:
-        print_json({**task, "goal": goal})
+        print_json(json_with(task, goal=goal))
         return
     out = stdout()
-    if previous == task["status"]:
-        out.print(f"Task [bold]{task['id']}[/] is already {task['status']}.")
+    if previous == task.status:
+        out.print(f"Task [bold]{task.id}[/] is already {task.status}.")
     else:
-        out.print(f"Task [bold]{task['id']}[/] ({escape(task['title'])}): {previous} → {task['status']}")
+        out.print(f"Task [bold]{task.id}[/] ({escape(task.title)}): {previous} → {task.status}")
     out.print(
         Text.assemble(
-            f"Goal {goal['title']}: ",
-            status_text(goal["status"]),
+            f"Goal {goal.title}: ",
+            status_text(goal.status),
             "  ",
-            progress_cell(goal["progress_percentage"]),
+            progress_cell(goal.progress_percentage),
         )
     )
 
@@ -515,10 +516,10 @@ def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bo
 def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     """Start working on a task (todo, failed or skipped → in_progress)."""
     with open_client(server) as client:
-        before = client.get_task(task_id)
-        road = {"skipped": ["todo", "in_progress"], "in_progress": []}.get(before["status"], ["in_progress"])
+        before = client.tasks.get(task_id)
+        road = {"skipped": ["todo", "in_progress"], "in_progress": []}.get(before.status, ["in_progress"])
         task = _move(client, task_id, road)
-        _report_move(task, before["status"], client, as_json)
+        _report_move(task, before.status, client, as_json)
 
 
 @task_app.command("complete")
@@ -526,9 +527,9 @@ def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Jso
 def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     """Mark a task completed, passing through in_progress and in_review as the lifecycle requires."""
     with open_client(server) as client:
-        before = client.get_task(task_id)
-        task = _move(client, task_id, _ROAD_TO_COMPLETED.get(before["status"], ["completed"]))
-        _report_move(task, before["status"], client, as_json)
+        before = client.tasks.get(task_id)
+        task = _move(client, task_id, _ROAD_TO_COMPLETED.get(before.status, ["completed"]))
+        _report_move(task, before.status, client, as_json)
 
 
 @task_app.command("skip")
@@ -536,6 +537,6 @@ def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: 
 def skip_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     """Skip a task (it no longer counts against the goal's progress)."""
     with open_client(server) as client:
-        before = client.get_task(task_id)
-        task = _move(client, task_id, [] if before["status"] == "skipped" else ["skipped"])
-        _report_move(task, before["status"], client, as_json)
+        before = client.tasks.get(task_id)
+        task = _move(client, task_id, [] if before.status == "skipped" else ["skipped"])
+        _report_move(task, before.status, client, as_json)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -17,8 +17,9 @@ from ai_goals_tracker.cli.common import (
     print_json,
     stdout,
 )
-from ai_goals_tracker.client import DEFAULT_SERVER, JsonObject
+from ai_goals_tracker.client import DEFAULT_SERVER
 from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestions
 
 
 @handles_api_errors
@@ -37,23 +38,18 @@ def search(
     if as_json:
         print_json(answer)
         return
-    results: list[JsonObject] = answer["items"]
     table = Table(title=f"Results for {query!r}", title_justify="left")
     table.add_column("Score", justify="right", no_wrap=True)
     table.add_column("Type", no_wrap=True)
     table.add_column("ID", no_wrap=True)
     table.add_column("Title", ratio=1)
     table.add_column("Snippet", style="dim", ratio=2)
-    for result in results:
+    for result in answer.items:
         table.add_row(
-            f"{float(result.get('score') or 0):.2f}",
-            str(result.get("entity_type", "")),
-            str(result.get("entity_id", "")),
-            str(result.get("title") or ""),
-            _one_line(result.get("snippet")),
+            f"{result.score:.2f}", result.entity_type, result.entity_id, result.title, _one_line(result.snippet)
         )
     out = stdout()
-    out.print(table) if results else out.print(f"Nothing found for {query!r}.")
+    out.print(table) if answer.items else out.print(f"Nothing found for {query!r}.")
 
 
 @handles_api_errors
@@ -86,9 +82,9 @@ def suggest(
     out = stdout()
     with open_client(server) as client:
         answer = client.suggest_goals(course_id, options)
-        suggestions: list[JsonObject] = answer["goals"]
+        suggestions = answer.goals
         if not as_json:
-            _print_suggestions(answer, suggestions)
+            _print_suggestions(answer)
         if accept is None and as_json:
             print_json(answer)
             return
@@ -96,47 +92,42 @@ def suggest(
             return
         choice = accept if accept is not None else typer.prompt("Accept which goals? (e.g. 1,3, all or none)")
         chosen = [suggestions[index] for index in _parse_choice(choice, len(suggestions))]
-        accepted = client.accept_goals(course_id, chosen) if chosen else {"goals": []}
+        accepted = client.accept_goals(course_id, chosen) if chosen else Accepted(goals=[])
     if as_json:
         print_json({"suggested": suggestions, "accepted": accepted})
         return
-    saved: list[JsonObject] = accepted["goals"]
-    if not saved:
+    if not accepted.goals:
         out.print("No goals accepted.")
         return
-    out.print(f"Accepted {len(saved)} goal{'s' if len(saved) != 1 else ''}:")
-    for goal in saved:
-        tasks = goal.get("tasks")
-        suffix = f" ({len(tasks)} tasks)" if isinstance(tasks, list) else ""
-        out.print(f"  [bold]{goal.get('id', '')}[/] {escape(goal.get('title', ''))}{suffix}")
+    out.print(f"Accepted {len(accepted.goals)} goal{'s' if len(accepted.goals) != 1 else ''}:")
+    for goal in accepted.goals:
+        out.print(f"  [bold]{goal.id}[/] {escape(goal.title)} ({len(goal.tasks)} tasks)")
 
 
-def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> None:
+def _print_suggestions(answer: Suggestions) -> None:
     out = stdout()
-    source = "planned by the configured LLM" if answer.get("source") == "llm" else "from the offline catalog"
-    if suggestions:
-        out.print(f"{len(suggestions)} suggested goal{'s' if len(suggestions) != 1 else ''}, {source}:")
-    for warning in answer.get("warnings") or []:
-        out.print(f"[yellow]note:[/] {escape(str(warning))}")
+    source = "planned by the configured LLM" if answer.source == "llm" else "from the offline catalog"
+    if answer.goals:
+        out.print(f"{len(answer.goals)} suggested goal{'s' if len(answer.goals) != 1 else ''}, {source}:")
+    for warning in answer.warnings:
+        out.print(f"[yellow]note:[/] {escape(warning)}")
     # Why fewer (or no) goals came back, and how to get more: shown before the goals so it is not missed.
-    if answer.get("notice"):
-        out.print(f"[yellow]{escape(str(answer['notice']))}[/]")
-    for number, goal in enumerate(suggestions, start=1):
+    if answer.notice:
+        out.print(f"[yellow]{escape(answer.notice)}[/]")
+    for number, goal in enumerate(answer.goals, start=1):
         _print_suggestion(number, goal)
 
 
-def _print_suggestion(number: int, goal: JsonObject) -> None:
+def _print_suggestion(number: int, goal: SuggestedGoal) -> None:
     out = stdout()
-    due = f", due {str(goal['due_date'])[:10]}" if goal.get("due_date") else ""
-    out.print(f"\n[bold]{number}. {escape(goal.get('title', ''))}[/] [dim]({goal.get('priority', 'medium')}{due})[/]")
-    if goal.get("description"):
-        out.print(f"   {escape(goal['description'])}")
-    criteria = (goal.get("validation_criteria") or {}).get("criteria") or []
-    for criterion in criteria:
+    due = f", due {goal.due_date:%Y-%m-%d}" if goal.due_date else ""
+    out.print(f"\n[bold]{number}. {escape(goal.title)}[/] [dim]({goal.priority}{due})[/]")
+    if goal.description:
+        out.print(f"   {escape(goal.description)}")
+    for criterion in goal.validation_criteria.get("criteria") or []:
         out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion)))
-    for task in goal.get("tasks") or []:
-        hours = f" ~{task['estimated_hours']:g} h" if task.get("estimated_hours") is not None else ""
-        out.print(f"   • {escape(task.get('title', ''))} [dim]({task.get('task_type', 'code')}{hours})[/]")
+    for task in goal.tasks:
+        out.print(f"   • {escape(task.title)} [dim]({task.task_type} ~{task.estimated_hours:g} h)[/]")
 
 
 def _parse_choice(choice: str, count: int) -> list[int]:
@@ -155,6 +146,6 @@ def _parse_choice(choice: str, count: int) -> list[int]:
     return indexes
 
 
-def _one_line(text: Any, width: int = 80) -> str:
-    flat = " ".join(str(text or "").split())
+def _one_line(text: str, width: int = 80) -> str:
+    flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"

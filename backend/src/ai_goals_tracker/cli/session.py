@@ -41,7 +41,7 @@ def register(
         print_json(user)
         return
     stdout().print(
-        f"Created account [bold]{escape(user['username'])}[/] <{escape(user['email'])}> on {normalize_server(server)}. "
+        f"Created account [bold]{escape(user.username)}[/] <{escape(user.email)}> on {normalize_server(server)}. "
         "Now run `aigt login`."
     )
 
@@ -65,11 +65,11 @@ def login(
     with ApiClient(server) as client:
         tokens = client.login(username, password)
         user = client.me()
-    store.save(server, tokens, username=user["username"])
+    store.save(server, tokens, username=user.username)
     if as_json:
         print_json({"server": normalize_server(server), "user": user})
         return
-    stdout().print(f"Logged in to {normalize_server(server)} as [bold]{escape(user['username'])}[/].")
+    stdout().print(f"Logged in to {normalize_server(server)} as [bold]{escape(user.username)}[/].")
 
 
 @handles_api_errors
@@ -102,8 +102,8 @@ def whoami(server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -
     if as_json:
         print_json(user)
         return
-    name = f" ({escape(user['full_name'])})" if user.get("full_name") else ""
-    stdout().print(f"[bold]{escape(user['username'])}[/]{name} <{escape(user['email'])}> on {normalize_server(server)}")
+    name = f" ({escape(user.full_name)})" if user.full_name else ""
+    stdout().print(f"[bold]{escape(user.username)}[/]{name} <{escape(user.email)}> on {normalize_server(server)}")
 
 
 def _stdin_password() -> str:

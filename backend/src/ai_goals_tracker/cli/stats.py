@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -11,6 +11,7 @@ from rich.text import Text
 
 from ai_goals_tracker.cli.common import JsonOption, ServerOption, handles_api_errors, open_client, print_json, stdout
 from ai_goals_tracker.client import DEFAULT_SERVER
+from ai_goals_tracker.stats.schemas import GoalHours, UserStats
 
 _WEEKDAYS = ["Mon", "", "Wed", "", "Fri", "", "Sun"]
 _LEVEL_STYLES = ["grey23", "green4", "green3", "green1", "bold bright_green"]
@@ -59,49 +60,46 @@ def stats(
         print_json(answer)
         return
     out = stdout()
-    activity = {date.fromisoformat(day["date"]): int(day["events"]) for day in answer["activity"]}
+    activity = {day.date: day.events for day in answer.activity}
     out.print(Text("Activity", style="bold"))
     out.print(heatmap(activity, weeks=weeks, today=date.today()))
-    streak = answer["streak"]
-    current = streak["current_days"]
+    current = answer.streak.current_days
     out.print(
-        f"Streak: [bold]{current}[/] day{'s' if current != 1 else ''} (longest {streak['longest_days']}) · "
-        f"{answer['total_events']} events on {len(activity)} active day{'s' if len(activity) != 1 else ''}"
+        f"Streak: [bold]{current}[/] day{'s' if current != 1 else ''} (longest {answer.streak.longest_days}) · "
+        f"{answer.total_events} events on {len(activity)} active day{'s' if len(activity) != 1 else ''}"
     )
     weekly = _weekly_table(answer)
     if weekly.row_count:
         out.print(weekly)
-    hours = _hours_table(answer["hours_per_goal"])
+    hours = _hours_table(answer.hours_per_goal)
     if hours.row_count:
         out.print(hours)
-    if answer["languages"]:
-        used = ", ".join(f"{item['language']} ({item['submissions']})" for item in answer["languages"])
+    if answer.languages:
+        used = ", ".join(f"{item.language} ({item.submissions})" for item in answer.languages)
         out.print(f"Languages submitted: {used}")
 
 
-def _weekly_table(answer: dict[str, Any]) -> Table:
-    completions = {row["week"]: row["count"] for row in answer["tasks_completed_per_week"]}
-    scores = {row["week"]: row["mean_score"] for row in answer["validation_score_per_week"]}
+def _weekly_table(answer: UserStats) -> Table:
+    completions = {row.week: row.count for row in answer.tasks_completed_per_week}
+    scores = {row.week: row.mean_score for row in answer.validation_score_per_week}
     table = Table(title="By week", title_justify="left")
     table.add_column("Week", no_wrap=True)
     table.add_column("Tasks completed", justify="right")
     table.add_column("Mean review score", justify="right")
     for week in sorted(set(completions) | set(scores))[-8:]:
         score = scores.get(week)
-        table.add_row(week, str(completions.get(week, 0)), "" if score is None else f"{float(score) * 100:.0f}%")
+        table.add_row(week, str(completions.get(week, 0)), "" if score is None else f"{score * 100:.0f}%")
     return table
 
 
-def _hours_table(goals: list[dict[str, Any]]) -> Table:
+def _hours_table(goals: list[GoalHours]) -> Table:
     table = Table(title="Hours per goal", title_justify="left")
     table.add_column("Goal", ratio=1)
     table.add_column("Tasks", justify="right")
     table.add_column("Estimated", justify="right")
     table.add_column("Actual", justify="right")
     for goal in goals:
-        table.add_row(
-            goal["title"], str(goal["tasks"]), f"{goal['estimated_hours']:g} h", f"{goal['actual_hours']:g} h"
-        )
+        table.add_row(goal.title, str(goal.tasks), f"{goal.estimated_hours:g} h", f"{goal.actual_hours:g} h")
     return table
 
 
@@ -116,24 +114,24 @@ def events(
     """Your most recent events, newest last."""
     with open_client(server) as client:
         # The API lists oldest first: count, then read the last page.
-        total = client.list_events(event_type=event_type, entity_id=entity, limit=1)["total"]
+        total = client.list_events(event_type=event_type, entity_id=entity, limit=1).total
         page = client.list_events(event_type=event_type, entity_id=entity, limit=limit, offset=max(0, total - limit))
     if as_json:
         print_json(page)
         return
-    table = Table(title=f"Latest {len(page['items'])} of {page['total']} events", title_justify="left")
+    table = Table(title=f"Latest {len(page.items)} of {page.total} events", title_justify="left")
     table.add_column("When (UTC)", no_wrap=True, min_width=11)
     table.add_column("Event", no_wrap=True, min_width=21)
     table.add_column("Entity", no_wrap=True, min_width=30)
     table.add_column("Title", ratio=1)
     table.add_column("Source", no_wrap=True, min_width=6)
-    for event in page["items"]:
-        payload = event.get("payload") or {}
+    for event in page.items:
+        payload = event.payload
         table.add_row(
-            str(event["created_at"])[5:16].replace("T", " "),
-            event["event_type"],
-            event["entity_id"],
+            f"{event.created_at:%m-%d %H:%M}",
+            event.event_type,
+            event.entity_id,
             str(payload.get("title") or payload.get("username") or payload.get("file_path") or ""),
-            str((event.get("metadata") or {}).get("source") or ""),
+            str(event.metadata.get("source") or ""),
         )
     stdout().print(table)
