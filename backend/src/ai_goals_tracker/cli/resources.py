@@ -66,7 +66,7 @@ class Entity(Protocol):
     def status(self) -> str: ...
 
 
-ReadT = TypeVar("ReadT", bound=Entity)
+EntityT = TypeVar("EntityT", bound=Entity)
 
 
 @dataclass(frozen=True)
@@ -98,14 +98,14 @@ def _given(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class CollectionCommands(Generic[ReadT]):
+class CollectionCommands(Generic[EntityT]):
     """What one collection's commands do differently; the help texts are the commands' own."""
 
     noun: str
-    collection: Callable[[ApiClient], Collection[ReadT]]
-    table: Callable[[Sequence[ReadT]], Table]
+    collection: Callable[[ApiClient], Collection[EntityT]]
+    table: Callable[[Sequence[EntityT]], Table]
     # Prints one entity (with what hangs from it) as JSON or for people.
-    show: Callable[[ApiClient, ReadT, bool], None]
+    show: Callable[[ApiClient, EntityT, bool], None]
     filters: Sequence[Param]
     create: Sequence[Param]
     update: Sequence[Param]
@@ -114,7 +114,7 @@ class CollectionCommands(Generic[ReadT]):
     create_body: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_given)
 
 
-def add_collection_commands(app: typer.Typer, spec: CollectionCommands[ReadT]) -> None:
+def add_collection_commands(app: typer.Typer, spec: CollectionCommands[EntityT]) -> None:
     """`list`, `show`, `create`, `update` and `delete` for one collection, on `app`."""
     entity_id = Param(f"{spec.noun}_id", str)
 
