@@ -22,7 +22,7 @@ from ai_goals_tracker.cli.common import (
     stdout,
 )
 from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, JsonObject, Page
-from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.criteria import render_raw
 
 courses_app = typer.Typer(help="Your courses: list, show, create, update, delete.", no_args_is_help=True)
 goals_app = typer.Typer(help="Your goals: list, show, create, update, delete.", no_args_is_help=True)

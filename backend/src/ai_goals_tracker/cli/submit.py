@@ -26,7 +26,7 @@ from ai_goals_tracker.cli.common import (
     stdout,
 )
 from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError, JsonObject
-from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.criteria import render_raw
 
 POLL_SECONDS = 1.0
 # Exit code when the review did not finish within --timeout: the snapshot is stored, only the verdict is missing.
