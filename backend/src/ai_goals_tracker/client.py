@@ -200,6 +200,10 @@ class ApiClient:
     def update_task(self, task_id: str, fields: Mapping[str, Any]) -> JsonObject:
         return self._json(self._send("PATCH", f"/tasks/{task_id}", json=dict(fields)))
 
+    def move_task(self, task_id: str, status: str) -> JsonObject:
+        """Take the task to `status` through the legal path, in one request (one transaction)."""
+        return self._json(self._send("POST", f"/tasks/{task_id}/move", json={"status": status}))
+
     def delete_task(self, task_id: str) -> None:
         self._send("DELETE", f"/tasks/{task_id}")
 

@@ -214,8 +214,7 @@ def _completion_by_hand(
         return None
     if superuser_id is None:
         raise ConflictError(
-            "A code task is completed by a passing review of its code: submit your code for review "
-            "(aigt submit, or POST /api/v1/tasks/{id}/snapshots)",
+            "A code task is completed by a passing review of its code: submit the code for review",
             code="review_required",
             extra={"current": entity.status.value, "task_type": entity.task_type.value},
         )

@@ -471,24 +471,6 @@ def delete_task(
 
 # Status changes
 
-# The legal road from each status to `completed` (the server's task lifecycle): a learner who says
-# "complete" means "take it all the way", whatever step it is at.
-_ROAD_TO_COMPLETED: dict[str, list[str]] = {
-    "todo": ["in_progress", "in_review", "completed"],
-    "in_progress": ["in_review", "completed"],
-    "in_review": ["completed"],
-    "failed": ["in_progress", "in_review", "completed"],
-    "skipped": ["todo", "in_progress", "in_review", "completed"],
-    "completed": [],
-}
-
-
-def _move(client: ApiClient, task_id: str, statuses: list[str]) -> JsonObject:
-    task = client.get_task(task_id)
-    for status in statuses:
-        task = client.update_task(task_id, {"status": status})
-    return task
-
 
 def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bool) -> None:
     goal = client.get_goal(task["goal_id"])
@@ -516,19 +498,16 @@ def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Jso
     """Start working on a task (todo, failed or skipped → in_progress)."""
     with open_client(server) as client:
         before = client.get_task(task_id)
-        road = {"skipped": ["todo", "in_progress"], "in_progress": []}.get(before["status"], ["in_progress"])
-        task = _move(client, task_id, road)
-        _report_move(task, before["status"], client, as_json)
+        _report_move(client.move_task(task_id, "in_progress"), before["status"], client, as_json)
 
 
 @task_app.command("complete")
 @handles_api_errors
 def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """Mark a task completed, passing through in_progress and in_review as the lifecycle requires."""
+    """Mark a task completed, passing through in_progress and in_review (a code task: by a passing review)."""
     with open_client(server) as client:
         before = client.get_task(task_id)
-        task = _move(client, task_id, _ROAD_TO_COMPLETED.get(before["status"], ["completed"]))
-        _report_move(task, before["status"], client, as_json)
+        _report_move(client.move_task(task_id, "completed"), before["status"], client, as_json)
 
 
 @task_app.command("skip")
@@ -537,5 +516,4 @@ def skip_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Json
     """Skip a task (it no longer counts against the goal's progress)."""
     with open_client(server) as client:
         before = client.get_task(task_id)
-        task = _move(client, task_id, [] if before["status"] == "skipped" else ["skipped"])
-        _report_move(task, before["status"], client, as_json)
+        _report_move(client.move_task(task_id, "skipped"), before["status"], client, as_json)
