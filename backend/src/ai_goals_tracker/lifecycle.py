@@ -197,8 +197,14 @@ async def walk(
     reviewed: bool = False,
     superuser_id: str | None = None,
 ) -> tuple[StrEnum, ...]:
-    """Reach `target` through the legal path, one `move` (and one event) per step; return the steps."""
+    """Reach `target` through the legal path, one `move` (and one event) per step; return the steps.
+
+    A walk that would be refused on the way is refused before its first step, so it changes
+    nothing even where the caller keeps the transaction.
+    """
     steps: tuple[StrEnum, ...] = lifecycle_of(entity).path(entity.status, target)
+    for status in steps:
+        _completion_by_hand(entity, status, reviewed=reviewed, superuser_id=superuser_id)
     for status in steps:
         await move(session, entity, status, context, reviewed=reviewed, superuser_id=superuser_id)
     return steps
