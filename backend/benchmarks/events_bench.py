@@ -132,7 +132,7 @@ async def _event_cost(dsn: str) -> list[str]:
             async with unit_of_work(sessionmaker) as session:
                 loaded = await session.get(Task, task_id, with_for_update={"key_share": True})
                 assert loaded is not None
-                await task_service.update(session, loaded, TaskUpdate(title=f"title {i}"), context)
+                await task_service.update(session, loaded, TaskUpdate(title=f"title {i}"), context, actor=user)
 
         async def without_event(i: int) -> None:
             async with unit_of_work(sessionmaker) as session:

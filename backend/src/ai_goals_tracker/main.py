@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy.exc import DBAPIError
 
+from ai_goals_tracker.activity.endpoints import router as events_router
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
@@ -24,7 +25,6 @@ from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import resolve_database_url
 from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
-from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.jobs import start_worker_task
@@ -34,6 +34,7 @@ from ai_goals_tracker.search.endpoints import router as search_router
 from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
 from ai_goals_tracker.stats.endpoints import router as stats_router
 from ai_goals_tracker.tasks.endpoints import router as tasks_router
+from ai_goals_tracker.users.endpoints import registration_router
 from ai_goals_tracker.users.endpoints import router as users_router
 from ai_goals_tracker.web import STATIC_DIR, STATIC_PATH
 from ai_goals_tracker.web.router import router as web_router
@@ -95,6 +96,7 @@ def create_app(
         planning_router,
         stats_router,
         users_router,
+        registration_router,
         auth_router,
         health_router,
     ):

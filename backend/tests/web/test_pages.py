@@ -173,8 +173,21 @@ async def test_an_illegal_task_change_shows_the_api_message(client: httpx.AsyncC
 
     assert response.headers["location"] == page
     shown = (await client.get(page)).text
-    assert "A task cannot go from todo to completed; allowed from todo: in_progress, skipped" in shown
+    assert "A code task is completed by a passing review of its code: submit the code for review" in shown
     assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "todo"
+
+    notes = {"goal_id": goal["id"], "title": "Notes", "task_type": "documentation"}
+    done = (await client.post(f"{API}/tasks", json=notes, headers=user.headers)).json()
+    page = f"/tasks/{done['id']}"
+    for status in ("completed", "skipped"):
+        await client.post(
+            f"{page}/status",
+            data={"status": status, "csrf_token": await csrf_of(client, page)},
+            headers={"referer": page},
+        )
+    shown = (await client.get(page)).text
+    assert "A task cannot go from completed to skipped; allowed from completed: none (final state)" in shown
+    assert (await client.get(f"{API}/tasks/{done['id']}", headers=user.headers)).json()["status"] == "completed"
 
 
 async def test_the_review_page_highlights_and_links_the_reported_lines(
