@@ -24,6 +24,7 @@ from sqlalchemy.util import await_only
 
 from ai_goals_tracker.db.base import Base
 from ai_goals_tracker.db.ids import new_id
+from ai_goals_tracker.events.columns import RECORDED_COLUMNS
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models.enums import EventType
 
@@ -126,8 +127,8 @@ async def record_raw(
 EventRow = tuple[str, str, str | None, str, str, Jsonb, Jsonb]
 _PENDING = "aigt_pending_events"
 _NAMES_EVENTS = re.compile(r"\bevents\b", re.IGNORECASE)
-_INSERT_SQL = "INSERT INTO events (id, event_type, user_id, entity_type, entity_id, payload, metadata) VALUES "
-_ROW_PLACEHOLDERS = "(%s, %s, %s, %s, %s, %s, %s)"
+_INSERT_SQL = f"INSERT INTO events ({', '.join(RECORDED_COLUMNS)}) VALUES "  # noqa: S608  (our own column names)
+_ROW_PLACEHOLDERS = "(" + ", ".join(["%s"] * len(RECORDED_COLUMNS)) + ")"
 
 
 def _driver(connection: Connection) -> psycopg.AsyncConnection[Any]:
