@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.events.analytics import Window, event_stats, streaks
-from ai_goals_tracker.events.archive import ArchiveStore, archive_pending, compact, month_of
-from ai_goals_tracker.events.log import TAIL_SCHEMA
+from ai_goals_tracker.events.archive import archive_pending, compact
+from ai_goals_tracker.events.columns import LOG_SCHEMA
+from ai_goals_tracker.events.store import ArchiveStore, month_of
 from tests.events.conftest import insert_events, month_start
 from tests.events.test_replay import submit_and_validate
 from tests.helpers import API, make_superuser, register_and_login
@@ -137,7 +138,7 @@ async def test_a_one_month_query_reads_only_that_months_files(
     end = (month_start(0) - timedelta(days=1)).date()
     one_month = Window(target.date(), end)
     assert month_of(target) == one_month.months[0] == one_month.months[1]
-    empty_tail = TAIL_SCHEMA.empty_table()
+    empty_tail = LOG_SCHEMA.empty_table()
     stats = event_stats(store, empty_tail, one_month, user_id=user.id)
     assert expected is not None
     assert stats.total_events == expected[0] > 0

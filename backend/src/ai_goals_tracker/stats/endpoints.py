@@ -11,7 +11,7 @@ from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.analytics import Window
-from ai_goals_tracker.events.archive import ArchiveStore
+from ai_goals_tracker.events.store import ArchiveStore
 from ai_goals_tracker.stats import service
 from ai_goals_tracker.stats.schemas import GlobalStats, UserStats
 

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.events.analytics import EventStats, Window, event_stats
-from ai_goals_tracker.events.archive import ArchiveStore
 from ai_goals_tracker.events.log import unarchived_events
+from ai_goals_tracker.events.store import ArchiveStore
 from ai_goals_tracker.models import Goal, Task, User
 from ai_goals_tracker.stats.schemas import (
     DayActivity,
