@@ -44,8 +44,10 @@ async def _titles(sessionmaker: async_sessionmaker[AsyncSession], task_id: str) 
 async def _rename(session: AsyncSession, task_id: str, *titles: str) -> None:
     task = await session.get(Task, task_id)
     assert task is not None
+    owner = await session.get(User, task.user_id)
+    assert owner is not None
     for title in titles:
-        await task_service.update(session, task, TaskUpdate(title=title), CONTEXT)
+        await task_service.update(session, task, TaskUpdate(title=title), CONTEXT, actor=owner)
 
 
 async def test_events_commit_with_their_change_in_order(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
