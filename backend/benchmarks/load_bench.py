@@ -36,6 +36,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import httpx
+import psutil
 import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
@@ -109,6 +110,8 @@ class RunResult:
     lost_writes: int
     load_before: float
     load_after: float
+    # CPU seconds spent by each role from the first arrival until the review queue drained.
+    cpu: dict[str, float]
 
     @property
     def errors(self) -> int:
@@ -272,10 +275,17 @@ def _wait_healthy(ports: Sequence[int], logs: Sequence[Path]) -> None:
             time.sleep(0.5)
 
 
+@dataclass(frozen=True)
+class Deployment:
+    ports: list[int]
+    # Root process ids by role ("api", "worker", "api + worker"), for the CPU they spend.
+    roles: dict[str, list[int]]
+
+
 @contextmanager
-def topology(name: str, dsn: str, home: Path) -> Iterator[list[int]]:
+def topology(name: str, dsn: str, home: Path) -> Iterator[Deployment]:
     """`single`: one `aigt serve` (API and worker); `replicas`: two `aigt serve --no-worker` and two
-    `aigt worker`, sharing the database, the signing key and the archive. Yields the API ports."""
+    `aigt worker`, sharing the database, the signing key and the archive."""
     env = {
         **os.environ,
         "AIGT_DATABASE_URL": dsn,
@@ -287,17 +297,64 @@ def topology(name: str, dsn: str, home: Path) -> Iterator[list[int]]:
         logs: list[Path] = []
         if name == "single":
             ports = [free_port()]
-            commands = [_aigt("serve", "--port", str(ports[0]))]
+            commands = [("api + worker", _aigt("serve", "--port", str(ports[0])))]
         else:
             ports = [free_port(), free_port()]
             concurrency = str(WORKER_CONCURRENCY)
-            commands = [_aigt("serve", "--no-worker", "--port", str(port)) for port in ports]
-            commands += [_aigt("worker", "--concurrency", concurrency) for _ in range(2)]
-        for number, command in enumerate(commands):
+            commands = [("api", _aigt("serve", "--no-worker", "--port", str(port))) for port in ports]
+            commands += [("worker", _aigt("worker", "--concurrency", concurrency)) for _ in range(2)]
+        roles: dict[str, list[int]] = defaultdict(list)
+        for number, (role, command) in enumerate(commands):
             logs.append(home / f"{name}-{number}.log")
-            stack.enter_context(_process(command, env, logs[-1]))
+            roles[role].append(stack.enter_context(_process(command, env, logs[-1])).pid)
         _wait_healthy(ports, logs)
-        yield ports
+        for port in ports:
+            asyncio.run(_warm_up(port))
+        yield Deployment(ports, dict(roles))
+
+
+async def _warm_up(port: int) -> None:
+    """What a replica does once before it takes traffic (a readiness check would): load the
+    embedding model and the catalog's vectors through a first suggestion and a first search.
+    Not counted in the figures."""
+    tally = Tally()
+    learner = Learner(port, [port], tally, random.Random(port))
+    learner.username = f"warmup{port}"
+    if await learner._sign_in():
+        course = json.loads((await learner.call("", "POST", "/courses", {"title": COURSES[0][0]})).body)
+        await learner.call("", "POST", f"/courses/{course['id']}/goals/suggest", {"count": 2})
+        await learner.call("", "GET", f"/search?q={quote(SEARCHES[0])}")
+    for connection in learner.connections:
+        await connection.close()
+    if tally.errors:
+        raise RuntimeError(f"warming up the replica on port {port} failed: {dict(tally.errors)}")
+
+
+def cpu_seconds(roots: Sequence[int]) -> float:
+    """CPU time (user + system) of these processes and their descendants, live or reaped."""
+    total = 0.0
+    for root in roots:
+        try:
+            process = psutil.Process(root)
+            tree = [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            continue
+        for member in tree:
+            try:
+                times = member.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def postmaster_pid(dsn: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert row is not None
+    parent = psutil.Process(int(row[0])).parent()
+    assert parent is not None
+    return int(parent.pid)
 
 
 async def _drive(ports: Sequence[int], learners: int, tally: Tally) -> float:
@@ -362,11 +419,14 @@ def measure(admin: str, root: Path, name: str, learners: int) -> RunResult:
     home = root / f"{name}-{learners}"
     home.mkdir(mode=0o700)
     tally = Tally()
-    with topology(name, dsn, home) as ports:
+    with topology(name, dsn, home) as deployment:
+        roles = {**deployment.roles, "postgresql": [postmaster_pid(dsn)]}
+        cpu_before = {role: cpu_seconds(pids) for role, pids in roles.items()}
         load_before = os.getloadavg()[0]
-        seconds = asyncio.run(_drive(ports, learners, tally))
+        seconds = asyncio.run(_drive(deployment.ports, learners, tally))
         load_after = os.getloadavg()[0]
         pending = _wait_for_reviews(dsn)
+        cpu = {role: cpu_seconds(pids) - cpu_before[role] for role, pids in roles.items()}
     return RunResult(
         topology=name,
         learners=learners,
@@ -377,6 +437,7 @@ def measure(admin: str, root: Path, name: str, learners: int) -> RunResult:
         lost_writes=_lost_writes(dsn, tally.acknowledged),
         load_before=load_before,
         load_after=load_after,
+        cpu=cpu,
     )
 
 
@@ -422,10 +483,39 @@ def report(results: Sequence[RunResult]) -> str:
             f"{f' ({result.reviews_pending} unfinished)' if result.reviews_pending else ''} | {result.errors} | "
             f"{result.lost_writes} |"
         )
+    lines += [
+        "",
+        "CPU seconds spent from the first arrival until the last review was written, per role, and per "
+        "request (API, PostgreSQL) or per review (workers):",
+        "",
+        "| deployment | learners | API s | workers s | PostgreSQL s | API ms/request | PostgreSQL ms/request "
+        "| worker s/review |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    lines += [_cpu_row(result) for result in results]
     for learners in sorted({result.learners for result in results}):
         lines += _route_table([result for result in results if result.learners == learners])
     lines += ["", *_verdicts(results)]
     return "\n".join(lines)
+
+
+def _cpu_row(result: RunResult) -> str:
+    requests = max(result.tally.requests, 1)
+    reviews = max(len(result.review_waits), 1)
+    shared = result.cpu.get("api + worker")
+    api = result.cpu.get("api", 0.0)
+    workers = result.cpu.get("worker", 0.0)
+    database = result.cpu["postgresql"]
+    if shared is not None:
+        # One process does both: its CPU is shown once, as the API's, and per request.
+        return (
+            f"| {TOPOLOGY_NAMES[result.topology]} | {result.learners} | {shared:.0f} (API + worker) | – | "
+            f"{database:.0f} | {shared / requests * 1000:.0f} (incl. reviews) | {database / requests * 1000:.1f} | – |"
+        )
+    return (
+        f"| {TOPOLOGY_NAMES[result.topology]} | {result.learners} | {api:.0f} | {workers:.0f} | {database:.0f} | "
+        f"{api / requests * 1000:.0f} | {database / requests * 1000:.1f} | {workers / reviews:.2f} |"
+    )
 
 
 def _route_table(results: Sequence[RunResult]) -> list[str]:
