@@ -114,6 +114,10 @@ class RunResult:
     load_after: float
     # CPU seconds spent by each role from the first arrival until the review queue drained.
     cpu: dict[str, float]
+    # The largest resident set of one process of each role, in MB.
+    memory: dict[str, float]
+    # Embedding rows written by the time the last review was.
+    embeddings: int
 
     @property
     def errors(self) -> int:
@@ -350,11 +354,23 @@ def cpu_seconds(roots: Sequence[int]) -> float:
     return total
 
 
+def resident_megabytes(roots: Sequence[int]) -> float:
+    """The largest resident memory among these processes (the model and the app loaded)."""
+    sizes = [0]
+    for root in roots:
+        try:
+            sizes.append(psutil.Process(root).memory_info().rss)
+        except psutil.NoSuchProcess:
+            continue
+    return max(sizes) / 2**20
+
+
 def postmaster_pid(dsn: str) -> int:
     with psycopg.connect(dsn) as conn:
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    assert row is not None
-    parent = psutil.Process(int(row[0])).parent()
+        assert row is not None
+        # Asked while the backend lives: it is gone once the connection closes.
+        parent = psutil.Process(int(row[0])).parent()
     assert parent is not None
     return int(parent.pid)
 
@@ -410,6 +426,12 @@ def _review_waits(dsn: str) -> list[float]:
     return [float(row[0]) for row in rows]
 
 
+def _count(dsn: str, query: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(query).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _lost_writes(dsn: str, acknowledged: dict[str, set[str]]) -> int:
     lost = 0
     with psycopg.connect(dsn) as conn:
@@ -444,6 +466,7 @@ def measure(admin: str, root: Path, name: str, learners: int) -> RunResult:
         load_after = os.getloadavg()[0]
         pending = _wait_for_reviews(dsn)
         cpu = {role: cpu_seconds(pids) - cpu_before[role] for role, pids in roles.items()}
+        memory = {role: resident_megabytes(pids) for role, pids in deployment.roles.items()}
     # Registrations show in the routes' latencies and errors, not in the session's throughput.
     tally.latencies.update(registration.latencies)
     for route, count in registration.errors.items():
@@ -459,6 +482,8 @@ def measure(admin: str, root: Path, name: str, learners: int) -> RunResult:
         load_before=load_before,
         load_after=load_after,
         cpu=cpu,
+        memory=memory,
+        embeddings=_count(dsn, "SELECT count(*) FROM embeddings"),
     )
 
 
@@ -469,6 +494,7 @@ def run() -> str:
             for name in ("single", "replicas"):
                 print(f"   {name}, {learners} learners ...", flush=True)
                 results.append(measure(admin, Path(tmp), name, learners))
+                print(f"   {_summary_row(results[-1])}", flush=True)
     return report(results)
 
 
@@ -496,29 +522,32 @@ def report(results: Sequence[RunResult]) -> str:
         "| deployment | learners | load | req/s | review wait p50 / p95 s | reviews | errors | lost writes |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for result in results:
-        waits = result.review_waits
-        lines.append(
-            f"| {TOPOLOGY_NAMES[result.topology]} | {result.learners} | {result.load_before:.1f} → "
-            f"{result.load_after:.1f} | {result.tally.requests / result.seconds:.1f} | "
-            f"{_percentile(waits, 0.5):.1f} / {_percentile(waits, 0.95):.1f} | {len(waits)}"
-            f"{f' ({result.reviews_pending} unfinished)' if result.reviews_pending else ''} | {result.errors} | "
-            f"{result.lost_writes} |"
-        )
+    lines += [_summary_row(result) for result in results]
     lines += [
         "",
         "CPU seconds spent from the first arrival until the last review was written, per role, and per "
         "request (API, PostgreSQL) or per review (workers):",
         "",
         "| deployment | learners | API s | workers s | PostgreSQL s | API ms/request | PostgreSQL ms/request "
-        "| worker s/review |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| worker s/review | embeddings | largest process MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines += [_cpu_row(result) for result in results]
     for learners in sorted({result.learners for result in results}):
         lines += _route_table([result for result in results if result.learners == learners])
     lines += ["", *_verdicts(results)]
     return "\n".join(lines)
+
+
+def _summary_row(result: RunResult) -> str:
+    waits = result.review_waits
+    unfinished = f" ({result.reviews_pending} unfinished)" if result.reviews_pending else ""
+    return (
+        f"| {TOPOLOGY_NAMES[result.topology]} | {result.learners} | {result.load_before:.1f} → "
+        f"{result.load_after:.1f} | {result.tally.requests / result.seconds:.1f} | "
+        f"{_percentile(waits, 0.5):.1f} / {_percentile(waits, 0.95):.1f} | {len(waits)}{unfinished} | "
+        f"{result.errors} | {result.lost_writes} |"
+    )
 
 
 def _cpu_row(result: RunResult) -> str:
@@ -528,15 +557,18 @@ def _cpu_row(result: RunResult) -> str:
     api = result.cpu.get("api", 0.0)
     workers = result.cpu.get("worker", 0.0)
     database = result.cpu["postgresql"]
+    memory = ", ".join(f"{role} {megabytes:.0f}" for role, megabytes in result.memory.items())
+    tail = f"{result.embeddings} | {memory} |"
     if shared is not None:
         # One process does both: its CPU is shown once, as the API's, and per request.
         return (
             f"| {TOPOLOGY_NAMES[result.topology]} | {result.learners} | {shared:.0f} (API + worker) | – | "
-            f"{database:.0f} | {shared / requests * 1000:.0f} (incl. reviews) | {database / requests * 1000:.1f} | – |"
+            f"{database:.0f} | {shared / requests * 1000:.0f} (incl. reviews) | {database / requests * 1000:.1f} | – | "
+            + tail
         )
     return (
         f"| {TOPOLOGY_NAMES[result.topology]} | {result.learners} | {api:.0f} | {workers:.0f} | {database:.0f} | "
-        f"{api / requests * 1000:.0f} | {database / requests * 1000:.1f} | {workers / reviews:.2f} |"
+        f"{api / requests * 1000:.0f} | {database / requests * 1000:.1f} | {workers / reviews:.2f} | " + tail
     )
 
 
