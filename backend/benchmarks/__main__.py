@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "planning": "benchmarks.planning_bench",
     "web": "benchmarks.web_bench",
     "lifecycle": "benchmarks.lifecycle_bench",
+    "load": "benchmarks.load_bench",
 }
 
 RESULTS = Path(__file__).parent / "results"

@@ -48,9 +48,12 @@ def create_app(
     """The API; `with_worker` also runs a job worker in this process (what `aigt serve` does)."""
     settings = settings or get_settings()
     dsn = database_url or resolve_database_url(settings)
-    engine = create_engine(dsn)
+    pool_size, max_overflow = settings.database_pool_size, settings.database_max_overflow
+    engine = create_engine(dsn, pool_size=pool_size, max_overflow=max_overflow)
     # Safe (read-only) requests use their own pool, on a read replica when one is configured.
-    read_engine = create_engine(settings.read_database_url or dsn, autocommit=True)
+    read_engine = create_engine(
+        settings.read_database_url or dsn, pool_size=pool_size, max_overflow=max_overflow, autocommit=True
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
