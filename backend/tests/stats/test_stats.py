@@ -12,13 +12,15 @@ import duckdb
 import httpx
 import psycopg
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.events.analytics import Window, event_stats, streaks
-from ai_goals_tracker.events.archive import ArchiveStore, archive_pending, compact, month_of
+from ai_goals_tracker.events.archive import ArchiveStore, apply_retention, archive_pending, compact, month_of
 from ai_goals_tracker.events.log import TAIL_SCHEMA
-from tests.events.conftest import insert_events, month_start
+from ai_goals_tracker.stats.service import EventSources
+from tests.events.conftest import insert_events, month_start, move_followers
 from tests.events.test_replay import submit_and_validate
 from tests.helpers import API, make_superuser, register_and_login
 
@@ -140,3 +142,60 @@ async def test_a_one_month_query_reads_only_that_months_files(
     assert stats.total_events == expected[0] > 0
     with pytest.raises(duckdb.Error):
         event_stats(store, empty_tail, Window(month_start(2).date(), datetime.now(UTC).date()), user_id=user.id)
+
+
+def _expected_activity(dsn: str, user_id: str, since: datetime) -> list[dict[str, object]]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT (created_at AT TIME ZONE 'UTC')::date, count(*) FROM events WHERE user_id = %s"
+            " AND event_type::text NOT LIKE 'system.%%' AND created_at >= %s GROUP BY 1 ORDER BY 1",
+            (user_id, since),
+        ).fetchall()
+    return [{"date": day.isoformat(), "events": count} for day, count in rows]
+
+
+async def test_stats_reach_into_the_archive_only_before_the_retention_period(
+    client: httpx.AsyncClient,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    app: FastAPI,
+    app_store: ArchiveStore,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Events deleted from the table after archiving still count; a window inside the retention
+    period is answered by PostgreSQL alone, without opening a Parquet file."""
+    user = await register_and_login(client, "kept")
+    insert_events(database_url, 400, months_ago=(1, 2, 3, 4), user_id=user.id)
+    window = {"start": month_start(5).date().isoformat()}
+    expected = _expected_activity(database_url, user.id, month_start(5))
+    before = (await client.get(f"{API}/stats/me", params=window, headers=user.headers)).json()
+    await archive_pending(sessionmaker, app_store)
+    await compact(sessionmaker, app_store)
+    move_followers(database_url, to_end=True)
+    report = await apply_retention(sessionmaker, app_store, retention_days=40)
+    assert report.deleted_rows > 0
+    monkeypatch.setattr(app.state, "settings", app.state.settings.model_copy(update={"events_retention_days": 40}))
+
+    after = (await client.get(f"{API}/stats/me", params=window, headers=user.headers)).json()
+
+    assert before["activity"] == expected
+    assert after == before
+    # With the archive unreadable, the last four weeks still answer: they never touch it.
+    for path in app_store.parquet_files():
+        with app_store.filesystem.open_output_stream(path) as sink:
+            sink.write(b"not parquet at all")
+    recent = datetime.combine(datetime.now(UTC).date() - timedelta(days=27), datetime.min.time(), UTC)
+    answer = await client.get(f"{API}/stats/me", params={"start": recent.date().isoformat()}, headers=user.headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["activity"] == _expected_activity(database_url, user.id, recent) != []
+
+
+def test_the_live_period_starts_on_a_monday_after_the_retention_cutoff() -> None:
+    store = ArchiveStore.open("/nonexistent")
+    assert EventSources(store, None).complete_since(datetime(2025, 3, 12, 15, tzinfo=UTC)) is None
+    for now in (datetime(2025, 3, 12, 15, tzinfo=UTC), datetime(2025, 3, 17, 0, 0, tzinfo=UTC)):
+        boundary = EventSources(store, 30).complete_since(now)
+        assert boundary is not None
+        assert boundary.weekday() == 0
+        assert boundary.time() == datetime.min.time()
+        assert now - timedelta(days=30) < boundary <= now - timedelta(days=30) + timedelta(days=7)

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.ai.embeddings import get_embedding_provider
-from ai_goals_tracker.config import Settings
 from ai_goals_tracker.courses import repository as courses_repository
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
@@ -23,8 +22,9 @@ from ai_goals_tracker.search import service as search_service
 from ai_goals_tracker.search.schemas import EntityTypeFilter
 from ai_goals_tracker.snapshots import repository as snapshots_repository
 from ai_goals_tracker.stats import service as stats_service
-from ai_goals_tracker.stats.endpoints import archive_store
+from ai_goals_tracker.stats.endpoints import EventSourcesDep
 from ai_goals_tracker.stats.schemas import UserStats
+from ai_goals_tracker.stats.service import EventSources
 from ai_goals_tracker.tasks import repository as tasks_repository
 from ai_goals_tracker.web import charts, repository, views
 from ai_goals_tracker.web.page import LearnerDep, render
@@ -38,14 +38,14 @@ MAX_ROWS = 200
 
 
 @router.get("/")
-async def home(learner: LearnerDep, session: SessionDep, settings: SettingsDep) -> Response:
+async def home(learner: LearnerDep, session: SessionDep, sources: EventSourcesDep) -> Response:
     user = learner.user
     courses = list(await session.scalars(courses_repository.list_query(user.id).limit(MAX_ROWS)))
     loose_goals = list(
         await session.scalars(goals_repository.list_query(user.id).where(Goal.course_id.is_(None)).limit(MAX_ROWS))
     )
     today = datetime.now(UTC).date()
-    stats = await _year_of_stats(session, settings, user, today)
+    stats = await _year_of_stats(session, sources, user, today)
     return render(
         learner,
         "home.html",
@@ -62,10 +62,9 @@ async def home(learner: LearnerDep, session: SessionDep, settings: SettingsDep) 
     )
 
 
-async def _year_of_stats(session: AsyncSession, settings: Settings, user: User, today: date) -> UserStats:
+async def _year_of_stats(session: AsyncSession, sources: EventSources, user: User, today: date) -> UserStats:
     """`GET /api/v1/stats/me` over the heatmap's weeks."""
-    window = Window(*charts.heatmap_window(today))
-    return await stats_service.user_stats(session, archive_store(settings.archive_root), user, window)
+    return await stats_service.user_stats(session, sources, user, Window(*charts.heatmap_window(today)))
 
 
 @router.get("/courses/{course_id}")
@@ -136,9 +135,9 @@ async def review_state(snapshot_id: IdPath, learner: LearnerDep, session: Sessio
 
 
 @router.get("/stats")
-async def stats_page(learner: LearnerDep, session: SessionDep, settings: SettingsDep) -> Response:
+async def stats_page(learner: LearnerDep, session: SessionDep, sources: EventSourcesDep) -> Response:
     today = datetime.now(UTC).date()
-    stats = await _year_of_stats(session, settings, learner.user, today)
+    stats = await _year_of_stats(session, sources, learner.user, today)
     return render(
         learner,
         "stats.html",

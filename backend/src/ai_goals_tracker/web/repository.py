@@ -24,7 +24,7 @@ async def next_tasks(session: AsyncSession, user_id: str, limit: int) -> Sequenc
         .order_by(_NEXT_ORDER, Task.priority.desc(), Task.created_at, Task.id)
         .limit(limit)
     )
-    return [(task, title) for task, title in rows.tuples()]
+    return [(task, title) for task, title in rows]
 
 
 async def recent_snapshots(
@@ -38,4 +38,4 @@ async def recent_snapshots(
         .order_by(CodeSnapshot.id.desc())
         .limit(limit)
     )
-    return [(snapshot, title) for snapshot, title in rows.tuples()]
+    return [(snapshot, title) for snapshot, title in rows]
