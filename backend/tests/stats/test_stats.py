@@ -3,6 +3,7 @@ one-month question reads one month's files."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.events.analytics import Window, event_stats, streaks
 from ai_goals_tracker.events.archive import ArchiveStore, apply_retention, archive_pending, compact, month_of
-from ai_goals_tracker.events.log import TAIL_SCHEMA
+from ai_goals_tracker.events.log import TAIL_SCHEMA, unarchived_events
+from ai_goals_tracker.stats.repository import live_event_stats
 from ai_goals_tracker.stats.service import EventSources
 from tests.events.conftest import insert_events, month_start, move_followers
 from tests.events.test_replay import submit_and_validate
@@ -154,13 +156,24 @@ def _expected_activity(dsn: str, user_id: str, since: datetime) -> list[dict[str
     return [{"date": day.isoformat(), "events": count} for day, count in rows]
 
 
+RETENTION_DAYS = 40
+
+
+@pytest.fixture
+def retention(app: FastAPI) -> Iterator[None]:
+    """The application configured to delete archived events after RETENTION_DAYS."""
+    configured = app.state.settings
+    app.state.settings = configured.model_copy(update={"events_retention_days": RETENTION_DAYS})
+    yield
+    app.state.settings = configured
+
+
 async def test_stats_reach_into_the_archive_only_before_the_retention_period(
     client: httpx.AsyncClient,
     sessionmaker: async_sessionmaker[AsyncSession],
-    app: FastAPI,
     app_store: ArchiveStore,
     database_url: str,
-    monkeypatch: pytest.MonkeyPatch,
+    retention: None,
 ) -> None:
     """Events deleted from the table after archiving still count; a window inside the retention
     period is answered by PostgreSQL alone, without opening a Parquet file."""
@@ -172,9 +185,8 @@ async def test_stats_reach_into_the_archive_only_before_the_retention_period(
     await archive_pending(sessionmaker, app_store)
     await compact(sessionmaker, app_store)
     move_followers(database_url, to_end=True)
-    report = await apply_retention(sessionmaker, app_store, retention_days=40)
+    report = await apply_retention(sessionmaker, app_store, retention_days=RETENTION_DAYS)
     assert report.deleted_rows > 0
-    monkeypatch.setattr(app.state, "settings", app.state.settings.model_copy(update={"events_retention_days": 40}))
 
     after = (await client.get(f"{API}/stats/me", params=window, headers=user.headers)).json()
 
@@ -199,3 +211,30 @@ def test_the_live_period_starts_on_a_monday_after_the_retention_cutoff() -> None
         assert boundary.weekday() == 0
         assert boundary.time() == datetime.min.time()
         assert now - timedelta(days=30) < boundary <= now - timedelta(days=30) + timedelta(days=7)
+
+
+async def test_postgresql_aggregates_the_live_period_as_duckdb_does_the_log(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """The two ways of counting (PostgreSQL for the live period, DuckDB for the archive) agree on
+    every figure, for one learner and for everyone."""
+    ana = await register_and_login(client, "ana")
+    other = await register_and_login(client, "other")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=ana.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=ana.headers)).json()
+    for score in (0.91, 0.55, 0.8):
+        await submit_and_validate(sessionmaker, task["id"], ana.id, score)
+    insert_events(database_url, 300, months_ago=(0, 1, 2), user_id=ana.id)
+    insert_events(database_url, 200, months_ago=(0, 1), user_id=other.id, rng=random.Random(3))
+    window = Window(month_start(2).date(), datetime.now(UTC).date())
+    async with sessionmaker() as session:
+        tail = await unarchived_events(session, since=window.since)
+        for user_id in (ana.id, None):
+            live = await live_event_stats(session, window.since, window.until, user_id)
+            logged = event_stats(ArchiveStore.open("/nonexistent"), tail, window, user_id=user_id)
+            live.current_streak, live.longest_streak = logged.current_streak, logged.longest_streak
+            live.languages.sort(key=lambda item: (-item[1], item[0]))
+            assert live == logged
+            assert live.total_events > 200
+            assert live.tasks_completed_per_week
+            assert live.score_per_week
