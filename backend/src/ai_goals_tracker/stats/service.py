@@ -85,6 +85,14 @@ def _joined(parts: list[EventStats], window: Window) -> EventStats:
     return joined
 
 
+async def user_activity(
+    session: AsyncSession, sources: EventSources, user: User, window: Window
+) -> tuple[list[DayActivity], Streak]:
+    """The part of `user_stats` a heatmap shows: events per day and the streaks."""
+    stats = await _event_stats(session, sources, window, user.id)
+    return _activity(stats), _streak(stats)
+
+
 async def user_stats(session: AsyncSession, sources: EventSources, user: User, window: Window) -> UserStats:
     stats = await _event_stats(session, sources, window, user.id)
     hours = await session.execute(
@@ -104,8 +112,8 @@ async def user_stats(session: AsyncSession, sources: EventSources, user: User, w
     return UserStats(
         window=StatsWindow(start=window.start, end=window.end),
         total_events=stats.total_events,
-        activity=[DayActivity(date=day, events=events) for day, events, _users in stats.activity],
-        streak=Streak(current_days=stats.current_streak, longest_days=stats.longest_streak),
+        activity=_activity(stats),
+        streak=_streak(stats),
         tasks_completed_per_week=_weeks(stats),
         validation_score_per_week=_scores(stats),
         hours_per_goal=[
@@ -136,6 +144,14 @@ async def global_stats(session: AsyncSession, sources: EventSources, window: Win
         validation_score_per_week=_scores(stats),
         languages=_languages(stats),
     )
+
+
+def _activity(stats: EventStats) -> list[DayActivity]:
+    return [DayActivity(date=day, events=events) for day, events, _users in stats.activity]
+
+
+def _streak(stats: EventStats) -> Streak:
+    return Streak(current_days=stats.current_streak, longest_days=stats.longest_streak)
 
 
 def _weeks(stats: EventStats) -> list[WeekCount]:
