@@ -230,7 +230,7 @@ async def test_postgresql_aggregates_the_live_period_as_duckdb_does_the_log(
     async with sessionmaker() as session:
         tail = await unarchived_events(session, since=window.since)
         for user_id in (ana.id, None):
-            live = await live_event_stats(session, window.since, window.until, user_id)
+            live = await live_event_stats(session, window.since, window.until, user_id, categories=True)
             logged = event_stats(ArchiveStore.open("/nonexistent"), tail, window, user_id=user_id)
             live.current_streak, live.longest_streak = logged.current_streak, logged.longest_streak
             live.languages.sort(key=lambda item: (-item[1], item[0]))

@@ -51,7 +51,17 @@ class EventSources:
         return datetime.combine(monday, time.min, UTC)
 
 
-async def _event_stats(session: AsyncSession, sources: EventSources, window: Window, user_id: str | None) -> EventStats:
+async def _event_stats(
+    session: AsyncSession,
+    sources: EventSources,
+    window: Window,
+    user_id: str | None,
+    *,
+    weekly: bool = True,
+    categories: bool = False,
+) -> EventStats:
+    """The figures of the window's events; PostgreSQL computes only those asked for (`weekly`:
+    completions, scores and languages; `categories`: events per category)."""
     complete_since = sources.complete_since(datetime.now(UTC))
     live_from = window.since if complete_since is None else max(window.since, complete_since)
     parts = []
@@ -62,7 +72,11 @@ async def _event_stats(session: AsyncSession, sources: EventSources, window: Win
         tail = await unarchived_events(session, user_id=user_id, since=archived.since)
         parts.append(await asyncio.to_thread(event_stats, sources.store, tail, archived, user_id=user_id))
     if live_from < window.until:
-        parts.append(await repository.live_event_stats(session, live_from, window.until, user_id))
+        parts.append(
+            await repository.live_event_stats(
+                session, live_from, window.until, user_id, weekly=weekly, categories=categories
+            )
+        )
     return _joined(parts, window)
 
 
@@ -89,7 +103,7 @@ async def user_activity(
     session: AsyncSession, sources: EventSources, user: User, window: Window
 ) -> tuple[list[DayActivity], Streak]:
     """The part of `user_stats` a heatmap shows: events per day and the streaks."""
-    stats = await _event_stats(session, sources, window, user.id)
+    stats = await _event_stats(session, sources, window, user.id, weekly=False)
     return _activity(stats), _streak(stats)
 
 
@@ -132,7 +146,7 @@ async def user_stats(session: AsyncSession, sources: EventSources, user: User, w
 
 
 async def global_stats(session: AsyncSession, sources: EventSources, window: Window) -> GlobalStats:
-    stats = await _event_stats(session, sources, window, None)
+    stats = await _event_stats(session, sources, window, None, categories=True)
     users = await session.scalar(select(func.count()).select_from(User)) or 0
     return GlobalStats(
         window=StatsWindow(start=window.start, end=window.end),
