@@ -2,9 +2,8 @@
 
 The queries read one user's events through `idx_events_user_created` (or everyone's by time) and
 return only the aggregates: the rows never leave the database. A page asks only for the figures
-it shows. Days and ISO weeks are UTC, the
-same as the DuckDB statistics over the archive (events/analytics.py), so both halves of a window
-merge into one answer.
+it shows. Days and ISO weeks are UTC, as in the DuckDB statistics over the archive
+(events/analytics.py), so both halves of a window join into one answer.
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ _utc = func.timezone("UTC", Event.created_at)
 _day = cast(_utc, Date)
 # `2025-W03`: the ISO year and week, as DuckDB's `printf('%d-W%02d', isoyear(…), week(…))` writes them.
 _week = func.to_char(_utc, 'IYYY-"W"IW')
-_language = func.coalesce(Event.payload["language"].astext, "unknown")
+# Only a submission has a language; every other event falls in a group of its own, left out.
+_language = case((_SUBMITTED, func.coalesce(Event.payload["language"].astext, "unknown")))
 _category = func.split_part(cast(Event.event_type, String), ".", 1)
 _score = case(
     (func.jsonb_typeof(Event.payload["validation_score"]) == "number", Event.payload["validation_score"].as_float())
@@ -41,14 +41,14 @@ _WEEKS_AND_LANGUAGES = (
     select(
         func.grouping(_week),
         _week,
-        case((_SUBMITTED, _language)),
+        _language,
         func.count(Event.entity_id.distinct()).filter(_COMPLETED),
         func.avg(_score).filter(_SCORED),
         func.count(_score).filter(_SCORED),
         func.count().filter(_SUBMITTED),
     )
     .where(or_(_COMPLETED, _SCORED, _SUBMITTED))
-    .group_by(func.grouping_sets(tuple_(_week), tuple_(case((_SUBMITTED, _language)))))
+    .group_by(func.grouping_sets(tuple_(_week), tuple_(_language)))
 )
 
 
