@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import TypeVar
 
 from ai_goals_tracker.errors import ConflictError
+from ai_goals_tracker.i18n import N_, Message
 from ai_goals_tracker.models.enums import CourseStatus, EventType, GoalStatus, TaskStatus
 
 TASK_TRANSITIONS: dict[TaskStatus, tuple[TaskStatus, ...]] = {
@@ -61,11 +62,24 @@ def ensure_transition(kind: str, transitions: dict[S, tuple[S, ...]], current: S
         return
     allowed = transitions[current]
     if target not in allowed:
-        names = ", ".join(status.value for status in allowed) or "none (final state)"
         raise ConflictError(
-            f"A {kind} cannot go from {current.value} to {target.value}; allowed from {current.value}: {names}",
+            _ILLEGAL[kind] if allowed else _FINAL[kind],
+            params={"current": current.value, "target": target.value, "allowed": ", ".join(allowed)},
             extra={"current": current.value, "allowed": [status.value for status in allowed]},
         )
+
+
+# One sentence per kind: the noun's gender changes the rest of the sentence in Spanish.
+_ILLEGAL: dict[str, Message] = {
+    "task": N_("A task cannot go from {current} to {target}; allowed from {current}: {allowed}"),
+    "goal": N_("A goal cannot go from {current} to {target}; allowed from {current}: {allowed}"),
+    "course": N_("A course cannot go from {current} to {target}; allowed from {current}: {allowed}"),
+}
+_FINAL: dict[str, Message] = {
+    "task": N_("A task cannot go from {current} to {target}; {current} is a final state"),
+    "goal": N_("A goal cannot go from {current} to {target}; {current} is a final state"),
+    "course": N_("A course cannot go from {current} to {target}; {current} is a final state"),
+}
 
 
 def stamp(entity: object, *, started: bool, completed: bool) -> None:

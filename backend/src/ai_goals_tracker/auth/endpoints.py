@@ -13,6 +13,7 @@ from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.users import service as users_service
 from ai_goals_tracker.users.schemas import UserCreate, UserRead
 
@@ -52,7 +53,7 @@ async def refresh(request: Request, data: RefreshRequest, tokens: TokenSettingsD
     async with unit_of_work(request.app.state.sessionmaker) as session:
         outcome = await service.refresh(session, tokens, data.refresh_token)
     if outcome.pair is None:
-        raise UnauthorizedError(outcome.refused or "Invalid refresh token")
+        raise UnauthorizedError(outcome.refused or N_("Invalid refresh token"))
     return outcome.pair
 
 

@@ -10,6 +10,7 @@ from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.goals.schemas import GoalCreate, GoalUpdate
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.lifecycle import GOAL_STATUS_EVENTS, GOAL_TRANSITIONS, ensure_transition, stamp
 from ai_goals_tracker.models import Course, Goal, User
 from ai_goals_tracker.models.enums import EventType, GoalStatus
@@ -19,7 +20,7 @@ from ai_goals_tracker.progress import roll_up_course
 async def _require_own_course(session: AsyncSession, user: User, course_id: str) -> None:
     course = await session.get(Course, course_id)
     if course is None or course.user_id != user.id:
-        raise ValidationFailedError("course_id does not name one of your courses", extra={"field": "course_id"})
+        raise ValidationFailedError(N_("course_id does not name one of your courses"), extra={"field": "course_id"})
 
 
 async def create(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ai_goals_tracker.errors import ConflictError, PayloadTooLargeError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.jobs import defer_in_transaction, user_lock
 from ai_goals_tracker.models import CodeSnapshot, Task
 from ai_goals_tracker.models.enums import EventType, TaskStatus
@@ -45,7 +46,8 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
     size = len(data.code_content.encode("utf-8"))
     if size > MAX_CODE_BYTES:
         raise PayloadTooLargeError(
-            f"code_content is {size // 1024} KB; at most {MAX_CODE_BYTES // 1024} KB can be reviewed"
+            N_("code_content is {size} KB; at most {limit} KB can be reviewed"),
+            params={"size": size // 1024, "limit": MAX_CODE_BYTES // 1024},
         )
     path = _path_to_review(task)
     snapshot = CodeSnapshot(
@@ -75,12 +77,12 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
 def _path_to_review(task: Task) -> tuple[TaskStatus, ...]:
     if task.status is TaskStatus.COMPLETED:
         raise ConflictError(
-            "This task is already completed; it takes no more submissions",
+            N_("This task is already completed; it takes no more submissions"),
             extra={"current": task.status.value},
         )
     if task.status is TaskStatus.SKIPPED:
         raise ConflictError(
-            'This task is skipped; reopen it (PATCH {"status": "todo"}) before submitting code',
+            N_('This task is skipped; reopen it (PATCH {"status": "todo"}) before submitting code'),
             extra={"current": task.status.value},
         )
     return _PATH_TO_REVIEW[task.status]
@@ -90,7 +92,7 @@ async def retry_review(session: AsyncSession, snapshot: CodeSnapshot) -> CodeSna
     """Queue a new review of a snapshot that could not be reviewed (in the caller's transaction)."""
     if not snapshot.not_reviewed:
         raise ConflictError(
-            "Only a snapshot that could not be reviewed can be reviewed again",
+            N_("Only a snapshot that could not be reviewed can be reviewed again"),
             extra={"review_status": "pending" if snapshot.validation_passed is None else "reviewed"},
         )
     review = dict(snapshot.meta.get("review") or {})

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.lifecycle import TASK_STATUS_EVENTS, TASK_TRANSITIONS, ensure_transition, stamp
 from ai_goals_tracker.models import Goal, Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
@@ -19,7 +20,7 @@ from ai_goals_tracker.tasks.schemas import TaskCreate, TaskUpdate
 async def create(session: AsyncSession, user: User, data: TaskCreate, context: ChangeContext) -> Task:
     goal = await session.get(Goal, data.goal_id)
     if goal is None or goal.user_id != user.id:
-        raise ValidationFailedError("goal_id does not name one of your goals", extra={"field": "goal_id"})
+        raise ValidationFailedError(N_("goal_id does not name one of your goals"), extra={"field": "goal_id"})
     task = Task(
         user_id=user.id,
         goal_id=goal.id,
