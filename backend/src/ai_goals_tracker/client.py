@@ -92,7 +92,10 @@ class ApiClient:
         client_name: str = "cli",
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        language: str | None = None,
     ) -> None:
+        """`language` goes out as Accept-Language: the server's messages follow it before login, and
+        for a learner who has not chosen a language."""
         self.server = normalize_server(server)
         self.tokens = tokens
         self._on_tokens = on_tokens
@@ -100,7 +103,11 @@ class ApiClient:
         self._http = httpx.Client(
             base_url=self.server,
             timeout=httpx.Timeout(timeout + MAX_WAIT_SECONDS, connect=5.0),
-            headers={"X-Client": client_name, "User-Agent": f"aigt-{client_name}"},
+            headers={
+                "X-Client": client_name,
+                "User-Agent": f"aigt-{client_name}",
+                **({"Accept-Language": language} if language else {}),
+            },
             transport=transport,
         )
 

@@ -15,35 +15,38 @@ from ai_goals_tracker.cli.common import (
     handles_api_errors,
     open_client,
     print_json,
+    priority_label,
     stdout,
+    task_type_label,
 )
+from ai_goals_tracker.cli.language import _, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER, JsonObject
 from ai_goals_tracker.goals.criteria import render_raw
 
 
 @handles_api_errors
 def search(
-    query: Annotated[str, typer.Argument(help="What you are looking for, in Spanish or English.")],
+    query: Annotated[str, typer.Argument(help=_("What you are looking for, in Spanish or English."))],
     entity_type: Annotated[
-        str | None, typer.Option("--type", help="Only one kind: course, goal, task or code.", show_default=False)
+        str | None,
+        typer.Option("--type", help=_("Only one kind: course, goal, task or code."), show_default=False),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=50, help="How many results.")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=50, help=_("How many results."))] = 10,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Search your courses, goals, tasks and code by meaning."""
     with open_client(server) as client:
         answer = client.search(query, entity_type=entity_type, limit=limit)
     if as_json:
         print_json(answer)
         return
     results: list[JsonObject] = answer["items"]
-    table = Table(title=f"Results for {query!r}", title_justify="left")
-    table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Title", ratio=1)
-    table.add_column("Snippet", style="dim", ratio=2)
+    table = Table(title=_("Results for {query!r}").format(query=query), title_justify="left")
+    table.add_column(_("Score"), justify="right", no_wrap=True)
+    table.add_column(_("Type"), no_wrap=True)
+    table.add_column(_("ID"), no_wrap=True)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Snippet"), style="dim", ratio=2)
     for result in results:
         table.add_row(
             f"{float(result.get('score') or 0):.2f}",
@@ -53,25 +56,24 @@ def search(
             _one_line(result.get("snippet")),
         )
     out = stdout()
-    out.print(table) if results else out.print(f"Nothing found for {query!r}.")
+    out.print(table) if results else out.print(_("Nothing found for {query!r}.").format(query=query))
 
 
 @handles_api_errors
 def suggest(
-    course_id: Annotated[str, typer.Argument(help="The course to plan goals for.")],
+    course_id: Annotated[str, typer.Argument(help=_("The course to plan goals for."))],
     accept: Annotated[
         str | None,
-        typer.Option(help="Accept without asking: `all`, `none`, or numbers such as `1,3`."),
+        typer.Option(help=_("Accept without asking: `all`, `none`, or numbers such as `1,3`.")),
     ] = None,
-    hours_per_week: Annotated[float | None, typer.Option(min=0, help="Your pace, for due dates.")] = None,
-    deadline: Annotated[str | None, typer.Option(help="Finish by this date, e.g. 2026-06-30.")] = None,
-    level: Annotated[str | None, typer.Option(help="beginner, intermediate or advanced.")] = None,
-    focus: Annotated[str | None, typer.Option(help="What to concentrate on, in your words.")] = None,
-    count: Annotated[int, typer.Option(min=1, max=10, help="How many goals to suggest.")] = 5,
+    hours_per_week: Annotated[float | None, typer.Option(min=0, help=_("Your pace, for due dates."))] = None,
+    deadline: Annotated[str | None, typer.Option(help=_("Finish by this date, e.g. 2026-06-30."))] = None,
+    level: Annotated[str | None, typer.Option(help=_("beginner, intermediate or advanced."))] = None,
+    focus: Annotated[str | None, typer.Option(help=_("What to concentrate on, in your words."))] = None,
+    count: Annotated[int, typer.Option(min=1, max=10, help=_("How many goals to suggest."))] = 5,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Suggest goals (with criteria and tasks) for a course, and save the ones you pick."""
     options = {
         key: value
         for key, value in {
@@ -94,7 +96,7 @@ def suggest(
             return
         if not suggestions:
             return
-        choice = accept if accept is not None else typer.prompt("Accept which goals? (e.g. 1,3, all or none)")
+        choice = accept if accept is not None else typer.prompt(_("Accept which goals? (e.g. 1,3, all or none)"))
         chosen = [suggestions[index] for index in _parse_choice(choice, len(suggestions))]
         accepted = client.accept_goals(course_id, chosen) if chosen else {"goals": []}
     if as_json:
@@ -102,22 +104,36 @@ def suggest(
         return
     saved: list[JsonObject] = accepted["goals"]
     if not saved:
-        out.print("No goals accepted.")
+        out.print(_("No goals accepted."))
         return
-    out.print(f"Accepted {len(saved)} goal{'s' if len(saved) != 1 else ''}:")
+    out.print(ngettext("Accepted {count} goal:", "Accepted {count} goals:", len(saved)))
     for goal in saved:
         tasks = goal.get("tasks")
-        suffix = f" ({len(tasks)} tasks)" if isinstance(tasks, list) else ""
+        suffix = ngettext(" ({count} task)", " ({count} tasks)", len(tasks)) if isinstance(tasks, list) else ""
         out.print(f"  [bold]{goal.get('id', '')}[/] {escape(goal.get('title', ''))}{suffix}")
 
 
 def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> None:
     out = stdout()
-    source = "planned by the configured LLM" if answer.get("source") == "llm" else "from the offline catalog"
-    if suggestions:
-        out.print(f"{len(suggestions)} suggested goal{'s' if len(suggestions) != 1 else ''}, {source}:")
+    count = len(suggestions)
+    if suggestions and answer.get("source") == "llm":
+        out.print(
+            ngettext(
+                "{count} suggested goal, planned by the configured LLM:",
+                "{count} suggested goals, planned by the configured LLM:",
+                count,
+            )
+        )
+    elif suggestions:
+        out.print(
+            ngettext(
+                "{count} suggested goal, from the offline catalog:",
+                "{count} suggested goals, from the offline catalog:",
+                count,
+            )
+        )
     for warning in answer.get("warnings") or []:
-        out.print(f"[yellow]note:[/] {escape(str(warning))}")
+        out.print(_("[yellow]note:[/] {warning}").format(warning=escape(str(warning))))
     # Why fewer (or no) goals came back, and how to get more: shown before the goals so it is not missed.
     if answer.get("notice"):
         out.print(f"[yellow]{escape(str(answer['notice']))}[/]")
@@ -127,8 +143,9 @@ def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> Non
 
 def _print_suggestion(number: int, goal: JsonObject) -> None:
     out = stdout()
-    due = f", due {str(goal['due_date'])[:10]}" if goal.get("due_date") else ""
-    out.print(f"\n[bold]{number}. {escape(goal.get('title', ''))}[/] [dim]({goal.get('priority', 'medium')}{due})[/]")
+    due = _(", due {date}").format(date=str(goal["due_date"])[:10]) if goal.get("due_date") else ""
+    priority = priority_label(goal.get("priority", "medium"))
+    out.print(f"\n[bold]{number}. {escape(goal.get('title', ''))}[/] [dim]({priority}{due})[/]")
     if goal.get("description"):
         out.print(f"   {escape(goal['description'])}")
     criteria = (goal.get("validation_criteria") or {}).get("criteria") or []
@@ -136,7 +153,8 @@ def _print_suggestion(number: int, goal: JsonObject) -> None:
         out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion)))
     for task in goal.get("tasks") or []:
         hours = f" ~{task['estimated_hours']:g} h" if task.get("estimated_hours") is not None else ""
-        out.print(f"   • {escape(task.get('title', ''))} [dim]({task.get('task_type', 'code')}{hours})[/]")
+        kind = task_type_label(task.get("task_type", "code"))
+        out.print(f"   • {escape(task.get('title', ''))} [dim]({kind}{hours})[/]")
 
 
 def _parse_choice(choice: str, count: int) -> list[int]:
@@ -149,7 +167,10 @@ def _parse_choice(choice: str, count: int) -> list[int]:
     indexes: list[int] = []
     for part in text.replace(",", " ").split():
         if not part.isdigit() or not 1 <= int(part) <= count:
-            raise typer.BadParameter(f"{part!r} is not a suggestion number between 1 and {count}", param_hint="accept")
+            raise typer.BadParameter(
+                _("{part!r} is not a suggestion number between 1 and {count}").format(part=part, count=count),
+                param_hint="accept",
+            )
         if int(part) - 1 not in indexes:
             indexes.append(int(part) - 1)
     return indexes
