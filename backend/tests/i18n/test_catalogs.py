@@ -23,7 +23,7 @@ PACKAGE = LOCALE_DIR.parents[1]
 # keys passed to `t(...)` in its templates and views.
 KEYWORDS: dict[Domain, dict[str, tuple[int, ...] | None]] = {
     "api": {"N_": None, "NP_": (1, 2)},
-    "cli": {"_": None, "ngettext": (1, 2)},
+    "cli": {"_": None, "ngettext": (1, 2), "framework_text": None},
     "web": {"t": None},
 }
 SOURCES: dict[Domain, list[tuple[Path, list[tuple[str, str]]]]] = {

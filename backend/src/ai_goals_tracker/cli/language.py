@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from ai_goals_tracker.cli.credentials import CredentialStore
 from ai_goals_tracker.client import DEFAULT_SERVER
-from ai_goals_tracker.i18n import Locale, negotiate, system_languages, translate, translate_plural
+from ai_goals_tracker.i18n import Locale, negotiate, system_languages, translate, translate_plural, translations
 
 _chosen: Locale | None = None
 
@@ -51,6 +51,43 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int, **params: object) -> str:
     """The form for `count`, with `{count}` and the other placeholders filled in."""
     return translate_plural("cli", cli_locale(), singular, plural, count, params)
+
+
+def framework_text(text: str) -> str:
+    """Marks one of Typer's own texts for `make messages`; Typer translates it itself."""
+    return text
+
+
+# The words Typer prints around ours (help panels, defaults, its errors). Its bundled Click writes
+# "Usage:" and "Show this message and exit." without gettext: those two stay English.
+FRAMEWORK_TEXTS = (
+    framework_text("Options"),
+    framework_text("Arguments"),
+    framework_text("Commands"),
+    framework_text("Error"),
+    framework_text("(deprecated) "),
+    framework_text("[default: {}]"),
+    framework_text("[env var: {}]"),
+    framework_text("[required]"),
+    framework_text("(dynamic)"),
+    framework_text("default: {default}"),
+    framework_text("env var: {var}"),
+    framework_text("required"),
+    framework_text("Aborted."),
+    framework_text("Aborted!"),
+    framework_text("Try [blue]'{command_path} {help_option}'[/] for help."),
+    framework_text("Missing command."),
+    framework_text("No such command {name!r}."),
+)
+
+
+def framework_gettext(message: str) -> str:
+    """What Typer gets for `gettext.gettext`: its text in the command line's language."""
+    return translations("cli", cli_locale()).gettext(message)
+
+
+def framework_ngettext(singular: str, plural: str, count: int) -> str:
+    return translations("cli", cli_locale()).ngettext(singular, plural, count)
 
 
 def _option_value(argv: Sequence[str], name: str) -> str | None:

@@ -42,10 +42,11 @@ def heatmap(activity: dict[date, int], *, weeks: int, today: date) -> Text:
             level = 0 if count == 0 or busiest == 0 else min(4, 1 + (count * 4 - 1) // busiest)
             lines.append(f"{_LEVEL_GLYPHS[level]} ", style=_LEVEL_STYLES[level])
         lines.append("\n")
-    lines.append(f"     {_('less')} ", style="dim")
+    less, more = _("less"), _("more")
+    lines.append(f"     {less} ", style="dim")
     for glyph, style in zip(_LEVEL_GLYPHS, _LEVEL_STYLES, strict=True):
         lines.append(f"{glyph} ", style=style)
-    lines.append(_("more"), style="dim")
+    lines.append(more, style="dim")
     return lines
 
 

@@ -126,7 +126,7 @@ async def submit_code(
         try:
             code = content.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValidationFailedError(N_("The uploaded file is not UTF-8 text"), extra={"field": "upload"}) from exc
+            raise ValidationFailedError(N_("The uploaded file is not UTF-8 text."), extra={"field": "upload"}) from exc
         file_path = file_path or upload.filename
     task = await load_owned(session, Task, task_id, learner.user, for_update=True)
     snapshot = await snapshots_service.submit(
