@@ -19,7 +19,7 @@ from ai_goals_tracker.cli.common import (
     stdout,
     task_type_label,
 )
-from ai_goals_tracker.cli.language import _, ngettext
+from ai_goals_tracker.cli.language import _, cli_locale, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER, JsonObject
 from ai_goals_tracker.goals.criteria import render_raw
 
@@ -150,7 +150,7 @@ def _print_suggestion(number: int, goal: JsonObject) -> None:
         out.print(f"   {escape(goal['description'])}")
     criteria = (goal.get("validation_criteria") or {}).get("criteria") or []
     for criterion in criteria:
-        out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion)))
+        out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion, cli_locale())))
     for task in goal.get("tasks") or []:
         hours = f" ~{task['estimated_hours']:g} h" if task.get("estimated_hours") is not None else ""
         kind = task_type_label(task.get("task_type", "code"))

@@ -25,7 +25,7 @@ from ai_goals_tracker.cli.common import (
     stderr,
     stdout,
 )
-from ai_goals_tracker.cli.language import _
+from ai_goals_tracker.cli.language import _, cli_locale
 from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError, JsonObject
 from ai_goals_tracker.goals.criteria import render_raw
 
@@ -200,7 +200,7 @@ def criteria_table(criteria: list[JsonObject]) -> Table:
     marks = {"met": Text("✔", "green"), "not_met": Text("✘", "red"), "needs_human": Text("?", "yellow")}
     for item in criteria:
         # Text, not str: a regex criterion such as `Annotated\[` must not be read as Rich markup.
-        criterion = Text(str(item.get("label") or render_raw(item.get("criterion"))))
+        criterion = Text(str(item.get("label") or render_raw(item.get("criterion"), cli_locale())))
         evidence = Text(str(item.get("evidence") or ""))
         table.add_row(marks.get(str(item.get("status")), Text("·")), criterion, evidence)
     return table
