@@ -15,6 +15,8 @@ from typing import Any, TypedDict, cast
 
 import httpx
 
+from ai_goals_tracker.i18n import negotiate, translate
+
 API_PREFIX = "/api/v1"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
 # The server caps `?wait=` at 30 s.
@@ -97,6 +99,7 @@ class ApiClient:
         """`language` goes out as Accept-Language: the server's messages follow it before login, and
         for a learner who has not chosen a language."""
         self.server = normalize_server(server)
+        self.language = language
         self.tokens = tokens
         self._on_tokens = on_tokens
         # Long enough for `?wait=30` plus the server's own work.
@@ -299,7 +302,7 @@ class ApiClient:
         if auth and self.tokens is None:
             # A wrong --server should say "unreachable", not "log in": check it answers first.
             self.health()
-            raise NotAuthenticatedError(f"You are not logged in to {self.server}; run `aigt login`.")
+            raise NotAuthenticatedError(self._("You are not logged in to {server}; run `aigt login`."))
         send = functools.partial(self._request, method, url, auth=auth, json=json, data=data, params=params)
         response = send(timeout=timeout)
         if response.status_code == 401 and auth and self._refresh():
@@ -331,11 +334,16 @@ class ApiClient:
                 timeout=httpx.Timeout(timeout, connect=5.0) if timeout else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TimeoutException as exc:
-            raise ServerUnreachableError(f"The server at {self.server} did not answer in time ({exc}).") from exc
+            raise ServerUnreachableError(
+                self._("The server at {server} did not answer in time ({reason}).", reason=exc)
+            ) from exc
         except httpx.TransportError as exc:
             raise ServerUnreachableError(
-                f"Cannot reach the server at {self.server} ({exc}). Is `aigt serve` running? "
-                "Pass --server URL or set AIGT_SERVER."
+                self._(
+                    "Cannot reach the server at {server} ({reason}). Is `aigt serve` running? "
+                    "Pass --server URL or set AIGT_SERVER.",
+                    reason=exc,
+                )
             ) from exc
 
     def _refresh(self) -> bool:
@@ -361,24 +369,36 @@ class ApiClient:
         status = response.status_code
         if status == 401:
             if not auth:
-                return NotAuthenticatedError(detail or "Wrong username or password.", status_code=401)
+                return NotAuthenticatedError(detail or self._("Wrong username or password."), status_code=401)
             return NotAuthenticatedError(
-                f"Your session at {self.server} has ended ({detail or 'unauthorized'}); run `aigt login`.",
+                self._(
+                    "Your session at {server} has ended ({reason}); run `aigt login`.",
+                    reason=detail or self._("unauthorized"),
+                ),
                 status_code=401,
             )
         if status == 404:
-            return NotFoundError(detail or f"Not found: {response.request.url.path}", status_code=404)
+            not_found = self._("Not found: {path}", path=response.request.url.path)
+            return NotFoundError(detail or not_found, status_code=404)
         if status == 422:
             fields = _field_errors(response)
             lines = "; ".join(f"{error.field}: {error.message}" for error in fields)
-            return ValidationError(f"The server refused the input: {lines or detail}", fields)
+            return ValidationError(self._("The server refused the input: {problems}", problems=lines or detail), fields)
         if status == 409:
-            return ConflictError(detail or "Conflict", status_code=409)
+            return ConflictError(detail or self._("Conflict"), status_code=409)
         if status == 429:
             retry = response.headers.get("Retry-After")
-            suffix = f" Try again in {retry} s." if retry else ""
-            return ApiError(f"{detail or 'Too many requests.'}{suffix}", status_code=429)
-        return ApiError(f"The server answered {status}: {detail or response.reason_phrase}", status_code=status)
+            suffix = self._(" Try again in {seconds} s.", seconds=retry) if retry else ""
+            too_many = detail or self._("Too many requests.")
+            return ApiError(f"{too_many}{suffix}", status_code=429)
+        answer = self._(
+            "The server answered {status}: {detail}", status=status, detail=detail or response.reason_phrase
+        )
+        return ApiError(answer, status_code=status)
+
+    def _(self, message: str, **params: object) -> str:
+        """`message` in the client's language (the `cli` catalog), `{server}` and `params` filled in."""
+        return translate("cli", negotiate(self.language), message, {"server": self.server, **params})
 
     @staticmethod
     def _json(response: httpx.Response) -> JsonObject:

@@ -16,23 +16,35 @@ from ai_goals_tracker.cli.common import (
     handles_api_errors,
     open_client,
     print_json,
+    priority_label,
     progress_cell,
     short_date,
+    status_label,
     status_text,
     stdout,
+    task_type_label,
 )
+from ai_goals_tracker.cli.language import _, cli_locale, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, JsonObject, Page
 from ai_goals_tracker.goals.criteria import render_raw
 
-courses_app = typer.Typer(help="Your courses: list, show, create, update, delete.", no_args_is_help=True)
-goals_app = typer.Typer(help="Your goals: list, show, create, update, delete.", no_args_is_help=True)
-tasks_app = typer.Typer(help="Your tasks: list, show, create, update, delete.", no_args_is_help=True)
-task_app = typer.Typer(help="Move a task along: start, complete, skip.", no_args_is_help=True)
+courses_app = typer.Typer(help=_("Your courses: list, show, create, update, delete."), no_args_is_help=True)
+goals_app = typer.Typer(help=_("Your goals: list, show, create, update, delete."), no_args_is_help=True)
+tasks_app = typer.Typer(help=_("Your tasks: list, show, create, update, delete."), no_args_is_help=True)
+task_app = typer.Typer(help=_("Move a task along: start, complete, skip."), no_args_is_help=True)
 
-Limit = Annotated[int, typer.Option(min=1, max=200, help="How many to list.")]
-Offset = Annotated[int, typer.Option(min=0, help="How many to skip.")]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-Description = Annotated[str | None, typer.Option(help="What it is about.")]
+Limit = Annotated[int, typer.Option(min=1, max=200, help=_("How many to list."))]
+Offset = Annotated[int, typer.Option(min=0, help=_("How many to skip."))]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help=_("Do not ask for confirmation."))]
+Description = Annotated[str | None, typer.Option(help=_("What it is about."))]
+NewTitle = Annotated[str | None, typer.Option(help=_("New title."))]
+Priority = Annotated[str, typer.Option(help=_("low, medium, high or urgent."))]
+NewPriority = Annotated[str | None, typer.Option(help=_("low, medium, high or urgent."))]
+Due = Annotated[str | None, typer.Option(help=_("Due date, e.g. 2026-03-01."))]
+TaskPriority = Annotated[int | None, typer.Option(min=0, max=100, help=_("0-100, higher first."))]
+Estimate = Annotated[float | None, typer.Option(min=0, help=_("Estimated hours."))]
+GoalStatusOption = Annotated[str | None, typer.Option(help=_("pending, in_progress, completed, blocked, cancelled."))]
+TaskTypeOption = Annotated[str | None, typer.Option("--type", help=_("code, documentation, testing, …"))]
 
 
 def _changes(**fields: Any) -> dict[str, Any]:
@@ -42,46 +54,51 @@ def _changes(**fields: Any) -> dict[str, Any]:
 
 def _need_changes(changes: dict[str, Any]) -> None:
     if not changes:
-        raise typer.BadParameter("give at least one option to change (see --help)")
+        raise typer.BadParameter(_("give at least one option to change (see --help)"))
 
 
-def _confirm_delete(kind: str, title: str, yes: bool) -> None:
-    if not yes and not typer.confirm(f"Delete {kind} {title!r}?"):
+# Each sentence is written whole for each kind: in Spanish the noun's gender changes the rest.
+
+
+def _confirm_delete(question: str, title: str, yes: bool) -> None:
+    """`question` has a `{title}` placeholder."""
+    if not yes and not typer.confirm(question.format(title=repr(title))):
         raise typer.Abort()
 
 
-def _report_saved(verb: str, kind: str, entity: JsonObject, as_json: bool) -> None:
+def _report_saved(sentence: str, entity: JsonObject, as_json: bool) -> None:
+    """`sentence` has `{id}` and `{title}` placeholders, and `{status}` for an update."""
     if as_json:
         print_json(entity)
         return
-    status = f" ({entity['status']})" if verb == "Updated" else ""
-    stdout().print(f"{verb} {kind} [bold]{entity['id']}[/]: {escape(entity['title'])}{status}")
+    status = status_label(str(entity.get("status", "")))
+    stdout().print(sentence.format(id=entity["id"], title=escape(entity["title"]), status=status))
 
 
-def _report_deleted(kind: str, entity_id: str, as_json: bool) -> None:
+def _report_deleted(sentence: str, entity_id: str, as_json: bool) -> None:
     if as_json:
         print_json({"deleted": entity_id})
         return
-    stdout().print(f"Deleted {kind} {entity_id}.")
+    stdout().print(sentence.format(id=entity_id))
 
 
-def _page_footer(page: Page, noun: str) -> str:
+def _page_footer(page: Page, counted: str, partial: str) -> str:
+    """`counted` is the total (`{count}`); `partial` adds how many are shown (`{shown}`)."""
     shown = len(page["items"])
-    plural = noun if page["total"] == 1 else f"{noun}s"
     if page["total"] > shown:
-        return f"{shown} of {page['total']} {plural} (use --offset/--limit for more)"
-    return f"{page['total']} {plural}"
+        return partial.format(shown=shown)
+    return counted
 
 
 # Courses
 
 
 def course_table(courses: list[JsonObject]) -> Table:
-    table = Table(title="Courses", title_justify="left")
-    table.add_column("ID", no_wrap=True, min_width=30)
-    table.add_column("Title", ratio=1)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Progress", no_wrap=True)
+    table = Table(title=_("Courses"), title_justify="left")
+    table.add_column(_("ID"), no_wrap=True, min_width=30)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Progress"), no_wrap=True)
     for course in courses:
         table.add_row(
             course["id"], course["title"], status_text(course["status"]), progress_cell(course["progress_percentage"])
@@ -89,16 +106,15 @@ def course_table(courses: list[JsonObject]) -> Table:
     return table
 
 
-@courses_app.command("list")
+@courses_app.command("list", help=_("List your courses with their progress."))
 @handles_api_errors
 def list_courses(
-    status: Annotated[str | None, typer.Option(help="draft, active, completed or archived.")] = None,
+    status: Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))] = None,
     limit: Limit = 50,
     offset: Offset = 0,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """List your courses with their progress."""
     with open_client(server) as client:
         page = client.list_courses(status=status, limit=limit, offset=offset)
     if as_json:
@@ -106,13 +122,23 @@ def list_courses(
         return
     out = stdout()
     out.print(course_table(page["items"]))
-    out.print(_page_footer(page, "course"))
+    total = page["total"]
+    out.print(
+        _page_footer(
+            page,
+            ngettext("{count} course", "{count} courses", total),
+            ngettext(
+                "{shown} of {count} course (use --offset/--limit for more)",
+                "{shown} of {count} courses (use --offset/--limit for more)",
+                total,
+            ),
+        )
+    )
 
 
-@courses_app.command("show")
+@courses_app.command("show", help=_("A course and its goals."))
 @handles_api_errors
 def show_course(course_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """A course and its goals."""
     with open_client(server) as client:
         course = client.get_course(course_id)
         goals = client.list_goals(course_id=course_id, limit=200)
@@ -127,90 +153,86 @@ def show_course(course_id: str, server: ServerOption = DEFAULT_SERVER, as_json: 
     out.print(goal_table(goals["items"]))
 
 
-@courses_app.command("create")
+@courses_app.command("create", help=_("Create a course."))
 @handles_api_errors
 def create_course(
     title: str,
     description: Description = None,
-    status: Annotated[str, typer.Option(help="draft or active.")] = "active",
+    status: Annotated[str, typer.Option(help=_("draft or active."))] = "active",
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a course."""
     with open_client(server) as client:
         course = client.create_course(_changes(title=title, description=description, status=status))
-    _report_saved("Created", "course", course, as_json)
+    _report_saved(_("Created course [bold]{id}[/]: {title}"), course, as_json)
 
 
-@courses_app.command("update")
+@courses_app.command("update", help=_("Change a course's title, description or status."))
 @handles_api_errors
 def update_course(
     course_id: str,
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    title: NewTitle = None,
     description: Description = None,
-    status: Annotated[str | None, typer.Option(help="draft, active, completed or archived.")] = None,
+    status: Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))] = None,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a course's title, description or status."""
     changes = _changes(title=title, description=description, status=status)
     _need_changes(changes)
     with open_client(server) as client:
         course = client.update_course(course_id, changes)
-    _report_saved("Updated", "course", course, as_json)
+    _report_saved(_("Updated course [bold]{id}[/]: {title} ({status})"), course, as_json)
 
 
-@courses_app.command("delete")
+@courses_app.command("delete", help=_("Delete a course (its goals stay, without a course)."))
 @handles_api_errors
 def delete_course(
     course_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
 ) -> None:
-    """Delete a course (its goals stay, without a course)."""
     with open_client(server) as client:
         course = client.get_course(course_id)
-        _confirm_delete("course", course["title"], yes or as_json)
+        _confirm_delete(_("Delete course {title}?"), course["title"], yes or as_json)
         client.delete_course(course_id)
-    _report_deleted("course", course_id, as_json)
+    _report_deleted(_("Deleted course {id}."), course_id, as_json)
 
 
 # Goals
 
 
 def goal_table(goals: list[JsonObject]) -> Table:
-    table = Table(title="Goals", title_justify="left")
-    table.add_column("ID", no_wrap=True, min_width=30)
-    table.add_column("Title", ratio=1)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Priority", no_wrap=True)
-    table.add_column("Progress", no_wrap=True)
+    table = Table(title=_("Goals"), title_justify="left")
+    table.add_column(_("ID"), no_wrap=True, min_width=30)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Priority"), no_wrap=True)
+    table.add_column(_("Progress"), no_wrap=True)
     with_due = any(goal.get("due_date") for goal in goals)
     if with_due:
-        table.add_column("Due", no_wrap=True)
+        table.add_column(_("Due"), no_wrap=True)
     for goal in goals:
-        title = goal["title"] + (" [dim](AI)[/]" if goal.get("ai_generated") else "")
+        title = goal["title"] + (_(" [dim](AI)[/]") if goal.get("ai_generated") else "")
         cells = [
             goal["id"],
             title,
             status_text(goal["status"]),
-            goal["priority"],
+            priority_label(goal["priority"]),
             progress_cell(goal["progress_percentage"]),
         ]
         table.add_row(*cells, *([short_date(goal.get("due_date"))] if with_due else []))
     return table
 
 
-@goals_app.command("list")
+@goals_app.command("list", help=_("List your goals with their progress."))
 @handles_api_errors
 def list_goals(
-    course: Annotated[str | None, typer.Option("--course", help="Only this course's goals.")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, in_progress, completed, blocked, cancelled.")] = None,
-    priority: Annotated[str | None, typer.Option(help="low, medium, high or urgent.")] = None,
+    course: Annotated[str | None, typer.Option("--course", help=_("Only this course's goals."))] = None,
+    status: GoalStatusOption = None,
+    priority: NewPriority = None,
     limit: Limit = 50,
     offset: Offset = 0,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """List your goals with their progress."""
     with open_client(server) as client:
         page = client.list_goals(course_id=course, status=status, priority=priority, limit=limit, offset=offset)
     if as_json:
@@ -218,13 +240,23 @@ def list_goals(
         return
     out = stdout()
     out.print(goal_table(page["items"]))
-    out.print(_page_footer(page, "goal"))
+    total = page["total"]
+    out.print(
+        _page_footer(
+            page,
+            ngettext("{count} goal", "{count} goals", total),
+            ngettext(
+                "{shown} of {count} goal (use --offset/--limit for more)",
+                "{shown} of {count} goals (use --offset/--limit for more)",
+                total,
+            ),
+        )
+    )
 
 
-@goals_app.command("show")
+@goals_app.command("show", help=_("A goal, its validation criteria and its tasks."))
 @handles_api_errors
 def show_goal(goal_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """A goal, its validation criteria and its tasks."""
     with open_client(server) as client:
         goal = client.get_goal(goal_id)
         tasks = client.list_tasks(goal_id=goal_id, limit=200)
@@ -232,29 +264,30 @@ def show_goal(goal_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Json
         print_json({**goal, "tasks": tasks["items"]})
         return
     out = stdout()
-    out.print(f"[bold]{escape(goal['title'])}[/]  {goal['id']}  priority {goal['priority']}")
+    priority = _("priority {priority}").format(priority=priority_label(goal["priority"]))
+    out.print(f"[bold]{escape(goal['title'])}[/]  {goal['id']}  {priority}")
     out.print(Text.assemble(status_text(goal["status"]), "  ", progress_cell(goal["progress_percentage"])))
     if goal.get("description"):
         out.print(goal["description"])
     criteria = goal.get("validation_criteria", {}).get("criteria", [])
     if criteria:
-        out.print("[bold]Criteria[/]")
+        out.print(_("[bold]Criteria[/]"))
         for criterion in criteria:
-            out.print(Text(f"  • {render_raw(criterion)}"))
+            out.print(Text(f"  • {render_raw(criterion, cli_locale())}"))
     out.print(task_table(tasks["items"]))
 
 
-@goals_app.command("create")
+@goals_app.command("create", help=_("Create a goal, optionally inside a course and with validation criteria."))
 @handles_api_errors
 def create_goal(
     title: str,
-    course: Annotated[str | None, typer.Option("--course", help="The course it belongs to.")] = None,
+    course: Annotated[str | None, typer.Option("--course", help=_("The course it belongs to."))] = None,
     description: Description = None,
-    priority: Annotated[str, typer.Option(help="low, medium, high or urgent.")] = "medium",
+    priority: Priority = "medium",
     criterion: Annotated[
-        list[str] | None, typer.Option("--criterion", "-c", help="A validation criterion (repeat for more).")
+        list[str] | None, typer.Option("--criterion", "-c", help=_("A validation criterion (repeat for more)."))
     ] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, e.g. 2026-03-01.")] = None,
+    due: Due = None,
     tests: Annotated[
         list[Path] | None,
         typer.Option(
@@ -262,20 +295,19 @@ def create_goal(
             exists=True,
             dir_okay=False,
             readable=True,
-            help="A test module run against each submission: pytest (.py) or node:test (.js). Repeatable.",
+            help=_("A test module run against each submission: pytest (.py) or node:test (.js). Repeatable."),
         ),
     ] = None,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a goal, optionally inside a course and with validation criteria."""
     fields = _changes(title=title, course_id=course, description=description, priority=priority, due_date=due)
     criteria: list[Any] = [*(criterion or []), *(tests_criterion(path) for path in tests or [])]
     if criteria:
         fields["validation_criteria"] = {"criteria": criteria}
     with open_client(server) as client:
         goal = client.create_goal(fields)
-    _report_saved("Created", "goal", goal, as_json)
+    _report_saved(_("Created goal [bold]{id}[/]: {title}"), goal, as_json)
 
 
 _FRAMEWORKS = {".py": "pytest", ".js": "node", ".cjs": "node", ".mjs": "node"}
@@ -285,68 +317,66 @@ def tests_criterion(path: Path) -> dict[str, str]:
     """A `tests` criterion from a test module; its extension says which runner it is for."""
     framework = _FRAMEWORKS.get(path.suffix.lower())
     if framework is None:
-        raise ApiError(f"{path}: a test module is a .py file (pytest) or a .js file (node:test)")
+        raise ApiError(_("{path}: a test module is a .py file (pytest) or a .js file (node:test)").format(path=path))
     try:
         code = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ApiError(f"{path} is not UTF-8 text") from exc
+        raise ApiError(_("{path} is not UTF-8 text").format(path=path)) from exc
     return {"check": "tests", "framework": framework, "code": code}
 
 
-@goals_app.command("update")
+@goals_app.command("update", help=_("Change a goal."))
 @handles_api_errors
 def update_goal(
     goal_id: str,
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    title: NewTitle = None,
     description: Description = None,
-    priority: Annotated[str | None, typer.Option(help="low, medium, high or urgent.")] = None,
-    status: Annotated[str | None, typer.Option(help="pending, in_progress, completed, blocked, cancelled.")] = None,
-    course: Annotated[str | None, typer.Option("--course", help="Move it to this course.")] = None,
-    due: Annotated[str | None, typer.Option(help="Due date, e.g. 2026-03-01.")] = None,
+    priority: NewPriority = None,
+    status: GoalStatusOption = None,
+    course: Annotated[str | None, typer.Option("--course", help=_("Move it to this course."))] = None,
+    due: Due = None,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a goal."""
     changes = _changes(
         title=title, description=description, priority=priority, status=status, course_id=course, due_date=due
     )
     _need_changes(changes)
     with open_client(server) as client:
         goal = client.update_goal(goal_id, changes)
-    _report_saved("Updated", "goal", goal, as_json)
+    _report_saved(_("Updated goal [bold]{id}[/]: {title} ({status})"), goal, as_json)
 
 
-@goals_app.command("delete")
+@goals_app.command("delete", help=_("Delete a goal and its tasks (their code snapshots are kept)."))
 @handles_api_errors
 def delete_goal(
     goal_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
 ) -> None:
-    """Delete a goal and its tasks (their code snapshots are kept)."""
     with open_client(server) as client:
         goal = client.get_goal(goal_id)
-        _confirm_delete("goal", goal["title"], yes or as_json)
+        _confirm_delete(_("Delete goal {title}?"), goal["title"], yes or as_json)
         client.delete_goal(goal_id)
-    _report_deleted("goal", goal_id, as_json)
+    _report_deleted(_("Deleted goal {id}."), goal_id, as_json)
 
 
 # Tasks
 
 
 def task_table(tasks: list[JsonObject]) -> Table:
-    table = Table(title="Tasks", title_justify="left")
-    table.add_column("ID", no_wrap=True, min_width=30)
-    table.add_column("Title", ratio=1)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Est. h", justify="right", no_wrap=True)
-    table.add_column("Score", justify="right", no_wrap=True)
+    table = Table(title=_("Tasks"), title_justify="left")
+    table.add_column(_("ID"), no_wrap=True, min_width=30)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Type"), no_wrap=True)
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Est. h"), justify="right", no_wrap=True)
+    table.add_column(_("Score"), justify="right", no_wrap=True)
     for task in tasks:
         result = task.get("validation_result") or {}
         score = result.get("score")
         table.add_row(
             task["id"],
             task["title"],
-            task["task_type"],
+            task_type_label(task["task_type"]),
             status_text(task["status"]),
             "" if task.get("estimated_hours") is None else f"{task['estimated_hours']:g}",
             "" if score is None else f"{score * 100:.0f}%",
@@ -354,20 +384,19 @@ def task_table(tasks: list[JsonObject]) -> Table:
     return table
 
 
-@tasks_app.command("list")
+@tasks_app.command("list", help=_("List your tasks."))
 @handles_api_errors
 def list_tasks(
-    goal: Annotated[str | None, typer.Option("--goal", help="Only this goal's tasks.")] = None,
+    goal: Annotated[str | None, typer.Option("--goal", help=_("Only this goal's tasks."))] = None,
     status: Annotated[
-        str | None, typer.Option(help="todo, in_progress, in_review, completed, failed or skipped.")
+        str | None, typer.Option(help=_("todo, in_progress, in_review, completed, failed or skipped."))
     ] = None,
-    task_type: Annotated[str | None, typer.Option("--type", help="code, documentation, testing, …")] = None,
+    task_type: TaskTypeOption = None,
     limit: Limit = 50,
     offset: Offset = 0,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """List your tasks."""
     with open_client(server) as client:
         page = client.list_tasks(goal_id=goal, status=status, task_type=task_type, limit=limit, offset=offset)
     if as_json:
@@ -375,44 +404,55 @@ def list_tasks(
         return
     out = stdout()
     out.print(task_table(page["items"]))
-    out.print(_page_footer(page, "task"))
+    total = page["total"]
+    out.print(
+        _page_footer(
+            page,
+            ngettext("{count} task", "{count} tasks", total),
+            ngettext(
+                "{shown} of {count} task (use --offset/--limit for more)",
+                "{shown} of {count} tasks (use --offset/--limit for more)",
+                total,
+            ),
+        )
+    )
 
 
-@tasks_app.command("show")
+@tasks_app.command("show", help=_("A task, with its latest review when it has one."))
 @handles_api_errors
 def show_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """A task, with its latest review when it has one."""
     with open_client(server) as client:
         task = client.get_task(task_id)
     if as_json:
         print_json(task)
         return
     out = stdout()
-    out.print(f"[bold]{escape(task['title'])}[/]  {task['id']}  ({task['task_type']}, goal {task['goal_id']})")
+    where = _("({type}, goal {goal})").format(type=task_type_label(task["task_type"]), goal=task["goal_id"])
+    out.print(f"[bold]{escape(task['title'])}[/]  {task['id']}  {where}")
     out.print(status_text(task["status"]))
     if task.get("description"):
         out.print(task["description"])
     result = task.get("validation_result")
     if result:
-        verdict = "[green]passed[/]" if result.get("passed") else "[red]not passed[/]"
-        out.print(f"Last review: {verdict}, score {result.get('score', 0) * 100:.0f}%")
+        verdict = _("[green]passed[/]") if result.get("passed") else _("[red]not passed[/]")
+        score = f"{result.get('score', 0) * 100:.0f}"
+        out.print(_("Last review: {verdict}, score {score}%").format(verdict=verdict, score=score))
     if task.get("ai_feedback"):
         out.print(task["ai_feedback"])
 
 
-@tasks_app.command("create")
+@tasks_app.command("create", help=_("Create a task under a goal."))
 @handles_api_errors
 def create_task(
     goal_id: str,
     title: str,
     description: Description = None,
-    task_type: Annotated[str, typer.Option("--type", help="code, documentation, testing, research, …")] = "code",
-    priority: Annotated[int | None, typer.Option(min=0, max=100, help="0-100, higher first.")] = None,
-    estimate: Annotated[float | None, typer.Option(min=0, help="Estimated hours.")] = None,
+    task_type: Annotated[str, typer.Option("--type", help=_("code, documentation, testing, research, …"))] = "code",
+    priority: TaskPriority = None,
+    estimate: Estimate = None,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a task under a goal."""
     fields = _changes(
         goal_id=goal_id,
         title=title,
@@ -423,24 +463,23 @@ def create_task(
     )
     with open_client(server) as client:
         task = client.create_task(fields)
-    _report_saved("Created", "task", task, as_json)
+    _report_saved(_("Created task [bold]{id}[/]: {title}"), task, as_json)
 
 
-@tasks_app.command("update")
+@tasks_app.command("update", help=_("Change a task."))
 @handles_api_errors
 def update_task(
     task_id: str,
-    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    title: NewTitle = None,
     description: Description = None,
-    task_type: Annotated[str | None, typer.Option("--type", help="code, documentation, testing, …")] = None,
-    status: Annotated[str | None, typer.Option(help="todo, in_progress, in_review, completed, …")] = None,
-    priority: Annotated[int | None, typer.Option(min=0, max=100, help="0-100, higher first.")] = None,
-    estimate: Annotated[float | None, typer.Option(min=0, help="Estimated hours.")] = None,
-    actual: Annotated[float | None, typer.Option(min=0, help="Hours actually spent.")] = None,
+    task_type: TaskTypeOption = None,
+    status: Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, …"))] = None,
+    priority: TaskPriority = None,
+    estimate: Estimate = None,
+    actual: Annotated[float | None, typer.Option(min=0, help=_("Hours actually spent."))] = None,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a task."""
     changes = _changes(
         title=title,
         description=description,
@@ -453,20 +492,19 @@ def update_task(
     _need_changes(changes)
     with open_client(server) as client:
         task = client.update_task(task_id, changes)
-    _report_saved("Updated", "task", task, as_json)
+    _report_saved(_("Updated task [bold]{id}[/]: {title} ({status})"), task, as_json)
 
 
-@tasks_app.command("delete")
+@tasks_app.command("delete", help=_("Delete a task (its code snapshots are kept)."))
 @handles_api_errors
 def delete_task(
     task_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
 ) -> None:
-    """Delete a task (its code snapshots are kept)."""
     with open_client(server) as client:
         task = client.get_task(task_id)
-        _confirm_delete("task", task["title"], yes or as_json)
+        _confirm_delete(_("Delete task {title}?"), task["title"], yes or as_json)
         client.delete_task(task_id)
-    _report_deleted("task", task_id, as_json)
+    _report_deleted(_("Deleted task {id}."), task_id, as_json)
 
 
 # Status changes
@@ -497,12 +535,19 @@ def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bo
         return
     out = stdout()
     if previous == task["status"]:
-        out.print(f"Task [bold]{task['id']}[/] is already {task['status']}.")
+        out.print(_("Task [bold]{id}[/] is already {status}.").format(id=task["id"], status=status_label(previous)))
     else:
-        out.print(f"Task [bold]{task['id']}[/] ({escape(task['title'])}): {previous} → {task['status']}")
+        out.print(
+            _("Task [bold]{id}[/] ({title}): {previous} → {status}").format(
+                id=task["id"],
+                title=escape(task["title"]),
+                previous=status_label(previous),
+                status=status_label(task["status"]),
+            )
+        )
     out.print(
         Text.assemble(
-            f"Goal {goal['title']}: ",
+            _("Goal {title}: ").format(title=goal["title"]),
             status_text(goal["status"]),
             "  ",
             progress_cell(goal["progress_percentage"]),
@@ -510,10 +555,9 @@ def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bo
     )
 
 
-@task_app.command("start")
+@task_app.command("start", help=_("Start working on a task (todo, failed or skipped → in_progress)."))
 @handles_api_errors
 def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """Start working on a task (todo, failed or skipped → in_progress)."""
     with open_client(server) as client:
         before = client.get_task(task_id)
         road = {"skipped": ["todo", "in_progress"], "in_progress": []}.get(before["status"], ["in_progress"])
@@ -521,20 +565,20 @@ def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Jso
         _report_move(task, before["status"], client, as_json)
 
 
-@task_app.command("complete")
+@task_app.command(
+    "complete", help=_("Mark a task completed, passing through in_progress and in_review as the lifecycle requires.")
+)
 @handles_api_errors
 def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """Mark a task completed, passing through in_progress and in_review as the lifecycle requires."""
     with open_client(server) as client:
         before = client.get_task(task_id)
         task = _move(client, task_id, _ROAD_TO_COMPLETED.get(before["status"], ["completed"]))
         _report_move(task, before["status"], client, as_json)
 
 
-@task_app.command("skip")
+@task_app.command("skip", help=_("Skip a task (it no longer counts against the goal's progress)."))
 @handles_api_errors
 def skip_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """Skip a task (it no longer counts against the goal's progress)."""
     with open_client(server) as client:
         before = client.get_task(task_id)
         task = _move(client, task_id, [] if before["status"] == "skipped" else ["skipped"])
