@@ -148,6 +148,9 @@ class ApiClient:
     def me(self) -> JsonObject:
         return self._json(self._send("GET", "/users/me"))
 
+    def update_me(self, fields: Mapping[str, Any]) -> JsonObject:
+        return self._json(self._send("PATCH", "/users/me", json=dict(fields)))
+
     # Courses, goals, tasks
 
     def list_courses(self, *, status: str | None = None, limit: int = 50, offset: int = 0) -> Page:

@@ -171,3 +171,25 @@ def test_help_is_in_the_learners_language() -> None:
         ours = [line for line in learner_part.splitlines() if "Usage:" not in line and "Show this message" not in line]
         assert english_in("\n".join(ours)) == [], f"aigt {' '.join(command)} printed English:\n{shown}"
         assert "Opciones" in shown
+
+
+def test_the_language_command_sets_the_preference_everything_follows(
+    live_server: str, config: Path, clean_live_db: None
+) -> None:
+    env = {"AIGT_SERVER": live_server, "AIGT_CONFIG_DIR": str(config), "COLUMNS": "200", "LANG": "C.UTF-8"}
+
+    def aigt(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+
+    aigt("register", "--username", "pablo", "--email", "pablo@example.com", "--password-stdin", input=PASSWORD + "\n")
+    assert aigt("login", "--username", "pablo", "--password-stdin", input=PASSWORD + "\n").exit_code == 0
+    assert "You have not chosen a language" in aigt("language").stdout
+
+    switched = aigt("language", "es")
+
+    assert switched.stdout.strip() == "Tu idioma: español"
+    assert json.loads(aigt("language", "--json").stdout) == {"language": "es"}
+    assert "0 cursos" in aigt("courses", "list").stdout
+    me = json.loads(aigt("whoami", "--json").stdout)
+    assert me["metadata"]["preferences"]["language"] == "es"
+    assert aigt("language", "fr").exit_code == 2

@@ -19,6 +19,10 @@ def add_learner_commands(app: typer.Typer) -> None:
         (session.login, _("Log in and keep the tokens for the next commands.")),
         (session.logout, _("End the session on the server and forget the stored tokens.")),
         (session.whoami, _("Who you are logged in as.")),
+        (
+            session.language,
+            _("Show or set your language (es or en): messages, reviews and the dashboard follow it."),
+        ),
     ]
     for command, help_text in commands:
         app.command(rich_help_panel=panel, help=help_text)(command)

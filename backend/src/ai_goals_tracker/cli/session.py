@@ -17,9 +17,9 @@ from ai_goals_tracker.cli.common import (
     stdout,
 )
 from ai_goals_tracker.cli.credentials import CredentialStore
-from ai_goals_tracker.cli.language import _, cli_locale
+from ai_goals_tracker.cli.language import _, cli_locale, settle
 from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, NotAuthenticatedError, normalize_server
-from ai_goals_tracker.i18n import preferred_language
+from ai_goals_tracker.i18n import as_locale, preferred_language
 
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help=_("Read the password from standard input instead of a prompt."))
@@ -123,6 +123,36 @@ def whoami(server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -
             username=escape(user["username"]), name=name, email=escape(user["email"]), server=normalize_server(server)
         )
     )
+
+
+@handles_api_errors
+def language(
+    chosen: Annotated[str | None, typer.Argument(metavar="es|en", help=_("The language to switch to."))] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    as_json: JsonOption = False,
+) -> None:
+    with open_client(server) as client:
+        user = client.me()
+        if chosen is not None:
+            locale = as_locale(chosen)
+            if locale is None:
+                raise typer.BadParameter(_("{value!r} is not es or en").format(value=chosen), param_hint="es|en")
+            metadata = dict(user.get("metadata") or {})
+            preferences = metadata.get("preferences")
+            metadata["preferences"] = {**(preferences if isinstance(preferences, dict) else {}), "language": locale}
+            user = client.update_me({"metadata": metadata})
+    current = preferred_language(user.get("metadata"))
+    CredentialStore().remember_language(server, current)
+    if as_json:
+        print_json({"language": current})
+        return
+    # Said in the language just chosen: the rest of this run was set up before the change.
+    settle(None)
+    if current is None:
+        stdout().print(_("You have not chosen a language; the system's is used (LANG)."))
+    else:
+        names = {"es": _("Spanish"), "en": _("English")}
+        stdout().print(_("Your language: {language}").format(language=names.get(current, current)))
 
 
 def _stdin_password() -> str:
