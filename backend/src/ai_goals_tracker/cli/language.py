@@ -19,6 +19,7 @@ from ai_goals_tracker.client import DEFAULT_SERVER
 from ai_goals_tracker.i18n import Locale, negotiate, system_languages, translate, translate_plural, translations
 
 _chosen: Locale | None = None
+_flag: str | None = None
 
 
 def decide(flag: str | None, argv: Sequence[str], environ: Mapping[str, str]) -> Locale:
@@ -32,9 +33,15 @@ def decide(flag: str | None, argv: Sequence[str], environ: Mapping[str, str]) ->
 
 def settle(flag: str | None) -> Locale:
     """Called by the root command once Typer has parsed `--lang`."""
-    global _chosen
+    global _chosen, _flag
+    _flag = flag
     _chosen = decide(flag, sys.argv[1:], os.environ)
     return _chosen
+
+
+def reconsider() -> None:
+    """After the stored preference changed (`aigt login`, `aigt language`): the rest of the run follows it."""
+    settle(_flag)
 
 
 def cli_locale() -> Locale:

@@ -83,11 +83,8 @@ def _report_deleted(sentence: str, entity_id: str, as_json: bool) -> None:
 
 
 def _page_footer(page: Page, counted: str, partial: str) -> str:
-    """`counted` is the total (`{count}`); `partial` adds how many are shown (`{shown}`)."""
-    shown = len(page["items"])
-    if page["total"] > shown:
-        return partial.format(shown=shown)
-    return counted
+    """`counted` says the total; `partial` also how many are shown, for a page that is not all of them."""
+    return partial if page["total"] > len(page["items"]) else counted
 
 
 # Courses
@@ -131,6 +128,7 @@ def list_courses(
                 "{shown} of {count} course (use --offset/--limit for more)",
                 "{shown} of {count} courses (use --offset/--limit for more)",
                 total,
+                shown=len(page["items"]),
             ),
         )
     )
@@ -249,6 +247,7 @@ def list_goals(
                 "{shown} of {count} goal (use --offset/--limit for more)",
                 "{shown} of {count} goals (use --offset/--limit for more)",
                 total,
+                shown=len(page["items"]),
             ),
         )
     )
@@ -413,6 +412,7 @@ def list_tasks(
                 "{shown} of {count} task (use --offset/--limit for more)",
                 "{shown} of {count} tasks (use --offset/--limit for more)",
                 total,
+                shown=len(page["items"]),
             ),
         )
     )

@@ -17,7 +17,7 @@ from ai_goals_tracker.cli.common import (
     stdout,
 )
 from ai_goals_tracker.cli.credentials import CredentialStore
-from ai_goals_tracker.cli.language import _, cli_locale, settle
+from ai_goals_tracker.cli.language import _, cli_locale, reconsider
 from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, NotAuthenticatedError, normalize_server
 from ai_goals_tracker.i18n import as_locale, preferred_language
 
@@ -76,8 +76,9 @@ def login(
         tokens = client.login(username, password)
         user = client.me()
     store.save(server, tokens, username=user["username"])
-    # The next commands speak the learner's language.
+    # This confirmation and the next commands speak the learner's language.
     store.remember_language(server, preferred_language(user.get("metadata")))
+    reconsider()
     if as_json:
         print_json({"server": normalize_server(server), "user": user})
         return
@@ -146,8 +147,8 @@ def language(
     if as_json:
         print_json({"language": current})
         return
-    # Said in the language just chosen: the rest of this run was set up before the change.
-    settle(None)
+    # Said in the language just chosen: this run had settled its language before the change.
+    reconsider()
     if current is None:
         stdout().print(_("You have not chosen a language; the system's is used (LANG)."))
     else:
