@@ -51,7 +51,7 @@ messages: install
 	cd $(BACKEND) && $(PYBABEL) extract -F babel.cfg --no-default-keywords -k N_ -k NP_:1,2 \
 		--project "AI Goals Tracker" --copyright-holder "AI Goals Tracker" --width 120 --sort-by-file \
 		-o $(LOCALES_DIR)/api.pot src
-	cd $(BACKEND) && $(PYBABEL) extract -F babel.cfg --no-default-keywords -k _ -k ngettext:1,2 -k framework_text \
+	cd $(BACKEND) && $(PYBABEL) extract -F babel.cfg --no-default-keywords -k _ -k ngettext:1,2 -k pgettext:1c,2 -k framework_text \
 		--project "AI Goals Tracker" --copyright-holder "AI Goals Tracker" --width 120 --sort-by-file \
 		-o $(LOCALES_DIR)/cli.pot src/ai_goals_tracker/cli src/ai_goals_tracker/client.py
 	cd $(BACKEND) && $(PYBABEL) update --ignore-obsolete -D api -i $(LOCALES_DIR)/api.pot -d $(LOCALES_DIR) -l es --width 120

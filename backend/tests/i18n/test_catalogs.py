@@ -8,6 +8,7 @@ import string
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog, Message
@@ -21,9 +22,9 @@ from ai_goals_tracker.review.models import CriterionStatus, Severity
 PACKAGE = LOCALE_DIR.parents[1]
 # The markers `make messages` extracts for each domain (see the Makefile); the dashboard's ids are
 # keys passed to `t(...)` in its templates and views.
-KEYWORDS: dict[Domain, dict[str, tuple[int, ...] | None]] = {
+KEYWORDS: dict[Domain, dict[str, Any]] = {
     "api": {"N_": None, "NP_": (1, 2)},
-    "cli": {"_": None, "ngettext": (1, 2), "framework_text": None},
+    "cli": {"_": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2), "framework_text": None},
     "web": {"t": None},
 }
 SOURCES: dict[Domain, list[tuple[Path, list[tuple[str, str]]]]] = {

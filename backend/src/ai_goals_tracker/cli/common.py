@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ai_goals_tracker.cli.credentials import CredentialStore
-from ai_goals_tracker.cli.language import _, cli_locale
+from ai_goals_tracker.cli.language import _, cli_locale, pgettext
 from ai_goals_tracker.client import ApiClient, ApiError, ValidationError
 
 ServerOption = Annotated[
@@ -98,8 +98,16 @@ _STATUS_STYLE = {
 }
 
 
-def status_label(status: str) -> str:
-    """A status as the learner reads it; in English, the value they type."""
+def status_label(status: str, *, task: bool = False) -> str:
+    """A status as the learner reads it; in English, the value they type. A task is feminine in
+    Spanish ("completada"), a goal or a course masculine, hence the context."""
+    if task and status in ("completed", "failed", "skipped"):
+        task_labels = {
+            "completed": pgettext("task", "completed"),
+            "failed": pgettext("task", "failed"),
+            "skipped": pgettext("task", "skipped"),
+        }
+        return task_labels[status]
     labels = {
         "todo": _("todo"),
         "pending": _("pending"),
@@ -135,9 +143,9 @@ def task_type_label(task_type: str) -> str:
     return labels.get(task_type, task_type)
 
 
-def status_text(status: str) -> Text:
+def status_text(status: str, *, task: bool = False) -> Text:
     icon, style = _STATUS_STYLE.get(status, ("·", ""))
-    return Text(f"{icon} {status_label(status)}", style=style)
+    return Text(f"{icon} {status_label(status, task=task)}", style=style)
 
 
 _SEVERITY_STYLE = {"critical": "bold red", "major": "red", "minor": "yellow", "info": "blue"}

@@ -55,6 +55,11 @@ def _(message: str) -> str:
     return translate("cli", cli_locale(), message)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` as meant in `context`, where one English word has several translations."""
+    return translations("cli", cli_locale()).pgettext(context, message)
+
+
 def ngettext(singular: str, plural: str, count: int, **params: object) -> str:
     """The form for `count`, with `{count}` and the other placeholders filled in."""
     return translate_plural("cli", cli_locale(), singular, plural, count, params)

@@ -66,12 +66,12 @@ def _confirm_delete(question: str, title: str, yes: bool) -> None:
         raise typer.Abort()
 
 
-def _report_saved(sentence: str, entity: JsonObject, as_json: bool) -> None:
+def _report_saved(sentence: str, entity: JsonObject, as_json: bool, *, task: bool = False) -> None:
     """`sentence` has `{id}` and `{title}` placeholders, and `{status}` for an update."""
     if as_json:
         print_json(entity)
         return
-    status = status_label(str(entity.get("status", "")))
+    status = status_label(str(entity.get("status", "")), task=task)
     stdout().print(sentence.format(id=entity["id"], title=escape(entity["title"]), status=status))
 
 
@@ -376,7 +376,7 @@ def task_table(tasks: list[JsonObject]) -> Table:
             task["id"],
             task["title"],
             task_type_label(task["task_type"]),
-            status_text(task["status"]),
+            status_text(task["status"], task=True),
             "" if task.get("estimated_hours") is None else f"{task['estimated_hours']:g}",
             "" if score is None else f"{score * 100:.0f}%",
         )
@@ -429,7 +429,7 @@ def show_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Json
     out = stdout()
     where = _("({type}, goal {goal})").format(type=task_type_label(task["task_type"]), goal=task["goal_id"])
     out.print(f"[bold]{escape(task['title'])}[/]  {task['id']}  {where}")
-    out.print(status_text(task["status"]))
+    out.print(status_text(task["status"], task=True))
     if task.get("description"):
         out.print(task["description"])
     result = task.get("validation_result")
@@ -492,7 +492,7 @@ def update_task(
     _need_changes(changes)
     with open_client(server) as client:
         task = client.update_task(task_id, changes)
-    _report_saved(_("Updated task [bold]{id}[/]: {title} ({status})"), task, as_json)
+    _report_saved(_("Updated task [bold]{id}[/]: {title} ({status})"), task, as_json, task=True)
 
 
 @tasks_app.command("delete", help=_("Delete a task (its code snapshots are kept)."))
@@ -535,14 +535,15 @@ def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bo
         return
     out = stdout()
     if previous == task["status"]:
-        out.print(_("Task [bold]{id}[/] is already {status}.").format(id=task["id"], status=status_label(previous)))
+        already = status_label(previous, task=True)
+        out.print(_("Task [bold]{id}[/] is already {status}.").format(id=task["id"], status=already))
     else:
         out.print(
             _("Task [bold]{id}[/] ({title}): {previous} → {status}").format(
                 id=task["id"],
                 title=escape(task["title"]),
-                previous=status_label(previous),
-                status=status_label(task["status"]),
+                previous=status_label(previous, task=True),
+                status=status_label(task["status"], task=True),
             )
         )
     out.print(

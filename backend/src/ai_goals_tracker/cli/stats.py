@@ -25,7 +25,7 @@ def heatmap(activity: dict[date, int], *, weeks: int, today: date) -> Text:
     lines = Text()
     # Two letters per month, over the week it starts in; in the reader's language, not the C locale's.
     names = _("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec").split()
-    weekdays = [_("Mon"), "", _("Wed"), "", _("Fri"), "", ""]
+    weekdays = [_("Mon"), "", _("Wed"), "", _("Fri"), "", _("Sun")]
     months = "".join(
         names[(start + timedelta(weeks=w)).month - 1][:2] if (start + timedelta(weeks=w)).day <= 7 else "  "
         for w in range(weeks)

@@ -150,7 +150,7 @@ def render_review(out: Console, snapshot: JsonObject, task: JsonObject | None, g
             out.print(findings_table(snapshot["issues_found"]))
         if task:
             still = _("Task {id} ({title}) is still ").format(id=task["id"], title=task["title"])
-            out.print(Text.assemble(still, status_text(task["status"])))
+            out.print(Text.assemble(still, status_text(task["status"], task=True)))
         return
     score = float(snapshot.get("validation_score") or 0)
     verdict = (
@@ -186,7 +186,7 @@ def render_review(out: Console, snapshot: JsonObject, task: JsonObject | None, g
 
     if task:
         now = _("Task {id} ({title}) is now ").format(id=task["id"], title=task["title"])
-        out.print(Text.assemble(now, status_text(task["status"])))
+        out.print(Text.assemble(now, status_text(task["status"], task=True)))
     if goal:
         progress = _("Goal {title}: ").format(title=goal["title"])
         out.print(Text.assemble(progress, progress_cell(goal["progress_percentage"])))
