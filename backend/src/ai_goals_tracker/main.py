@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from http import HTTPStatus
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
@@ -27,7 +29,7 @@ from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableE
 from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
-from ai_goals_tracker.i18n import N_
+from ai_goals_tracker.i18n import N_, translate
 from ai_goals_tracker.i18n.http import response_locale
 from ai_goals_tracker.i18n.validation import field_errors
 from ai_goals_tracker.jobs import start_worker_task
@@ -125,6 +127,8 @@ _UNSTORABLE_SQLSTATES = {
     "23503": N_("A referenced id does not exist"),
     "23514": N_("A value is outside what the database allows"),
 }
+# What the router answers on its own, in the words of the status line.
+_ROUTING_MESSAGES = {404: N_("Not Found"), 405: N_("Method Not Allowed")}
 # Any other data exception (SQLSTATE class 22) also stems from the request's values.
 _DATA_EXCEPTION_MESSAGE = N_("A value in the request cannot be stored or compared by the database")
 
@@ -136,6 +140,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         # responses and logs. The location and the message say what to fix.
         errors = field_errors(exc.errors(), await response_locale(request))
         return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Raised by the router itself (no such path, wrong method) with the status's English phrase.
+        detail: object = exc.detail
+        message = _ROUTING_MESSAGES.get(exc.status_code)
+        if message is not None and detail == HTTPStatus(exc.status_code).phrase:
+            detail = translate("api", await response_locale(request), message)
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
 
     @app.exception_handler(AppError)
     async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:

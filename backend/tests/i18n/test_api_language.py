@@ -118,3 +118,14 @@ async def test_english_answers_are_unchanged(client: httpx.AsyncClient) -> None:
 
     assert answer.json()["detail"] == "A task cannot go from todo to completed; allowed from todo: in_progress, skipped"
     assert short.json()["detail"][0]["msg"] == "String should have at least 3 characters"
+
+
+async def test_the_routers_own_answers_are_translated_too(client: httpx.AsyncClient) -> None:
+    spanish = await client.get(f"{API}/nothing-here", headers=SPANISH)
+    english = await client.get(f"{API}/nothing-here")
+    wrong_method = await client.put(f"{API}/stats/me", headers=SPANISH)
+
+    assert (spanish.status_code, spanish.json()) == (404, {"detail": "No encontrado"})
+    assert english.json() == {"detail": "Not Found"}
+    assert (wrong_method.status_code, wrong_method.json()) == (405, {"detail": "Método no permitido"})
+    assert wrong_method.headers["allow"] == "GET"

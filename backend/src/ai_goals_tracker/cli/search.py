@@ -50,7 +50,7 @@ def search(
     for result in results:
         table.add_row(
             f"{float(result.get('score') or 0):.2f}",
-            str(result.get("entity_type", "")),
+            _entity_label(str(result.get("entity_type", ""))),
             str(result.get("entity_id", "")),
             str(result.get("title") or ""),
             _one_line(result.get("snippet")),
@@ -174,6 +174,17 @@ def _parse_choice(choice: str, count: int) -> list[int]:
         if int(part) - 1 not in indexes:
             indexes.append(int(part) - 1)
     return indexes
+
+
+def _entity_label(entity_type: str) -> str:
+    labels = {
+        "course": _("course"),
+        "goal": _("goal"),
+        "task": _("task"),
+        "code": _("code"),
+        "code_snapshot": _("code"),
+    }
+    return labels.get(entity_type, entity_type)
 
 
 def _one_line(text: Any, width: int = 80) -> str:
