@@ -76,9 +76,9 @@ _ILLEGAL: dict[str, Message] = {
     "course": N_("A course cannot go from {current} to {target}; allowed from {current}: {allowed}"),
 }
 _FINAL: dict[str, Message] = {
-    "task": N_("A task cannot go from {current} to {target}; {current} is a final state"),
-    "goal": N_("A goal cannot go from {current} to {target}; {current} is a final state"),
-    "course": N_("A course cannot go from {current} to {target}; {current} is a final state"),
+    "task": N_("A task cannot go from {current} to {target}; allowed from {current}: none (final state)"),
+    "goal": N_("A goal cannot go from {current} to {target}; allowed from {current}: none (final state)"),
+    "course": N_("A course cannot go from {current} to {target}; allowed from {current}: none (final state)"),
 }
 
 

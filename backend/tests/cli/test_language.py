@@ -150,7 +150,7 @@ def test_json_is_the_same_whatever_the_language(live_server: str, config: Path, 
     english = CliRunner().invoke(app, ["--lang", "en", "courses", "list", "--json"], env=aigt.env).stdout
 
     assert json.loads(spanish) == json.loads(english)
-    assert '"status": "draft"' in spanish
+    assert '"status": "active"' in spanish
 
 
 def test_lang_overrides_the_preference(live_server: str, config: Path, clean_live_db: None) -> None:
