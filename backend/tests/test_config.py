@@ -7,9 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.errors import ConfigurationError
+from ai_goals_tracker.jobs import stall_check_cron
 
 
 def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
@@ -36,6 +38,37 @@ def test_settings_come_from_aigt_environment_variables(monkeypatch: pytest.Monke
     assert settings.home == tmp_path
     assert settings.pgdata == tmp_path / "pgdata"
     assert not settings.embedded_database
+
+
+def test_job_timing_is_read_with_the_other_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings()
+    monkeypatch.setenv("AIGT_JOB_HEARTBEAT_SECONDS", "1")
+    monkeypatch.setenv("AIGT_STALLED_WORKER_SECONDS", "3")
+    shortened = Settings()
+
+    assert (defaults.job_heartbeat_seconds, defaults.stalled_worker_seconds) == (10, 30)
+    assert (shortened.job_heartbeat_seconds, shortened.stalled_worker_seconds) == (1, 3)
+    # Stalled workers are looked for once a minute, or within a third of a shorter timeout.
+    assert stall_check_cron(defaults.stalled_worker_seconds) == "* * * * *"
+    assert stall_check_cron(shortened.stalled_worker_seconds) == "* * * * * */1"
+    assert stall_check_cron(12) == "* * * * * */4"
+    with pytest.raises(ValidationError, match="stalled_worker_seconds"):
+        Settings(stalled_worker_seconds=0)
+
+
+def test_a_worker_with_an_impossible_stall_timeout_says_which_variable(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ai_goals_tracker.cli", "worker"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AIGT_HOME": str(tmp_path), "AIGT_STALLED_WORKER_SECONDS": "0"},
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: invalid configuration: AIGT_STALLED_WORKER_SECONDS: Input should be greater than 0"
+    ]
 
 
 def aigt_serve(env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -1,21 +1,34 @@
 """Typed HTTP client for the AI Goals Tracker API, used by the `aigt` learner commands.
 
 It speaks only HTTP (httpx) and knows nothing of the server's internals, so it works against any
-deployment. Every request says `X-Client: cli` so events record where a change came from. An expired
-access token is refreshed once through `/auth/refresh` and the request retried; the new pair is
-handed to `on_tokens` so the caller can store it.
+deployment; its answers are the API's own read schemas, so a field renamed on the server breaks the
+type check of every command that reads it. Every request says `X-Client: cli` so events record where a
+change came from. An expired access token is refreshed once through `/auth/refresh` and the request
+retried; the new pair is handed to `on_tokens` so the caller can store it.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict, cast
+from typing import Any, Generic, TypedDict, TypeVar
 
 import httpx
+from pydantic import TypeAdapter
 
+from ai_goals_tracker.auth.schemas import TokenPair
+from ai_goals_tracker.courses.schemas import CourseRead
+from ai_goals_tracker.events.schemas import EventRead
+from ai_goals_tracker.goals.schemas import GoalRead
 from ai_goals_tracker.i18n import negotiate, translate
+from ai_goals_tracker.pagination import Page
+from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestions
+from ai_goals_tracker.search.schemas import SearchResults
+from ai_goals_tracker.snapshots.schemas import SnapshotRead
+from ai_goals_tracker.stats.schemas import UserStats
+from ai_goals_tracker.tasks.schemas import TaskRead
+from ai_goals_tracker.users.schemas import UserRead
 
 API_PREFIX = "/api/v1"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
@@ -24,19 +37,15 @@ MAX_WAIT_SECONDS = 30
 # Planning goals may call an LLM (or load the embedding model on a cold server): allow it minutes.
 PLANNING_TIMEOUT_SECONDS = 300.0
 
-JsonObject = dict[str, Any]
+# An answer's type: a read schema, or a page of them.
+ReadT = TypeVar("ReadT")
 
 
 class Tokens(TypedDict):
+    """The pair the client sends and stores; the rest of `TokenPair` is of no use between runs."""
+
     access_token: str
     refresh_token: str
-
-
-class Page(TypedDict):
-    items: list[JsonObject]
-    total: int
-    limit: int
-    offset: int
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,32 @@ def normalize_server(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+class Collection(Generic[ReadT]):
+    """One of the API's owned collections (`/courses`, `/goals`, `/tasks`): the same five requests,
+    answered with the collection's read schema."""
+
+    def __init__(self, client: ApiClient, path: str, schema: type[ReadT]) -> None:
+        self._client = client
+        self._path = path
+        self._schema = schema
+
+    def list(self, *, limit: int = 50, offset: int = 0, **filters: str | None) -> Page[ReadT]:
+        """`filters`: the collection's query parameters (`status`, `course_id`, …); None leaves one out."""
+        return self._client.page(self._path, self._schema, {**filters, "limit": limit, "offset": offset})
+
+    def get(self, entity_id: str) -> ReadT:
+        return self._client.read(self._schema, "GET", f"{self._path}/{entity_id}")
+
+    def create(self, fields: Mapping[str, Any]) -> ReadT:
+        return self._client.read(self._schema, "POST", self._path, json=dict(fields))
+
+    def update(self, entity_id: str, fields: Mapping[str, Any]) -> ReadT:
+        return self._client.read(self._schema, "PATCH", f"{self._path}/{entity_id}", json=dict(fields))
+
+    def delete(self, entity_id: str) -> None:
+        self._client.send("DELETE", f"{self._path}/{entity_id}")
+
+
 class ApiClient:
     def __init__(
         self,
@@ -113,6 +148,9 @@ class ApiClient:
             },
             transport=transport,
         )
+        self.courses = Collection(self, "/courses", CourseRead)
+        self.goals = Collection(self, "/goals", GoalRead)
+        self.tasks = Collection(self, "/tasks", TaskRead)
 
     def close(self) -> None:
         self._http.close()
@@ -125,96 +163,27 @@ class ApiClient:
 
     # Auth and account
 
-    def health(self) -> JsonObject:
-        return self._json(self._send("GET", "/health", auth=False, prefixed=False))
-
-    def register(self, *, email: str, username: str, password: str, full_name: str | None = None) -> JsonObject:
-        body: JsonObject = {"email": email, "username": username, "password": password}
+    def register(self, *, email: str, username: str, password: str, full_name: str | None = None) -> UserRead:
+        body: dict[str, str] = {"email": email, "username": username, "password": password}
         if full_name:
             body["full_name"] = full_name
-        return self._json(self._send("POST", "/auth/register", json=body, auth=False))
+        return self.read(UserRead, "POST", "/auth/register", json=body, auth=False)
 
     def login(self, username: str, password: str) -> Tokens:
-        response = self._send("POST", "/auth/login", data={"username": username, "password": password}, auth=False)
-        body = self._json(response)
-        self._store(Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"]))
-        assert self.tokens is not None
-        return self.tokens
+        pair = self.read(
+            TokenPair, "POST", "/auth/login", data={"username": username, "password": password}, auth=False
+        )
+        return self._store(pair)
 
     def logout(self) -> None:
-        self._send("POST", "/auth/logout")
+        self.send("POST", "/auth/logout")
         self.tokens = None
 
-    def me(self) -> JsonObject:
-        return self._json(self._send("GET", "/users/me"))
+    def me(self) -> UserRead:
+        return self.read(UserRead, "GET", "/users/me")
 
-    def update_me(self, fields: Mapping[str, Any]) -> JsonObject:
-        return self._json(self._send("PATCH", "/users/me", json=dict(fields)))
-
-    # Courses, goals, tasks
-
-    def list_courses(self, *, status: str | None = None, limit: int = 50, offset: int = 0) -> Page:
-        return self._page("/courses", {"status": status, "limit": limit, "offset": offset})
-
-    def get_course(self, course_id: str) -> JsonObject:
-        return self._json(self._send("GET", f"/courses/{course_id}"))
-
-    def create_course(self, fields: Mapping[str, Any]) -> JsonObject:
-        return self._json(self._send("POST", "/courses", json=dict(fields)))
-
-    def update_course(self, course_id: str, fields: Mapping[str, Any]) -> JsonObject:
-        return self._json(self._send("PATCH", f"/courses/{course_id}", json=dict(fields)))
-
-    def delete_course(self, course_id: str) -> None:
-        self._send("DELETE", f"/courses/{course_id}")
-
-    def list_goals(
-        self,
-        *,
-        course_id: str | None = None,
-        status: str | None = None,
-        priority: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> Page:
-        params = {"course_id": course_id, "status": status, "priority": priority, "limit": limit, "offset": offset}
-        return self._page("/goals", params)
-
-    def get_goal(self, goal_id: str) -> JsonObject:
-        return self._json(self._send("GET", f"/goals/{goal_id}"))
-
-    def create_goal(self, fields: Mapping[str, Any]) -> JsonObject:
-        return self._json(self._send("POST", "/goals", json=dict(fields)))
-
-    def update_goal(self, goal_id: str, fields: Mapping[str, Any]) -> JsonObject:
-        return self._json(self._send("PATCH", f"/goals/{goal_id}", json=dict(fields)))
-
-    def delete_goal(self, goal_id: str) -> None:
-        self._send("DELETE", f"/goals/{goal_id}")
-
-    def list_tasks(
-        self,
-        *,
-        goal_id: str | None = None,
-        status: str | None = None,
-        task_type: str | None = None,
-        limit: int = 50,
-        offset: int = 0,
-    ) -> Page:
-        params = {"goal_id": goal_id, "status": status, "task_type": task_type, "limit": limit, "offset": offset}
-        return self._page("/tasks", params)
-
-    def get_task(self, task_id: str) -> JsonObject:
-        return self._json(self._send("GET", f"/tasks/{task_id}"))
-
-    def create_task(self, fields: Mapping[str, Any]) -> JsonObject:
-        return self._json(self._send("POST", "/tasks", json=dict(fields)))
-
-    def update_task(self, task_id: str, fields: Mapping[str, Any]) -> JsonObject:
-        return self._json(self._send("PATCH", f"/tasks/{task_id}", json=dict(fields)))
-
-    def delete_task(self, task_id: str) -> None:
-        self._send("DELETE", f"/tasks/{task_id}")
+    def update_me(self, fields: Mapping[str, Any]) -> UserRead:
+        return self.read(UserRead, "PATCH", "/users/me", json=dict(fields))
 
     # Code snapshots
 
@@ -227,39 +196,37 @@ class ApiClient:
         language: str | None = None,
         wait: int = 0,
         metadata: Mapping[str, Any] | None = None,
-    ) -> JsonObject:
-        body: JsonObject = {"file_path": file_path, "code_content": code_content}
+    ) -> SnapshotRead:
+        body: dict[str, Any] = {"file_path": file_path, "code_content": code_content}
         if language:
             body["language"] = language
         if metadata:
             body["metadata"] = dict(metadata)
         params = {"wait": min(wait, MAX_WAIT_SECONDS)} if wait > 0 else None
-        return self._json(self._send("POST", f"/tasks/{task_id}/snapshots", json=body, params=params))
+        return self.read(SnapshotRead, "POST", f"/tasks/{task_id}/snapshots", json=body, params=params)
 
-    def get_snapshot(self, snapshot_id: str) -> JsonObject:
-        return self._json(self._send("GET", f"/snapshots/{snapshot_id}"))
+    def get_snapshot(self, snapshot_id: str) -> SnapshotRead:
+        return self.read(SnapshotRead, "GET", f"/snapshots/{snapshot_id}")
 
-    def retry_review(self, snapshot_id: str) -> JsonObject:
-        return self._json(self._send("POST", f"/snapshots/{snapshot_id}/review"))
-
-    def list_snapshots(self, task_id: str, *, limit: int = 50, offset: int = 0) -> Page:
-        return self._page(f"/tasks/{task_id}/snapshots", {"limit": limit, "offset": offset})
+    def retry_review(self, snapshot_id: str) -> SnapshotRead:
+        return self.read(SnapshotRead, "POST", f"/snapshots/{snapshot_id}/review")
 
     # Search, planning, activity
 
-    def search(self, query: str, *, entity_type: str | None = None, limit: int = 10) -> JsonObject:
+    def search(self, query: str, *, entity_type: str | None = None, limit: int = 10) -> SearchResults:
         params = {"q": query, "entity_type": entity_type, "limit": limit}
-        return self._json(self._send("GET", "/search", params=_without_none(params)))
+        return self.read(SearchResults, "GET", "/search", params=_without_none(params))
 
-    def suggest_goals(self, course_id: str, options: Mapping[str, Any] | None = None) -> JsonObject:
+    def suggest_goals(self, course_id: str, options: Mapping[str, Any] | None = None) -> Suggestions:
         path = f"/courses/{course_id}/goals/suggest"
-        return self._json(self._send("POST", path, json=dict(options or {}), timeout=PLANNING_TIMEOUT_SECONDS))
+        return self.read(Suggestions, "POST", path, json=dict(options or {}), timeout=PLANNING_TIMEOUT_SECONDS)
 
-    def accept_goals(self, course_id: str, goals: list[JsonObject]) -> JsonObject:
-        return self._json(self._send("POST", f"/courses/{course_id}/goals/accept", json={"goals": goals}))
+    def accept_goals(self, course_id: str, goals: Sequence[SuggestedGoal]) -> Accepted:
+        body = {"goals": [goal.model_dump(mode="json") for goal in goals]}
+        return self.read(Accepted, "POST", f"/courses/{course_id}/goals/accept", json=body)
 
-    def my_stats(self) -> JsonObject:
-        return self._json(self._send("GET", "/stats/me"))
+    def my_stats(self) -> UserStats:
+        return self.read(UserStats, "GET", "/stats/me")
 
     def list_events(
         self,
@@ -269,7 +236,7 @@ class ApiClient:
         entity_id: str | None = None,
         limit: int = 50,
         offset: int = 0,
-    ) -> Page:
+    ) -> Page[EventRead]:
         params = {
             "event_type": event_type,
             "entity_type": entity_type,
@@ -277,19 +244,18 @@ class ApiClient:
             "limit": limit,
             "offset": offset,
         }
-        return self._page("/events", params)
+        return self.page("/events", EventRead, params)
 
     # Plumbing
 
-    def _page(self, path: str, params: Mapping[str, Any]) -> Page:
-        return cast(Page, self._json(self._send("GET", path, params=_without_none(params))))
+    def read(self, schema: type[ReadT], method: str, path: str, **request: Any) -> ReadT:
+        """One request whose answer is `schema`; `request`: what `send` takes."""
+        return TypeAdapter(schema).validate_json(self.send(method, path, **request).content)
 
-    def _store(self, tokens: Tokens) -> None:
-        self.tokens = tokens
-        if self._on_tokens is not None:
-            self._on_tokens(tokens)
+    def page(self, path: str, schema: type[ReadT], params: Mapping[str, Any]) -> Page[ReadT]:
+        return self.read(Page[schema], "GET", path, params=_without_none(params))  # type: ignore[valid-type]
 
-    def _send(
+    def send(
         self,
         method: str,
         path: str,
@@ -304,7 +270,7 @@ class ApiClient:
         url = f"{API_PREFIX}{path}" if prefixed else path
         if auth and self.tokens is None:
             # A wrong --server should say "unreachable", not "log in": check it answers first.
-            self.health()
+            self.send("GET", "/health", auth=False, prefixed=False)
             raise NotAuthenticatedError(self._("You are not logged in to {server}; run `aigt login`."))
         send = functools.partial(self._request, method, url, auth=auth, json=json, data=data, params=params)
         response = send(timeout=timeout)
@@ -313,6 +279,12 @@ class ApiClient:
         if response.is_error:
             raise self._error(response, auth=auth)
         return response
+
+    def _store(self, pair: TokenPair) -> Tokens:
+        self.tokens = Tokens(access_token=pair.access_token, refresh_token=pair.refresh_token)
+        if self._on_tokens is not None:
+            self._on_tokens(self.tokens)
+        return self.tokens
 
     def _request(
         self,
@@ -363,8 +335,7 @@ class ApiClient:
         )
         if response.status_code != 200:
             return False
-        body = response.json()
-        self._store(Tokens(access_token=body["access_token"], refresh_token=body["refresh_token"]))
+        self._store(TokenPair.model_validate_json(response.content))
         return True
 
     def _error(self, response: httpx.Response, *, auth: bool) -> ApiError:
@@ -402,10 +373,6 @@ class ApiClient:
     def _(self, message: str, **params: object) -> str:
         """`message` in the client's language (the `cli` catalog), `{server}` and `params` filled in."""
         return translate("cli", negotiate(self.language), message, {"server": self.server, **params})
-
-    @staticmethod
-    def _json(response: httpx.Response) -> JsonObject:
-        return cast(JsonObject, response.json())
 
 
 def _without_none(params: Mapping[str, Any]) -> dict[str, Any]:

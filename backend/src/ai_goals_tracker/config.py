@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     embeddings_model: str = OFFLINE_EMBEDDINGS_MODEL
     embeddings_api_key: SecretStr | None = None
 
+    # Job workers send a heartbeat this often; one silent for `stalled_worker_seconds` is dead and its
+    # running jobs are retried. Tests shorten both to kill and replace workers quickly.
+    job_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    stalled_worker_seconds: float = Field(default=30.0, gt=0)
+
     @model_validator(mode="after")
     def _secret_key_is_usable(self) -> Settings:
         if self.env == "production" and self.secret_key is None:

@@ -23,13 +23,11 @@ from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryStrategy
 from procrastinate.worker import Worker
 from psycopg_pool import AsyncConnectionPool
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ai_goals_tracker.config import Settings
+from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import libpq_dsn
@@ -49,24 +47,16 @@ _connector = PsycopgConnector()
 job_app = procrastinate.App(connector=_connector, import_paths=JOB_MODULES)
 
 
-class _JobTiming(BaseSettings):
-    """Read at import because the stall check's schedule is declared at import; tests shorten both
-    (AIGT_JOB_HEARTBEAT_SECONDS, AIGT_STALLED_WORKER_SECONDS) to kill and replace workers quickly."""
-
-    model_config = SettingsConfigDict(env_prefix="AIGT_", env_file=None, extra="ignore")
-
-    job_heartbeat_seconds: float = Field(default=10.0, gt=0)
-    stalled_worker_seconds: float = Field(default=30.0, gt=0)
+def stall_check_cron(stalled_worker_seconds: float) -> str:
+    """Once a minute by default; a shorter stall timeout is checked within a third of its length."""
+    if stalled_worker_seconds >= 30:
+        return "* * * * *"
+    return f"* * * * * */{max(1, int(stalled_worker_seconds // 3))}"
 
 
-_timing = _JobTiming()
-# Heartbeats every 10 s; a worker silent for 30 s is dead and its running jobs are retried.
-HEARTBEAT_SECONDS = _timing.job_heartbeat_seconds
-STALLED_WORKER_SECONDS = _timing.stalled_worker_seconds
-# Once a minute by default; a shorter stall timeout is checked within a third of its length.
-STALL_CHECK_CRON = (
-    "* * * * *" if STALLED_WORKER_SECONDS >= 30 else f"* * * * * */{max(1, int(STALLED_WORKER_SECONDS // 3))}"
-)
+# procrastinate reads a periodic task's schedule when its module is imported, before any worker
+# is given its settings: the schedule follows the environment's.
+STALL_CHECK_CRON = stall_check_cron(get_settings().stalled_worker_seconds)
 
 SHUTDOWN_GRACE_SECONDS = 2.0
 
@@ -227,7 +217,9 @@ async def _warm_up() -> None:
         await asyncio.to_thread(hook)
 
 
-def _worker(app: procrastinate.App, concurrency: int, wait: bool, queues: Sequence[str] | None) -> Worker:
+def _worker(
+    settings: Settings, app: procrastinate.App, concurrency: int, wait: bool, queues: Sequence[str] | None
+) -> Worker:
     return Worker(
         app,
         queues=list(queues) if queues is not None else None,
@@ -235,8 +227,8 @@ def _worker(app: procrastinate.App, concurrency: int, wait: bool, queues: Sequen
         wait=wait,
         fetch_job_polling_interval=FETCH_POLL_SECONDS,
         install_signal_handlers=False,
-        update_heartbeat_interval=HEARTBEAT_SECONDS,
-        stalled_worker_timeout=STALLED_WORKER_SECONDS,
+        update_heartbeat_interval=settings.job_heartbeat_seconds,
+        stalled_worker_timeout=settings.stalled_worker_seconds,
         delete_jobs="successful",
         # On shutdown (Ctrl-C) running jobs get a short grace, then are cancelled and retried later (a
         # review in progress is stopped by killing its helper process). Draining lets every job finish.
@@ -255,7 +247,7 @@ async def _run_until_failure(
     async with job_runtime(settings, dsn, pool_size=concurrency + 2) as jobs, opened_job_app(dsn) as app:
         if stopped and stopped[-1].worker_id is not None:
             await _requeue_jobs_of(app, stopped[-1].worker_id)
-        worker = _worker(app, concurrency, True, queues)
+        worker = _worker(settings, app, concurrency, True, queues)
         stopped[:] = [worker]
         tasks = [
             asyncio.create_task(_run(worker), name="aigt-job-worker"),
@@ -296,7 +288,7 @@ async def _drain(settings: Settings, dsn: str, concurrency: int, queues: Sequenc
     async with job_runtime(settings, dsn, pool_size=concurrency + 2) as jobs, opened_job_app(dsn) as app:
         while True:
             followed = await catch_up(jobs.sessionmaker)
-            await _run(_worker(app, concurrency, False, queues))
+            await _run(_worker(settings, app, concurrency, False, queues))
             if followed == 0 and not await _jobs_due(app, queues) and await catch_up(jobs.sessionmaker) == 0:
                 return
 

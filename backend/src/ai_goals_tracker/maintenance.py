@@ -6,7 +6,7 @@ import logging
 
 from procrastinate import JobContext
 
-from ai_goals_tracker.jobs import MAINTENANCE_PRIORITY, STALL_CHECK_CRON, STALLED_WORKER_SECONDS, job_app
+from ai_goals_tracker.jobs import MAINTENANCE_PRIORITY, STALL_CHECK_CRON, job_app, runtime
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +17,7 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     """A job whose worker stopped sending heartbeats (killed, crashed) is put back in the queue."""
     assert context.app is not None
     manager = context.app.job_manager
-    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_WORKER_SECONDS):
+    stalled_after = runtime().settings.stalled_worker_seconds
+    for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
         logger.warning("Retrying job %s (%s): its worker stopped", job.id, job.task_name)
         await manager.retry_job(job)

@@ -153,6 +153,41 @@ def test_courses_goals_tasks_lifecycle_with_progress(aigt: Aigt) -> None:
     assert aigt("tasks", "show", third["id"]).exit_code == 5
 
 
+def test_json_answers_are_the_apis_and_tables_show_their_fields(aigt: Aigt) -> None:
+    logged_in(aigt)
+    course = created(aigt, "courses", "create", "Databases")
+    goal = created(aigt, "goals", "create", "Learn SQL", "--course", course["id"], "--due", "2030-03-01")
+    joins = created(aigt, "tasks", "create", goal["id"], "Joins", "--estimate", "1.5", "--priority", "7")
+    created(aigt, "tasks", "create", goal["id"], "Indexes")
+    assert goal["due_date"].startswith("2030-03-01T00:00:00")
+    assert (joins["estimated_hours"], joins["priority"], joins["status"]) == (1.5, 7, "todo")
+
+    # A collection's JSON carries each item exactly as its own command answers it.
+    course_json = created(aigt, "courses", "show", course["id"])
+    assert [item["id"] for item in course_json["goals"]] == [goal["id"]]
+    goal_json = created(aigt, "goals", "show", goal["id"])
+    assert goal_json["tasks"][0] == joins
+    assert created(aigt, "tasks", "show", joins["id"]) == joins
+
+    started = created(aigt, "task", "start", joins["id"])
+    assert started["status"] == "in_progress"
+    assert started["goal"]["id"] == goal["id"]
+    assert started["goal"]["status"] == "in_progress"
+
+    row = next(line for line in aigt("goals", "list").stdout.splitlines() if goal["id"] in line)
+    assert "2030-03-01" in row
+    row = next(line for line in aigt("tasks", "list", "--goal", goal["id"]).stdout.splitlines() if joins["id"] in line)
+    assert "▶ in_progress" in row
+    assert " 1.5 " in row
+    assert "1 of 2 tasks (use --offset/--limit for more)" in aigt("tasks", "list", "--limit", "1").stdout
+
+    updated = aigt("tasks", "update", joins["id"], "--actual", "2")
+    assert updated.stdout.strip() == f"Updated task {joins['id']}: Joins (in_progress)"
+    assert created(aigt, "tasks", "update", joins["id"], "--title", "Outer joins")["actual_hours"] == 2
+    assert created(aigt, "goals", "delete", goal["id"]) == {"deleted": goal["id"]}
+    assert created(aigt, "tasks", "list")["total"] == 0
+
+
 def test_delete_asks_for_confirmation(aigt: Aigt) -> None:
     logged_in(aigt)
     course = created(aigt, "courses", "create", "Keep me")

@@ -6,9 +6,12 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.text import Text
 
@@ -69,7 +72,13 @@ def handles_api_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 def print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    """`value` as the API would send it: models (also inside dicts and lists) as their JSON."""
+    typer.echo(json.dumps(to_jsonable_python(value), indent=2, ensure_ascii=False))
+
+
+def json_with(model: BaseModel, **extra: Any) -> dict[str, Any]:
+    """`model`'s JSON with more keys after its own, such as a goal with its tasks."""
+    return {**model.model_dump(mode="json"), **extra}
 
 
 def progress_cell(percentage: float | None, width: int = 12) -> Text:
@@ -156,5 +165,5 @@ def severity_text(severity: str) -> Text:
     return Text(labels.get(severity, severity), style=_SEVERITY_STYLE.get(severity, ""))
 
 
-def short_date(value: str | None) -> str:
-    return value[:10] if value else ""
+def short_date(value: datetime | None) -> str:
+    return f"{value:%Y-%m-%d}" if value else ""

@@ -1,9 +1,16 @@
-"""`aigt courses|goals|tasks list|show|create|update|delete` and `aigt task start|complete|skip`."""
+"""`aigt courses|goals|tasks list|show|create|update|delete` and `aigt task start|complete|skip`.
+
+The three collections take the same five commands: `add_collection_commands` builds them from a
+`CollectionCommands`, which holds only what differs (the options, the table, the detail view).
+"""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import typer
 from rich.markup import escape
@@ -14,6 +21,7 @@ from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
     handles_api_errors,
+    json_with,
     open_client,
     print_json,
     priority_label,
@@ -25,8 +33,11 @@ from ai_goals_tracker.cli.common import (
     task_type_label,
 )
 from ai_goals_tracker.cli.language import _, cli_locale, ngettext
-from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, JsonObject, Page
+from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, Collection
+from ai_goals_tracker.courses.schemas import CourseRead
 from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.goals.schemas import GoalRead
+from ai_goals_tracker.tasks.schemas import TaskRead
 
 courses_app = typer.Typer(help=_("Your courses: list, show, create, update, delete."), no_args_is_help=True)
 goals_app = typer.Typer(help=_("Your goals: list, show, create, update, delete."), no_args_is_help=True)
@@ -38,275 +49,278 @@ Offset = Annotated[int, typer.Option(min=0, help=_("How many to skip."))]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help=_("Do not ask for confirmation."))]
 Description = Annotated[str | None, typer.Option(help=_("What it is about."))]
 NewTitle = Annotated[str | None, typer.Option(help=_("New title."))]
-Priority = Annotated[str, typer.Option(help=_("low, medium, high or urgent."))]
-NewPriority = Annotated[str | None, typer.Option(help=_("low, medium, high or urgent."))]
-Due = Annotated[str | None, typer.Option(help=_("Due date, e.g. 2026-03-01."))]
-TaskPriority = Annotated[int | None, typer.Option(min=0, max=100, help=_("0-100, higher first."))]
-Estimate = Annotated[float | None, typer.Option(min=0, help=_("Estimated hours."))]
+GoalPriorityOption = Annotated[str | None, typer.Option(help=_("low, medium, high or urgent."))]
 GoalStatusOption = Annotated[str | None, typer.Option(help=_("pending, in_progress, completed, blocked, cancelled."))]
-TaskTypeOption = Annotated[str | None, typer.Option("--type", help=_("code, documentation, testing, …"))]
+TaskPriorityOption = Annotated[int | None, typer.Option(min=0, max=100, help=_("0-100, higher first."))]
+EstimateOption = Annotated[float | None, typer.Option("--estimate", min=0, help=_("Estimated hours."))]
+CourseStatusOption = Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))]
+NewTaskStatusOption = Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, …"))]
+ActualOption = Annotated[float | None, typer.Option("--actual", min=0, help=_("Hours actually spent."))]
+DueOption = Annotated[str | None, typer.Option("--due", help=_("Due date, e.g. 2026-03-01."))]
 
 
-def _changes(**fields: Any) -> dict[str, Any]:
+class Entity(Protocol):
+    """What every collection's read schema has, and the shared commands show."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def status(self) -> str: ...
+
+
+EntityT = TypeVar("EntityT", bound=Entity)
+
+
+@dataclass(frozen=True)
+class Param:
+    """A command-line parameter as Typer reads it from a signature. Its name is the API's field or
+    query parameter it fills (the flag may differ: `course_id` is `--course`)."""
+
+    name: str
+    annotation: Any
+    default: Any = inspect.Parameter.empty
+
+    def parameter(self) -> inspect.Parameter:
+        return inspect.Parameter(
+            self.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=self.default, annotation=self.annotation
+        )
+
+
+SERVER = Param("server", ServerOption, DEFAULT_SERVER)
+AS_JSON = Param("as_json", JsonOption, False)
+LIMIT = Param("limit", Limit, 50)
+OFFSET = Param("offset", Offset, 0)
+DESCRIPTION = Param("description", Description, None)
+NEW_TITLE = Param("title", NewTitle, None)
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
     """Only the options given: a PATCH leaves everything else as it is."""
-    return {name: value for name, value in fields.items() if value is not None}
+    return {name: value for name, value in values.items() if value is not None}
 
 
-def _need_changes(changes: dict[str, Any]) -> None:
-    if not changes:
-        raise typer.BadParameter(_("give at least one option to change (see --help)"))
+@dataclass(frozen=True)
+class CollectionTexts:
+    created: Callable[[], str]  # `{id}`, `{title}`
+    updated: Callable[[], str]  # `{id}`, `{title}`, `{status}`
+    deleted: Callable[[], str]  # `{id}`
+    confirm_delete: Callable[[], str]  # `{title}`
+    # The page footer from the total and how many are shown.
+    footer: Callable[[int, int], str]
 
 
-# Each sentence is written whole for each kind: in Spanish the noun's gender changes the rest.
+@dataclass(frozen=True)
+class CollectionCommands(Generic[EntityT]):
+    """What one collection's commands do differently; the help texts are the commands' own."""
+
+    noun: str
+    collection: Callable[[ApiClient], Collection[EntityT]]
+    table: Callable[[Sequence[EntityT]], Table]
+    # Prints one entity (with what hangs from it) as JSON or for people.
+    show: Callable[[ApiClient, EntityT, bool], None]
+    filters: Sequence[Param]
+    create: Sequence[Param]
+    update: Sequence[Param]
+    help: dict[str, str]
+    # Whole sentences per collection, said when the command runs: in Spanish the noun's gender
+    # changes the rest of the sentence.
+    texts: CollectionTexts
+    # The request body from the create command's values (all of them, None included).
+    create_body: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_given)
 
 
-def _confirm_delete(question: str, title: str, yes: bool) -> None:
-    """`question` has a `{title}` placeholder."""
-    if not yes and not typer.confirm(question.format(title=repr(title))):
-        raise typer.Abort()
+def add_collection_commands(app: typer.Typer, spec: CollectionCommands[EntityT]) -> None:
+    """`list`, `show`, `create`, `update` and `delete` for one collection, on `app`."""
+    entity_id = Param(f"{spec.noun}_id", str)
+
+    def list_(*, server: str, as_json: bool, limit: int, offset: int, **filters: str | None) -> None:
+        with open_client(server) as client:
+            page = spec.collection(client).list(limit=limit, offset=offset, **filters)
+        if as_json:
+            print_json(page)
+            return
+        out = stdout()
+        out.print(spec.table(page.items))
+        out.print(spec.texts.footer(page.total, len(page.items)))
+
+    def show(*, server: str, as_json: bool, **ids: str) -> None:
+        with open_client(server) as client:
+            spec.show(client, spec.collection(client).get(ids[entity_id.name]), as_json)
+
+    def create(*, server: str, as_json: bool, **values: Any) -> None:
+        body = spec.create_body(values)
+        with open_client(server) as client:
+            entity = spec.collection(client).create(body)
+        _report_saved(spec.texts.created(), entity, as_json)
+
+    def update(*, server: str, as_json: bool, **values: Any) -> None:
+        identifier = values.pop(entity_id.name)
+        changes = _given(values)
+        if not changes:
+            raise typer.BadParameter(_("give at least one option to change (see --help)"))
+        with open_client(server) as client:
+            entity = spec.collection(client).update(identifier, changes)
+        _report_saved(spec.texts.updated(), entity, as_json, task=spec.noun == "task")
+
+    def delete(*, server: str, as_json: bool, yes: bool, **ids: str) -> None:
+        identifier = ids[entity_id.name]
+        with open_client(server) as client:
+            collection = spec.collection(client)
+            entity = collection.get(identifier)
+            if not (yes or as_json) and not typer.confirm(spec.texts.confirm_delete().format(title=repr(entity.title))):
+                raise typer.Abort()
+            collection.delete(identifier)
+        if as_json:
+            print_json({"deleted": identifier})
+            return
+        stdout().print(spec.texts.deleted().format(id=identifier))
+
+    commands: list[tuple[str, Callable[..., None], Sequence[Param]]] = [
+        ("list", list_, [*spec.filters, LIMIT, OFFSET]),
+        ("show", show, [entity_id]),
+        ("create", create, spec.create),
+        ("update", update, [entity_id, *spec.update]),
+        ("delete", delete, [entity_id, Param("yes", Yes, False)]),
+    ]
+    for name, run, params in commands:
+        command = handles_api_errors(run)
+        # Typer reads the options from the signature: each command declares its own.
+        signature = inspect.Signature([param.parameter() for param in [*params, SERVER, AS_JSON]])
+        command.__signature__ = signature  # type: ignore[attr-defined]
+        app.command(name, help=spec.help[name])(command)
 
 
-def _report_saved(sentence: str, entity: JsonObject, as_json: bool, *, task: bool = False) -> None:
+def _report_saved(sentence: str, entity: Entity, as_json: bool, *, task: bool = False) -> None:
     """`sentence` has `{id}` and `{title}` placeholders, and `{status}` for an update."""
     if as_json:
         print_json(entity)
         return
-    status = status_label(str(entity.get("status", "")), task=task)
-    stdout().print(sentence.format(id=entity["id"], title=escape(entity["title"]), status=status))
+    status = status_label(entity.status, task=task)
+    stdout().print(sentence.format(id=entity.id, title=escape(entity.title), status=status))
 
 
-def _report_deleted(sentence: str, entity_id: str, as_json: bool) -> None:
-    if as_json:
-        print_json({"deleted": entity_id})
-        return
-    stdout().print(sentence.format(id=entity_id))
-
-
-def _page_footer(page: Page, counted: str, partial: str) -> str:
-    """`counted` says the total; `partial` also how many are shown, for a page that is not all of them."""
-    return partial if page["total"] > len(page["items"]) else counted
+def _heading(title: str, entity_id: str, suffix: str = "") -> str:
+    return f"[bold]{escape(title)}[/]  {entity_id}{suffix}"
 
 
 # Courses
 
 
-def course_table(courses: list[JsonObject]) -> Table:
+def course_table(courses: Sequence[CourseRead]) -> Table:
     table = Table(title=_("Courses"), title_justify="left")
     table.add_column(_("ID"), no_wrap=True, min_width=30)
     table.add_column(_("Title"), ratio=1)
     table.add_column(_("Status"), no_wrap=True)
     table.add_column(_("Progress"), no_wrap=True)
     for course in courses:
-        table.add_row(
-            course["id"], course["title"], status_text(course["status"]), progress_cell(course["progress_percentage"])
-        )
+        table.add_row(course.id, course.title, status_text(course.status), progress_cell(course.progress_percentage))
     return table
 
 
-@courses_app.command("list", help=_("List your courses with their progress."))
-@handles_api_errors
-def list_courses(
-    status: Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))] = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    with open_client(server) as client:
-        page = client.list_courses(status=status, limit=limit, offset=offset)
+def show_course(client: ApiClient, course: CourseRead, as_json: bool) -> None:
+    goals = client.goals.list(course_id=course.id, limit=200)
     if as_json:
-        print_json(page)
+        print_json(json_with(course, goals=goals.items))
         return
     out = stdout()
-    out.print(course_table(page["items"]))
-    total = page["total"]
-    out.print(
-        _page_footer(
-            page,
-            ngettext("{count} course", "{count} courses", total),
+    out.print(_heading(course.title, course.id))
+    out.print(Text.assemble(status_text(course.status), "  ", progress_cell(course.progress_percentage)))
+    if course.description:
+        out.print(course.description)
+    out.print(goal_table(goals.items))
+
+
+COURSES = CollectionCommands[CourseRead](
+    noun="course",
+    texts=CollectionTexts(
+        created=lambda: _("Created course [bold]{id}[/]: {title}"),
+        updated=lambda: _("Updated course [bold]{id}[/]: {title} ({status})"),
+        deleted=lambda: _("Deleted course {id}."),
+        confirm_delete=lambda: _("Delete course {title}?"),
+        footer=lambda total, shown: (
             ngettext(
                 "{shown} of {count} course (use --offset/--limit for more)",
                 "{shown} of {count} courses (use --offset/--limit for more)",
                 total,
-                shown=len(page["items"]),
-            ),
-        )
-    )
-
-
-@courses_app.command("show", help=_("A course and its goals."))
-@handles_api_errors
-def show_course(course_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    with open_client(server) as client:
-        course = client.get_course(course_id)
-        goals = client.list_goals(course_id=course_id, limit=200)
-    if as_json:
-        print_json({**course, "goals": goals["items"]})
-        return
-    out = stdout()
-    out.print(f"[bold]{escape(course['title'])}[/]  {course['id']}")
-    out.print(Text.assemble(status_text(course["status"]), "  ", progress_cell(course["progress_percentage"])))
-    if course.get("description"):
-        out.print(course["description"])
-    out.print(goal_table(goals["items"]))
-
-
-@courses_app.command("create", help=_("Create a course."))
-@handles_api_errors
-def create_course(
-    title: str,
-    description: Description = None,
-    status: Annotated[str, typer.Option(help=_("draft or active."))] = "active",
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    with open_client(server) as client:
-        course = client.create_course(_changes(title=title, description=description, status=status))
-    _report_saved(_("Created course [bold]{id}[/]: {title}"), course, as_json)
-
-
-@courses_app.command("update", help=_("Change a course's title, description or status."))
-@handles_api_errors
-def update_course(
-    course_id: str,
-    title: NewTitle = None,
-    description: Description = None,
-    status: Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    changes = _changes(title=title, description=description, status=status)
-    _need_changes(changes)
-    with open_client(server) as client:
-        course = client.update_course(course_id, changes)
-    _report_saved(_("Updated course [bold]{id}[/]: {title} ({status})"), course, as_json)
-
-
-@courses_app.command("delete", help=_("Delete a course (its goals stay, without a course)."))
-@handles_api_errors
-def delete_course(
-    course_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
-) -> None:
-    with open_client(server) as client:
-        course = client.get_course(course_id)
-        _confirm_delete(_("Delete course {title}?"), course["title"], yes or as_json)
-        client.delete_course(course_id)
-    _report_deleted(_("Deleted course {id}."), course_id, as_json)
+                shown=shown,
+            )
+            if total > shown
+            else ngettext("{count} course", "{count} courses", total)
+        ),
+    ),
+    collection=lambda client: client.courses,
+    table=course_table,
+    show=show_course,
+    filters=[
+        Param("status", Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))], None)
+    ],
+    create=[
+        Param("title", str),
+        DESCRIPTION,
+        Param("status", Annotated[str, typer.Option(help=_("draft or active."))], "active"),
+    ],
+    update=[
+        NEW_TITLE,
+        DESCRIPTION,
+        Param("status", CourseStatusOption, None),
+    ],
+    help={
+        "list": _("List your courses with their progress."),
+        "show": _("A course and its goals."),
+        "create": _("Create a course."),
+        "update": _("Change a course's title, description or status."),
+        "delete": _("Delete a course (its goals stay, without a course)."),
+    },
+)
 
 
 # Goals
 
 
-def goal_table(goals: list[JsonObject]) -> Table:
+def goal_table(goals: Sequence[GoalRead]) -> Table:
     table = Table(title=_("Goals"), title_justify="left")
     table.add_column(_("ID"), no_wrap=True, min_width=30)
     table.add_column(_("Title"), ratio=1)
     table.add_column(_("Status"), no_wrap=True)
     table.add_column(_("Priority"), no_wrap=True)
     table.add_column(_("Progress"), no_wrap=True)
-    with_due = any(goal.get("due_date") for goal in goals)
+    with_due = any(goal.due_date for goal in goals)
     if with_due:
         table.add_column(_("Due"), no_wrap=True)
     for goal in goals:
-        title = goal["title"] + (_(" [dim](AI)[/]") if goal.get("ai_generated") else "")
-        cells = [
-            goal["id"],
+        title = goal.title + (_(" [dim](AI)[/]") if goal.ai_generated else "")
+        cells: list[str | Text] = [
+            goal.id,
             title,
-            status_text(goal["status"]),
-            priority_label(goal["priority"]),
-            progress_cell(goal["progress_percentage"]),
+            status_text(goal.status),
+            priority_label(goal.priority),
+            progress_cell(goal.progress_percentage),
         ]
-        table.add_row(*cells, *([short_date(goal.get("due_date"))] if with_due else []))
+        table.add_row(*cells, *([short_date(goal.due_date)] if with_due else []))
     return table
 
 
-@goals_app.command("list", help=_("List your goals with their progress."))
-@handles_api_errors
-def list_goals(
-    course: Annotated[str | None, typer.Option("--course", help=_("Only this course's goals."))] = None,
-    status: GoalStatusOption = None,
-    priority: NewPriority = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    with open_client(server) as client:
-        page = client.list_goals(course_id=course, status=status, priority=priority, limit=limit, offset=offset)
+def show_goal(client: ApiClient, goal: GoalRead, as_json: bool) -> None:
+    tasks = client.tasks.list(goal_id=goal.id, limit=200)
     if as_json:
-        print_json(page)
+        print_json(json_with(goal, tasks=tasks.items))
         return
     out = stdout()
-    out.print(goal_table(page["items"]))
-    total = page["total"]
-    out.print(
-        _page_footer(
-            page,
-            ngettext("{count} goal", "{count} goals", total),
-            ngettext(
-                "{shown} of {count} goal (use --offset/--limit for more)",
-                "{shown} of {count} goals (use --offset/--limit for more)",
-                total,
-                shown=len(page["items"]),
-            ),
-        )
-    )
-
-
-@goals_app.command("show", help=_("A goal, its validation criteria and its tasks."))
-@handles_api_errors
-def show_goal(goal_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    with open_client(server) as client:
-        goal = client.get_goal(goal_id)
-        tasks = client.list_tasks(goal_id=goal_id, limit=200)
-    if as_json:
-        print_json({**goal, "tasks": tasks["items"]})
-        return
-    out = stdout()
-    priority = _("priority {priority}").format(priority=priority_label(goal["priority"]))
-    out.print(f"[bold]{escape(goal['title'])}[/]  {goal['id']}  {priority}")
-    out.print(Text.assemble(status_text(goal["status"]), "  ", progress_cell(goal["progress_percentage"])))
-    if goal.get("description"):
-        out.print(goal["description"])
-    criteria = goal.get("validation_criteria", {}).get("criteria", [])
+    priority = _("priority {priority}").format(priority=priority_label(goal.priority))
+    out.print(_heading(goal.title, goal.id, f"  {priority}"))
+    out.print(Text.assemble(status_text(goal.status), "  ", progress_cell(goal.progress_percentage)))
+    if goal.description:
+        out.print(goal.description)
+    criteria = goal.validation_criteria.get("criteria", [])
     if criteria:
         out.print(_("[bold]Criteria[/]"))
         for criterion in criteria:
             out.print(Text(f"  • {render_raw(criterion, cli_locale())}"))
-    out.print(task_table(tasks["items"]))
-
-
-@goals_app.command("create", help=_("Create a goal, optionally inside a course and with validation criteria."))
-@handles_api_errors
-def create_goal(
-    title: str,
-    course: Annotated[str | None, typer.Option("--course", help=_("The course it belongs to."))] = None,
-    description: Description = None,
-    priority: Priority = "medium",
-    criterion: Annotated[
-        list[str] | None, typer.Option("--criterion", "-c", help=_("A validation criterion (repeat for more)."))
-    ] = None,
-    due: Due = None,
-    tests: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--tests",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help=_("A test module run against each submission: pytest (.py) or node:test (.js). Repeatable."),
-        ),
-    ] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    fields = _changes(title=title, course_id=course, description=description, priority=priority, due_date=due)
-    criteria: list[Any] = [*(criterion or []), *(tests_criterion(path) for path in tests or [])]
-    if criteria:
-        fields["validation_criteria"] = {"criteria": criteria}
-    with open_client(server) as client:
-        goal = client.create_goal(fields)
-    _report_saved(_("Created goal [bold]{id}[/]: {title}"), goal, as_json)
+    out.print(task_table(tasks.items))
 
 
 _FRAMEWORKS = {".py": "pytest", ".js": "node", ".cjs": "node", ".mjs": "node"}
@@ -324,44 +338,95 @@ def tests_criterion(path: Path) -> dict[str, str]:
     return {"check": "tests", "framework": framework, "code": code}
 
 
-@goals_app.command("update", help=_("Change a goal."))
-@handles_api_errors
-def update_goal(
-    goal_id: str,
-    title: NewTitle = None,
-    description: Description = None,
-    priority: NewPriority = None,
-    status: GoalStatusOption = None,
-    course: Annotated[str | None, typer.Option("--course", help=_("Move it to this course."))] = None,
-    due: Due = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    changes = _changes(
-        title=title, description=description, priority=priority, status=status, course_id=course, due_date=due
-    )
-    _need_changes(changes)
-    with open_client(server) as client:
-        goal = client.update_goal(goal_id, changes)
-    _report_saved(_("Updated goal [bold]{id}[/]: {title} ({status})"), goal, as_json)
+def goal_body(values: dict[str, Any]) -> dict[str, Any]:
+    """`--criterion` sentences and `--tests` modules become the goal's validation criteria."""
+    sentences: list[str] = values.pop("criterion") or []
+    modules: list[Path] = values.pop("tests") or []
+    fields = _given(values)
+    criteria: list[Any] = [*sentences, *(tests_criterion(path) for path in modules)]
+    if criteria:
+        fields["validation_criteria"] = {"criteria": criteria}
+    return fields
 
 
-@goals_app.command("delete", help=_("Delete a goal and its tasks (their code snapshots are kept)."))
-@handles_api_errors
-def delete_goal(
-    goal_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
-) -> None:
-    with open_client(server) as client:
-        goal = client.get_goal(goal_id)
-        _confirm_delete(_("Delete goal {title}?"), goal["title"], yes or as_json)
-        client.delete_goal(goal_id)
-    _report_deleted(_("Deleted goal {id}."), goal_id, as_json)
+GOALS = CollectionCommands[GoalRead](
+    noun="goal",
+    texts=CollectionTexts(
+        created=lambda: _("Created goal [bold]{id}[/]: {title}"),
+        updated=lambda: _("Updated goal [bold]{id}[/]: {title} ({status})"),
+        deleted=lambda: _("Deleted goal {id}."),
+        confirm_delete=lambda: _("Delete goal {title}?"),
+        footer=lambda total, shown: (
+            ngettext(
+                "{shown} of {count} goal (use --offset/--limit for more)",
+                "{shown} of {count} goals (use --offset/--limit for more)",
+                total,
+                shown=shown,
+            )
+            if total > shown
+            else ngettext("{count} goal", "{count} goals", total)
+        ),
+    ),
+    collection=lambda client: client.goals,
+    table=goal_table,
+    show=show_goal,
+    filters=[
+        Param("course_id", Annotated[str | None, typer.Option("--course", help=_("Only this course's goals."))], None),
+        Param("status", GoalStatusOption, None),
+        Param("priority", GoalPriorityOption, None),
+    ],
+    create=[
+        Param("title", str),
+        Param("course_id", Annotated[str | None, typer.Option("--course", help=_("The course it belongs to."))], None),
+        DESCRIPTION,
+        Param("priority", Annotated[str, typer.Option(help=_("low, medium, high or urgent."))], "medium"),
+        Param(
+            "criterion",
+            Annotated[
+                list[str] | None,
+                typer.Option("--criterion", "-c", help=_("A validation criterion (repeat for more).")),
+            ],
+            None,
+        ),
+        Param("due_date", DueOption, None),
+        Param(
+            "tests",
+            Annotated[
+                list[Path] | None,
+                typer.Option(
+                    "--tests",
+                    exists=True,
+                    dir_okay=False,
+                    readable=True,
+                    help=_("A test module run against each submission: pytest (.py) or node:test (.js). Repeatable."),
+                ),
+            ],
+            None,
+        ),
+    ],
+    update=[
+        NEW_TITLE,
+        DESCRIPTION,
+        Param("priority", GoalPriorityOption, None),
+        Param("status", GoalStatusOption, None),
+        Param("course_id", Annotated[str | None, typer.Option("--course", help=_("Move it to this course."))], None),
+        Param("due_date", DueOption, None),
+    ],
+    help={
+        "list": _("List your goals with their progress."),
+        "show": _("A goal, its validation criteria and its tasks."),
+        "create": _("Create a goal, optionally inside a course and with validation criteria."),
+        "update": _("Change a goal."),
+        "delete": _("Delete a goal and its tasks (their code snapshots are kept)."),
+    },
+    create_body=goal_body,
+)
 
 
 # Tasks
 
 
-def task_table(tasks: list[JsonObject]) -> Table:
+def task_table(tasks: Sequence[TaskRead]) -> Table:
     table = Table(title=_("Tasks"), title_justify="left")
     table.add_column(_("ID"), no_wrap=True, min_width=30)
     table.add_column(_("Title"), ratio=1)
@@ -370,141 +435,108 @@ def task_table(tasks: list[JsonObject]) -> Table:
     table.add_column(_("Est. h"), justify="right", no_wrap=True)
     table.add_column(_("Score"), justify="right", no_wrap=True)
     for task in tasks:
-        result = task.get("validation_result") or {}
-        score = result.get("score")
+        score = (task.validation_result or {}).get("score")
         table.add_row(
-            task["id"],
-            task["title"],
-            task_type_label(task["task_type"]),
-            status_text(task["status"], task=True),
-            "" if task.get("estimated_hours") is None else f"{task['estimated_hours']:g}",
+            task.id,
+            task.title,
+            task_type_label(task.task_type),
+            status_text(task.status, task=True),
+            "" if task.estimated_hours is None else f"{task.estimated_hours:g}",
             "" if score is None else f"{score * 100:.0f}%",
         )
     return table
 
 
-@tasks_app.command("list", help=_("List your tasks."))
-@handles_api_errors
-def list_tasks(
-    goal: Annotated[str | None, typer.Option("--goal", help=_("Only this goal's tasks."))] = None,
-    status: Annotated[
-        str | None, typer.Option(help=_("todo, in_progress, in_review, completed, failed or skipped."))
-    ] = None,
-    task_type: TaskTypeOption = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    with open_client(server) as client:
-        page = client.list_tasks(goal_id=goal, status=status, task_type=task_type, limit=limit, offset=offset)
-    if as_json:
-        print_json(page)
-        return
-    out = stdout()
-    out.print(task_table(page["items"]))
-    total = page["total"]
-    out.print(
-        _page_footer(
-            page,
-            ngettext("{count} task", "{count} tasks", total),
-            ngettext(
-                "{shown} of {count} task (use --offset/--limit for more)",
-                "{shown} of {count} tasks (use --offset/--limit for more)",
-                total,
-                shown=len(page["items"]),
-            ),
-        )
-    )
-
-
-@tasks_app.command("show", help=_("A task, with its latest review when it has one."))
-@handles_api_errors
-def show_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    with open_client(server) as client:
-        task = client.get_task(task_id)
+def show_task(_client: ApiClient, task: TaskRead, as_json: bool) -> None:
     if as_json:
         print_json(task)
         return
     out = stdout()
-    where = _("({type}, goal {goal})").format(type=task_type_label(task["task_type"]), goal=task["goal_id"])
-    out.print(f"[bold]{escape(task['title'])}[/]  {task['id']}  {where}")
-    out.print(status_text(task["status"], task=True))
-    if task.get("description"):
-        out.print(task["description"])
-    result = task.get("validation_result")
+    where = _("({type}, goal {goal})").format(type=task_type_label(task.task_type), goal=task.goal_id)
+    out.print(_heading(task.title, task.id, f"  {where}"))
+    out.print(status_text(task.status, task=True))
+    if task.description:
+        out.print(task.description)
+    result = task.validation_result
     if result:
         verdict = _("[green]passed[/]") if result.get("passed") else _("[red]not passed[/]")
         score = f"{result.get('score', 0) * 100:.0f}"
         out.print(_("Last review: {verdict}, score {score}%").format(verdict=verdict, score=score))
-    if task.get("ai_feedback"):
-        out.print(task["ai_feedback"])
+    if task.ai_feedback:
+        out.print(task.ai_feedback)
 
 
-@tasks_app.command("create", help=_("Create a task under a goal."))
-@handles_api_errors
-def create_task(
-    goal_id: str,
-    title: str,
-    description: Description = None,
-    task_type: Annotated[str, typer.Option("--type", help=_("code, documentation, testing, research, …"))] = "code",
-    priority: TaskPriority = None,
-    estimate: Estimate = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    fields = _changes(
-        goal_id=goal_id,
-        title=title,
-        description=description,
-        task_type=task_type,
-        priority=priority,
-        estimated_hours=estimate,
-    )
-    with open_client(server) as client:
-        task = client.create_task(fields)
-    _report_saved(_("Created task [bold]{id}[/]: {title}"), task, as_json)
+TaskTypeOption = Annotated[str | None, typer.Option("--type", help=_("code, documentation, testing, …"))]
 
+TASKS = CollectionCommands[TaskRead](
+    noun="task",
+    texts=CollectionTexts(
+        created=lambda: _("Created task [bold]{id}[/]: {title}"),
+        updated=lambda: _("Updated task [bold]{id}[/]: {title} ({status})"),
+        deleted=lambda: _("Deleted task {id}."),
+        confirm_delete=lambda: _("Delete task {title}?"),
+        footer=lambda total, shown: (
+            ngettext(
+                "{shown} of {count} task (use --offset/--limit for more)",
+                "{shown} of {count} tasks (use --offset/--limit for more)",
+                total,
+                shown=shown,
+            )
+            if total > shown
+            else ngettext("{count} task", "{count} tasks", total)
+        ),
+    ),
+    collection=lambda client: client.tasks,
+    table=task_table,
+    show=show_task,
+    filters=[
+        Param("goal_id", Annotated[str | None, typer.Option("--goal", help=_("Only this goal's tasks."))], None),
+        Param(
+            "status",
+            Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, failed or skipped."))],
+            None,
+        ),
+        Param("task_type", TaskTypeOption, None),
+    ],
+    create=[
+        Param("goal_id", str),
+        Param("title", str),
+        DESCRIPTION,
+        Param(
+            "task_type",
+            Annotated[str, typer.Option("--type", help=_("code, documentation, testing, research, …"))],
+            "code",
+        ),
+        Param("priority", TaskPriorityOption, None),
+        Param("estimated_hours", EstimateOption, None),
+    ],
+    update=[
+        NEW_TITLE,
+        DESCRIPTION,
+        Param("task_type", TaskTypeOption, None),
+        Param(
+            "status", Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, …"))], None
+        ),
+        Param("priority", TaskPriorityOption, None),
+        Param("estimated_hours", EstimateOption, None),
+        Param(
+            "actual_hours",
+            Annotated[float | None, typer.Option("--actual", min=0, help=_("Hours actually spent."))],
+            None,
+        ),
+    ],
+    help={
+        "list": _("List your tasks."),
+        "show": _("A task, with its latest review when it has one."),
+        "create": _("Create a task under a goal."),
+        "update": _("Change a task."),
+        "delete": _("Delete a task (its code snapshots are kept)."),
+    },
+)
 
-@tasks_app.command("update", help=_("Change a task."))
-@handles_api_errors
-def update_task(
-    task_id: str,
-    title: NewTitle = None,
-    description: Description = None,
-    task_type: TaskTypeOption = None,
-    status: Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, …"))] = None,
-    priority: TaskPriority = None,
-    estimate: Estimate = None,
-    actual: Annotated[float | None, typer.Option(min=0, help=_("Hours actually spent."))] = None,
-    server: ServerOption = DEFAULT_SERVER,
-    as_json: JsonOption = False,
-) -> None:
-    changes = _changes(
-        title=title,
-        description=description,
-        task_type=task_type,
-        status=status,
-        priority=priority,
-        estimated_hours=estimate,
-        actual_hours=actual,
-    )
-    _need_changes(changes)
-    with open_client(server) as client:
-        task = client.update_task(task_id, changes)
-    _report_saved(_("Updated task [bold]{id}[/]: {title} ({status})"), task, as_json, task=True)
-
-
-@tasks_app.command("delete", help=_("Delete a task (its code snapshots are kept)."))
-@handles_api_errors
-def delete_task(
-    task_id: str, yes: Yes = False, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False
-) -> None:
-    with open_client(server) as client:
-        task = client.get_task(task_id)
-        _confirm_delete(_("Delete task {title}?"), task["title"], yes or as_json)
-        client.delete_task(task_id)
-    _report_deleted(_("Deleted task {id}."), task_id, as_json)
+add_collection_commands(courses_app, COURSES)
+add_collection_commands(goals_app, GOALS)
+add_collection_commands(tasks_app, TASKS)
 
 
 # Status changes
@@ -521,37 +553,37 @@ _ROAD_TO_COMPLETED: dict[str, list[str]] = {
 }
 
 
-def _move(client: ApiClient, task_id: str, statuses: list[str]) -> JsonObject:
-    task = client.get_task(task_id)
+def _move(client: ApiClient, task_id: str, statuses: list[str]) -> TaskRead:
+    task = client.tasks.get(task_id)
     for status in statuses:
-        task = client.update_task(task_id, {"status": status})
+        task = client.tasks.update(task_id, {"status": status})
     return task
 
 
-def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bool) -> None:
-    goal = client.get_goal(task["goal_id"])
+def _report_move(task: TaskRead, previous: str, client: ApiClient, as_json: bool) -> None:
+    goal = client.goals.get(task.goal_id)
     if as_json:
-        print_json({**task, "goal": goal})
+        print_json(json_with(task, goal=goal))
         return
     out = stdout()
-    if previous == task["status"]:
+    if previous == task.status:
         already = status_label(previous, task=True)
-        out.print(_("Task [bold]{id}[/] is already {status}.").format(id=task["id"], status=already))
+        out.print(_("Task [bold]{id}[/] is already {status}.").format(id=task.id, status=already))
     else:
         out.print(
             _("Task [bold]{id}[/] ({title}): {previous} → {status}").format(
-                id=task["id"],
-                title=escape(task["title"]),
+                id=task.id,
+                title=escape(task.title),
                 previous=status_label(previous, task=True),
-                status=status_label(task["status"], task=True),
+                status=status_label(task.status, task=True),
             )
         )
     out.print(
         Text.assemble(
-            _("Goal {title}: ").format(title=goal["title"]),
-            status_text(goal["status"]),
+            _("Goal {title}: ").format(title=goal.title),
+            status_text(goal.status),
             "  ",
-            progress_cell(goal["progress_percentage"]),
+            progress_cell(goal.progress_percentage),
         )
     )
 
@@ -560,10 +592,10 @@ def _report_move(task: JsonObject, previous: str, client: ApiClient, as_json: bo
 @handles_api_errors
 def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     with open_client(server) as client:
-        before = client.get_task(task_id)
-        road = {"skipped": ["todo", "in_progress"], "in_progress": []}.get(before["status"], ["in_progress"])
+        before = client.tasks.get(task_id)
+        road = {"skipped": ["todo", "in_progress"], "in_progress": []}.get(before.status, ["in_progress"])
         task = _move(client, task_id, road)
-        _report_move(task, before["status"], client, as_json)
+        _report_move(task, before.status, client, as_json)
 
 
 @task_app.command(
@@ -572,15 +604,15 @@ def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: Jso
 @handles_api_errors
 def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     with open_client(server) as client:
-        before = client.get_task(task_id)
-        task = _move(client, task_id, _ROAD_TO_COMPLETED.get(before["status"], ["completed"]))
-        _report_move(task, before["status"], client, as_json)
+        before = client.tasks.get(task_id)
+        task = _move(client, task_id, _ROAD_TO_COMPLETED.get(before.status, ["completed"]))
+        _report_move(task, before.status, client, as_json)
 
 
 @task_app.command("skip", help=_("Skip a task (it no longer counts against the goal's progress)."))
 @handles_api_errors
 def skip_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     with open_client(server) as client:
-        before = client.get_task(task_id)
-        task = _move(client, task_id, [] if before["status"] == "skipped" else ["skipped"])
-        _report_move(task, before["status"], client, as_json)
+        before = client.tasks.get(task_id)
+        task = _move(client, task_id, [] if before.status == "skipped" else ["skipped"])
+        _report_move(task, before.status, client, as_json)

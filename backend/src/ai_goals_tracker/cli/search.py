@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.markup import escape
@@ -20,8 +20,9 @@ from ai_goals_tracker.cli.common import (
     task_type_label,
 )
 from ai_goals_tracker.cli.language import _, cli_locale, ngettext
-from ai_goals_tracker.client import DEFAULT_SERVER, JsonObject
+from ai_goals_tracker.client import DEFAULT_SERVER
 from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestions
 
 
 @handles_api_errors
@@ -40,23 +41,22 @@ def search(
     if as_json:
         print_json(answer)
         return
-    results: list[JsonObject] = answer["items"]
     table = Table(title=_("Results for {query!r}").format(query=query), title_justify="left")
     table.add_column(_("Score"), justify="right", no_wrap=True)
     table.add_column(_("Type"), no_wrap=True)
     table.add_column(_("ID"), no_wrap=True)
     table.add_column(_("Title"), ratio=1)
     table.add_column(_("Snippet"), style="dim", ratio=2)
-    for result in results:
+    for result in answer.items:
         table.add_row(
-            f"{float(result.get('score') or 0):.2f}",
-            _entity_label(str(result.get("entity_type", ""))),
-            str(result.get("entity_id", "")),
-            str(result.get("title") or ""),
-            _one_line(result.get("snippet")),
+            f"{result.score:.2f}",
+            _entity_label(result.entity_type),
+            result.entity_id,
+            result.title,
+            _one_line(result.snippet),
         )
     out = stdout()
-    out.print(table) if results else out.print(_("Nothing found for {query!r}.").format(query=query))
+    out.print(table) if answer.items else out.print(_("Nothing found for {query!r}.").format(query=query))
 
 
 @handles_api_errors
@@ -88,9 +88,9 @@ def suggest(
     out = stdout()
     with open_client(server) as client:
         answer = client.suggest_goals(course_id, options)
-        suggestions: list[JsonObject] = answer["goals"]
+        suggestions = answer.goals
         if not as_json:
-            _print_suggestions(answer, suggestions)
+            _print_suggestions(answer)
         if accept is None and as_json:
             print_json(answer)
             return
@@ -98,25 +98,23 @@ def suggest(
             return
         choice = accept if accept is not None else typer.prompt(_("Accept which goals? (e.g. 1,3, all or none)"))
         chosen = [suggestions[index] for index in _parse_choice(choice, len(suggestions))]
-        accepted = client.accept_goals(course_id, chosen) if chosen else {"goals": []}
+        accepted = client.accept_goals(course_id, chosen) if chosen else Accepted(goals=[])
     if as_json:
         print_json({"suggested": suggestions, "accepted": accepted})
         return
-    saved: list[JsonObject] = accepted["goals"]
-    if not saved:
+    if not accepted.goals:
         out.print(_("No goals accepted."))
         return
-    out.print(ngettext("Accepted {count} goal:", "Accepted {count} goals:", len(saved)))
-    for goal in saved:
-        tasks = goal.get("tasks")
-        suffix = ngettext(" ({count} task)", " ({count} tasks)", len(tasks)) if isinstance(tasks, list) else ""
-        out.print(f"  [bold]{goal.get('id', '')}[/] {escape(goal.get('title', ''))}{suffix}")
+    out.print(ngettext("Accepted {count} goal:", "Accepted {count} goals:", len(accepted.goals)))
+    for goal in accepted.goals:
+        suffix = ngettext(" ({count} task)", " ({count} tasks)", len(goal.tasks))
+        out.print(f"  [bold]{goal.id}[/] {escape(goal.title)}{suffix}")
 
 
-def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> None:
+def _print_suggestions(answer: Suggestions) -> None:
     out = stdout()
-    count = len(suggestions)
-    if suggestions and answer.get("source") == "llm":
+    count = len(answer.goals)
+    if answer.goals and answer.source == "llm":
         out.print(
             ngettext(
                 "{count} suggested goal, planned by the configured LLM:",
@@ -124,7 +122,7 @@ def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> Non
                 count,
             )
         )
-    elif suggestions:
+    elif answer.goals:
         out.print(
             ngettext(
                 "{count} suggested goal, from the offline catalog:",
@@ -132,29 +130,26 @@ def _print_suggestions(answer: JsonObject, suggestions: list[JsonObject]) -> Non
                 count,
             )
         )
-    for warning in answer.get("warnings") or []:
-        out.print(_("[yellow]note:[/] {warning}").format(warning=escape(str(warning))))
+    for warning in answer.warnings:
+        out.print(_("[yellow]note:[/] {warning}").format(warning=escape(warning)))
     # Why fewer (or no) goals came back, and how to get more: shown before the goals so it is not missed.
-    if answer.get("notice"):
-        out.print(f"[yellow]{escape(str(answer['notice']))}[/]")
-    for number, goal in enumerate(suggestions, start=1):
+    if answer.notice:
+        out.print(f"[yellow]{escape(answer.notice)}[/]")
+    for number, goal in enumerate(answer.goals, start=1):
         _print_suggestion(number, goal)
 
 
-def _print_suggestion(number: int, goal: JsonObject) -> None:
+def _print_suggestion(number: int, goal: SuggestedGoal) -> None:
     out = stdout()
-    due = _(", due {date}").format(date=str(goal["due_date"])[:10]) if goal.get("due_date") else ""
-    priority = priority_label(goal.get("priority", "medium"))
-    out.print(f"\n[bold]{number}. {escape(goal.get('title', ''))}[/] [dim]({priority}{due})[/]")
-    if goal.get("description"):
-        out.print(f"   {escape(goal['description'])}")
-    criteria = (goal.get("validation_criteria") or {}).get("criteria") or []
-    for criterion in criteria:
+    due = _(", due {date}").format(date=f"{goal.due_date:%Y-%m-%d}") if goal.due_date else ""
+    out.print(f"\n[bold]{number}. {escape(goal.title)}[/] [dim]({priority_label(goal.priority)}{due})[/]")
+    if goal.description:
+        out.print(f"   {escape(goal.description)}")
+    for criterion in goal.validation_criteria.get("criteria") or []:
         out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion, cli_locale())))
-    for task in goal.get("tasks") or []:
-        hours = f" ~{task['estimated_hours']:g} h" if task.get("estimated_hours") is not None else ""
-        kind = task_type_label(task.get("task_type", "code"))
-        out.print(f"   • {escape(task.get('title', ''))} [dim]({kind}{hours})[/]")
+    for task in goal.tasks:
+        kind = task_type_label(task.task_type)
+        out.print(f"   • {escape(task.title)} [dim]({kind} ~{task.estimated_hours:g} h)[/]")
 
 
 def _parse_choice(choice: str, count: int) -> list[int]:
@@ -187,6 +182,6 @@ def _entity_label(entity_type: str) -> str:
     return labels.get(entity_type, entity_type)
 
 
-def _one_line(text: Any, width: int = 80) -> str:
-    flat = " ".join(str(text or "").split())
+def _one_line(text: str, width: int = 80) -> str:
+    flat = " ".join(text.split())
     return flat if len(flat) <= width else flat[: width - 1] + "…"

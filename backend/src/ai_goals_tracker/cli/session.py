@@ -54,7 +54,7 @@ def register(
         return
     stdout().print(
         _("Created account [bold]{username}[/] <{email}> on {server}. Now run `aigt login`.").format(
-            username=escape(user["username"]), email=escape(user["email"]), server=normalize_server(server)
+            username=escape(user.username), email=escape(user.email), server=normalize_server(server)
         )
     )
 
@@ -75,16 +75,16 @@ def login(
     with ApiClient(server, language=cli_locale()) as client:
         tokens = client.login(username, password)
         user = client.me()
-    store.save(server, tokens, username=user["username"])
+    store.save(server, tokens, username=user.username)
     # This confirmation and the next commands speak the learner's language.
-    store.remember_language(server, preferred_language(user.get("metadata")))
+    store.remember_language(server, preferred_language(user.metadata))
     reconsider()
     if as_json:
         print_json({"server": normalize_server(server), "user": user})
         return
     stdout().print(
         _("Logged in to {server} as [bold]{username}[/].").format(
-            server=normalize_server(server), username=escape(user["username"])
+            server=normalize_server(server), username=escape(user.username)
         )
     )
 
@@ -114,14 +114,14 @@ def logout(server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -
 def whoami(server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     with open_client(server) as client:
         user = client.me()
-    CredentialStore().remember_language(server, preferred_language(user.get("metadata")))
+    CredentialStore().remember_language(server, preferred_language(user.metadata))
     if as_json:
         print_json(user)
         return
-    name = f" ({escape(user['full_name'])})" if user.get("full_name") else ""
+    name = f" ({escape(user.full_name)})" if user.full_name else ""
     stdout().print(
         _("[bold]{username}[/]{name} <{email}> on {server}").format(
-            username=escape(user["username"]), name=name, email=escape(user["email"]), server=normalize_server(server)
+            username=escape(user.username), name=name, email=escape(user.email), server=normalize_server(server)
         )
     )
 
@@ -138,11 +138,11 @@ def language(
             locale = as_locale(chosen)
             if locale is None:
                 raise typer.BadParameter(_("{value!r} is not es or en").format(value=chosen), param_hint="es|en")
-            metadata = dict(user.get("metadata") or {})
+            metadata = dict(user.metadata)
             preferences = metadata.get("preferences")
             metadata["preferences"] = {**(preferences if isinstance(preferences, dict) else {}), "language": locale}
             user = client.update_me({"metadata": metadata})
-    current = preferred_language(user.get("metadata"))
+    current = preferred_language(user.metadata)
     CredentialStore().remember_language(server, current)
     if as_json:
         print_json({"language": current})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -12,6 +12,7 @@ from rich.text import Text
 from ai_goals_tracker.cli.common import JsonOption, ServerOption, handles_api_errors, open_client, print_json, stdout
 from ai_goals_tracker.cli.language import _, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER
+from ai_goals_tracker.stats.schemas import GoalHours, UserStats
 
 _LEVEL_STYLES = ["grey23", "green4", "green3", "green1", "bold bright_green"]
 # Shades as well as colours, so the map still reads in a terminal without colour.
@@ -62,58 +63,55 @@ def stats(
         print_json(answer)
         return
     out = stdout()
-    activity = {date.fromisoformat(day["date"]): int(day["events"]) for day in answer["activity"]}
+    activity = {day.date: day.events for day in answer.activity}
     out.print(Text(_("Activity"), style="bold"))
     out.print(heatmap(activity, weeks=weeks, today=date.today()))
-    streak = answer["streak"]
-    current = streak["current_days"]
+    current = answer.streak.current_days
     streak_line = ngettext(
         "Streak: [bold]{count}[/] day (longest {longest})",
         "Streak: [bold]{count}[/] days (longest {longest})",
         current,
-        longest=streak["longest_days"],
+        longest=answer.streak.longest_days,
     )
     activity_line = ngettext(
         "{events} events on {count} active day",
         "{events} events on {count} active days",
         len(activity),
-        events=answer["total_events"],
+        events=answer.total_events,
     )
     out.print(f"{streak_line} · {activity_line}")
     weekly = _weekly_table(answer)
     if weekly.row_count:
         out.print(weekly)
-    hours = _hours_table(answer["hours_per_goal"])
+    hours = _hours_table(answer.hours_per_goal)
     if hours.row_count:
         out.print(hours)
-    if answer["languages"]:
-        used = ", ".join(f"{item['language']} ({item['submissions']})" for item in answer["languages"])
+    if answer.languages:
+        used = ", ".join(f"{item.language} ({item.submissions})" for item in answer.languages)
         out.print(_("Languages submitted: {languages}").format(languages=used))
 
 
-def _weekly_table(answer: dict[str, Any]) -> Table:
-    completions = {row["week"]: row["count"] for row in answer["tasks_completed_per_week"]}
-    scores = {row["week"]: row["mean_score"] for row in answer["validation_score_per_week"]}
+def _weekly_table(answer: UserStats) -> Table:
+    completions = {row.week: row.count for row in answer.tasks_completed_per_week}
+    scores = {row.week: row.mean_score for row in answer.validation_score_per_week}
     table = Table(title=_("By week"), title_justify="left")
     table.add_column(_("Week"), no_wrap=True)
     table.add_column(_("Tasks completed"), justify="right")
     table.add_column(_("Mean review score"), justify="right")
     for week in sorted(set(completions) | set(scores))[-8:]:
         score = scores.get(week)
-        table.add_row(week, str(completions.get(week, 0)), "" if score is None else f"{float(score) * 100:.0f}%")
+        table.add_row(week, str(completions.get(week, 0)), "" if score is None else f"{score * 100:.0f}%")
     return table
 
 
-def _hours_table(goals: list[dict[str, Any]]) -> Table:
+def _hours_table(goals: list[GoalHours]) -> Table:
     table = Table(title=_("Hours per goal"), title_justify="left")
     table.add_column(_("Goal"), ratio=1)
     table.add_column(_("Tasks"), justify="right")
     table.add_column(_("Estimated"), justify="right")
     table.add_column(_("Actual"), justify="right")
     for goal in goals:
-        table.add_row(
-            goal["title"], str(goal["tasks"]), f"{goal['estimated_hours']:g} h", f"{goal['actual_hours']:g} h"
-        )
+        table.add_row(goal.title, str(goal.tasks), f"{goal.estimated_hours:g} h", f"{goal.actual_hours:g} h")
     return table
 
 
@@ -127,25 +125,25 @@ def events(
 ) -> None:
     with open_client(server) as client:
         # The API lists oldest first: count, then read the last page.
-        total = client.list_events(event_type=event_type, entity_id=entity, limit=1)["total"]
+        total = client.list_events(event_type=event_type, entity_id=entity, limit=1).total
         page = client.list_events(event_type=event_type, entity_id=entity, limit=limit, offset=max(0, total - limit))
     if as_json:
         print_json(page)
         return
-    title = _("Latest {shown} of {total} events").format(shown=len(page["items"]), total=page["total"])
+    title = _("Latest {shown} of {total} events").format(shown=len(page.items), total=page.total)
     table = Table(title=title, title_justify="left")
     table.add_column(_("When (UTC)"), no_wrap=True, min_width=11)
     table.add_column(_("Event"), no_wrap=True, min_width=21)
     table.add_column(_("Entity"), no_wrap=True, min_width=30)
     table.add_column(_("Title"), ratio=1)
     table.add_column(_("Source"), no_wrap=True, min_width=6)
-    for event in page["items"]:
-        payload = event.get("payload") or {}
+    for event in page.items:
+        payload = event.payload
         table.add_row(
-            str(event["created_at"])[5:16].replace("T", " "),
-            event["event_type"],
-            event["entity_id"],
+            f"{event.created_at:%m-%d %H:%M}",
+            event.event_type,
+            event.entity_id,
             str(payload.get("title") or payload.get("username") or payload.get("file_path") or ""),
-            str((event.get("metadata") or {}).get("source") or ""),
+            str(event.metadata.get("source") or ""),
         )
     stdout().print(table)

@@ -26,8 +26,11 @@ from ai_goals_tracker.cli.common import (
     stdout,
 )
 from ai_goals_tracker.cli.language import _, cli_locale
-from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError, JsonObject
+from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError
 from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.goals.schemas import GoalRead
+from ai_goals_tracker.snapshots.schemas import SnapshotRead
+from ai_goals_tracker.tasks.schemas import TaskRead
 
 POLL_SECONDS = 1.0
 # Exit code when the review did not finish within --timeout: the snapshot is stored, only the verdict is missing.
@@ -38,21 +41,12 @@ EXIT_REVIEW_FAILED = 9
 EXIT_NOT_REVIEWED = 10
 
 
-def is_pending(snapshot: JsonObject) -> bool:
-    status = snapshot.get("review_status", "pending" if snapshot.get("validation_passed") is None else "")
-    return bool(status == "pending")
-
-
-def is_not_reviewed(snapshot: JsonObject) -> bool:
-    return snapshot.get("review_status") == "not_reviewed"
-
-
-def wait_for_review(client: ApiClient, snapshot: JsonObject, timeout: float) -> JsonObject:
+def wait_for_review(client: ApiClient, snapshot: SnapshotRead, timeout: float) -> SnapshotRead:
     """Poll the snapshot until its review is written or `timeout` seconds have passed."""
     deadline = time.monotonic() + timeout
-    while is_pending(snapshot) and time.monotonic() < deadline:
+    while snapshot.review_status == "pending" and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
-        snapshot = client.get_snapshot(snapshot["id"])
+        snapshot = client.get_snapshot(snapshot.id)
     return snapshot
 
 
@@ -114,82 +108,83 @@ def _spinner(out: Console, quiet: bool, message: str) -> Any:
     return _NoSpinner() if quiet else out.status(message, spinner="dots")
 
 
-def _show_outcome(client: ApiClient, snapshot: JsonObject, out: Console, as_json: bool) -> None:
-    task = client.get_task(snapshot["task_id"]) if snapshot.get("task_id") else None
-    goal = client.get_goal(task["goal_id"]) if task else None
+def _show_outcome(client: ApiClient, snapshot: SnapshotRead, out: Console, as_json: bool) -> None:
+    task = client.tasks.get(snapshot.task_id) if snapshot.task_id else None
+    goal = client.goals.get(task.goal_id) if task else None
     if as_json:
         print_json({"snapshot": snapshot, "task": task, "goal": goal})
     else:
         render_review(out, snapshot, task, goal)
-    if is_pending(snapshot):
+    if snapshot.review_status == "pending":
         stderr().print(
-            _("The review of {id} is still running; see it later with `aigt review {id}`.").format(id=snapshot["id"])
+            _("The review of {id} is still running; see it later with `aigt review {id}`.").format(id=snapshot.id)
         )
         raise typer.Exit(EXIT_REVIEW_PENDING)
-    if is_not_reviewed(snapshot):
+    if snapshot.review_status == "not_reviewed":
         stderr().print(
-            _("Submit again, or ask for a new review with `aigt review {id} --retry`.").format(id=snapshot["id"])
+            _("Submit again, or ask for a new review with `aigt review {id} --retry`.").format(id=snapshot.id)
         )
         raise typer.Exit(EXIT_NOT_REVIEWED)
-    if not snapshot["validation_passed"]:
+    if not snapshot.validation_passed:
         raise typer.Exit(EXIT_REVIEW_FAILED)
 
 
-def render_review(out: Console, snapshot: JsonObject, task: JsonObject | None, goal: JsonObject | None) -> None:
+def render_review(out: Console, snapshot: SnapshotRead, task: TaskRead | None, goal: GoalRead | None) -> None:
     out.print(
         _("Snapshot [bold]{id}[/] of {file} ({language})").format(
-            id=snapshot["id"], file=escape(snapshot["file_path"]), language=snapshot.get("language") or "?"
+            id=snapshot.id, file=escape(snapshot.file_path), language=snapshot.language or "?"
         )
     )
-    if is_pending(snapshot):
+    if snapshot.review_status == "pending":
         out.print(_("[yellow]⧗ Review pending[/]"))
         return
-    if is_not_reviewed(snapshot):
-        out.print(Text(_("⊘ NOT REVIEWED"), style="bold yellow"), Text(f" {snapshot.get('review_reason') or ''}"))
-        if snapshot.get("issues_found"):
-            out.print(findings_table(snapshot["issues_found"]))
+    if snapshot.review_status == "not_reviewed":
+        out.print(Text(_("⊘ NOT REVIEWED"), style="bold yellow"), Text(f" {snapshot.review_reason or ''}"))
+        if snapshot.issues_found:
+            out.print(findings_table(snapshot.issues_found))
         if task:
-            still = _("Task {id} ({title}) is still ").format(id=task["id"], title=task["title"])
-            out.print(Text.assemble(still, status_text(task["status"], task=True)))
+            still = _("Task {id} ({title}) is still ").format(id=task.id, title=task.title)
+            out.print(Text.assemble(still, status_text(task.status, task=True)))
         return
-    score = float(snapshot.get("validation_score") or 0)
+    score = snapshot.validation_score or 0.0
     verdict = (
-        Text(_("✔ PASSED"), style="bold green")
-        if snapshot["validation_passed"]
-        else Text(_("✘ NOT PASSED"), "bold red")
+        Text(_("✔ PASSED"), style="bold green") if snapshot.validation_passed else Text(_("✘ NOT PASSED"), "bold red")
     )
     out.print(verdict, Text(_(" score {score}%").format(score=f"{score * 100:.0f}"), style="bold"))
 
-    result = (task or {}).get("validation_result") or {}
-    criteria = result.get("criteria") or snapshot.get("metadata", {}).get("review", {}).get("criteria") or []
+    result = (task.validation_result if task else None) or {}
+    criteria = result.get("criteria") or snapshot.metadata.get("review", {}).get("criteria") or []
     if criteria:
         out.print(criteria_table(criteria))
     for item in criteria:
         if item.get("tests"):
             out.print(tests_table(item))
-    coverage = (snapshot.get("metadata") or {}).get("test_coverage")
+    coverage = snapshot.metadata.get("test_coverage")
     if coverage is not None:
         covered = _("Coverage of {file} by the goal's tests: {coverage}%").format(
-            file=snapshot["file_path"], coverage=f"{coverage * 100:.0f}"
+            file=snapshot.file_path, coverage=f"{coverage * 100:.0f}"
         )
         out.print(Text(covered, style="bold"))
 
-    findings = snapshot.get("issues_found") or []
-    if findings:
-        out.print(findings_table(findings))
+    if snapshot.issues_found:
+        out.print(findings_table(snapshot.issues_found))
     else:
         out.print(_("No findings."))
 
-    if snapshot.get("validation_feedback"):
+    if snapshot.validation_feedback:
         out.print(Text(_("Feedback"), style="bold underline"))
-        out.print(Markdown(snapshot["validation_feedback"]))
+        out.print(Markdown(snapshot.validation_feedback))
 
     if task:
-        now = _("Task {id} ({title}) is now ").format(id=task["id"], title=task["title"])
-        out.print(Text.assemble(now, status_text(task["status"], task=True)))
+        now = _("Task {id} ({title}) is now ").format(id=task.id, title=task.title)
+        out.print(Text.assemble(now, status_text(task.status, task=True)))
     if goal:
-        progress = _("Goal {title}: ").format(title=goal["title"])
-        out.print(Text.assemble(progress, progress_cell(goal["progress_percentage"])))
+        progress = _("Goal {title}: ").format(title=goal.title)
+        out.print(Text.assemble(progress, progress_cell(goal.progress_percentage)))
+
+
+# Criteria results, test runs and findings are free-form JSON in the schemas (`dict[str, Any]`).
+JsonObject = dict[str, Any]
 
 
 def criteria_table(criteria: list[JsonObject]) -> Table:

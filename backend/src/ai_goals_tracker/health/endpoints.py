@@ -13,7 +13,6 @@ from sqlalchemy.exc import DBAPIError
 
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.health import repository
-from ai_goals_tracker.jobs import STALLED_WORKER_SECONDS
 from ai_goals_tracker.sandbox import sandbox_status
 
 router = APIRouter(tags=["health"])
@@ -47,7 +46,7 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
     try:
         async with request.app.state.read_sessionmaker() as session:
             version = await repository.pgvector_version(session)
-            workers = await repository.live_workers(session, STALLED_WORKER_SECONDS)
+            workers = await repository.live_workers(session, settings.stalled_worker_seconds)
             lag = await repository.queue_lag_seconds(session)
     except DBAPIError:
         report = HealthRead(
