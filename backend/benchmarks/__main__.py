@@ -23,6 +23,8 @@ BENCHMARKS: dict[str, str] = {
     "sandbox": "benchmarks.sandbox_bench",
     "planning": "benchmarks.planning_bench",
     "web": "benchmarks.web_bench",
+    "lifecycle": "benchmarks.lifecycle_bench",
+    "load": "benchmarks.load_bench",
 }
 
 RESULTS = Path(__file__).parent / "results"

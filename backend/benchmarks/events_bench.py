@@ -27,8 +27,9 @@ from ai_goals_tracker.db import migrations
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker, unit_of_work
 from ai_goals_tracker.db.server import ensure_database, temporary_server
 from ai_goals_tracker.events.analytics import Window, event_stats, stats_from
-from ai_goals_tracker.events.archive import ArchiveStore, archive_pending, events_table
-from ai_goals_tracker.events.log import TAIL_SCHEMA
+from ai_goals_tracker.events.archive import archive_pending
+from ai_goals_tracker.events.columns import LOG_SCHEMA, events_table, select_list
+from ai_goals_tracker.events.store import ArchiveStore
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.models import Goal, Task, User
 from ai_goals_tracker.tasks import service as task_service
@@ -79,8 +80,7 @@ async def _archive_throughput(dsn: str, root: Path) -> list[str]:
     began = time.perf_counter()
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(
-            "SELECT id, event_type::text, user_id, entity_type, entity_id, payload::text, metadata::text, created_at"
-            " FROM events WHERE processed_at IS NULL ORDER BY created_at, id"
+            f"SELECT {select_list()} FROM events WHERE processed_at IS NULL ORDER BY created_at, id"
         ).fetchall()
     pq.write_table(events_table(rows, rows[0][7]), root / "baseline.parquet", compression="zstd")
     baseline = time.perf_counter() - began
@@ -132,7 +132,7 @@ async def _event_cost(dsn: str) -> list[str]:
             async with unit_of_work(sessionmaker) as session:
                 loaded = await session.get(Task, task_id, with_for_update={"key_share": True})
                 assert loaded is not None
-                await task_service.update(session, loaded, TaskUpdate(title=f"title {i}"), context)
+                await task_service.update(session, loaded, TaskUpdate(title=f"title {i}"), context, actor=user)
 
         async def without_event(i: int) -> None:
             async with unit_of_work(sessionmaker) as session:
@@ -180,10 +180,10 @@ def _stats(root: Path) -> list[str]:
     user_id = busiest.column("user_id")[0].as_py()
     user_events = busiest.column("id_count")[0].as_py()
     window = Window.last_days(365)
-    tail = TAIL_SCHEMA.empty_table()
+    tail = LOG_SCHEMA.empty_table()
 
     con = duckdb.connect()
-    con.register("arrow_events", table.select(TAIL_SCHEMA.names))
+    con.register("arrow_events", table.select(LOG_SCHEMA.names))
     con.execute("CREATE TABLE events AS SELECT * FROM arrow_events")
 
     rows = []

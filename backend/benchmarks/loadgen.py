@@ -73,3 +73,69 @@ async def run_load(
     result: dict[str, list[float]] = {"ok": [], "errors": []}
     await asyncio.gather(*(_connection(host, port, request, until, record_from, result) for _ in range(connections)))
     return LoadResult(requests=len(result["ok"]), errors=len(result["errors"]), seconds=seconds, latencies=result["ok"])
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+
+
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection, optionally from a given local address (the server then
+    sees each simulated client at its own 127.0.0.x, as it would see learners at their own IPs)."""
+
+    def __init__(self, host: str, port: int, local_address: str | None = None) -> None:
+        self.host, self.port, self.local_address = host, port, local_address
+        self._streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> Response:
+        """Send one request; a connection the server closed is opened again once."""
+        for attempt in (1, 2):
+            reader, writer = await self._open()
+            lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", f"Content-Length: {len(body)}"]
+            lines += [f"{key}: {value}" for key, value in headers.items()]
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            try:
+                return await _read_full_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                await self.close()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        if self._streams is None:
+            local = (self.local_address, 0) if self.local_address else None
+            self._streams = await asyncio.open_connection(self.host, self.port, local_addr=local)
+        return self._streams
+
+    async def close(self) -> None:
+        if self._streams is not None:
+            self._streams[1].close()
+            self._streams = None
+
+
+async def _read_full_response(reader: asyncio.StreamReader) -> Response:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length: int | None = None
+    chunked = False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+        elif name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if chunked:
+        return Response(status, await _read_chunks(reader))
+    return Response(status, await reader.readexactly(length) if length else b"")
+
+
+async def _read_chunks(reader: asyncio.StreamReader) -> bytes:
+    parts = []
+    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
+    await reader.readuntil(b"\r\n")
+    return b"".join(parts)

@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ai_goals_tracker.db.ids import new_id
-from ai_goals_tracker.events.archive import ARCHIVE_SCHEMA, ArchiveStore, deduplicate
+from ai_goals_tracker.events.columns import ARCHIVE_SCHEMA
+from ai_goals_tracker.events.store import ArchiveStore, deduplicate
 from ai_goals_tracker.models.enums import EventType
 
 # Roughly how often each event type happens for a learner at work.

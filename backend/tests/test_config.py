@@ -109,3 +109,18 @@ def test_home_and_its_files_are_private(tmp_path: Path) -> None:
     Settings(home=home).resolved_secret_key()
     assert stat.S_IMODE(home.stat().st_mode) == 0o700
     assert stat.S_IMODE((home / "secret_key").stat().st_mode) == 0o600
+
+
+async def test_each_api_pool_holds_the_configured_connections(database_url: str, tmp_path: Path) -> None:
+    from ai_goals_tracker.main import create_app
+
+    settings = Settings(
+        home=tmp_path, database_url=database_url, env="test", database_pool_size=3, database_max_overflow=1
+    )
+    app = create_app(settings, database_url)
+    try:
+        for engine in (app.state.engine, app.state.read_engine):
+            assert (engine.pool.size(), engine.pool._max_overflow) == (3, 1)
+    finally:
+        await app.state.engine.dispose()
+        await app.state.read_engine.dispose()

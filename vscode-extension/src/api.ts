@@ -272,6 +272,11 @@ export class ApiClient {
     return this.call("PATCH", `/tasks/${encodeURIComponent(id)}`, { json: { status } });
   }
 
+  // The server takes the task to `status` through the legal path (POST /tasks/{id}/move).
+  moveTask(id: string, status: TaskStatus): Promise<Task> {
+    return this.call("POST", `/tasks/${encodeURIComponent(id)}/move`, { json: { status } });
+  }
+
   submitSnapshot(
     taskId: string,
     body: { file_path: string; code_content: string; language?: string },

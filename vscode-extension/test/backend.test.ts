@@ -62,8 +62,12 @@ describe("against a real backend", { timeout: 600_000 }, () => {
       validation_criteria: { criteria: ["Passwords are never evaluated or logged", { check: "defines", name: "login" }] },
     });
     tasks = [];
-    for (const title of ["Write the login handler", "Document the endpoint", "Add a rate limit"]) {
-      tasks.push(await api.createTask({ goal_id: goal.id, title, estimated_hours: 1 }));
+    for (const [title, task_type] of [
+      ["Write the login handler", "code"],
+      ["Document the endpoint", "documentation"],
+      ["Add a rate limit", "code"],
+    ]) {
+      tasks.push(await api.createTask({ goal_id: goal.id, title, task_type, estimated_hours: 1 }));
     }
     await api.createGoal({ title: "Read the asyncio docs" });
   });
@@ -107,6 +111,12 @@ describe("against a real backend", { timeout: 600_000 }, () => {
   it("starts, completes and skips tasks through the legal transitions, and progress rolls up", async () => {
     const started = await moveTask(api, tasks[0].id, "start");
     assert.equal(started.status, "in_progress");
+    // A code task is completed by a passing review of its code, not by hand.
+    await assert.rejects(
+      moveTask(api, tasks[0].id, "complete"),
+      (error: ApiError) => error.kind === "conflict" && /passing review/.test(error.message),
+    );
+    assert.equal((await api.getTask(tasks[0].id)).status, "in_progress");
     const completed = await moveTask(api, tasks[1].id, "complete");
     assert.equal(completed.status, "completed");
     const skipped = await moveTask(api, tasks[2].id, "skip");

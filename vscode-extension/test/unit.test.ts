@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Finding, Goal } from "../src/api";
 import { levelFor, toDiagnostics } from "../src/diagnostics";
-import { roadFor } from "../src/lifecycle";
 import { currentGoal, statusBarText } from "../src/status";
 import { MapStore, TaskMemory, testsMarkdown } from "../src/submission";
 import { suggestionChoices, suggestionsSummary } from "../src/suggestions";
@@ -48,15 +47,6 @@ describe("diagnostics mapping", () => {
         [11, 11],
       ],
     );
-  });
-});
-
-describe("task lifecycle roads", () => {
-  it("completes through in_progress and in_review, and starts skipped tasks again via todo", () => {
-    assert.deepEqual(roadFor("complete", "todo"), ["in_progress", "in_review", "completed"]);
-    assert.deepEqual(roadFor("complete", "in_review"), ["completed"]);
-    assert.deepEqual(roadFor("start", "skipped"), ["todo", "in_progress"]);
-    assert.deepEqual(roadFor("skip", "completed"), []);
   });
 });
 

@@ -17,9 +17,9 @@ from typing import Any, Generic, TypedDict, TypeVar
 import httpx
 from pydantic import TypeAdapter
 
+from ai_goals_tracker.activity.schemas import EventRead
 from ai_goals_tracker.auth.schemas import TokenPair
 from ai_goals_tracker.courses.schemas import CourseRead
-from ai_goals_tracker.events.schemas import EventRead
 from ai_goals_tracker.goals.schemas import GoalRead
 from ai_goals_tracker.i18n import negotiate, translate
 from ai_goals_tracker.pagination import Page
@@ -184,6 +184,10 @@ class ApiClient:
 
     def update_me(self, fields: Mapping[str, Any]) -> UserRead:
         return self.read(UserRead, "PATCH", "/users/me", json=dict(fields))
+
+    def move_task(self, task_id: str, status: str) -> TaskRead:
+        """Take the task to `status` through the legal path, in one request (one transaction)."""
+        return self.read(TaskRead, "POST", f"/tasks/{task_id}/move", json={"status": status})
 
     # Code snapshots
 

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # A streaming replica for GET requests; they may then lag writes by the replication delay.
     read_database_url: str | None = None
+    # Connections of one API process, per pool (one for writes, one for reads): kept open, and
+    # opened besides under a burst. Every process's pools together must stay under PostgreSQL's
+    # max_connections (100 by default): see docs/scaling.md for the sum.
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=5, ge=0)
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: SecretStr | None = None

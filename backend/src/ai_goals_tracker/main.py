@@ -18,6 +18,7 @@ from procrastinate.exceptions import ConnectorException
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ai_goals_tracker.activity.endpoints import router as events_router
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
@@ -26,7 +27,6 @@ from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import resolve_database_url
 from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
-from ai_goals_tracker.events.endpoints import router as events_router
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.i18n import N_, translate
@@ -39,6 +39,7 @@ from ai_goals_tracker.search.endpoints import router as search_router
 from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
 from ai_goals_tracker.stats.endpoints import router as stats_router
 from ai_goals_tracker.tasks.endpoints import router as tasks_router
+from ai_goals_tracker.users.endpoints import registration_router
 from ai_goals_tracker.users.endpoints import router as users_router
 from ai_goals_tracker.web import STATIC_DIR, STATIC_PATH
 from ai_goals_tracker.web.router import router as web_router
@@ -52,9 +53,12 @@ def create_app(
     """The API; `with_worker` also runs a job worker in this process (what `aigt serve` does)."""
     settings = settings or get_settings()
     dsn = database_url or resolve_database_url(settings)
-    engine = create_engine(dsn)
+    pool_size, max_overflow = settings.database_pool_size, settings.database_max_overflow
+    engine = create_engine(dsn, pool_size=pool_size, max_overflow=max_overflow)
     # Safe (read-only) requests use their own pool, on a read replica when one is configured.
-    read_engine = create_engine(settings.read_database_url or dsn, autocommit=True)
+    read_engine = create_engine(
+        settings.read_database_url or dsn, pool_size=pool_size, max_overflow=max_overflow, autocommit=True
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,6 +104,7 @@ def create_app(
         planning_router,
         stats_router,
         users_router,
+        registration_router,
         auth_router,
         health_router,
     ):

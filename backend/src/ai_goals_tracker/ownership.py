@@ -18,6 +18,7 @@ from ai_goals_tracker.auth.deps import AccessClaims, CurrentUser
 from ai_goals_tracker.auth.repository import get_user_in_live_session, live_session_join
 from ai_goals_tracker.auth.security import SESSION_ENDED, TokenClaims
 from ai_goals_tracker.db.base import Base
+from ai_goals_tracker.db.locks import for_writing
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from ai_goals_tracker.i18n import N_, Message
@@ -35,7 +36,7 @@ async def load_owned(
     if not user.is_superuser:
         query = query.where(model.user_id == user.id)
     if for_update:
-        query = query.with_for_update(key_share=True).execution_options(populate_existing=True)
+        query = for_writing(query)
     entity = await session.scalar(query)
     if entity is None:
         raise NotFoundError(_NOT_FOUND[model])

@@ -25,8 +25,14 @@ async def test_course_goal_tasks_progress_and_events(client: httpx.AsyncClient) 
     assert goal["priority"] == "high"
     assert goal["status"] == "pending"
     tasks = []
-    for title in ("Implementar /login", "Generar tokens JWT", "Proteger endpoints"):
-        r = await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": title}, headers=h)
+    # Tasks a learner completes by hand; a code task is completed by a passing review (test_review_flow).
+    for title, task_type in (
+        ("Leer la guía de seguridad de FastAPI", "research"),
+        ("Documentar /login", "documentation"),
+        ("Revisar el flujo de tokens", "review"),
+    ):
+        task = {"goal_id": goal["id"], "title": title, "task_type": task_type}
+        r = await client.post(f"{API}/tasks", json=task, headers=h)
         assert r.status_code == 201, r.text
         tasks.append(r.json())
 

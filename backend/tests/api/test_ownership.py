@@ -38,6 +38,7 @@ async def test_another_users_ids_answer_404_and_change_nothing(client: httpx.Asy
         ("DELETE", f"/goals/{ids['goal']}", None),
         ("GET", f"/tasks/{ids['task']}", None),
         ("PATCH", f"/tasks/{ids['task']}", {"status": "in_progress"}),
+        ("POST", f"/tasks/{ids['task']}/move", {"status": "skipped"}),
         ("DELETE", f"/tasks/{ids['task']}", None),
     ]
     for method, path, body in attempts:

@@ -202,7 +202,7 @@ def test_delete_asks_for_confirmation(aigt: Aigt) -> None:
 def test_errors_have_distinct_exit_codes_and_say_what_to_do(aigt: Aigt) -> None:
     logged_in(aigt)
     goal = created(aigt, "goals", "create", "Learn pytest")
-    task = created(aigt, "tasks", "create", goal["id"], "Write a fixture")
+    task = created(aigt, "tasks", "create", goal["id"], "Write a fixture", "--type", "testing")
     aigt("task", "complete", task["id"])
 
     missing = aigt("goals", "show", "gol_nothing")
@@ -217,6 +217,12 @@ def test_errors_have_distinct_exit_codes_and_say_what_to_do(aigt: Aigt) -> None:
     conflict = aigt("tasks", "update", task["id"], "--status", "in_progress")
     assert conflict.exit_code == 7
     assert "allowed from completed" in conflict.stderr
+
+    code = created(aigt, "tasks", "create", goal["id"], "Write the handler")
+    by_hand = aigt("task", "complete", code["id"])
+    assert by_hand.exit_code == 7
+    assert "A code task is completed by a passing review of its code" in by_hand.stderr
+    assert json.loads(aigt("tasks", "show", code["id"], "--json").stdout)["status"] == "todo"
 
     unreachable = aigt("whoami", "--server", "http://127.0.0.1:9")
     assert unreachable.exit_code == 3

@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import random
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import psycopg
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ai_goals_tracker.events.archive import (
-    ARCHIVE_SCHEMA,
-    ArchiveStore,
-    apply_retention,
-    archive_pending,
-    compact,
-    events_table,
-    month_of,
-)
-from tests.events.conftest import insert_events, month_start, move_followers, run_aigt
+from ai_goals_tracker.events.analytics import Window, event_stats
+from ai_goals_tracker.events.archive import apply_retention, archive_pending, compact
+from ai_goals_tracker.events.columns import ARCHIVE_SCHEMA, events_table, select_list
+from ai_goals_tracker.events.log import connect, unarchived_events
+from ai_goals_tracker.events.store import ArchiveStore, month_of
+from tests.events.conftest import insert_events, month_start, move_followers, names_in, run_aigt
 
 
 def archived_ids(store: ArchiveStore) -> Counter[str]:
@@ -65,25 +59,25 @@ async def test_aigt_events_compact_leaves_exactly_the_seed_files_in_a_closed_mon
     ids = insert_events(database_url, 280, months_ago=(0, 1))
     await archive_pending(sessionmaker, store, batch_size=50)
     closed = store.month_dir(month_of(month_start(1)))
-    assert any(".part-" in name for name in os.listdir(closed))
+    assert any(".part-" in name for name in names_in(store, closed))
 
     result = run_aigt(
         "events",
         "compact",
         "--closed-only",
-        env={"AIGT_DATABASE_URL": database_url, "AIGT_ARCHIVE_URI": store.root, "AIGT_HOME": str(tmp_path)},
+        env={"AIGT_DATABASE_URL": database_url, "AIGT_ARCHIVE_URI": store.uri, "AIGT_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
-    assert sorted(os.listdir(closed)) == sorted(
+    assert sorted(names_in(store, closed)) == sorted(
         f"{category}_events.parquet" for category in ("user", "course", "goal", "task", "code", "ai", "system")
     )
     # The open month keeps its parts; nothing was lost or doubled; rows point at the merged files.
-    assert any(".part-" in name for name in os.listdir(store.month_dir(month_of(month_start(0)))))
+    assert any(".part-" in name for name in names_in(store, store.month_dir(month_of(month_start(0)))))
     assert archived_ids(store) == Counter(ids)
     for event_id, path in db_state(database_url).items():
         assert path is not None
         assert event_id in store.read_ids(store.absolute(path))
-    merged = pq.ParquetFile(f"{closed}/task_events.parquet")
+    merged = pq.ParquetFile(f"{closed}/task_events.parquet", filesystem=store.filesystem)
     assert merged.schema_arrow.equals(ARCHIVE_SCHEMA)
     assert merged.metadata.row_group(0).column(0).compression == "ZSTD"
 
@@ -95,7 +89,7 @@ async def test_files_read_back_with_pyarrow_and_duckdb_with_hive_columns(
     await archive_pending(sessionmaker, store, batch_size=60)
     await compact(sessionmaker, store, closed_only=True)
 
-    dataset = pads.dataset(store.events_dir, format="parquet", partitioning="hive")
+    dataset = pads.dataset(store.events_dir, filesystem=store.filesystem, format="parquet", partitioning="hive")
     assert dataset.schema.names == [*ARCHIVE_SCHEMA.names, "year", "month"]
     table = dataset.to_table()
     assert table.schema.field("created_at").type == pa.timestamp("us", tz="UTC")
@@ -105,21 +99,19 @@ async def test_files_read_back_with_pyarrow_and_duckdb_with_hive_columns(
     assert in_last.num_rows > 0
     assert {c.month for c in in_last.column("created_at").to_pylist()} == {last.month}
 
-    con = duckdb.connect()
+    # Straight from where the archive lives: a folder, or s3:// through the httpfs extension.
+    con = connect(store)
+    files = store.url(store.events_dir) + "/**/*.parquet"
     rows = con.execute(
-        f"SELECT year, month, count(*), count(DISTINCT id) FROM read_parquet('{store.events_dir}/**/*.parquet',"
+        f"SELECT year, month, count(*), count(DISTINCT id) FROM read_parquet('{files}',"
         " hive_partitioning = true) GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     assert sum(r[2] for r in rows) == sum(r[3] for r in rows) == len(ids)
     assert {(r[0], r[1]) for r in rows} == {(m.year, m.month) for m in (month_start(1), month_start(0))}
-    described = {
-        row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM '{store.events_dir}/**/*.parquet'").fetchall()
-    }
+    described = {row[0]: row[1] for row in con.execute(f"DESCRIBE SELECT * FROM '{files}'").fetchall()}
     assert described["payload"] == "VARCHAR"
     assert described["created_at"] == "TIMESTAMP WITH TIME ZONE"
-    payload = con.execute(
-        f"SELECT payload->>'$.text' FROM '{store.events_dir}/**/*.parquet' WHERE payload->>'$.n' = '6'"
-    ).fetchone()
+    payload = con.execute(f"SELECT payload->>'$.text' FROM '{files}' WHERE payload->>'$.n' = '6'").fetchone()
     assert payload == ("¿qué tal? ",)
 
 
@@ -128,10 +120,7 @@ async def test_an_orphan_part_is_adopted_and_a_duplicate_part_dropped(
 ) -> None:
     ids = insert_events(database_url, 50)
     with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT id, event_type::text, user_id, entity_type, entity_id, payload::text, metadata::text, created_at"
-            " FROM events ORDER BY id LIMIT 10"
-        ).fetchall()
+        rows = conn.execute(f"SELECT {select_list()} FROM events ORDER BY id LIMIT 10").fetchall()
     # A run killed between publishing its file and committing leaves exactly this behind.
     month = month_of(rows[0][7])
     orphan = store.part_path(month, "user", rows[0][0], rows[-1][0])
@@ -187,3 +176,25 @@ async def test_retention_keeps_events_a_follower_has_not_read(
     move_followers(database_url, to_end=True)
     report = await apply_retention(sessionmaker, store, retention_days=31)
     assert report.deleted_rows == len(unread)
+
+
+async def test_stats_are_the_same_read_from_the_archive_as_from_the_table(
+    sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str
+) -> None:
+    ids = insert_events(database_url, 160, months_ago=(0, 1))
+    window = Window.last_days(100)
+    async with sessionmaker() as session:
+        from_table = event_stats(store, await unarchived_events(session), window, user_id=None)
+    await archive_pending(sessionmaker, store, batch_size=70)
+    await compact(sessionmaker, store, closed_only=True)
+    async with sessionmaker() as session:
+        tail = await unarchived_events(session)
+    assert tail.num_rows == 0
+    assert event_stats(store, tail, window, user_id=None) == from_table
+    with psycopg.connect(database_url) as conn:
+        learners_events = conn.execute(
+            "SELECT count(*) FROM events WHERE event_type::text NOT LIKE 'system.%'"
+        ).fetchone()
+    # Statistics are about learners: system events are left out.
+    assert (from_table.total_events,) == learners_events
+    assert 0 < from_table.total_events < len(ids)

@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from ai_goals_tracker.config import Settings
-from ai_goals_tracker.goals.criteria import Regex, Sentence, Tests, Unreadable, read, render
+from ai_goals_tracker.criteria import Regex, Sentence, Tests, Unreadable, read, render
 from ai_goals_tracker.main import create_app
 from tests.helpers import API, register_and_login
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ai_goals_tracker.goals.criteria import parse
+from ai_goals_tracker.criteria import parse
 from ai_goals_tracker.review.criteria import CriteriaContext, evaluate_criteria
 from ai_goals_tracker.review.tests_check import run_in_default_jail
 from ai_goals_tracker.sandbox.jail import Jail, JailLimits, SandboxUnavailable, python_executable, python_runtimes

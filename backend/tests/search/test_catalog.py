@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from ai_goals_tracker.ai.embeddings import OfflineEmbeddings
-from ai_goals_tracker.goals.criteria import Regex
+from ai_goals_tracker.criteria import Regex
 from ai_goals_tracker.search.catalog import (
     AREAS,
     TESTED_LANGUAGES,

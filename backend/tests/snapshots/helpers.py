@@ -45,9 +45,15 @@ async def run_reviews(settings: Settings, dsn: str, *, within_seconds: float = 4
 
 
 async def task_with_criteria(
-    client: httpx.AsyncClient, user: ApiUser, *, criteria: list[Any] | None = None, tasks: int = 1
+    client: httpx.AsyncClient,
+    user: ApiUser,
+    *,
+    criteria: list[Any] | None = None,
+    tasks: int = 1,
+    task_types: tuple[str, ...] = (),
 ) -> tuple[str, list[str]]:
-    """A goal with `criteria` (default: structured checks of a login module) and `tasks` tasks."""
+    """A goal with `criteria` (default: structured checks of a login module) and `tasks` tasks, of
+    `task_types` in order and `code` after them."""
     body = {"title": "Secure login", "validation_criteria": {"criteria": CRITERIA if criteria is None else criteria}}
     response = await client.post(f"{API}/goals", json=body, headers=user.headers)
     assert response.status_code == 201, response.text
@@ -55,7 +61,13 @@ async def task_with_criteria(
     task_ids = []
     for index in range(tasks):
         response = await client.post(
-            f"{API}/tasks", json={"goal_id": goal_id, "title": f"Write login {index}"}, headers=user.headers
+            f"{API}/tasks",
+            json={
+                "goal_id": goal_id,
+                "title": f"Write login {index}",
+                "task_type": task_types[index] if index < len(task_types) else "code",
+            },
+            headers=user.headers,
         )
         assert response.status_code == 201, response.text
         task_ids.append(response.json()["id"])

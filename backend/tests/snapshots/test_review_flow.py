@@ -101,7 +101,7 @@ async def test_sql_built_by_formatting_fails_at_the_right_line_and_progress_does
     client: httpx.AsyncClient, app: FastAPI, settings: Settings, database_url: str
 ) -> None:
     user = await register_and_login(client, "injector")
-    goal_id, (done, task_id) = await task_with_criteria(client, user, tasks=2)
+    goal_id, (done, task_id) = await task_with_criteria(client, user, tasks=2, task_types=("testing",))
     for status in ("in_progress", "in_review", "completed"):
         await client.patch(f"{API}/tasks/{done}", json={"status": status}, headers=user.headers)
     before = (await client.get(f"{API}/goals/{goal_id}", headers=user.headers)).json()

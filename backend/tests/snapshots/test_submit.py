@@ -75,7 +75,7 @@ async def test_a_failed_task_goes_back_to_review_and_a_task_in_review_takes_a_ne
 
 async def test_a_completed_or_skipped_task_takes_no_submission(client: httpx.AsyncClient) -> None:
     user = await register_and_login(client, "finisher")
-    _, (done, skipped) = await task_with_criteria(client, user, tasks=2)
+    _, (done, skipped) = await task_with_criteria(client, user, tasks=2, task_types=("testing",))
     for status in ("in_progress", "in_review", "completed"):
         await client.patch(f"{API}/tasks/{done}", json={"status": status}, headers=user.headers)
     await client.patch(f"{API}/tasks/{skipped}", json={"status": "skipped"}, headers=user.headers)

@@ -154,10 +154,10 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     assert "1 meta(s) añadida(s)" in await flash(p)
     assert await p.get_by_role("link", name=suggested_title).is_visible()
 
-    # Completing a task that was never started is refused with the API's lifecycle message.
+    # Completing a code task by hand is refused with the API's lifecycle message: a review completes it.
     await p.get_by_role("link", name=suggested_title).click()
     await p.get_by_role("button", name=re.compile("^Completar:")).first.click()
-    assert "A task cannot go from todo to completed; allowed from todo: in_progress, skipped" in await flash(p)
+    assert "A code task is completed by a passing review of its code: submit the code for review" in await flash(p)
 
     # A goal of the learner's own, with a task.
     await (

@@ -4,6 +4,7 @@ the login rate limit, ownership, language, and what the review page shows."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -171,8 +172,21 @@ async def test_an_illegal_task_change_shows_the_api_message(client: httpx.AsyncC
 
     assert response.headers["location"] == page
     shown = (await client.get(page)).text
-    assert "A task cannot go from todo to completed; allowed from todo: in_progress, skipped" in shown
+    assert "A code task is completed by a passing review of its code: submit the code for review" in shown
     assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "todo"
+
+    notes = {"goal_id": goal["id"], "title": "Notes", "task_type": "documentation"}
+    done = (await client.post(f"{API}/tasks", json=notes, headers=user.headers)).json()
+    page = f"/tasks/{done['id']}"
+    for status in ("completed", "skipped"):
+        await client.post(
+            f"{page}/status",
+            data={"status": status, "csrf_token": await csrf_of(client, page)},
+            headers={"referer": page},
+        )
+    shown = (await client.get(page)).text
+    assert "A task cannot go from completed to skipped; allowed from completed: none (final state)" in shown
+    assert (await client.get(f"{API}/tasks/{done['id']}", headers=user.headers)).json()["status"] == "completed"
 
 
 async def test_the_review_page_highlights_and_links_the_reported_lines(
@@ -261,3 +275,38 @@ async def test_code_can_be_submitted_as_an_uploaded_file(client: httpx.AsyncClie
     snapshot = (await client.get(f"{API}/snapshots/{snapshot_id}", headers=user.headers)).json()
     assert (snapshot["file_path"], snapshot["code_content"]) == ("calc.py", "def double(x):\n    return 2 * x\n")
     assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "in_review"
+
+
+async def test_a_completion_shows_on_the_stats_and_home_pages_at_once(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "finisher")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    fields = {"goal_id": goal["id"], "title": "T", "task_type": "research"}
+    task = (await client.post(f"{API}/tasks", json=fields, headers=user.headers)).json()
+    for status in ("in_progress", "in_review"):
+        await client.patch(f"{API}/tasks/{task['id']}", json={"status": status}, headers=user.headers)
+    await web_login(client, "finisher")
+    year, week, _ = datetime.now(UTC).date().isocalendar()
+    this_week = f"{year}-W{week:02d}"
+    before = (await client.get("/stats")).text
+    events_before = _heatmap_events((await client.get("/")).text)
+    assert "0 tasks completed in the last 12 weeks" in before
+    assert f"{this_week}: 0 completed" in before
+
+    page = f"/tasks/{task['id']}"
+    done = await client.post(
+        f"{page}/status",
+        data={"status": "completed", "csrf_token": await csrf_of(client, page)},
+        headers={"referer": page},
+    )
+    assert done.status_code == 303
+
+    after = (await client.get("/stats")).text
+    assert "1 tasks completed in the last 12 weeks" in after
+    assert f"{this_week}: 1 completed" in after
+    assert _heatmap_events((await client.get("/")).text) > events_before
+
+
+def _heatmap_events(html: str) -> int:
+    match = re.search(r"Activity over the last year: (\d+) events", html)
+    assert match is not None
+    return int(match.group(1))

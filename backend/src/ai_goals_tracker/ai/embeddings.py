@@ -18,8 +18,8 @@ import openai
 from numpy.typing import NDArray
 
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL, Settings
+from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.errors import AppError, ConfigurationError
-from ai_goals_tracker.goals.criteria import render_raw
 from ai_goals_tracker.i18n import N_
 
 if TYPE_CHECKING:

@@ -1,3 +1,5 @@
+"""Signing in and out: tokens and sessions. Accounts (`POST /auth/register` among them) are `users`'."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -14,16 +16,8 @@ from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.i18n import N_
-from ai_goals_tracker.users import service as users_service
-from ai_goals_tracker.users.schemas import UserCreate, UserRead
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-
-@router.post("/register", status_code=status.HTTP_201_CREATED)
-async def register(data: UserCreate, session: SessionDep, context: ChangeContextDep) -> UserRead:
-    user = await users_service.register(session, data, context)
-    return UserRead.model_validate(user)
 
 
 @router.post("/login")

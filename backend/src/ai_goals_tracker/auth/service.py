@@ -12,7 +12,7 @@ from ai_goals_tracker.auth import repository
 from ai_goals_tracker.auth.schemas import TokenPair
 from ai_goals_tracker.auth.security import SESSION_ENDED, decode_token, encode_token, new_token_id, verify_password
 from ai_goals_tracker.config import Settings
-from ai_goals_tracker.db.engine import unit_of_work
+from ai_goals_tracker.db.engine import end_reads, unit_of_work
 from ai_goals_tracker.errors import ForbiddenError, RateLimitedError, UnauthorizedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
@@ -109,6 +109,9 @@ async def login(
     attempt_id: str,
 ) -> TokenPair:
     user = await repository.get_user_by_login(session, login.strip())
+    # argon2 takes a quarter of a CPU second, and seconds when logins crowd in: meanwhile the
+    # connection goes back to the pool instead of idling in a transaction that other requests wait for.
+    await end_reads(session)
     if not await verify_password(user.hashed_password if user else None, password) or user is None:
         raise UnauthorizedError(N_("Incorrect username or password"))
     # The password was right: the attempt stops counting once this transaction commits.

@@ -17,7 +17,7 @@ from ai_goals_tracker.config import get_settings
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.server import check_database, resolve_database_url
 from ai_goals_tracker.events import archive
-from ai_goals_tracker.events.archive import ArchiveStore
+from ai_goals_tracker.events.store import ArchiveStore
 
 events_app = typer.Typer(help="The event log: archive to Parquet, compact, replay and verify.", no_args_is_help=True)
 console = Console()

@@ -35,7 +35,7 @@ from ai_goals_tracker.cli.common import (
 from ai_goals_tracker.cli.language import _, cli_locale, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, Collection
 from ai_goals_tracker.courses.schemas import CourseRead
-from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.goals.schemas import GoalRead
 from ai_goals_tracker.tasks.schemas import TaskRead
 
@@ -541,24 +541,6 @@ add_collection_commands(tasks_app, TASKS)
 
 # Status changes
 
-# The legal road from each status to `completed` (the server's task lifecycle): a learner who says
-# "complete" means "take it all the way", whatever step it is at.
-_ROAD_TO_COMPLETED: dict[str, list[str]] = {
-    "todo": ["in_progress", "in_review", "completed"],
-    "in_progress": ["in_review", "completed"],
-    "in_review": ["completed"],
-    "failed": ["in_progress", "in_review", "completed"],
-    "skipped": ["todo", "in_progress", "in_review", "completed"],
-    "completed": [],
-}
-
-
-def _move(client: ApiClient, task_id: str, statuses: list[str]) -> TaskRead:
-    task = client.tasks.get(task_id)
-    for status in statuses:
-        task = client.tasks.update(task_id, {"status": status})
-    return task
-
 
 def _report_move(task: TaskRead, previous: str, client: ApiClient, as_json: bool) -> None:
     goal = client.goals.get(task.goal_id)
@@ -593,20 +575,18 @@ def _report_move(task: TaskRead, previous: str, client: ApiClient, as_json: bool
 def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     with open_client(server) as client:
         before = client.tasks.get(task_id)
-        road = {"skipped": ["todo", "in_progress"], "in_progress": []}.get(before.status, ["in_progress"])
-        task = _move(client, task_id, road)
-        _report_move(task, before.status, client, as_json)
+        _report_move(client.move_task(task_id, "in_progress"), before.status, client, as_json)
 
 
 @task_app.command(
-    "complete", help=_("Mark a task completed, passing through in_progress and in_review as the lifecycle requires.")
+    "complete",
+    help=_("Mark a task completed, passing through in_progress and in_review (a code task: by a passing review)."),
 )
 @handles_api_errors
 def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     with open_client(server) as client:
         before = client.tasks.get(task_id)
-        task = _move(client, task_id, _ROAD_TO_COMPLETED.get(before.status, ["completed"]))
-        _report_move(task, before.status, client, as_json)
+        _report_move(client.move_task(task_id, "completed"), before.status, client, as_json)
 
 
 @task_app.command("skip", help=_("Skip a task (it no longer counts against the goal's progress)."))
@@ -614,5 +594,4 @@ def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: 
 def skip_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
     with open_client(server) as client:
         before = client.tasks.get(task_id)
-        task = _move(client, task_id, [] if before.status == "skipped" else ["skipped"])
-        _report_move(task, before.status, client, as_json)
+        _report_move(client.move_task(task_id, "skipped"), before.status, client, as_json)

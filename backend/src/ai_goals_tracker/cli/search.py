@@ -21,7 +21,7 @@ from ai_goals_tracker.cli.common import (
 )
 from ai_goals_tracker.cli.language import _, cli_locale, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER
-from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestions
 
 

@@ -27,7 +27,7 @@ from ai_goals_tracker.cli.common import (
 )
 from ai_goals_tracker.cli.language import _, cli_locale
 from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError
-from ai_goals_tracker.goals.criteria import render_raw
+from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.goals.schemas import GoalRead
 from ai_goals_tracker.snapshots.schemas import SnapshotRead
 from ai_goals_tracker.tasks.schemas import TaskRead

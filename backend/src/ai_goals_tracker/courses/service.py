@@ -1,18 +1,18 @@
-"""Courses: create, change, delete. Services flush; the request commits."""
+"""Courses: create, change, delete, and the roll-up of their goals. Services flush; the request commits."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_goals_tracker.courses import repository
 from ai_goals_tracker.courses.schemas import CourseCreate, CourseUpdate
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.i18n import N_
-from ai_goals_tracker.lifecycle import COURSE_STATUS_EVENTS, COURSE_TRANSITIONS, ensure_transition, stamp
+from ai_goals_tracker.lifecycle import move
 from ai_goals_tracker.models import Course, User
 from ai_goals_tracker.models.enums import CourseStatus, EventType
-from ai_goals_tracker.progress import roll_up_course
 
 _INITIAL_STATUSES = (CourseStatus.DRAFT, CourseStatus.ACTIVE)
 
@@ -30,25 +30,19 @@ async def create(session: AsyncSession, user: User, data: CourseCreate, context:
 
 async def update(session: AsyncSession, course: Course, data: CourseUpdate, context: ChangeContext) -> Course:
     changes = data.model_dump(exclude_unset=True)
-    event = EventType.COURSE_UPDATED
-    new_status = changes.pop("status", None)
+    new_status: CourseStatus | None = changes.pop("status", None)
     for field, value in changes.items():
         if field == "metadata":
             course.meta = value
         else:
             setattr(course, field, value)
     if new_status is not None and new_status != course.status:
-        ensure_transition("course", COURSE_TRANSITIONS, course.status, new_status)
-        course.status = new_status
-        if new_status == CourseStatus.COMPLETED:
-            stamp(course, started=False, completed=True)
-        elif new_status == CourseStatus.ACTIVE:
-            course.completed_at = None
-        event = COURSE_STATUS_EVENTS.get(new_status, EventType.COURSE_UPDATED)
-    await record(session, event, course, context, user_id=course.user_id)
+        await move(session, course, new_status, context)
+    else:
+        await record(session, EventType.COURSE_UPDATED, course, context, user_id=course.user_id)
     if new_status == CourseStatus.ACTIVE:
         # Activating a course whose goals are all done completes it straight away.
-        await roll_up_course(session, course.id, context)
+        await roll_up(session, course.id, context)
     return course
 
 
@@ -56,3 +50,29 @@ async def delete(session: AsyncSession, course: Course, context: ChangeContext) 
     await record(session, EventType.COURSE_DELETED, course, context, user_id=course.user_id)
     await session.delete(course)
     await session.flush()
+
+
+async def roll_up(session: AsyncSession, course_id: str, context: ChangeContext) -> None:
+    """The course's progress (the mean of its goals') and status, once its goals have changed.
+
+    An active course completes when all its counted goals have, and becomes active again when one
+    is reopened; a draft or archived course keeps its status.
+    """
+    await session.flush()
+    course = await repository.lock(session, course_id)
+    if course is None:
+        return
+    counts = await repository.goal_counts(session, course_id)
+    all_done = counts.counted > 0 and counts.completed == counts.counted
+    status = course.status
+    if status == CourseStatus.ACTIVE and all_done:
+        status = CourseStatus.COMPLETED
+    elif status == CourseStatus.COMPLETED and not all_done:
+        status = CourseStatus.ACTIVE
+    if counts.mean_progress == course.progress_percentage and status == course.status:
+        return
+    course.progress_percentage = counts.mean_progress
+    if status != course.status:
+        await move(session, course, status, context)
+    else:
+        await record(session, EventType.COURSE_UPDATED, course, context, user_id=course.user_id)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ai_goals_tracker.db.server import sqlalchemy_url
 
 
-def create_engine(dsn: str, *, pool_size: int = 20, max_overflow: int = 10, autocommit: bool = False) -> AsyncEngine:
+def create_engine(dsn: str, *, pool_size: int, max_overflow: int, autocommit: bool = False) -> AsyncEngine:
     """`autocommit=True` makes the engine of read-only requests: no BEGIN/COMMIT round trips."""
     return create_async_engine(
         sqlalchemy_url(dsn),

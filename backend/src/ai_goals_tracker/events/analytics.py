@@ -14,8 +14,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ai_goals_tracker.events.archive import ArchiveStore, Month
 from ai_goals_tracker.events.log import open_log
+from ai_goals_tracker.events.store import ArchiveStore, Month
 
 
 @dataclass(frozen=True)

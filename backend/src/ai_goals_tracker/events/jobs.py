@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 
-from ai_goals_tracker.events.archive import ArchiveStore, apply_retention, archive_pending, compact
+from ai_goals_tracker.events.archive import apply_retention, archive_pending, compact
+from ai_goals_tracker.events.store import ArchiveStore
 from ai_goals_tracker.jobs import ARCHIVE_PRIORITY, job_app, runtime
 
 logger = logging.getLogger(__name__)

@@ -7,40 +7,75 @@ while a compaction is in flight (a month file and its parts may then share event
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
 from datetime import datetime
-from typing import Any
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import pyarrow as pa
 import pyarrow.dataset as pads
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_goals_tracker.events.archive import ARCHIVE_SCHEMA, ArchiveFile, ArchiveStore, Month
+from ai_goals_tracker.events import repository
+from ai_goals_tracker.events.columns import LOG_SCHEMA, log_table
+from ai_goals_tracker.events.store import ArchiveFile, ArchiveStore, Month
 
-TAIL_SCHEMA = pa.schema([ARCHIVE_SCHEMA.field(name) for name in ARCHIVE_SCHEMA.names if name != "processed_at"])
-COLUMNS = ", ".join(TAIL_SCHEMA.names)
-_TAIL_SELECT = "id, event_type::text, user_id, entity_type, entity_id, payload::text, metadata::text, created_at"
+COLUMNS = ", ".join(LOG_SCHEMA.names)
 
 
 async def unarchived_events(
     session: AsyncSession, *, user_id: str | None = None, since: datetime | None = None
 ) -> pa.Table:
     """Events PostgreSQL still holds unarchived, as an Arrow table in the archive's column types."""
-    conditions = ["processed_at IS NULL"]
-    params: dict[str, Any] = {}
-    if user_id is not None:
-        conditions.append("user_id = :user_id")
-        params["user_id"] = user_id
-    if since is not None:
-        conditions.append("created_at >= :since")
-        params["since"] = since
-    query = f"SELECT {_TAIL_SELECT} FROM events WHERE {' AND '.join(conditions)}"  # noqa: S608  (fixed clauses)
-    rows = (await session.execute(text(query), params)).all()
-    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in TAIL_SCHEMA]
-    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, TAIL_SCHEMA, strict=True)]
-    return pa.Table.from_arrays(arrays, schema=TAIL_SCHEMA)
+    return log_table(await repository.unarchived_rows(session, user_id=user_id, since=since))
+
+
+def connect(store: ArchiveStore) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that reads `store` where it lives: an s3:// archive straight from the
+    object store, through the httpfs extension installed from PyPI. Nothing is downloaded at run
+    time: DuckDB's own fetching of extensions is off."""
+    con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    if store.scheme == "s3":
+        con.execute(f"LOAD {_quoted(str(_httpfs_extension()))}")
+        options = _s3_options()
+        if options:
+            listed = ", ".join(f"{key} {value}" for key, value in options.items())
+            con.execute(f"CREATE SECRET archive_s3 (TYPE s3, {listed})")
+    return con
+
+
+def _httpfs_extension() -> Path:
+    # The duckdb-extension-httpfs wheel ships the extension built for this very DuckDB version.
+    folder = resources.files("duckdb_extension_httpfs") / "extensions" / f"v{duckdb.__version__}"
+    return Path(str(folder / "httpfs.duckdb_extension"))
+
+
+def _s3_options() -> dict[str, str]:
+    """The standard AWS variables as a DuckDB S3 secret's options (quoted)."""
+    env = os.environ
+    options = {
+        "KEY_ID": env.get("AWS_ACCESS_KEY_ID"),
+        "SECRET": env.get("AWS_SECRET_ACCESS_KEY"),
+        "SESSION_TOKEN": env.get("AWS_SESSION_TOKEN"),
+        "REGION": env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+    }
+    quoted = {key: _quoted(value) for key, value in options.items() if value}
+    endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        # A custom endpoint (MinIO, moto, Ceph…) is addressed by path, not by bucket host name.
+        parts = urlsplit(endpoint)
+        quoted |= {
+            "ENDPOINT": _quoted(parts.netloc),
+            "USE_SSL": "true" if parts.scheme == "https" else "false",
+            "URL_STYLE": "'path'",
+        }
+    return quoted
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def month_filter(months: tuple[Month, Month] | None) -> str:
@@ -55,7 +90,7 @@ def open_log(
     store: ArchiveStore, tail: pa.Table, *, months: tuple[Month, Month] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with an `events` view: archive (limited to `months`) ∪ tail, one row per id."""
-    con = duckdb.connect()
+    con = connect(store)
     con.register("tail_events", tail)
     listing = store.list_files()
     archived = _archive_relation(con, store, listing, months)
@@ -89,16 +124,16 @@ def _archive_relation(
         f.path for f in listing if f.kind in ("main", "part") and (months is None or months[0] <= f.month <= months[1])
     ]
     if not files:
-        con.register("archived_events", TAIL_SCHEMA.empty_table())
+        con.register("archived_events", LOG_SCHEMA.empty_table())
         return "archived_events WHERE TRUE"
-    if store.is_local:
-        listed = ", ".join("'" + path.replace("'", "''") + "'" for path in sorted(files))
+    if store.is_local or store.scheme == "s3":
+        listed = ", ".join(_quoted(store.url(path)) for path in sorted(files))
         # Typed explicitly: inferred from the folder names, `month=01` could come back as another type.
         return (
             f"read_parquet([{listed}], hive_partitioning = true,"
             f" hive_types = {{'year': INTEGER, 'month': INTEGER}}) WHERE {month_filter(months)}"
         )
-    # Other filesystems go through pyarrow, with the same files.
+    # Filesystems DuckDB cannot read itself go through pyarrow, with the same files.
     dataset = pads.dataset(
         sorted(files),
         filesystem=store.filesystem,

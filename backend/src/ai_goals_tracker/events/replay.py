@@ -28,9 +28,9 @@ from ai_goals_tracker.db import migrations
 from ai_goals_tracker.db.engine import create_engine
 from ai_goals_tracker.db.server import ensure_database, libpq_dsn
 from ai_goals_tracker.errors import ConflictError
-from ai_goals_tracker.events.archive import ArchiveStore
 from ai_goals_tracker.events.log import open_log, unarchived_events
 from ai_goals_tracker.events.recorder import SECRET_COLUMNS
+from ai_goals_tracker.events.store import ArchiveStore
 from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models import CodeSnapshot, Course, Goal, Task, User
 

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from dataclasses import dataclass
 
-from ai_goals_tracker.models import Goal
-from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ai_goals_tracker.db.locks import for_writing
+from ai_goals_tracker.lifecycle import TASK
+from ai_goals_tracker.models import Goal, Task
+from ai_goals_tracker.models.enums import GoalPriority, GoalStatus, TaskStatus
 
 
 def list_query(
@@ -21,3 +26,35 @@ def list_query(
     if priority is not None:
         query = query.where(Goal.priority == priority)
     return query.order_by(Goal.created_at, Goal.id)
+
+
+async def get_owned(session: AsyncSession, goal_id: str, user_id: str) -> Goal | None:
+    return await session.scalar(select(Goal).where(Goal.id == goal_id, Goal.user_id == user_id))
+
+
+async def lock(session: AsyncSession, goal_id: str) -> Goal | None:
+    """The goal, locked for writing: after its tasks and their snapshots, before its course (`db/locks.py`)."""
+    return await session.scalar(for_writing(select(Goal).where(Goal.id == goal_id)))
+
+
+@dataclass(frozen=True, slots=True)
+class TaskCounts:
+    total: int
+    skipped: int
+    completed: int
+    started: int
+
+
+async def task_counts(session: AsyncSession, goal_id: str) -> TaskCounts:
+    """How many of the goal's tasks there are, skipped, completed and started (read under the goal's lock)."""
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(Task.status == TaskStatus.SKIPPED),
+                func.count().filter(Task.status == TaskStatus.COMPLETED),
+                func.count().filter(Task.status.in_(TASK.started)),
+            ).where(Task.goal_id == goal_id)
+        )
+    ).one()
+    return TaskCounts(*row)

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
-from ai_goals_tracker.goals.criteria import CriteriaDocument, stored_form
+from ai_goals_tracker.criteria import CriteriaDocument, stored_form
 from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
 from ai_goals_tracker.schemas import (
     Description,

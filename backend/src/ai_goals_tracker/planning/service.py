@@ -438,7 +438,7 @@ async def accept(
                     context,
                 )
             )
-        await session.refresh(goal)
+        # The roll-up of each new task read the goal afresh under its lock: `goal` is current.
         accepted.append(
             AcceptedGoal(
                 **GoalRead.model_validate(goal).model_dump(),

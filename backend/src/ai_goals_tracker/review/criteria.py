@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from ai_goals_tracker.goals.criteria import (
+from ai_goals_tracker.criteria import (
     Check,
     Defines,
     Imports,

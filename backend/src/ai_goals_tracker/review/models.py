@@ -88,7 +88,7 @@ class CriterionResult(BaseModel):
     status: CriterionStatus
     evidence: str
     judged_by: Literal["analyzer", "llm", "none"] = "analyzer"
-    # The criterion in one line (goals.criteria.render), so clients need not know every check.
+    # The criterion in one line (criteria.render), so clients need not know every check.
     label: str = ""
     # A `tests` criterion that ran: each test's outcome, and the line coverage of the learner's file.
     tests: list[TestOutcome] | None = None

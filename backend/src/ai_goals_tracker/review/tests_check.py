@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ai_goals_tracker.config import get_settings
-from ai_goals_tracker.goals.criteria import Tests
+from ai_goals_tracker.criteria import Tests
 from ai_goals_tracker.review.i18n import text
 from ai_goals_tracker.review.models import CriterionResult, CriterionStatus, Locale, TestOutcome
 from ai_goals_tracker.sandbox.jail import Jail, JailLimits, SandboxUnavailable

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, text, tuple_
+import psycopg
+from sqlalchemy import delete, func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_goals_tracker.db.vector_index import vector_cast
+from ai_goals_tracker.db.vector_index import HNSW_INDEX_PREFIX, vector_cast
 from ai_goals_tracker.models import CodeSnapshot, Course, Embedding, Goal, Task
+
+Entity = Course | Goal | Task | CodeSnapshot
 
 ENTITY_MODELS: dict[str, type[Course] | type[Goal] | type[Task] | type[CodeSnapshot]] = {
     "course": Course,
@@ -139,6 +142,83 @@ async def delete_entity_rows(session: AsyncSession, entity_type: str, entity_id:
                 Embedding.entity_id.in_(select(Task.id).where(Task.goal_id == entity_id)),
             )
         )
+
+
+async def delete_model_rows(session: AsyncSession, entity_type: str, entity_id: str, model: str) -> None:
+    """One model's rows of the entity (its text became empty)."""
+    await session.execute(
+        delete(Embedding).where(
+            Embedding.entity_type == entity_type, Embedding.entity_id == entity_id, Embedding.model == model
+        )
+    )
+
+
+async def load_entities(
+    session: AsyncSession, entity_type: str, entity_ids: Sequence[str], *, hold: bool = False
+) -> list[Entity]:
+    """The entities that still exist; `hold` keeps them from being deleted until the transaction ends."""
+    model = ENTITY_MODELS[entity_type]
+    query = select(model).where(model.id.in_(entity_ids))
+    if hold:
+        # KEY SHARE blocks a concurrent DELETE of the row until these rows are written, but not updates.
+        query = query.with_for_update(read=True, key_share=True)
+    return cast(list[Entity], list(await session.scalars(query)))
+
+
+async def entities_after(session: AsyncSession, entity_type: str, after: str, limit: int) -> list[Entity]:
+    """The next `limit` entities of a type in id order, for walking all of them in batches."""
+    model = ENTITY_MODELS[entity_type]
+    rows = await session.scalars(select(model).where(model.id > after).order_by(model.id).limit(limit))
+    return cast(list[Entity], list(rows))
+
+
+async def count_entities(session: AsyncSession) -> int:
+    total = 0
+    for model in ENTITY_MODELS.values():
+        total += await session.scalar(select(func.count()).select_from(model)) or 0
+    return total
+
+
+async def other_models(session: AsyncSession, model: str) -> list[str]:
+    """The embedding models with rows, besides `model`."""
+    return list(await session.scalars(select(Embedding.model).where(Embedding.model != model).distinct()))
+
+
+async def delete_other_models(session: AsyncSession, model: str) -> None:
+    await session.execute(delete(Embedding).where(Embedding.model != model))
+
+
+async def analyze(session: AsyncSession) -> None:
+    """Fresh statistics let the planner weigh the HNSW index against a per-user scan correctly."""
+    await session.execute(text("ANALYZE embeddings"))
+
+
+# Index maintenance runs outside a transaction (CONCURRENTLY), on an autocommit psycopg connection.
+
+
+async def index_is_valid(conn: psycopg.AsyncConnection[Any], name: str) -> bool | None:
+    """Whether the index is valid; None when there is no such index."""
+    row = await (
+        await conn.execute(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s",
+            (name,),
+        )
+    ).fetchone()
+    return None if row is None else bool(row[0])
+
+
+async def hnsw_index_names(conn: psycopg.AsyncConnection[Any]) -> list[str]:
+    rows = await (
+        await conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'embeddings' AND indexname LIKE %s",
+            (HNSW_INDEX_PREFIX + "%",),
+        )
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+async def drop_index(conn: psycopg.AsyncConnection[Any], name: str) -> None:
+    await conn.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
 
 
 async def delete_orphans(session: AsyncSession, user_id: str) -> int:

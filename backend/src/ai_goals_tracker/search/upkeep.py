@@ -12,10 +12,9 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import psycopg
-from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.ai.embeddings import (
@@ -28,14 +27,13 @@ from ai_goals_tracker.ai.embeddings import (
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL, Settings
 from ai_goals_tracker.db.engine import unit_of_work
 from ai_goals_tracker.db.server import libpq_dsn
-from ai_goals_tracker.db.vector_index import HNSW_INDEX_PREFIX, create_hnsw_index_sql, hnsw_index_name
-from ai_goals_tracker.models import CodeSnapshot, Course, Embedding, Goal, Task
+from ai_goals_tracker.db.vector_index import create_hnsw_index_sql, hnsw_index_name
+from ai_goals_tracker.models import CodeSnapshot, Goal
 from ai_goals_tracker.search import repository
-from ai_goals_tracker.search.repository import ENTITY_MODELS
+from ai_goals_tracker.search.repository import ENTITY_MODELS, Entity
 
 logger = logging.getLogger(__name__)
 
-Entity = Course | Goal | Task | CodeSnapshot
 Outcome = Literal["embedded", "unchanged", "removed", "superseded"]
 
 REINDEX_BATCH = 64
@@ -81,15 +79,6 @@ def _snapshot(entity_type: str, entity: Entity) -> _Snapshot:
     return _Snapshot(entity.user_id, texts, content_hash(texts), entity_title(entity_type, fields))
 
 
-async def _load(session: AsyncSession, entity_type: str, entity_ids: Sequence[str], *, lock: bool) -> list[Entity]:
-    model = ENTITY_MODELS[entity_type]
-    query = select(model).where(model.id.in_(entity_ids))
-    if lock:
-        # KEY SHARE blocks a concurrent DELETE of the row until these rows are written, but not updates.
-        query = query.with_for_update(read=True, key_share=True)
-    return cast(list[Entity], list((await session.scalars(query)).all()))
-
-
 async def _write(
     session: AsyncSession,
     entity_type: str,
@@ -99,11 +88,7 @@ async def _write(
     vectors: Sequence[Sequence[float]],
 ) -> None:
     if not snapshot.texts:
-        await session.execute(
-            delete(Embedding).where(
-                Embedding.entity_type == entity_type, Embedding.entity_id == entity_id, Embedding.model == model
-            )
-        )
+        await repository.delete_model_rows(session, entity_type, entity_id, model)
         return
     await repository.replace_rows(
         session,
@@ -122,7 +107,7 @@ async def refresh_entity(
 ) -> Outcome:
     """Bring one entity's rows of the provider's model up to date; safe to run any number of times."""
     async with unit_of_work(sessionmaker) as session:
-        found = await _load(session, entity_type, [entity_id], lock=False)
+        found = await repository.load_entities(session, entity_type, [entity_id])
         if not found:
             await repository.delete_entity_rows(session, entity_type, entity_id)
             return "removed"
@@ -133,7 +118,7 @@ async def refresh_entity(
     vectors = await provider.embed(before.texts) if before.texts else []
     async with unit_of_work(sessionmaker) as session:
         await repository.lock_entities(session, entity_type, [entity_id])
-        found = await _load(session, entity_type, [entity_id], lock=True)
+        found = await repository.load_entities(session, entity_type, [entity_id], hold=True)
         if not found:
             await repository.delete_entity_rows(session, entity_type, entity_id)
             return "removed"
@@ -150,7 +135,7 @@ async def purge_entity(
     """After a deletion committed: drop the entity's rows and any the cascade left behind."""
     async with unit_of_work(sessionmaker) as session:
         await repository.lock_entities(session, entity_type, [entity_id])
-        if not await _load(session, entity_type, [entity_id], lock=False):
+        if not await repository.load_entities(session, entity_type, [entity_id]):
             await repository.delete_entity_rows(session, entity_type, entity_id)
         return await repository.delete_orphans(session, user_id)
 
@@ -181,10 +166,7 @@ class ReindexReport:
 
 async def count_entities(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
     async with sessionmaker() as session:
-        total = 0
-        for model in ENTITY_MODELS.values():
-            total += await session.scalar(select(func.count()).select_from(model)) or 0
-        return total
+        return await repository.count_entities(session)
 
 
 async def _reindex_type(
@@ -194,16 +176,10 @@ async def _reindex_type(
     report: ReindexReport,
     advance: Callable[[int], None],
 ) -> None:
-    model = ENTITY_MODELS[entity_type]
     after = ""
     while True:
         async with sessionmaker() as session:
-            batch = cast(
-                list[Entity],
-                list(
-                    await session.scalars(select(model).where(model.id > after).order_by(model.id).limit(REINDEX_BATCH))
-                ),
-            )
+            batch = await repository.entities_after(session, entity_type, after, REINDEX_BATCH)
         if not batch:
             return
         after = batch[-1].id
@@ -214,7 +190,7 @@ async def _reindex_type(
             await repository.lock_entities(session, entity_type, ids)
             current = {
                 entity.id: _snapshot(entity_type, entity)
-                for entity in await _load(session, entity_type, ids, lock=True)
+                for entity in await repository.load_entities(session, entity_type, ids, hold=True)
             }
             # Rows changed since they were read are embedded again here, so no stale text is written.
             stale = {
@@ -246,33 +222,21 @@ async def ensure_hnsw_index(dsn: str, model: str) -> str:
     of an interrupted build is dropped and rebuilt."""
     name = hnsw_index_name(model)
     async with await psycopg.AsyncConnection.connect(libpq_dsn(dsn), autocommit=True) as conn:
-        row = await (
-            await conn.execute(
-                "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = %s",
-                (name,),
-            )
-        ).fetchone()
-        if row is not None and not row[0]:
-            await conn.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+        if await repository.index_is_valid(conn, name) is False:
+            await repository.drop_index(conn, name)
         await conn.execute(create_hnsw_index_sql(model, embedding_dimensions(model), concurrently=True))
     return name
 
 
 async def _retire_other_models(sessionmaker: async_sessionmaker[AsyncSession], dsn: str, model: str) -> list[str]:
     async with unit_of_work(sessionmaker) as session:
-        others = list(await session.scalars(select(Embedding.model).where(Embedding.model != model).distinct()))
-        await session.execute(delete(Embedding).where(Embedding.model != model))
+        others = await repository.other_models(session, model)
+        await repository.delete_other_models(session, model)
     keep = hnsw_index_name(model)
     async with await psycopg.AsyncConnection.connect(libpq_dsn(dsn), autocommit=True) as conn:
-        names = await (
-            await conn.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'embeddings' AND indexname LIKE %s",
-                (HNSW_INDEX_PREFIX + "%",),
-            )
-        ).fetchall()
-        for (name,) in names:
+        for name in await repository.hnsw_index_names(conn):
             if name != keep:
-                await conn.execute(f'DROP INDEX CONCURRENTLY IF EXISTS "{name}"')
+                await repository.drop_index(conn, name)
     return others
 
 
@@ -298,10 +262,7 @@ async def reindex(
         report.dropped_models = await _retire_other_models(sessionmaker, dsn, provider.model)
     else:
         async with sessionmaker() as session:
-            report.kept_models = list(
-                await session.scalars(select(Embedding.model).where(Embedding.model != provider.model).distinct())
-            )
-    # Fresh statistics let the planner weigh the HNSW index against a per-user scan correctly.
+            report.kept_models = await repository.other_models(session, provider.model)
     async with unit_of_work(sessionmaker) as session:
-        await session.execute(text("ANALYZE embeddings"))
+        await repository.analyze(session)
     return report

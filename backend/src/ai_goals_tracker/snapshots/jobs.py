@@ -4,9 +4,8 @@ The review itself (`ai_goals_tracker.review`) is a pure library; this module rea
 runs it in a killable helper process, and writes what it decided.
 
 The job takes a snapshot id and is safe to run twice: a snapshot that already has a verdict is left
-alone. The review runs without holding a database connection; writing the verdict locks the task
-row, then the snapshot row, then (through the roll-up) the goal and the course, the order every
-other writer uses.
+alone. The review runs without holding a database connection; writing the verdict takes the row
+locks in the order of `db/locks.py`.
 
 Only the task's newest attempt decides its status, and only while the task is `in_review`: an
 older attempt superseded by a newer submission, or a task the learner moved on by hand, keeps the
@@ -26,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import JobContext, RetryStrategy
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.ai.llm import LLMClient
@@ -34,11 +32,12 @@ from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import unit_of_work
 from ai_goals_tracker.events.recorder import record, record_raw
 from ai_goals_tracker.events.types import WORKER_CONTEXT
+from ai_goals_tracker.goals.service import roll_up as roll_up_goal
 from ai_goals_tracker.i18n import user_locale
 from ai_goals_tracker.jobs import REVIEW_PRIORITY, WORKER_STARTUP_HOOKS, job_app, runtime
+from ai_goals_tracker.lifecycle import move
 from ai_goals_tracker.models import CodeSnapshot, Goal, Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
-from ai_goals_tracker.progress import roll_up_goal
 from ai_goals_tracker.review import (
     Criterion,
     FindingType,
@@ -54,7 +53,7 @@ from ai_goals_tracker.review import (
 from ai_goals_tracker.review.limits import DEFAULT_LIMITS
 from ai_goals_tracker.search.memory import recurring_mistakes
 from ai_goals_tracker.snapshots import repository as snapshots
-from ai_goals_tracker.tasks.service import change_status
+from ai_goals_tracker.tasks import repository as tasks
 
 logger = logging.getLogger(__name__)
 
@@ -175,8 +174,8 @@ async def _record(
         )
         if note is not None:
             result = result.model_copy(update={"feedback": f"{result.feedback}\n\n{note}"})
-        task = await _lock_task(session, subject.task_id)
-        snapshot = await snapshots.get(session, subject.snapshot_id, for_update=True)
+        task = await tasks.lock(session, subject.task_id) if subject.task_id is not None else None
+        snapshot = await snapshots.lock(session, subject.snapshot_id)
         if snapshot is None or snapshot.review_settled:
             return  # deleted meanwhile, or another run of this job got there first
         if task is not None and snapshot.task_id != task.id:
@@ -189,14 +188,6 @@ async def _record(
             return  # no verdict, so the task keeps its status
         if task is not None and await _decides_task(session, task, snapshot):
             await _apply_to_task(session, task, snapshot, result, issues, validated_at)
-
-
-async def _lock_task(session: AsyncSession, task_id: str | None) -> Task | None:
-    if task_id is None:
-        return None
-    return await session.scalar(
-        select(Task).where(Task.id == task_id).with_for_update(key_share=True).execution_options(populate_existing=True)
-    )
 
 
 def _apply_to_snapshot(
@@ -298,8 +289,6 @@ async def _apply_to_task(
     if result.passed:
         # The verdict, then the status change: `task.completed` is what every completion emits.
         await record(session, EventType.TASK_VALIDATED, task, WORKER_CONTEXT, user_id=task.user_id)
-        event = change_status(task, TaskStatus.COMPLETED)
-    else:
-        event = change_status(task, TaskStatus.FAILED)
-    await record(session, event, task, WORKER_CONTEXT, user_id=task.user_id)
+    verdict = TaskStatus.COMPLETED if result.passed else TaskStatus.FAILED
+    await move(session, task, verdict, WORKER_CONTEXT, reviewed=True)
     await roll_up_goal(session, task.goal_id, WORKER_CONTEXT)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_goals_tracker.db.locks import for_writing
 from ai_goals_tracker.models import CodeSnapshot
 
 
@@ -15,8 +16,11 @@ async def latest_snapshot_id(session: AsyncSession, task_id: str) -> str | None:
     return await session.scalar(task_history_query(task_id).with_only_columns(CodeSnapshot.id).limit(1))
 
 
-async def get(session: AsyncSession, snapshot_id: str, *, for_update: bool = False) -> CodeSnapshot | None:
+async def get(session: AsyncSession, snapshot_id: str) -> CodeSnapshot | None:
     query = select(CodeSnapshot).where(CodeSnapshot.id == snapshot_id).execution_options(populate_existing=True)
-    if for_update:
-        query = query.with_for_update()
     return await session.scalar(query)
+
+
+async def lock(session: AsyncSession, snapshot_id: str) -> CodeSnapshot | None:
+    """The snapshot, locked for writing: after its task, before the goal (`db/locks.py`)."""
+    return await session.scalar(for_writing(select(CodeSnapshot).where(CodeSnapshot.id == snapshot_id)))

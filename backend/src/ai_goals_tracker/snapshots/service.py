@@ -1,8 +1,8 @@
 """Submitting code for a task: the snapshot, the task's move to review, the event and the review job.
 
-Submitting is how a learner asks for review, so it moves the task to `in_review` through the legal
-transitions: a `todo` task is started on the way (`todo → in_progress → in_review`), and a `failed`
-one is taken up again the same way (`failed → in_progress → in_review`), each step with its own event.
+Submitting is how a learner asks for review, so it walks the task to `in_review` through the
+lifecycle's legal path (`lifecycle.walk`): a `todo` or `failed` task passes through `in_progress`,
+each step with its own event.
 A task already `in_review` takes a new attempt that supersedes the pending one (only the newest
 attempt's verdict decides the task). A `completed` task takes no more submissions, nor does a
 `skipped` one until its owner reopens it.
@@ -18,27 +18,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ai_goals_tracker.errors import ConflictError, PayloadTooLargeError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.goals.service import roll_up as roll_up_goal
 from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.jobs import defer_in_transaction, user_lock
+from ai_goals_tracker.lifecycle import walk
 from ai_goals_tracker.models import CodeSnapshot, Task
 from ai_goals_tracker.models.enums import EventType, TaskStatus
-from ai_goals_tracker.progress import roll_up_goal
 from ai_goals_tracker.review import lines_of_code, normalize_language
 from ai_goals_tracker.snapshots import repository
 from ai_goals_tracker.snapshots.jobs import review_snapshot
 from ai_goals_tracker.snapshots.schemas import SnapshotCreate
-from ai_goals_tracker.tasks.service import change_status
 
 MAX_CODE_BYTES = 256 * 1024
 MAX_WAIT_SECONDS = 30.0
-
-# The path through the lifecycle that a submission takes from each status.
-_PATH_TO_REVIEW: dict[TaskStatus, tuple[TaskStatus, ...]] = {
-    TaskStatus.TODO: (TaskStatus.IN_PROGRESS, TaskStatus.IN_REVIEW),
-    TaskStatus.FAILED: (TaskStatus.IN_PROGRESS, TaskStatus.IN_REVIEW),
-    TaskStatus.IN_PROGRESS: (TaskStatus.IN_REVIEW,),
-    TaskStatus.IN_REVIEW: (),
-}
 
 
 async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, context: ChangeContext) -> CodeSnapshot:
@@ -49,7 +41,7 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
             N_("code_content is {size} KB; at most {limit} KB can be reviewed"),
             params={"size": size // 1024, "limit": MAX_CODE_BYTES // 1024},
         )
-    path = _path_to_review(task)
+    _ensure_open(task)
     snapshot = CodeSnapshot(
         task_id=task.id,
         user_id=task.user_id,
@@ -65,16 +57,13 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
     )
     session.add(snapshot)
     await record(session, EventType.CODE_SUBMITTED, snapshot, context, user_id=task.user_id)
-    for status in path:
-        event = change_status(task, status)
-        await record(session, event, task, context, user_id=task.user_id)
-    if path:
+    if await walk(session, task, TaskStatus.IN_REVIEW, context):
         await roll_up_goal(session, task.goal_id, context)
     await defer_in_transaction(session, review_snapshot, lock=user_lock(task.user_id), snapshot_id=snapshot.id)
     return snapshot
 
 
-def _path_to_review(task: Task) -> tuple[TaskStatus, ...]:
+def _ensure_open(task: Task) -> None:
     if task.status is TaskStatus.COMPLETED:
         raise ConflictError(
             N_("This task is already completed; it takes no more submissions"),
@@ -85,7 +74,6 @@ def _path_to_review(task: Task) -> tuple[TaskStatus, ...]:
             N_('This task is skipped; reopen it (PATCH {"status": "todo"}) before submitting code'),
             extra={"current": task.status.value},
         )
-    return _PATH_TO_REVIEW[task.status]
 
 
 async def retry_review(session: AsyncSession, snapshot: CodeSnapshot) -> CodeSnapshot:

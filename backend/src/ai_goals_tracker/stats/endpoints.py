@@ -4,17 +4,18 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from ai_goals_tracker.auth.deps import CurrentSuperuser, CurrentUser
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.analytics import Window
-from ai_goals_tracker.events.archive import ArchiveStore
+from ai_goals_tracker.events.store import ArchiveStore
 from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.stats import service
 from ai_goals_tracker.stats.schemas import GlobalStats, UserStats
+from ai_goals_tracker.stats.service import EventSources
 
 router = APIRouter(prefix="/stats", tags=["stats"])
 
@@ -43,21 +44,28 @@ def archive_store(archive_root: str) -> ArchiveStore:
     return ArchiveStore.open(archive_root)
 
 
+def _event_sources(settings: SettingsDep) -> EventSources:
+    return EventSources(archive_store(settings.archive_root), settings.events_retention_days)
+
+
+EventSourcesDep = Annotated[EventSources, Depends(_event_sources)]
+
+
 @router.get("/me")
 async def my_stats(
-    settings: SettingsDep, user: CurrentUser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
+    sources: EventSourcesDep, user: CurrentUser, session: SessionDep, start: StartQuery = None, end: EndQuery = None
 ) -> UserStats:
     """Your activity per day, streaks, completions and scores per ISO week, hours per goal, languages."""
-    return await service.user_stats(session, archive_store(settings.archive_root), user, _window(start, end))
+    return await service.user_stats(session, sources, user, _window(start, end))
 
 
 @router.get("/global")
 async def global_stats(
-    settings: SettingsDep,
+    sources: EventSourcesDep,
     _admin: CurrentSuperuser,
     session: SessionDep,
     start: StartQuery = None,
     end: EndQuery = None,
 ) -> GlobalStats:
     """Everyone's activity (superusers only)."""
-    return await service.global_stats(session, archive_store(settings.archive_root), _window(start, end))
+    return await service.global_stats(session, sources, _window(start, end))

@@ -11,7 +11,7 @@ from ai_goals_tracker.models.enums import TaskStatus, TaskType
 from ai_goals_tracker.ownership import OwnedTask, OwnedTaskForUpdate
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.tasks import repository, service
-from ai_goals_tracker.tasks.schemas import TaskCreate, TaskRead, TaskUpdate
+from ai_goals_tracker.tasks.schemas import TaskCreate, TaskMove, TaskRead, TaskUpdate
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -42,9 +42,23 @@ async def read_task(task: OwnedTask) -> TaskRead:
 
 @router.patch("/{task_id}")
 async def update_task(
-    data: TaskUpdate, task: OwnedTaskForUpdate, session: SessionDep, context: ChangeContextDep
+    data: TaskUpdate, task: OwnedTaskForUpdate, user: CurrentUser, session: SessionDep, context: ChangeContextDep
 ) -> TaskRead:
-    return TaskRead.model_validate(await service.update(session, task, data, context))
+    """Change a task's fields; `status` takes one legal step (an illegal one answers 409 naming the allowed)."""
+    return TaskRead.model_validate(await service.update(session, task, data, context, actor=user))
+
+
+@router.post("/{task_id}/move")
+async def move_task(
+    data: TaskMove, task: OwnedTaskForUpdate, user: CurrentUser, session: SessionDep, context: ChangeContextDep
+) -> TaskRead:
+    """Take the task to `status` through the legal path in one transaction, with an event per step.
+
+    `{"status": "completed"}` from `todo` passes through in_progress and in_review. A walk never
+    passes through failed or skipped; a status it cannot reach answers 409 naming the allowed ones.
+    A `code` task is completed only by a passing review of its code (409 `review_required`).
+    """
+    return TaskRead.model_validate(await service.move_to(session, task, data.status, context, actor=user))
 
 
 @router.delete("/{task_id}", status_code=status.HTTP_204_NO_CONTENT)

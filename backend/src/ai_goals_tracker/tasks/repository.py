@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_goals_tracker.db.locks import for_writing
 from ai_goals_tracker.models import Task
 from ai_goals_tracker.models.enums import TaskStatus, TaskType
 
@@ -21,3 +23,8 @@ def list_query(
     if task_type is not None:
         query = query.where(Task.task_type == task_type)
     return query.order_by(Task.created_at, Task.id)
+
+
+async def lock(session: AsyncSession, task_id: str) -> Task | None:
+    """The task, locked for writing: the first lock of the order in `db/locks.py`."""
+    return await session.scalar(for_writing(select(Task).where(Task.id == task_id)))

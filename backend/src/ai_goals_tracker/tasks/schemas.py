@@ -37,6 +37,12 @@ class TaskUpdate(PatchModel):
     metadata: Metadata | None = None
 
 
+class TaskMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: TaskStatus = Field(description="The status to reach through the legal path.")
+
+
 class TaskRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -1,4 +1,4 @@
-"""Tasks: create, change, delete, each rolling progress up to the goal and course."""
+"""Tasks: create, change, move, delete, each rolling progress up to the goal and course."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.goals import repository as goals
+from ai_goals_tracker.goals.service import roll_up as roll_up_goal
 from ai_goals_tracker.i18n import N_
-from ai_goals_tracker.lifecycle import TASK_STATUS_EVENTS, TASK_TRANSITIONS, ensure_transition, stamp
-from ai_goals_tracker.models import Goal, Task, User
+from ai_goals_tracker.lifecycle import move, walk
+from ai_goals_tracker.models import Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
-from ai_goals_tracker.progress import roll_up_goal
 from ai_goals_tracker.tasks.schemas import TaskCreate, TaskUpdate
 
 
 async def create(session: AsyncSession, user: User, data: TaskCreate, context: ChangeContext) -> Task:
-    goal = await session.get(Goal, data.goal_id)
-    if goal is None or goal.user_id != user.id:
+    goal = await goals.get_owned(session, data.goal_id, user.id)
+    if goal is None:
         raise ValidationFailedError(N_("goal_id does not name one of your goals"), extra={"field": "goal_id"})
     task = Task(
         user_id=user.id,
@@ -37,7 +38,8 @@ async def create(session: AsyncSession, user: User, data: TaskCreate, context: C
     return task
 
 
-async def update(session: AsyncSession, task: Task, data: TaskUpdate, context: ChangeContext) -> Task:
+async def update(session: AsyncSession, task: Task, data: TaskUpdate, context: ChangeContext, *, actor: User) -> Task:
+    """Change a task's fields; a new status is one legal step (`move_to` walks further)."""
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     new_status: TaskStatus | None = changes.pop("status", None)
     for field, value in changes.items():
@@ -45,21 +47,27 @@ async def update(session: AsyncSession, task: Task, data: TaskUpdate, context: C
             task.meta = value
         else:
             setattr(task, field, value)
-    event = EventType.TASK_UPDATED
     if new_status is not None and new_status != task.status:
-        event = change_status(task, new_status)
-    await record(session, event, task, context, user_id=task.user_id)
+        await move(session, task, new_status, context, superuser_id=_superuser_id(actor))
+    else:
+        await record(session, EventType.TASK_UPDATED, task, context, user_id=task.user_id)
     if new_status is not None:
         await roll_up_goal(session, task.goal_id, context)
     return task
 
 
-def change_status(task: Task, new_status: TaskStatus) -> EventType:
-    """Apply a legal status change with its timestamps; return the event that names it."""
-    ensure_transition("task", TASK_TRANSITIONS, task.status, new_status)
-    task.status = new_status
-    stamp(task, started=new_status == TaskStatus.IN_PROGRESS, completed=new_status == TaskStatus.COMPLETED)
-    return TASK_STATUS_EVENTS.get(new_status, EventType.TASK_UPDATED)
+async def move_to(
+    session: AsyncSession, task: Task, target: TaskStatus, context: ChangeContext, *, actor: User
+) -> Task:
+    """Take the task to `target` through the legal path, an event per step, in the caller's transaction."""
+    if await walk(session, task, target, context, superuser_id=_superuser_id(actor)):
+        await roll_up_goal(session, task.goal_id, context)
+    return task
+
+
+def _superuser_id(actor: User) -> str | None:
+    """A superuser acting by hand may complete a code task without a review; the event names them."""
+    return actor.id if actor.is_superuser else None
 
 
 async def delete(session: AsyncSession, task: Task, context: ChangeContext) -> None:

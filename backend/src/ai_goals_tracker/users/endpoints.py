@@ -1,6 +1,9 @@
+"""Accounts: registration, the profile, administration. `users` builds on `auth` (passwords, sessions,
+the current user); `auth` never imports `users`."""
+
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, status
 
 from ai_goals_tracker.auth import service as auth_service
 from ai_goals_tracker.auth.deps import AuthenticatedDep, CurrentSuperuser, CurrentUser
@@ -9,9 +12,17 @@ from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.pagination import Page, PageDep
 from ai_goals_tracker.users import repository, service
-from ai_goals_tracker.users.schemas import UserAdminUpdate, UserRead, UserUpdate
+from ai_goals_tracker.users.schemas import UserAdminUpdate, UserCreate, UserRead, UserUpdate
 
 router = APIRouter(prefix="/users", tags=["users"])
+# Registration keeps its address beside login (`/auth/...`), though the account is this package's.
+registration_router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@registration_router.post("/register", status_code=status.HTTP_201_CREATED)
+async def register(data: UserCreate, session: SessionDep, context: ChangeContextDep) -> UserRead:
+    user = await service.register(session, data, context)
+    return UserRead.model_validate(user)
 
 
 @router.get("/me")

@@ -24,7 +24,7 @@ from ai_goals_tracker.planning.schemas import AcceptRequest, ChosenGoal, Suggest
 from ai_goals_tracker.snapshots import service as snapshots_service
 from ai_goals_tracker.snapshots.schemas import SnapshotCreate
 from ai_goals_tracker.tasks import service as tasks_service
-from ai_goals_tracker.tasks.schemas import TaskCreate, TaskUpdate
+from ai_goals_tracker.tasks.schemas import TaskCreate
 from ai_goals_tracker.web.page import Flash, LearnerDep, back_path, redirect, render
 from ai_goals_tracker.web.routing import WebRoute
 
@@ -104,9 +104,9 @@ async def create_task(
 async def change_task_status(
     task_id: IdPath, learner: LearnerDep, session: SessionDep, status: Annotated[TaskStatus, Form()]
 ) -> Response:
-    """Start, complete, skip or reopen: the lifecycle rules (and 409 messages) of `PATCH /api/v1/tasks/{id}`."""
+    """Start, complete, skip or reopen, as `POST /api/v1/tasks/{id}/move` does (its path and 409 messages)."""
     task = await load_owned(session, Task, task_id, learner.user, for_update=True)
-    await tasks_service.update(session, task, TaskUpdate(status=status), learner.context)
+    await tasks_service.move_to(session, task, status, learner.context, actor=learner.user)
     return redirect(back_path(learner.request), Flash("success", learner.t(f"task.now.{status.value}")))
 
 

@@ -7,24 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.ai.embeddings import get_embedding_provider
-from ai_goals_tracker.config import Settings
 from ai_goals_tracker.courses import repository as courses_repository
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.events.analytics import Window
 from ai_goals_tracker.goals import repository as goals_repository
-from ai_goals_tracker.models import CodeSnapshot, Course, Goal, Task, User
+from ai_goals_tracker.models import CodeSnapshot, Course, Goal, Task
 from ai_goals_tracker.models.enums import GoalPriority, TaskType
 from ai_goals_tracker.ownership import ID_PATH, load_owned
 from ai_goals_tracker.search import service as search_service
 from ai_goals_tracker.search.schemas import EntityTypeFilter
 from ai_goals_tracker.snapshots import repository as snapshots_repository
 from ai_goals_tracker.stats import service as stats_service
-from ai_goals_tracker.stats.endpoints import archive_store
-from ai_goals_tracker.stats.schemas import UserStats
+from ai_goals_tracker.stats.endpoints import EventSourcesDep
 from ai_goals_tracker.tasks import repository as tasks_repository
 from ai_goals_tracker.web import charts, repository, views
 from ai_goals_tracker.web.page import LearnerDep, render
@@ -38,14 +35,14 @@ MAX_ROWS = 200
 
 
 @router.get("/")
-async def home(learner: LearnerDep, session: SessionDep, settings: SettingsDep) -> Response:
+async def home(learner: LearnerDep, session: SessionDep, sources: EventSourcesDep) -> Response:
     user = learner.user
     courses = list(await session.scalars(courses_repository.list_query(user.id).limit(MAX_ROWS)))
     loose_goals = list(
         await session.scalars(goals_repository.list_query(user.id).where(Goal.course_id.is_(None)).limit(MAX_ROWS))
     )
     today = datetime.now(UTC).date()
-    stats = await _year_of_stats(session, settings, user, today)
+    activity, streak = await stats_service.user_activity(session, sources, user, _heatmap_window(today))
     return render(
         learner,
         "home.html",
@@ -56,16 +53,15 @@ async def home(learner: LearnerDep, session: SessionDep, settings: SettingsDep) 
             (snapshot, title, views.review_state(snapshot))
             for snapshot, title in await repository.recent_snapshots(session, user.id, 6)
         ],
-        streak=stats.streak,
-        heatmap=charts.heatmap(stats.activity, today, learner.t),
+        streak=streak,
+        heatmap=charts.heatmap(activity, today, learner.t),
         priorities=list(GoalPriority),
     )
 
 
-async def _year_of_stats(session: AsyncSession, settings: Settings, user: User, today: date) -> UserStats:
-    """`GET /api/v1/stats/me` over the heatmap's weeks."""
-    window = Window(*charts.heatmap_window(today))
-    return await stats_service.user_stats(session, archive_store(settings.archive_root), user, window)
+def _heatmap_window(today: date) -> Window:
+    """The heatmap's weeks, which the stats page's figures cover too."""
+    return Window(*charts.heatmap_window(today))
 
 
 @router.get("/courses/{course_id}")
@@ -136,9 +132,9 @@ async def review_state(snapshot_id: IdPath, learner: LearnerDep, session: Sessio
 
 
 @router.get("/stats")
-async def stats_page(learner: LearnerDep, session: SessionDep, settings: SettingsDep) -> Response:
+async def stats_page(learner: LearnerDep, session: SessionDep, sources: EventSourcesDep) -> Response:
     today = datetime.now(UTC).date()
-    stats = await _year_of_stats(session, settings, learner.user, today)
+    stats = await stats_service.user_stats(session, sources, learner.user, _heatmap_window(today))
     return render(
         learner,
         "stats.html",

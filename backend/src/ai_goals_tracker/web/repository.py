@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 
 from ai_goals_tracker.models import CodeSnapshot, Goal, Task
 from ai_goals_tracker.models.enums import TaskStatus
@@ -24,18 +25,29 @@ async def next_tasks(session: AsyncSession, user_id: str, limit: int) -> Sequenc
         .order_by(_NEXT_ORDER, Task.priority.desc(), Task.created_at, Task.id)
         .limit(limit)
     )
-    return [(task, title) for task, title in rows.tuples()]
+    return [(task, title) for task, title in rows]
 
 
 async def recent_snapshots(
     session: AsyncSession, user_id: str, limit: int
 ) -> Sequence[tuple[CodeSnapshot, str | None]]:
-    """The learner's latest submissions, newest first, with their task's title."""
+    """The learner's latest submissions, newest first, with their task's title: what a list of them
+    shows, without the code and the findings."""
     rows = await session.execute(
         select(CodeSnapshot, Task.title)
+        .options(
+            load_only(
+                CodeSnapshot.file_path,
+                CodeSnapshot.validation_passed,
+                CodeSnapshot.validation_score,
+                CodeSnapshot.meta,
+                CodeSnapshot.created_at,
+                raiseload=True,
+            )
+        )
         .outerjoin(Task, Task.id == CodeSnapshot.task_id)
         .where(CodeSnapshot.user_id == user_id)
         .order_by(CodeSnapshot.id.desc())
         .limit(limit)
     )
-    return [(snapshot, title) for snapshot, title in rows.tuples()]
+    return [(snapshot, title) for snapshot, title in rows]

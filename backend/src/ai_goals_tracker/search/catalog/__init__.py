@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ai_goals_tracker.goals.criteria import Defines, Imports, MaxComplexity, NoFindings, Regex, Tests
+from ai_goals_tracker.criteria import Defines, Imports, MaxComplexity, NoFindings, Regex, Tests
 
 Area = Literal[
     "python",

@@ -1,13 +1,15 @@
+"""`GET /events`: a user's own events, read through the API (the log itself is `events/`)."""
+
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ai_goals_tracker.activity import repository
+from ai_goals_tracker.activity.schemas import EventRead
 from ai_goals_tracker.auth.deps import CurrentUser
 from ai_goals_tracker.db.session import SessionDep
-from ai_goals_tracker.events import repository
-from ai_goals_tracker.events.schemas import EventRead
 from ai_goals_tracker.models.enums import EventType
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.schemas import UtcDatetime
