@@ -47,7 +47,7 @@ class AppError(Exception):
 
 class InvalidValue(ValueError):
     """What a validator raises: Pydantic reports it as a 422 field message, written in the reader's
-    language like any other error (`i18n.validation`)."""
+    language like any other error (`field_messages`)."""
 
     def __init__(self, message: Message, params: Mapping[str, object] | None = None) -> None:
         self.template = message

@@ -27,13 +27,13 @@ from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import resolve_database_url
 from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
+from ai_goals_tracker.field_messages import field_errors
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.i18n import N_, translate
-from ai_goals_tracker.i18n.http import response_locale
-from ai_goals_tracker.i18n.validation import field_errors
 from ai_goals_tracker.jobs import start_worker_task
 from ai_goals_tracker.planning.endpoints import router as planning_router
+from ai_goals_tracker.response_language import response_locale
 from ai_goals_tracker.search.catalog_match import start_warm_up as start_embeddings_warm_up
 from ai_goals_tracker.search.endpoints import router as search_router
 from ai_goals_tracker.snapshots.endpoints import router as snapshots_router

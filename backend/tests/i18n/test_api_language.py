@@ -35,8 +35,25 @@ async def test_an_illegal_transition_is_explained_in_the_learners_language(clien
     assert answer.status_code == 409
     body = answer.json()
     assert body["detail"] == "Una tarea no puede pasar de todo a completed; desde todo se permite: in_progress, skipped"
-    assert body["code"] == "conflict"
+    assert body["code"] == "illegal_transition"
     assert body["allowed"] == ["in_progress", "skipped"]
+
+
+async def test_the_review_rule_is_explained_in_the_learners_language(client: httpx.AsyncClient) -> None:
+    user = await spanish_learner(client, "irene")
+    task_id = await a_task(client, user)
+
+    answer = await client.post(f"{API}/tasks/{task_id}/move", json={"status": "completed"}, headers=user.headers)
+
+    assert answer.status_code == 409
+    assert answer.json() == {
+        "detail": "Una tarea de código se completa con una revisión aprobada de su código: envía el código a revisión",
+        "code": "review_required",
+        "current": "todo",
+        "task_type": "code",
+    }
+    task = await client.get(f"{API}/tasks/{task_id}", headers=user.headers)
+    assert task.json()["status"] == "todo"
 
 
 async def test_the_preference_wins_over_the_browsers_language(client: httpx.AsyncClient) -> None:

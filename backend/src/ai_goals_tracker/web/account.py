@@ -14,7 +14,7 @@ from ai_goals_tracker.auth.security import decode_token
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import AppError, ConflictError, ForbiddenError, RateLimitedError, UnauthorizedError
-from ai_goals_tracker.i18n.validation import field_message
+from ai_goals_tracker.field_messages import field_message
 from ai_goals_tracker.models import User
 from ai_goals_tracker.users import service as users_service
 from ai_goals_tracker.users.schemas import UserCreate, UserUpdate

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from ai_goals_tracker.errors import AppError, UnauthorizedError
-from ai_goals_tracker.i18n.validation import field_message
+from ai_goals_tracker.field_messages import field_message
 from ai_goals_tracker.web.i18n import Locale, request_locale, translator
 from ai_goals_tracker.web.page import Flash, SignInRequired, back_path, redirect, templates
 from ai_goals_tracker.web.security import apply_security_headers
