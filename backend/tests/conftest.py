@@ -117,6 +117,10 @@ async def empty_tables(dsn: str) -> None:
 async def clean_db(database_url: str) -> AsyncIterator[None]:
     yield
     await empty_tables(database_url)
+    # No worker runs in this process between tests: jobs a test queued and never ran (or fetched
+    # and left) would be handed to the next test's worker ahead of its own.
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        await conn.execute("TRUNCATE procrastinate_jobs CASCADE")
 
 
 @pytest.fixture

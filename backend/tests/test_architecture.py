@@ -25,12 +25,7 @@ BELOW: dict[str, frozenset[str]] = {
     "review": frozenset({"config", "errors", "i18n", "schemas", "criteria", "ai", "sandbox"}),
 }
 # Imports that go upwards for a reason given here, each one named exactly.
-EXCEPTIONS: dict[tuple[str, str], str] = {
-    (
-        "ai_goals_tracker.events.jobs",
-        "ai_goals_tracker.jobs",
-    ): "the archive's periodic jobs register on the job app, whose worker runs the event followers",
-}
+EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 Graph = Mapping[str, set[str]]
 

@@ -40,7 +40,6 @@ JOB_MODULES: list[str] = [
     "ai_goals_tracker.maintenance",
     "ai_goals_tracker.snapshots.jobs",
     "ai_goals_tracker.search.jobs",
-    "ai_goals_tracker.events.jobs",
 ]
 
 _connector = PsycopgConnector()
@@ -293,15 +292,27 @@ async def _drain(settings: Settings, dsn: str, concurrency: int, queues: Sequenc
                 return
 
 
+_JOBS_DUE_SQL = """
+SELECT 1 FROM procrastinate_jobs j
+WHERE j.status = 'todo' AND (j.scheduled_at IS NULL OR j.scheduled_at <= now())
+  AND (%(queues)s::varchar[] IS NULL OR j.queue_name = ANY(%(queues)s::varchar[]))
+  AND NOT EXISTS (
+      SELECT 1 FROM procrastinate_jobs d
+      WHERE j.lock IS NOT NULL AND d.lock = j.lock
+        AND (d.status = 'doing'
+             OR (d.status = 'todo' AND (d.priority > j.priority OR (d.priority = j.priority AND d.id < j.id))))
+  )
+LIMIT 1
+"""
+
+
 async def _jobs_due(app: procrastinate.App, queues: Sequence[str] | None) -> bool:
-    """Whether a job could run now: due, and not held back by a running job with its lock (one
-    running elsewhere would otherwise keep the drain spinning until it ends)."""
-    rows = await app.connector.execute_query_all_async(
-        "SELECT 1 FROM procrastinate_jobs j WHERE status = 'todo' AND (scheduled_at IS NULL OR scheduled_at <= now())"
-        " AND (%(queues)s::varchar[] IS NULL OR queue_name = ANY(%(queues)s::varchar[]))"
-        " AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs d WHERE d.lock = j.lock AND d.status = 'doing') LIMIT 1",
-        queues=list(queues) if queues is not None else None,
-    )
+    """Whether a job could run now: due, and not held back by its lock. Procrastinate's own rule:
+    a job waits while one with its lock runs, or waits ahead of it (higher priority, or the same
+    and queued first) — maybe in a queue this drain does not take, which would otherwise keep the
+    drain spinning for ever."""
+    wanted = list(queues) if queues is not None else None
+    rows = await app.connector.execute_query_all_async(_JOBS_DUE_SQL, queues=wanted)
     return bool(rows)
 
 

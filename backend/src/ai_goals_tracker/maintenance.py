@@ -1,4 +1,10 @@
-"""Housekeeping jobs: bring back the jobs of workers that died mid-job."""
+"""Housekeeping jobs: bring back the jobs of workers that died mid-job; archive the event log.
+
+The archive's jobs live here, above `events/`, because they register on the job app (`jobs.py`),
+whose worker also runs the event followers. Both archive jobs take the archive's advisory lock, so
+overlapping runs on several workers wait their turn, and both repair first whatever a killed run
+left, so running them twice is harmless.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,13 @@ import logging
 
 from procrastinate import JobContext
 
-from ai_goals_tracker.jobs import MAINTENANCE_PRIORITY, STALL_CHECK_CRON, job_app, runtime
+from ai_goals_tracker.events.archive import apply_retention, archive_pending, compact
+from ai_goals_tracker.events.store import ArchiveStore
+from ai_goals_tracker.jobs import ARCHIVE_PRIORITY, MAINTENANCE_PRIORITY, STALL_CHECK_CRON, job_app, runtime
 
 logger = logging.getLogger(__name__)
+# The archive jobs' names from before they moved here: jobs already queued keep finding their task.
+_ARCHIVE_TASKS = "ai_goals_tracker.events.jobs"
 
 
 @job_app.periodic(cron=STALL_CHECK_CRON, periodic_id="retry_stalled_jobs")
@@ -21,3 +31,45 @@ async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
         logger.warning("Retrying job %s (%s): its worker stopped", job.id, job.task_name)
         await manager.retry_job(job)
+
+
+@job_app.periodic(cron="* * * * *", periodic_id="archive_events")
+@job_app.task(
+    name=f"{_ARCHIVE_TASKS}.archive_events",
+    queue="events",
+    queueing_lock="archive_events",
+    priority=ARCHIVE_PRIORITY,
+)
+async def archive_events(timestamp: int) -> None:
+    """Move unarchived events to Parquet, then apply the retention period when one is set."""
+    job_runtime = runtime()
+    store = ArchiveStore.open(job_runtime.settings.archive_root)
+    report = await archive_pending(job_runtime.sessionmaker, store)
+    if report.archived or report.adopted_files or report.discarded_files:
+        logger.info(
+            "Archived %d events into %d files (adopted %d, discarded %d)",
+            report.archived,
+            len(report.files_written),
+            report.adopted_files,
+            report.discarded_files,
+        )
+    retention_days = job_runtime.settings.events_retention_days
+    if retention_days is not None:
+        await apply_retention(job_runtime.sessionmaker, store, retention_days)
+
+
+@job_app.periodic(cron="17 * * * *", periodic_id="compact_event_archive")
+@job_app.task(
+    name=f"{_ARCHIVE_TASKS}.compact_event_archive",
+    queue="events",
+    queueing_lock="compact_event_archive",
+    priority=ARCHIVE_PRIORITY,
+)
+async def compact_event_archive(timestamp: int) -> None:
+    """Merge the part files of months that have ended into the seed's one file per category."""
+    job_runtime = runtime()
+    report = await compact(
+        job_runtime.sessionmaker, ArchiveStore.open(job_runtime.settings.archive_root), closed_only=True
+    )
+    for path in report.compacted:
+        logger.info("Compacted %s", path)
