@@ -173,13 +173,16 @@ def _write_before_savepoint(connection: Connection, _name: str) -> None:
 
 @event.listens_for(Engine, "rollback_savepoint")
 def _forget_after_savepoint(connection: Connection, _name: str, _context: Any) -> None:
-    connection.info.pop(_PENDING, None)
+    if not connection.invalidated:
+        connection.info.pop(_PENDING, None)
 
 
 @event.listens_for(Engine, "rollback")
 def _forget_on_rollback(connection: Connection) -> None:
-    # Also when a session is closed without either: closing rolls its transaction back.
-    connection.info.pop(_PENDING, None)
+    # Also when a session is closed without either: closing rolls its transaction back. A connection
+    # the database dropped is invalidated, and its pending rows went with its DBAPI connection.
+    if not connection.invalidated:
+        connection.info.pop(_PENDING, None)
 
 
 def _write_pending(connection: Connection) -> None:
