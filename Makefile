@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BACKEND := backend
 EXTENSION := vscode-extension
 
-.PHONY: install run test test-backend test-extension package-extension lint bench clean
+.PHONY: install run test test-backend test-extension package-extension lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,24 @@ package-extension: $(EXTENSION)/node_modules/.installed
 
 lint: install
 	cd $(BACKEND) && ../$(BIN)/ruff check src tests benchmarks alembic && ../$(BIN)/ruff format --check src tests benchmarks alembic && ../$(BIN)/mypy
+
+# The product's texts: extract the message ids from the code into each domain's template, then merge
+# them into the Spanish catalog, where new ids arrive untranslated (tests/i18n fails until they are
+# translated). The dashboard's ids are keys: its English catalog is the template of the Spanish one.
+# The catalogs are compiled in memory when first used, so no .mo file is kept.
+LOCALES_DIR := src/ai_goals_tracker/i18n/locales
+PYBABEL := ../$(BIN)/pybabel
+messages: install
+	cd $(BACKEND) && $(PYBABEL) extract -F babel.cfg --no-default-keywords -k N_ -k NP_:1,2 \
+		--project "AI Goals Tracker" --copyright-holder "AI Goals Tracker" --width 120 --sort-by-file \
+		-o $(LOCALES_DIR)/api.pot src
+	cd $(BACKEND) && $(PYBABEL) extract -F babel.cfg --no-default-keywords -k _ -k ngettext:1,2 -k pgettext:1c,2 -k framework_text \
+		--project "AI Goals Tracker" --copyright-holder "AI Goals Tracker" --width 120 --sort-by-file \
+		-o $(LOCALES_DIR)/cli.pot src/ai_goals_tracker/cli src/ai_goals_tracker/client.py
+	cd $(BACKEND) && $(PYBABEL) update --ignore-obsolete -D api -i $(LOCALES_DIR)/api.pot -d $(LOCALES_DIR) -l es --width 120
+	cd $(BACKEND) && $(PYBABEL) update --ignore-obsolete -D cli -i $(LOCALES_DIR)/cli.pot -d $(LOCALES_DIR) -l es --width 120
+	cd $(BACKEND) && $(PYBABEL) update --ignore-obsolete -D web -i $(LOCALES_DIR)/en/LC_MESSAGES/web.po -d $(LOCALES_DIR) -l es \
+		--width 120
 
 bench: install
 	cd $(BACKEND) && ../$(BIN)/python -m benchmarks

@@ -38,6 +38,10 @@ def _isolate_environment() -> None:
     # Tests assert what the analyzers find, not how fast: on a crowded CI machine a 2 s parse limit
     # would turn results into timeouts. The limits themselves are tested with explicit ReviewLimits.
     os.environ["AIGT_REVIEW_TIME_SCALE"] = "15"
+    # Tests read what the command line prints in English unless they ask for Spanish themselves.
+    for variable in ("AIGT_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        os.environ.pop(variable, None)
+    os.environ["LANG"] = "C.UTF-8"
 
 
 # At import rather than in pytest_configure: pytest imports the conftest files of the folders named on

@@ -1,4 +1,5 @@
 // Typed client for the AI Goals Tracker REST API. No `vscode` import: tested under plain node.
+import { t } from "./l10n";
 
 export type TaskStatus = "todo" | "in_progress" | "in_review" | "completed" | "failed" | "skipped";
 export type GoalStatus = "pending" | "in_progress" | "completed" | "blocked" | "cancelled";
@@ -17,6 +18,7 @@ export interface User {
   username: string;
   email: string;
   full_name: string | null;
+  metadata: Record<string, unknown>;
 }
 
 export interface Course {
@@ -190,6 +192,8 @@ export class ApiClient {
     baseUrl: string,
     private readonly tokens: TokenStore,
     private readonly fetchImpl: typeof fetch = fetch,
+    /** Sent as Accept-Language: the server's messages before sign-in, or for a learner without a preference. */
+    private readonly language?: string,
   ) {
     this.baseUrl = baseUrl.trim().replace(/\/+$/, "");
   }
@@ -289,7 +293,7 @@ export class ApiClient {
   private async call<T>(method: string, path: string, options: RequestOptions = {}, prefixed = true): Promise<T> {
     const auth = options.auth ?? true;
     let tokens = auth ? await this.tokens.get() : undefined;
-    if (auth && !tokens) throw new ApiError("Not signed in: run “AI Goals Tracker: Sign in”.", "unauthenticated", 401);
+    if (auth && !tokens) throw new ApiError(t("Not signed in: run “AI Goals Tracker: Sign in”."), "unauthenticated", 401);
     let response = await this.send(method, path, options, prefixed, tokens);
     if (response.status === 401 && auth && tokens) {
       tokens = await this.refresh(tokens);
@@ -325,6 +329,7 @@ export class ApiClient {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     const headers: Record<string, string> = { "X-Client": CLIENT_NAME, Accept: "application/json" };
+    if (this.language) headers["Accept-Language"] = this.language;
     if (tokens) headers.Authorization = `Bearer ${tokens.access_token}`;
     let body: string | undefined;
     if (options.form) {
@@ -338,8 +343,11 @@ export class ApiClient {
       return await this.fetchImpl(url, { method, headers, body });
     } catch (error) {
       throw new ApiError(
-        `Cannot reach the AI Goals Tracker server at ${this.baseUrl} (${errorText(error)}). ` +
-          "Is `aigt serve` running? Check the aiGoalsTracker.serverUrl setting.",
+        t(
+          "Cannot reach the AI Goals Tracker server at {0} ({1}). Is `aigt serve` running? Check the aiGoalsTracker.serverUrl setting.",
+          this.baseUrl,
+          errorText(error),
+        ),
         "unreachable",
       );
     }
@@ -365,14 +373,16 @@ async function toError(response: Response, auth: boolean): Promise<ApiError> {
   switch (response.status) {
     case 401:
       return new ApiError(
-        auth ? `Your session has ended (${text || "unauthorized"}); sign in again.` : text || "Wrong username or password.",
+        auth
+          ? t("Your session has ended ({0}); sign in again.", text || t("unauthorized"))
+          : text || t("Wrong username or password."),
         "unauthenticated",
         401,
       );
     case 404:
-      return new ApiError(text || "Not found", "not_found", 404);
+      return new ApiError(text || t("Not found"), "not_found", 404);
     case 409:
-      return new ApiError(text || "Conflict", "conflict", 409);
+      return new ApiError(text || t("Conflict"), "conflict", 409);
     case 422: {
       const fields = Array.isArray(detail)
         ? detail.map((item: { loc?: unknown[]; msg?: string }) => ({
@@ -381,9 +391,13 @@ async function toError(response: Response, auth: boolean): Promise<ApiError> {
           }))
         : [];
       const summary = fields.map((f) => `${f.field}: ${f.message}`).join("; ") || text;
-      return new ApiError(`The server refused the input: ${summary}`, "validation", 422, fields);
+      return new ApiError(t("The server refused the input: {0}", summary), "validation", 422, fields);
     }
     default:
-      return new ApiError(`The server answered ${response.status}: ${text || response.statusText}`, "other", response.status);
+      return new ApiError(
+        t("The server answered {0}: {1}", response.status, text || response.statusText),
+        "other",
+        response.status,
+      );
   }
 }

@@ -4,11 +4,12 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { ApiClient, ApiError, type Task, type TokenStore, type Tokens } from "./api";
 import { type DiagnosticLevel, toDiagnostics } from "./diagnostics";
+import { english, fromBundle, learnerLanguage, loadBundle, t, type Translate, useTranslator } from "./l10n";
 import { moveTask, type TaskAction } from "./lifecycle";
 import { currentGoal, statusBarText } from "./status";
 import { rememberedOpenTask, reviewMarkdown, submitForReview, TaskMemory, taskChoices } from "./submission";
 import { suggestionChoices, suggestionsSummary } from "./suggestions";
-import { TreeModel, type TreeNode } from "./tree";
+import { statusLabel, TreeModel, type TreeNode } from "./tree";
 
 const SECRET_KEY = "aiGoalsTracker.tokens";
 const LAST_GOAL_KEY = "aiGoalsTracker.lastGoalId";
@@ -73,15 +74,17 @@ function describe(error: unknown): string {
 }
 
 export function activate(context: vscode.ExtensionContext): void {
+  useTranslator((message, ...args) => vscode.l10n.t(message, ...args));
   const tokens = new SecretTokenStore(context.secrets);
   const memory = new TaskMemory(context.workspaceState);
   const diagnostics = vscode.languages.createDiagnosticCollection("aiGoalsTracker");
   const statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
   statusBar.command = "aiGoalsTracker.submitFile";
-  statusBar.tooltip = "AI Goals Tracker: current goal (click to submit the current file)";
+  statusBar.tooltip = t("AI Goals Tracker: current goal (click to submit the current file)");
 
   const settings = () => vscode.workspace.getConfiguration("aiGoalsTracker");
-  const api = () => new ApiClient(settings().get<string>("serverUrl", "http://127.0.0.1:8000"), tokens);
+  const api = () =>
+    new ApiClient(settings().get<string>("serverUrl", "http://127.0.0.1:8000"), tokens, fetch, vscode.env.language);
   const tree = new GoalsTreeProvider(() => new TreeModel(api()));
   let panel: vscode.WebviewPanel | undefined;
 
@@ -112,7 +115,7 @@ export function activate(context: vscode.ExtensionContext): void {
     } catch (error) {
       const message = describe(error);
       if (error instanceof ApiError && error.kind === "unauthenticated") {
-        const choice = await vscode.window.showErrorMessage(message, "Sign in");
+        const choice = await vscode.window.showErrorMessage(message, t("Sign in"));
         if (choice) await vscode.commands.executeCommand("aiGoalsTracker.signIn");
       } else {
         void vscode.window.showErrorMessage(message);
@@ -125,10 +128,10 @@ export function activate(context: vscode.ExtensionContext): void {
     const [tasks, goals] = await Promise.all([client.listTasks(), client.listGoals()]);
     const choices = taskChoices(tasks.items, goals.items, remembered);
     if (choices.length === 0) {
-      void vscode.window.showInformationMessage("No open tasks: create goals and tasks first (aigt or the API).");
+      void vscode.window.showInformationMessage(t("No open tasks: create goals and tasks first (aigt or the API)."));
       return undefined;
     }
-    const picked = await vscode.window.showQuickPick(choices, { placeHolder: "Which task is this file for?" });
+    const picked = await vscode.window.showQuickPick(choices, { placeHolder: t("Which task is this file for?") });
     return picked?.task;
   }
 
@@ -138,14 +141,22 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!taskId) return;
       const task = await moveTask(api(), taskId, action);
       await context.workspaceState.update(LAST_GOAL_KEY, task.goal_id);
-      void vscode.window.showInformationMessage(`${task.title}: ${task.status.replace("_", " ")}`);
+      void vscode.window.showInformationMessage(`${task.title}: ${statusLabel(task.status)}`);
       await refreshAll();
     });
   }
 
+  /** The review panel speaks the learner's language, as the review's own texts do; the editor's when unset. */
+  async function learnersTranslator(): Promise<Translate> {
+    const language = learnerLanguage((await api().me()).metadata);
+    if (!language || language === vscode.env.language.split("-")[0]) return t;
+    if (language === "en") return english;
+    return fromBundle(loadBundle(context.extensionPath, language) ?? {});
+  }
+
   function showReview(markdown: string): void {
     if (!panel) {
-      panel = vscode.window.createWebviewPanel("aiGoalsTracker.review", "Review", vscode.ViewColumn.Beside, {});
+      panel = vscode.window.createWebviewPanel("aiGoalsTracker.review", t("Review"), vscode.ViewColumn.Beside, {});
       panel.onDidDispose(() => (panel = undefined));
     }
     // The Markdown goes through VS Code's own renderer so the panel looks like any preview.
@@ -159,7 +170,7 @@ export function activate(context: vscode.ExtensionContext): void {
     await guarded(async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) {
-        void vscode.window.showWarningMessage("Open the file you want to submit first.");
+        void vscode.window.showWarningMessage(t("Open the file you want to submit first."));
         return;
       }
       const document = editor.document;
@@ -170,7 +181,7 @@ export function activate(context: vscode.ExtensionContext): void {
       await memory.remember(relative, taskId);
       const timeoutSeconds = settings().get<number>("reviewTimeoutSeconds", 120);
       const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Reviewing ${path.basename(relative)}…` },
+        { location: vscode.ProgressLocation.Notification, title: t("Reviewing {0}…", path.basename(relative)) },
         () => submitForReview(api(), taskId, { path: relative, content: document.getText() }, { timeoutSeconds }),
       );
       diagnostics.set(
@@ -184,7 +195,7 @@ export function activate(context: vscode.ExtensionContext): void {
         }),
       );
       if (outcome.task) await context.workspaceState.update(LAST_GOAL_KEY, outcome.task.goal_id);
-      showReview(reviewMarkdown(outcome));
+      showReview(reviewMarkdown(outcome, await learnersTranslator()));
       await refreshAll();
     });
   }
@@ -192,12 +203,12 @@ export function activate(context: vscode.ExtensionContext): void {
   async function pickCourse(): Promise<string | undefined> {
     const courses = (await api().listCourses()).items;
     if (courses.length === 0) {
-      void vscode.window.showInformationMessage("No courses yet: create one first (aigt courses create).");
+      void vscode.window.showInformationMessage(t("No courses yet: create one first (aigt courses create)."));
       return undefined;
     }
     const picked = await vscode.window.showQuickPick(
       courses.map((course) => ({ label: course.title, description: course.id, id: course.id })),
-      { placeHolder: "Suggest goals for which course?" },
+      { placeHolder: t("Suggest goals for which course?") },
     );
     return picked?.id;
   }
@@ -208,7 +219,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!courseId) return;
       const client = api();
       const suggestions = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: "Suggesting goals…" },
+        { location: vscode.ProgressLocation.Notification, title: t("Suggesting goals…") },
         () => client.suggestGoals(courseId),
       );
       const summary = suggestionsSummary(suggestions);
@@ -220,13 +231,14 @@ export function activate(context: vscode.ExtensionContext): void {
       if (suggestions.notice) void vscode.window.showInformationMessage(suggestions.notice);
       const picked = await vscode.window.showQuickPick(suggestionChoices(suggestions), {
         canPickMany: true,
-        placeHolder: `${summary} Pick the goals to add.`,
+        placeHolder: t("{0} Pick the goals to add.", summary),
         matchOnDetail: true,
       });
       if (!picked || picked.length === 0) return;
       const accepted = await client.acceptGoals(courseId, picked.map((choice) => choice.goal));
+      const added = accepted.goals.length;
       void vscode.window.showInformationMessage(
-        `Added ${accepted.goals.length} goal${accepted.goals.length === 1 ? "" : "s"} to the course.`,
+        added === 1 ? t("Added 1 goal to the course.") : t("Added {0} goals to the course.", added),
       );
       await refreshAll();
     });
@@ -234,12 +246,12 @@ export function activate(context: vscode.ExtensionContext): void {
 
   async function signIn(): Promise<void> {
     await guarded(async () => {
-      const username = await vscode.window.showInputBox({ prompt: "AI Goals Tracker username or email" });
+      const username = await vscode.window.showInputBox({ prompt: t("AI Goals Tracker username or email") });
       if (!username) return;
-      const password = await vscode.window.showInputBox({ prompt: "Password", password: true });
+      const password = await vscode.window.showInputBox({ prompt: t("Password"), password: true });
       if (!password) return;
       const user = await api().login(username, password);
-      void vscode.window.showInformationMessage(`Signed in as ${user.username}.`);
+      void vscode.window.showInformationMessage(t("Signed in as {0}.", user.username));
       await refreshAll();
     });
   }
@@ -248,7 +260,7 @@ export function activate(context: vscode.ExtensionContext): void {
     await guarded(async () => {
       await api().logout();
       diagnostics.clear();
-      void vscode.window.showInformationMessage("Signed out of AI Goals Tracker.");
+      void vscode.window.showInformationMessage(t("Signed out of AI Goals Tracker."));
       await refreshAll();
     });
   }

@@ -1,5 +1,6 @@
 // The status bar's "current goal": the one you last worked on, else the first goal in progress.
 import type { Goal } from "./api";
+import { t } from "./l10n";
 import { progressLabel } from "./tree";
 
 export function currentGoal(goals: Goal[], lastGoalId?: string): Goal | undefined {
@@ -11,7 +12,7 @@ export function currentGoal(goals: Goal[], lastGoalId?: string): Goal | undefine
 }
 
 export function statusBarText(goal: Goal | undefined): string {
-  if (!goal) return "$(target) No goal in progress";
+  if (!goal) return `$(target) ${t("No goal in progress")}`;
   return `$(target) ${truncate(goal.title, 30)} ${progressLabel(goal.progress_percentage, 8)}`;
 }
 

@@ -10,6 +10,8 @@ import {
   type Snapshot,
   type Task,
 } from "./api";
+import { t, type Translate } from "./l10n";
+import { statusLabel } from "./tree";
 
 /** The subset of VS Code's Memento used here (workspaceState satisfies it). */
 export interface KeyValueStore {
@@ -81,7 +83,7 @@ export function taskChoices(tasks: Task[], goals: Goal[], rememberedId?: string)
     .map((task) => ({
       task,
       label: task.title,
-      description: `${goalTitles.get(task.goal_id) ?? task.goal_id} · ${task.status.replace("_", " ")}`,
+      description: `${goalTitles.get(task.goal_id) ?? task.goal_id} · ${statusLabel(task.status)}`,
     }));
 }
 
@@ -143,20 +145,30 @@ const CRITERION_MARKS = { met: "✅", not_met: "❌", needs_human: "❔" } as co
 const TEST_MARKS = { passed: "✅", failed: "❌", skipped: "➖" } as const;
 
 /** Each test of the review's test criteria, then the coverage of the file by them. */
-export function testsMarkdown(criteria: CriterionResult[], coverage: number | null | undefined, file: string): string[] {
+export function testsMarkdown(
+  criteria: CriterionResult[],
+  coverage: number | null | undefined,
+  file: string,
+  tr: Translate = t,
+): string[] {
   const lines: string[] = [];
   for (const result of criteria) {
     const tests = result.tests ?? [];
     if (tests.length === 0) continue;
     const passed = tests.filter((test) => test.status === "passed").length;
-    lines.push(`## Tests: ${passed} of ${tests.length} passed`, "", "| | Test | Message |", "|---|---|---|");
+    lines.push(
+      `## ${tr("Tests: {0} of {1} passed", passed, tests.length)}`,
+      "",
+      `| | ${tr("Test")} | ${tr("Message")} |`,
+      "|---|---|---|",
+    );
     for (const test of tests) {
       lines.push(`| ${TEST_MARKS[test.status] ?? "·"} | ${cell(test.name)} | ${cell(test.message ?? "")} |`);
     }
     lines.push("");
   }
   if (coverage !== null && coverage !== undefined) {
-    lines.push(`Coverage of \`${file}\` by the goal's tests: **${Math.round(coverage * 100)}%**`, "");
+    lines.push(tr("Coverage of `{0}` by the goal's tests: **{1}%**", file, Math.round(coverage * 100)), "");
   }
   return lines;
 }
@@ -165,24 +177,26 @@ function cell(text: string): string {
   return text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 }
 
-export function reviewMarkdown(outcome: ReviewOutcome): string {
+/** The review panel, in `tr`'s language: the extension passes the learner's, like the review's own texts. */
+export function reviewMarkdown(outcome: ReviewOutcome, tr: Translate = t): string {
   const { snapshot, task, goal } = outcome;
-  const lines: string[] = [`# Review of \`${snapshot.file_path}\``, ""];
-  if (task) lines.push(`Task **${task.title}** (${task.id}) — now *${task.status.replace("_", " ")}*`, "");
+  const lines: string[] = [`# ${tr("Review of `{0}`", snapshot.file_path)}`, ""];
+  if (task) lines.push(tr("Task **{0}** ({1}) — now *{2}*", task.title, task.id, statusLabel(task.status, tr)), "");
   if (outcome.pending) {
-    lines.push("⏳ The review is still running. Run the submit command again later, or refresh.");
+    lines.push(`⏳ ${tr("The review is still running. Run the submit command again later, or refresh.")}`);
     return lines.join("\n");
   }
   if (snapshot.review_status === "not_reviewed") {
-    lines.push("## ⚠️ Not reviewed", "", snapshot.review_reason ?? "", "");
-    lines.push("Nothing was decided about this file. Submit it again to get a verdict.");
+    lines.push(`## ⚠️ ${tr("Not reviewed")}`, "", snapshot.review_reason ?? "", "");
+    lines.push(tr("Nothing was decided about this file. Submit it again to get a verdict."));
     return lines.join("\n");
   }
   const score = Math.round((snapshot.validation_score ?? 0) * 100);
-  lines.push(`## ${snapshot.validation_passed ? "✅ Passed" : "❌ Not passed"} — score ${score}%`, "");
+  const verdict = snapshot.validation_passed ? `✅ ${tr("Passed")}` : `❌ ${tr("Not passed")}`;
+  lines.push(`## ${tr("{0} — score {1}%", verdict, score)}`, "");
   const criteria = task?.validation_result?.criteria ?? [];
   if (criteria.length > 0) {
-    lines.push("## Criteria", "", "| | Criterion | Evidence |", "|---|---|---|");
+    lines.push(`## ${tr("Criteria")}`, "", `| | ${tr("Criterion")} | ${tr("Evidence")} |`, "|---|---|---|");
     for (const result of criteria) {
       const mark = CRITERION_MARKS[result.status] ?? "·";
       const label = result.label || criterionText(result.criterion);
@@ -190,19 +204,33 @@ export function reviewMarkdown(outcome: ReviewOutcome): string {
     }
     lines.push("");
   }
-  lines.push(...testsMarkdown(criteria, snapshot.metadata?.test_coverage, snapshot.file_path));
+  lines.push(...testsMarkdown(criteria, snapshot.metadata?.test_coverage, snapshot.file_path, tr));
   const findings = snapshot.issues_found ?? [];
-  lines.push(`## Findings (${findings.length})`, "");
+  lines.push(`## ${tr("Findings ({0})", findings.length)}`, "");
   if (findings.length > 0) {
-    lines.push("| Severity | Where | Rule | Message |", "|---|---|---|---|");
+    lines.push(
+      `| ${tr("Severity")} | ${tr("Where")} | ${tr("Rule")} | ${tr("Message")} |`,
+      "|---|---|---|---|",
+    );
     for (const finding of findings) {
       const where = finding.start_line ? `${finding.file}:${finding.start_line}` : finding.file;
       const suggestion = finding.suggestion ? ` → ${finding.suggestion}` : "";
-      lines.push(`| ${finding.severity} | ${cell(where)} | ${cell(finding.rule)} | ${cell(finding.message + suggestion)} |`);
+      const severity = severityLabel(finding.severity, tr);
+      lines.push(`| ${severity} | ${cell(where)} | ${cell(finding.rule)} | ${cell(finding.message + suggestion)} |`);
     }
     lines.push("");
   }
-  if (snapshot.validation_feedback) lines.push("## Feedback", "", snapshot.validation_feedback, "");
-  if (goal) lines.push(`Goal **${goal.title}**: ${Math.round(goal.progress_percentage)}% done`);
+  if (snapshot.validation_feedback) lines.push(`## ${tr("Feedback")}`, "", snapshot.validation_feedback, "");
+  if (goal) lines.push(tr("Goal **{0}**: {1}% done", goal.title, Math.round(goal.progress_percentage)));
   return lines.join("\n");
+}
+
+function severityLabel(severity: string, tr: Translate): string {
+  const labels: Record<string, string> = {
+    critical: tr("critical"),
+    major: tr("major"),
+    minor: tr("minor"),
+    info: tr("info"),
+  };
+  return labels[severity] ?? severity;
 }

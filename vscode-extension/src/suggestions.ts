@@ -1,5 +1,7 @@
 // How goal suggestions are presented: pure functions, tested without VS Code.
 import type { Criterion, SuggestedGoal, Suggestions } from "./api";
+import { t } from "./l10n";
+import { priorityLabel } from "./tree";
 
 export interface SuggestionChoice {
   label: string;
@@ -16,10 +18,11 @@ function testCount(criteria: Criterion[]): number {
 export function suggestionChoices(suggestions: Suggestions): SuggestionChoice[] {
   return suggestions.goals.map((goal) => {
     const criteria = goal.validation_criteria.criteria ?? [];
-    const tests = testCount(criteria) > 0 ? " · checked by tests" : "";
+    const tests = testCount(criteria) > 0 ? t(" · checked by tests") : "";
+    const tasks = goal.tasks.length === 1 ? t("1 task") : t("{0} tasks", goal.tasks.length);
     return {
       label: goal.title,
-      description: `${goal.priority} · ~${goal.estimated_hours} h · ${goal.tasks.length} tasks${tests}`,
+      description: `${priorityLabel(goal.priority)} · ~${goal.estimated_hours} h · ${tasks}${tests}`,
       detail: goal.description ?? "",
       goal,
     };
@@ -29,7 +32,12 @@ export function suggestionChoices(suggestions: Suggestions): SuggestionChoice[] 
 /** What to tell the learner before they pick: how many goals and from where, and the notice when fewer fit. */
 export function suggestionsSummary(suggestions: Suggestions): string {
   const count = suggestions.goals.length;
-  const source = suggestions.source === "llm" ? "planned by the configured LLM" : "from the offline catalog";
-  const head = count > 0 ? `${count} suggested goal${count === 1 ? "" : "s"}, ${source}.` : "";
+  const fromLlm = suggestions.source === "llm";
+  let head = "";
+  if (count === 1) head = fromLlm ? t("1 suggested goal, planned by the configured LLM.") : t("1 suggested goal, from the offline catalog.");
+  else if (count > 1)
+    head = fromLlm
+      ? t("{0} suggested goals, planned by the configured LLM.", count)
+      : t("{0} suggested goals, from the offline catalog.", count);
   return [head, ...suggestions.warnings, suggestions.notice ?? ""].filter((part) => part).join(" ");
 }

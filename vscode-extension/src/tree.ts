@@ -1,5 +1,6 @@
 // The tree of courses → goals → tasks as plain nodes; the `vscode` glue renders them as TreeItems.
 import type { ApiClient, Course, Goal, GoalStatus, Task, TaskStatus } from "./api";
+import { t, type Translate } from "./l10n";
 
 export type NodeKind = "course" | "goal" | "task" | "no-course";
 
@@ -39,6 +40,30 @@ export function progressLabel(percentage: number, width = 10): string {
   return `${"█".repeat(filled)}${"░".repeat(width - filled)} ${Math.round(value)}%`;
 }
 
+/** A status as a learner reads it ("in progress", "en curso"); the API's value is what commands send. */
+export function statusLabel(status: string, tr: Translate = t): string {
+  const labels: Record<string, string> = {
+    todo: tr("to do"),
+    in_progress: tr("in progress"),
+    in_review: tr("in review"),
+    completed: tr("completed"),
+    failed: tr("failed"),
+    skipped: tr("skipped"),
+    pending: tr("pending"),
+    blocked: tr("blocked"),
+    cancelled: tr("cancelled"),
+    draft: tr("draft"),
+    active: tr("active"),
+    archived: tr("archived"),
+  };
+  return labels[status] ?? status;
+}
+
+export function priorityLabel(priority: string): string {
+  const labels: Record<string, string> = { low: t("low"), medium: t("medium"), high: t("high"), urgent: t("urgent") };
+  return labels[priority] ?? priority;
+}
+
 export function courseNode(course: Course): TreeNode {
   return {
     kind: "course",
@@ -48,7 +73,7 @@ export function courseNode(course: Course): TreeNode {
     icon: course.status === "completed" ? "pass-filled" : "mortar-board",
     contextValue: "course",
     collapsible: true,
-    tooltip: `${course.title} — ${course.status}, ${Math.round(course.progress_percentage)}% done`,
+    tooltip: t("{0} — {1}, {2}% done", course.title, statusLabel(course.status), Math.round(course.progress_percentage)),
   };
 }
 
@@ -61,21 +86,23 @@ export function goalNode(goal: Goal): TreeNode {
     icon: GOAL_ICONS[goal.status] ?? "target",
     contextValue: "goal",
     collapsible: true,
-    tooltip: `${goal.title} — ${goal.status}, priority ${goal.priority}${goal.ai_generated ? ", suggested by AI" : ""}`,
+    tooltip: goal.ai_generated
+      ? t("{0} — {1}, priority {2}, suggested by AI", goal.title, statusLabel(goal.status), priorityLabel(goal.priority))
+      : t("{0} — {1}, priority {2}", goal.title, statusLabel(goal.status), priorityLabel(goal.priority)),
   };
 }
 
 export function taskNode(task: Task): TreeNode {
-  const score = task.validation_result ? ` · score ${Math.round(task.validation_result.score * 100)}%` : "";
+  const score = task.validation_result ? t(" · score {0}%", Math.round(task.validation_result.score * 100)) : "";
   return {
     kind: "task",
     id: task.id,
     label: task.title,
-    description: `${task.status.replace("_", " ")}${score}`,
+    description: `${statusLabel(task.status)}${score}`,
     icon: TASK_ICONS[task.status] ?? "circle-large-outline",
     contextValue: `task:${task.status}`,
     collapsible: false,
-    tooltip: `${task.title} (${task.task_type}) — ${task.status}`,
+    tooltip: t("{0} ({1}) — {2}", task.title, task.task_type, statusLabel(task.status)),
   };
 }
 
@@ -109,12 +136,12 @@ export class TreeModel {
       nodes.push({
         kind: "no-course",
         id: NO_COURSE_ID,
-        label: "Goals without a course",
+        label: t("Goals without a course"),
         description: "",
         icon: "folder",
         contextValue: "no-course",
         collapsible: true,
-        tooltip: "Goals you set outside any course",
+        tooltip: t("Goals you set outside any course"),
       });
     }
     return nodes;

@@ -152,7 +152,7 @@ describe("goal suggestions", () => {
       course_id: "crs_1", source: "catalog", language: "en", goals: [goal], notice: null, warnings: [],
     });
     assert.equal(choice.label, goal.title);
-    assert.equal(choice.description, "high · ~6 h · 1 tasks · checked by tests");
+    assert.equal(choice.description, "high · ~6 h · 1 task · checked by tests");
     assert.equal(choice.goal, goal);
   });
 });

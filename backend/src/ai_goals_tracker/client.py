@@ -21,6 +21,7 @@ from ai_goals_tracker.activity.schemas import EventRead
 from ai_goals_tracker.auth.schemas import TokenPair
 from ai_goals_tracker.courses.schemas import CourseRead
 from ai_goals_tracker.goals.schemas import GoalRead
+from ai_goals_tracker.i18n import negotiate, translate
 from ai_goals_tracker.pagination import Page
 from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestions
 from ai_goals_tracker.search.schemas import SearchResults
@@ -128,15 +129,23 @@ class ApiClient:
         client_name: str = "cli",
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        language: str | None = None,
     ) -> None:
+        """`language` goes out as Accept-Language: the server's messages follow it before login, and
+        for a learner who has not chosen a language."""
         self.server = normalize_server(server)
+        self.language = language
         self.tokens = tokens
         self._on_tokens = on_tokens
         # Long enough for `?wait=30` plus the server's own work.
         self._http = httpx.Client(
             base_url=self.server,
             timeout=httpx.Timeout(timeout + MAX_WAIT_SECONDS, connect=5.0),
-            headers={"X-Client": client_name, "User-Agent": f"aigt-{client_name}"},
+            headers={
+                "X-Client": client_name,
+                "User-Agent": f"aigt-{client_name}",
+                **({"Accept-Language": language} if language else {}),
+            },
             transport=transport,
         )
         self.courses = Collection(self, "/courses", CourseRead)
@@ -172,6 +181,9 @@ class ApiClient:
 
     def me(self) -> UserRead:
         return self.read(UserRead, "GET", "/users/me")
+
+    def update_me(self, fields: Mapping[str, Any]) -> UserRead:
+        return self.read(UserRead, "PATCH", "/users/me", json=dict(fields))
 
     def move_task(self, task_id: str, status: str) -> TaskRead:
         """Take the task to `status` through the legal path, in one request (one transaction)."""
@@ -263,7 +275,7 @@ class ApiClient:
         if auth and self.tokens is None:
             # A wrong --server should say "unreachable", not "log in": check it answers first.
             self.send("GET", "/health", auth=False, prefixed=False)
-            raise NotAuthenticatedError(f"You are not logged in to {self.server}; run `aigt login`.")
+            raise NotAuthenticatedError(self._("You are not logged in to {server}; run `aigt login`."))
         send = functools.partial(self._request, method, url, auth=auth, json=json, data=data, params=params)
         response = send(timeout=timeout)
         if response.status_code == 401 and auth and self._refresh():
@@ -301,11 +313,16 @@ class ApiClient:
                 timeout=httpx.Timeout(timeout, connect=5.0) if timeout else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.TimeoutException as exc:
-            raise ServerUnreachableError(f"The server at {self.server} did not answer in time ({exc}).") from exc
+            raise ServerUnreachableError(
+                self._("The server at {server} did not answer in time ({reason}).", reason=exc)
+            ) from exc
         except httpx.TransportError as exc:
             raise ServerUnreachableError(
-                f"Cannot reach the server at {self.server} ({exc}). Is `aigt serve` running? "
-                "Pass --server URL or set AIGT_SERVER."
+                self._(
+                    "Cannot reach the server at {server} ({reason}). Is `aigt serve` running? "
+                    "Pass --server URL or set AIGT_SERVER.",
+                    reason=exc,
+                )
             ) from exc
 
     def _refresh(self) -> bool:
@@ -330,24 +347,36 @@ class ApiClient:
         status = response.status_code
         if status == 401:
             if not auth:
-                return NotAuthenticatedError(detail or "Wrong username or password.", status_code=401)
+                return NotAuthenticatedError(detail or self._("Wrong username or password."), status_code=401)
             return NotAuthenticatedError(
-                f"Your session at {self.server} has ended ({detail or 'unauthorized'}); run `aigt login`.",
+                self._(
+                    "Your session at {server} has ended ({reason}); run `aigt login`.",
+                    reason=detail or self._("unauthorized"),
+                ),
                 status_code=401,
             )
         if status == 404:
-            return NotFoundError(detail or f"Not found: {response.request.url.path}", status_code=404)
+            not_found = self._("Not found: {path}", path=response.request.url.path)
+            return NotFoundError(detail or not_found, status_code=404)
         if status == 422:
             fields = _field_errors(response)
             lines = "; ".join(f"{error.field}: {error.message}" for error in fields)
-            return ValidationError(f"The server refused the input: {lines or detail}", fields)
+            return ValidationError(self._("The server refused the input: {problems}", problems=lines or detail), fields)
         if status == 409:
-            return ConflictError(detail or "Conflict", status_code=409)
+            return ConflictError(detail or self._("Conflict"), status_code=409)
         if status == 429:
             retry = response.headers.get("Retry-After")
-            suffix = f" Try again in {retry} s." if retry else ""
-            return ApiError(f"{detail or 'Too many requests.'}{suffix}", status_code=429)
-        return ApiError(f"The server answered {status}: {detail or response.reason_phrase}", status_code=status)
+            suffix = self._(" Try again in {seconds} s.", seconds=retry) if retry else ""
+            too_many = detail or self._("Too many requests.")
+            return ApiError(f"{too_many}{suffix}", status_code=429)
+        answer = self._(
+            "The server answered {status}: {detail}", status=status, detail=detail or response.reason_phrase
+        )
+        return ApiError(answer, status_code=status)
+
+    def _(self, message: str, **params: object) -> str:
+        """`message` in the client's language (the `cli` catalog), `{server}` and `params` filled in."""
+        return translate("cli", negotiate(self.language), message, {"server": self.server, **params})
 
 
 def _without_none(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from ai_goals_tracker.i18n import DEFAULT_LOCALE, N_, Locale, Message, translate
 from ai_goals_tracker.schemas import storable_text
 
 MAX_CRITERIA = 50
@@ -265,7 +266,7 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}{error['msg']}".strip()
 
 
-def render(criterion: Criterion | Unreadable) -> str:
+def render(criterion: Criterion | Unreadable, locale: Locale = DEFAULT_LOCALE) -> str:
     """One line a person (and the embedding model) understands; the description wins when there is one."""
     if isinstance(criterion, Sentence):
         return criterion.text.strip()
@@ -273,26 +274,33 @@ def render(criterion: Criterion | Unreadable) -> str:
         return _render_unreadable(criterion.raw)
     if criterion.description:
         return criterion.description.strip()
-    return _render_check(criterion)
+    message, params = _check_message(criterion)
+    return translate("api", locale, message, params)
 
 
-def _render_check(check: Check) -> str:
+def _check_message(check: Check) -> tuple[Message, dict[str, object]]:
     if isinstance(check, Defines):
-        return f"Defines the {check.kind} {check.name}" if check.kind else f"Defines {check.name}"
+        if check.kind:
+            return N_("Defines the {kind} {name}"), {"kind": check.kind, "name": check.name}
+        return N_("Defines {name}"), {"name": check.name}
     if isinstance(check, Imports):
-        return f"Imports the {check.module} module"
+        return N_("Imports the {module} module"), {"module": check.module}
     if isinstance(check, Regex):
-        verb = "never matches" if check.expect == "no_match" else "matches"
         flags = f" (flags {check.flags})" if check.flags else ""
-        return f"Code {verb} the pattern {check.pattern}{flags}"
+        if check.expect == "no_match":
+            return N_("Code never matches the pattern {pattern}{flags}"), {"pattern": check.pattern, "flags": flags}
+        return N_("Code matches the pattern {pattern}{flags}"), {"pattern": check.pattern, "flags": flags}
     if isinstance(check, MaxComplexity):
-        return f"Cyclomatic complexity of every function at most {check.value}"
+        return N_("Cyclomatic complexity of every function at most {value}"), {"value": check.value}
     if isinstance(check, NoFindings):
         category = f" {check.category}" if check.category else ""
-        return f"No {check.severity}{category} findings (or worse) from the code analyzers"
+        return (
+            N_("No {severity}{category} findings (or worse) from the code analyzers"),
+            {"severity": check.severity, "category": category},
+        )
     names = check.test_names()
     listed = f": {', '.join(names[:8])}{', …' if len(names) > 8 else ''}" if names else ""
-    return f"Passes the goal's {check.framework} tests{listed}"
+    return N_("Passes the goal's {framework} tests{listed}"), {"framework": check.framework, "listed": listed}
 
 
 def _render_unreadable(raw: Any) -> str:
@@ -302,6 +310,6 @@ def _render_unreadable(raw: Any) -> str:
     return str(raw)
 
 
-def render_raw(raw: Any) -> str:
+def render_raw(raw: Any, locale: Locale = DEFAULT_LOCALE) -> str:
     """`render` for a criterion as JSON (a goal or a review result as clients receive it)."""
-    return render(read(raw))
+    return render(read(raw), locale)

@@ -1,8 +1,15 @@
-"""The one error hierarchy. Services raise these; one handler turns them into responses."""
+"""The one error hierarchy. Services raise these; one handler turns them into responses.
+
+A message is an English message id marked with `N_` and its `params`: the response is written in the
+reader's language at the boundary (`text(locale)`), while `message` keeps the English for logs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from ai_goals_tracker.i18n import DEFAULT_LOCALE, N_, Locale, Message, translate
 
 
 class AppError(Exception):
@@ -11,15 +18,18 @@ class AppError(Exception):
 
     def __init__(
         self,
-        message: str,
+        message: Message,
         *,
+        params: Mapping[str, object] | None = None,
         status_code: int | None = None,
         code: str | None = None,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        self.template = message
+        self.params = dict(params or {})
+        self.message = self.text(DEFAULT_LOCALE)
+        super().__init__(self.message)
         if status_code is not None:
             self.status_code = status_code
         if code is not None:
@@ -27,16 +37,39 @@ class AppError(Exception):
         self.headers = headers
         self.extra = extra or {}
 
-    def body(self) -> dict[str, Any]:
-        """The JSON a client receives."""
-        return {"detail": self.message, "code": self.code, **self.extra}
+    def text(self, locale: Locale) -> str:
+        return translate("api", locale, self.template, self.params)
+
+    def body(self, locale: Locale = DEFAULT_LOCALE) -> dict[str, Any]:
+        """The JSON a client receives: prose in `locale`, the code and the extra fields as they are."""
+        return {"detail": self.text(locale), "code": self.code, **self.extra}
+
+
+class InvalidValue(ValueError):
+    """What a validator raises: Pydantic reports it as a 422 field message, written in the reader's
+    language like any other error (`field_messages`)."""
+
+    def __init__(self, message: Message, params: Mapping[str, object] | None = None) -> None:
+        self.template = message
+        self.params = dict(params or {})
+        super().__init__(self.text(DEFAULT_LOCALE))
+
+    def text(self, locale: Locale) -> str:
+        return translate("api", locale, self.template, self.params)
 
 
 class ConfigurationError(AppError):
-    """Raised before the app can serve: bad settings, unreachable or unsuitable database."""
+    """Raised before the app can serve: bad settings, unreachable or unsuitable database. Its
+    readers are the people running the server, so it stays in English and takes any text."""
 
     status_code = 500
     code = "configuration_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Message(message))
+
+    def text(self, locale: Locale) -> str:
+        return self.template
 
 
 class NotFoundError(AppError):
@@ -53,8 +86,8 @@ class UnauthorizedError(AppError):
     status_code = 401
     code = "unauthorized"
 
-    def __init__(self, message: str = "Not authenticated") -> None:
-        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+    def __init__(self, message: Message = N_("Not authenticated"), params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, params=params, headers={"WWW-Authenticate": "Bearer"})
 
 
 class ForbiddenError(AppError):
@@ -68,10 +101,10 @@ class ValidationFailedError(AppError):
     status_code = 422
     code = "validation_error"
 
-    def body(self) -> dict[str, Any]:
+    def body(self, locale: Locale = DEFAULT_LOCALE) -> dict[str, Any]:
         field = self.extra.get("field")
         location = ["body", field] if field else ["body"]
-        return {"detail": [{"loc": location, "msg": self.message, "type": self.code}]}
+        return {"detail": [{"loc": location, "msg": self.text(locale), "type": self.code}]}
 
 
 class PayloadTooLargeError(AppError):
@@ -83,8 +116,8 @@ class RateLimitedError(AppError):
     status_code = 429
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, headers={"Retry-After": str(retry_after)})
+    def __init__(self, message: Message, retry_after: int) -> None:
+        super().__init__(message, params={"seconds": retry_after}, headers={"Retry-After": str(retry_after)})
 
 
 class ServiceUnavailableError(AppError):
@@ -93,5 +126,5 @@ class ServiceUnavailableError(AppError):
     status_code = 503
     code = "service_unavailable"
 
-    def __init__(self, message: str, *, retry_after: int = 5) -> None:
+    def __init__(self, message: Message, *, retry_after: int = 5) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})

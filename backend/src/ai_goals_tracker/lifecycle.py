@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ai_goals_tracker.errors import ConflictError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.i18n import N_, Message
 from ai_goals_tracker.models import Course, Goal, Task
 from ai_goals_tracker.models.enums import CourseStatus, EventType, GoalStatus, TaskStatus, TaskType
 
@@ -84,12 +85,29 @@ class Lifecycle(Generic[S]):
 
     def _unreachable(self, current: S, target: S) -> ConflictError:
         allowed = self.transitions[current]
-        names = ", ".join(status.value for status in allowed) or "none (final state)"
         return ConflictError(
-            f"A {self.kind} cannot go from {current.value} to {target.value}; allowed from {current.value}: {names}",
+            _ILLEGAL[self.kind] if allowed else _FINAL[self.kind],
+            params={
+                "current": current.value,
+                "target": target.value,
+                "allowed": ", ".join(status.value for status in allowed),
+            },
             code="illegal_transition",
             extra={"current": current.value, "allowed": [status.value for status in allowed]},
         )
+
+
+# One sentence per kind: the noun's gender changes the rest of the sentence in Spanish.
+_ILLEGAL: dict[str, Message] = {
+    "task": N_("A task cannot go from {current} to {target}; allowed from {current}: {allowed}"),
+    "goal": N_("A goal cannot go from {current} to {target}; allowed from {current}: {allowed}"),
+    "course": N_("A course cannot go from {current} to {target}; allowed from {current}: {allowed}"),
+}
+_FINAL: dict[str, Message] = {
+    "task": N_("A task cannot go from {current} to {target}; allowed from {current}: none (final state)"),
+    "goal": N_("A goal cannot go from {current} to {target}; allowed from {current}: none (final state)"),
+    "course": N_("A course cannot go from {current} to {target}; allowed from {current}: none (final state)"),
+}
 
 
 TASK: Lifecycle[TaskStatus] = Lifecycle(
@@ -220,7 +238,7 @@ def _completion_by_hand(
         return None
     if superuser_id is None:
         raise ConflictError(
-            "A code task is completed by a passing review of its code: submit the code for review",
+            N_("A code task is completed by a passing review of its code: submit the code for review"),
             code="review_required",
             extra={"current": entity.status.value, "task_type": entity.task_type.value},
         )

@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from http import HTTPStatus
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from procrastinate.exceptions import ConnectorException
 from sqlalchemy.exc import DBAPIError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ai_goals_tracker.activity.endpoints import router as events_router
 from ai_goals_tracker.auth.endpoints import router as auth_router
@@ -25,10 +27,13 @@ from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.outage import database_unreachable
 from ai_goals_tracker.db.server import resolve_database_url
 from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
+from ai_goals_tracker.field_messages import field_errors
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
+from ai_goals_tracker.i18n import N_, translate
 from ai_goals_tracker.jobs import start_worker_task
 from ai_goals_tracker.planning.endpoints import router as planning_router
+from ai_goals_tracker.response_language import response_locale
 from ai_goals_tracker.search.catalog_match import start_warm_up as start_embeddings_warm_up
 from ai_goals_tracker.search.endpoints import router as search_router
 from ai_goals_tracker.snapshots.endpoints import router as snapshots_router
@@ -115,65 +120,82 @@ def create_app(
 # Deadlock, serialization failure, unique violation: two requests raced; the loser may retry.
 _RACE_SQLSTATES = frozenset({"40P01", "40001", "23505"})
 # Values PostgreSQL cannot store though they passed validation: NUL characters, out-of-range numbers.
-_NUL_MESSAGE = "Text must not contain NUL (\\u0000) characters"
+_NUL_MESSAGE = N_("Text must not contain NUL (\\u0000) characters")
 _UNSTORABLE_SQLSTATES = {
     "22021": _NUL_MESSAGE,
     "22P05": _NUL_MESSAGE,
-    "22003": "A number is out of the range the database can store",
-    "22008": "A date is out of the range the database can store",
-    "22P02": "A value is not in a form the database accepts",
-    "54001": "A value is nested too deeply",
-    "23502": "A required value is missing",
-    "23503": "A referenced id does not exist",
-    "23514": "A value is outside what the database allows",
+    "22003": N_("A number is out of the range the database can store"),
+    "22008": N_("A date is out of the range the database can store"),
+    "22P02": N_("A value is not in a form the database accepts"),
+    "54001": N_("A value is nested too deeply"),
+    "23502": N_("A required value is missing"),
+    "23503": N_("A referenced id does not exist"),
+    "23514": N_("A value is outside what the database allows"),
 }
+# What the router answers on its own, in the words of the status line.
+_ROUTING_MESSAGES = {404: N_("Not Found"), 405: N_("Method Not Allowed")}
 # Any other data exception (SQLSTATE class 22) also stems from the request's values.
-_DATA_EXCEPTION_MESSAGE = "A value in the request cannot be stored or compared by the database"
+_DATA_EXCEPTION_MESSAGE = N_("A value in the request cannot be stored or compared by the database")
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def validation_error_handler(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
         # FastAPI's default echoes each rejected value back; for a password that would put it in
         # responses and logs. The location and the message say what to fix.
-        errors = [{key: error[key] for key in ("loc", "msg", "type") if key in error} for error in exc.errors()]
+        errors = field_errors(exc.errors(), await response_locale(request))
         return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Raised by the router itself (no such path, wrong method) with the status's English phrase.
+        detail: object = exc.detail
+        message = _ROUTING_MESSAGES.get(exc.status_code)
+        if message is not None and detail == HTTPStatus(exc.status_code).phrase:
+            detail = translate("api", await response_locale(request), message)
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+
     @app.exception_handler(AppError)
-    async def app_error_handler(_request: Request, exc: AppError) -> JSONResponse:
-        return _error_response(exc)
+    async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
+        return await _error_response(request, exc)
 
     @app.exception_handler(DBAPIError)
-    async def database_error_handler(_request: Request, exc: DBAPIError) -> JSONResponse:
+    async def database_error_handler(request: Request, exc: DBAPIError) -> JSONResponse:
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in _RACE_SQLSTATES:
-            return _error_response(ConflictError("A concurrent change got there first; retry the request"))
+            return await _error_response(
+                request, ConflictError(N_("A concurrent change got there first; retry the request"))
+            )
         if sqlstate in _UNSTORABLE_SQLSTATES:
-            return _error_response(ValidationFailedError(_UNSTORABLE_SQLSTATES[sqlstate]))
+            return await _error_response(request, ValidationFailedError(_UNSTORABLE_SQLSTATES[sqlstate]))
         if sqlstate is None and isinstance(exc.orig, psycopg.DataError):
             # Refused by the driver before it reached the server: NUL in a query, path or form value.
-            return _error_response(ValidationFailedError(_NUL_MESSAGE))
+            return await _error_response(request, ValidationFailedError(_NUL_MESSAGE))
         if sqlstate is not None and sqlstate.startswith("22"):
-            return _error_response(ValidationFailedError(_DATA_EXCEPTION_MESSAGE))
+            return await _error_response(request, ValidationFailedError(_DATA_EXCEPTION_MESSAGE))
         if database_unreachable(exc):
-            return _error_response(_DATABASE_DOWN)
+            return await _error_response(request, _DATABASE_DOWN)
         raise exc
 
     @app.exception_handler(OverflowError)
-    async def overflow_handler(_request: Request, _exc: OverflowError) -> JSONResponse:
+    async def overflow_handler(request: Request, _exc: OverflowError) -> JSONResponse:
         # Date arithmetic on a valid but extreme value (a window ending 9999-12-31) leaves the calendar.
-        return _error_response(ValidationFailedError("A date or number is out of the supported range"))
+        return await _error_response(
+            request, ValidationFailedError(N_("A date or number is out of the supported range"))
+        )
 
     @app.exception_handler(ConnectorException)
-    async def job_queue_error_handler(_request: Request, exc: ConnectorException) -> JSONResponse:
+    async def job_queue_error_handler(request: Request, exc: ConnectorException) -> JSONResponse:
         # Deferring a job runs on the request's connection: a failure there is the database's.
         if database_unreachable(exc):
-            return _error_response(_DATABASE_DOWN)
+            return await _error_response(request, _DATABASE_DOWN)
         raise exc
 
 
-_DATABASE_DOWN = ServiceUnavailableError("The database is unavailable; retry in a few seconds")
+_DATABASE_DOWN = ServiceUnavailableError(N_("The database is unavailable; retry in a few seconds"))
 
 
-def _error_response(exc: AppError) -> JSONResponse:
-    return JSONResponse(status_code=exc.status_code, content=exc.body(), headers=exc.headers)
+async def _error_response(request: Request, exc: AppError) -> JSONResponse:
+    """The error in the caller's language; its code and fields stay as they are for programs."""
+    locale = await response_locale(request, database_up=not isinstance(exc, ServiceUnavailableError))
+    return JSONResponse(status_code=exc.status_code, content=exc.body(locale), headers=exc.headers)

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.auth.deps import AccessClaims, CurrentUser
 from ai_goals_tracker.auth.repository import get_user_in_live_session, live_session_join
-from ai_goals_tracker.auth.security import TokenClaims
+from ai_goals_tracker.auth.security import SESSION_ENDED, TokenClaims
 from ai_goals_tracker.db.base import Base
 from ai_goals_tracker.db.locks import for_writing
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from ai_goals_tracker.i18n import N_, Message
 from ai_goals_tracker.models import AuthSession, CodeSnapshot, Course, Goal, Task, User
 
 M = TypeVar("M", Course, Goal, Task, CodeSnapshot)
@@ -38,9 +39,9 @@ async def load_owned(
         query = for_writing(query)
     entity = await session.scalar(query)
     if entity is None:
-        raise NotFoundError(f"{_label(model)} not found")
+        raise NotFoundError(_NOT_FOUND[model])
     if for_update and entity.user_id != user.id:
-        raise ForbiddenError(f"Superusers can read, not change, another user's {_label(model).lower()}")
+        raise ForbiddenError(_READ_ONLY[model])
     return entity
 
 
@@ -64,12 +65,22 @@ async def load_readable(session: AsyncSession, model: type[M], entity_id: str, c
         return entity
     # The rare path: tell an ended session (401) from a missing or foreign row (404).
     if await get_user_in_live_session(session, claims.user_id, claims.session_id) is None:
-        raise UnauthorizedError("Session has ended; log in again")
-    raise NotFoundError(f"{_label(model)} not found")
+        raise UnauthorizedError(SESSION_ENDED)
+    raise NotFoundError(_NOT_FOUND[model])
 
 
-def _label(model: type[Base]) -> str:
-    return {Course: "Course", Goal: "Goal", Task: "Task", CodeSnapshot: "Snapshot"}[model]
+_NOT_FOUND: dict[type[Base], Message] = {
+    Course: N_("Course not found"),
+    Goal: N_("Goal not found"),
+    Task: N_("Task not found"),
+    CodeSnapshot: N_("Snapshot not found"),
+}
+_READ_ONLY: dict[type[Base], Message] = {
+    Course: N_("Superusers can read, not change, another user's course"),
+    Goal: N_("Superusers can read, not change, another user's goal"),
+    Task: N_("Superusers can read, not change, another user's task"),
+    CodeSnapshot: N_("Superusers can read, not change, another user's snapshot"),
+}
 
 
 async def _course(course_id: Annotated[str, ID_PATH], claims: AccessClaims, session: SessionDep) -> Course:

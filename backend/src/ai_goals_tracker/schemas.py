@@ -9,6 +9,9 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from ai_goals_tracker.errors import InvalidValue
+from ai_goals_tracker.i18n import N_
+
 MAX_METADATA_BYTES = 16 * 1024
 # Deeper JSON serves no tracker use and costs recursion in every encoder and in PostgreSQL.
 MAX_METADATA_DEPTH = 32
@@ -17,11 +20,11 @@ MAX_METADATA_DEPTH = 32
 def storable_text(value: str) -> str:
     """PostgreSQL text holds UTF-8 without NUL: refuse what it would reject, with a clear message."""
     if "\x00" in value:
-        raise ValueError("text must not contain NUL (\\u0000) characters")
+        raise InvalidValue(N_("text must not contain NUL (\\u0000) characters"))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError("text must be valid Unicode (no unpaired surrogates)") from exc
+        raise InvalidValue(N_("text must be valid Unicode (no unpaired surrogates)")) from exc
     return value
 
 
@@ -40,16 +43,18 @@ def _depth_exceeds(value: Any, limit: int) -> bool:
 
 def metadata_within_limit(value: dict[str, Any]) -> dict[str, Any]:
     if _depth_exceeds(value, MAX_METADATA_DEPTH):
-        raise ValueError(f"metadata may nest at most {MAX_METADATA_DEPTH} levels deep")
+        raise InvalidValue(N_("metadata may nest at most {depth} levels deep"), {"depth": MAX_METADATA_DEPTH})
     try:
         encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except ValueError as exc:
         # JSON has no NaN or Infinity (nor 1e400, which Python reads as Infinity); PostgreSQL refuses them.
-        raise ValueError("metadata numbers must be finite (no NaN, Infinity or out-of-range values)") from exc
+        raise InvalidValue(N_("metadata numbers must be finite (no NaN, Infinity or out-of-range values)")) from exc
     storable_text(encoded.replace("\\u0000", "\x00"))
     size = len(encoded.encode())
     if size > MAX_METADATA_BYTES:
-        raise ValueError(f"metadata is {size} bytes; at most {MAX_METADATA_BYTES} are allowed")
+        raise InvalidValue(
+            N_("metadata is {size} bytes; at most {limit} are allowed"), {"size": size, "limit": MAX_METADATA_BYTES}
+        )
     return value
 
 
@@ -58,7 +63,7 @@ def _as_utc(value: datetime) -> datetime:
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError as exc:
-        raise ValueError("date-time is out of range once converted to UTC (years 1 to 9999)") from exc
+        raise InvalidValue(N_("date-time is out of range once converted to UTC (years 1 to 9999)")) from exc
 
 
 StorableText = Annotated[str, AfterValidator(storable_text)]
@@ -86,5 +91,5 @@ class PatchModel(BaseModel):
         if isinstance(data, dict):
             for name in cls.NOT_NULL:
                 if name in data and data[name] is None:
-                    raise PydanticCustomError("not_nullable", f"{name} cannot be null")
+                    raise PydanticCustomError("not_nullable", "{name} cannot be null", {"name": name})
         return data

@@ -88,9 +88,17 @@ async def test_prompt_confirmation_mismatch_creates_nobody(client: httpx.AsyncCl
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (("ana", "--email", "ana@example.com"), "short\n", "error: password: String should have at least 10"),
+        (
+            ("ana", "--email", "ana@example.com"),
+            "short\n",
+            "error: The user was not created: password: String should have at least 10",
+        ),
         (("ana", "--email", "ana@example.com"), "ana@example.com\n", "must not be the same as the username"),
-        (("ana", "--email", "not-an-email"), PASSWORD + "\n", "error: email: value is not a valid email"),
+        (
+            ("ana", "--email", "not-an-email"),
+            PASSWORD + "\n",
+            "error: The user was not created: email: value is not a valid email",
+        ),
         (("ana", "--email", "ana@example.com"), "", "error: no password on standard input"),
     ],
 )

@@ -11,10 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from ai_goals_tracker.config import Settings
+from ai_goals_tracker.i18n import user_locale
 from ai_goals_tracker.jobs import job_runtime
 from ai_goals_tracker.models import Event, User
 from ai_goals_tracker.snapshots import jobs as review_jobs
-from ai_goals_tracker.snapshots.jobs import REVIEW_RETRIES, review_snapshot_now, user_locale
+from ai_goals_tracker.snapshots.jobs import REVIEW_RETRIES, review_snapshot_now
 from tests.ai.openai_stub import Reply, openai_stub
 from tests.helpers import API, ApiUser, events_of, register_and_login
 from tests.review.corpus import sample_code

@@ -154,10 +154,11 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     assert "1 meta(s) añadida(s)" in await flash(p)
     assert await p.get_by_role("link", name=suggested_title).is_visible()
 
-    # Completing a code task by hand is refused with the API's lifecycle message: a review completes it.
+    # Completing a code task by hand is refused with the API's lifecycle message, in the learner's
+    # language: a review completes it.
     await p.get_by_role("link", name=suggested_title).click()
     await p.get_by_role("button", name=re.compile("^Completar:")).first.click()
-    assert "A code task is completed by a passing review of its code: submit the code for review" in await flash(p)
+    assert "Una tarea de código se completa con una revisión aprobada de su código" in await flash(p)
 
     # A goal of the learner's own, with a task.
     await (

@@ -13,8 +13,6 @@ from sqlalchemy import update
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.models import CodeSnapshot
-from ai_goals_tracker.models.enums import CourseStatus, GoalPriority, GoalStatus, TaskStatus, TaskType
-from ai_goals_tracker.review.models import CriterionStatus, Severity
 from tests.helpers import API, PASSWORD, bearer, register_and_login
 from tests.snapshots.helpers import run_reviews
 from tests.web.helpers import csrf_of, web_login
@@ -249,31 +247,6 @@ async def test_a_review_that_could_not_judge_the_code_shows_as_not_reviewed(
     assert "Not reviewed" in html
     assert "neither passed nor failed" in html
     assert "data-review-state" not in html
-
-
-def test_both_languages_have_every_text_the_templates_use() -> None:
-    from ai_goals_tracker.web.i18n import texts
-
-    english, spanish = texts("en"), texts("es")
-    assert english.keys() == spanish.keys()
-    used = set()
-    for template in TEMPLATES.glob("*.html"):
-        used |= set(re.findall(r"""\bt\(["']([a-z_.0-9]+[a-z_0-9])["']""", template.read_text()))
-    # Keys built from a prefix and a value: every value they can take.
-    for prefix, values in {
-        "task_status": TaskStatus,
-        "goal_status": GoalStatus,
-        "course_status": CourseStatus,
-        "priority": GoalPriority,
-        "task_type": TaskType,
-        "severity": Severity,
-        "criterion": [*CriterionStatus, "unchecked"],
-        "review.state": ["passed", "failed", "pending", "not_reviewed"],
-        "task.action": ["in_progress", "completed", "skipped", "todo"],
-        "entity": ["course", "goal", "task", "code", "code_snapshot"],
-    }.items():
-        used |= {f"{prefix}.{value}" for value in values}
-    assert used - english.keys() == set()
 
 
 async def test_code_can_be_submitted_as_an_uploaded_file(client: httpx.AsyncClient) -> None:

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL, Settings
 from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.errors import AppError, ConfigurationError
+from ai_goals_tracker.i18n import N_
 
 if TYPE_CHECKING:
     from openai.types import CreateEmbeddingResponse
@@ -67,6 +68,11 @@ class EmbeddingError(AppError):
 
     status_code = 502
     code = "embeddings_unavailable"
+
+
+def _provider_failed(detail: str) -> EmbeddingError:
+    # The detail is the provider's own report, for whoever runs the server: it stays as it came.
+    return EmbeddingError(N_("The embedding provider failed: {detail}"), params={"detail": detail})
 
 
 @runtime_checkable
@@ -220,18 +226,18 @@ class OpenAIEmbeddings:
     def _vectors(self, response: CreateEmbeddingResponse, expected: int) -> NDArray[np.float32]:
         data = sorted(response.data, key=lambda item: item.index)
         if len(data) != expected:
-            raise EmbeddingError(
+            raise _provider_failed(
                 f"Embeddings server at {self._where} returned {len(data)} vectors for {expected} texts"
             )
         for item in data:
             if len(item.embedding) != self.dimensions:
-                raise EmbeddingError(
+                raise _provider_failed(
                     f"Embeddings server at {self._where} returned {len(item.embedding)}-dimensional "
                     f"vectors for model {self.model!r}, expected {self.dimensions}"
                 )
         matrix = np.asarray([item.embedding for item in data], dtype=np.float32)
         if not np.isfinite(matrix).all():
-            raise EmbeddingError(f"Embeddings server at {self._where} returned non-finite values")
+            raise _provider_failed(f"Embeddings server at {self._where} returned non-finite values")
         return _normalise_rows(matrix)
 
     def _failure(self, exc: openai.OpenAIError) -> EmbeddingError:
@@ -243,7 +249,7 @@ class OpenAIEmbeddings:
             detail = f"answered HTTP {exc.status_code}: {exc.message}"
         else:
             detail = f"failed: {exc}"
-        return EmbeddingError(f"Embeddings server at {self._where} (model {self.model!r}) {detail}")
+        return _provider_failed(f"Embeddings server at {self._where} (model {self.model!r}) {detail}")
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
         items = _as_list(texts)

@@ -9,10 +9,11 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from ai_goals_tracker.auth import repository
-from ai_goals_tracker.auth.security import TokenClaims, decode_token
+from ai_goals_tracker.auth.security import SESSION_ENDED, TokenClaims, decode_token
 from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.errors import ForbiddenError, UnauthorizedError
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models import User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/login", auto_error=False)
@@ -39,7 +40,7 @@ async def get_access_claims(
 ) -> TokenClaims:
     """The access token's claims, checked for signature and expiry only (no database)."""
     if not token:
-        raise UnauthorizedError("Not authenticated")
+        raise UnauthorizedError()
     return decode_token(tokens.secret, token, "access")
 
 
@@ -49,7 +50,7 @@ AccessClaims = Annotated[TokenClaims, Depends(get_access_claims)]
 async def get_authenticated(session: SessionDep, claims: AccessClaims) -> Authenticated:
     user = await repository.get_user_in_live_session(session, claims.user_id, claims.session_id)
     if user is None:
-        raise UnauthorizedError("Session has ended; log in again")
+        raise UnauthorizedError(SESSION_ENDED)
     return Authenticated(user=user, session_id=claims.session_id)
 
 
@@ -59,7 +60,7 @@ async def get_current_user(auth: Annotated[Authenticated, Depends(get_authentica
 
 async def get_current_superuser(user: Annotated[User, Depends(get_current_user)]) -> User:
     if not user.is_superuser:
-        raise ForbiddenError("Only superusers may do this")
+        raise ForbiddenError(N_("Only superusers may do this"))
     return user
 
 

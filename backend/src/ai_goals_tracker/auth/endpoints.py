@@ -15,6 +15,7 @@ from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.i18n import N_
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -46,7 +47,7 @@ async def refresh(request: Request, data: RefreshRequest, tokens: TokenSettingsD
     async with unit_of_work(request.app.state.sessionmaker) as session:
         outcome = await service.refresh(session, tokens, data.refresh_token)
     if outcome.pair is None:
-        raise UnauthorizedError(outcome.refused or "Invalid refresh token")
+        raise UnauthorizedError(outcome.refused or N_("Invalid refresh token"))
     return outcome.pair
 
 

@@ -14,10 +14,15 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from ai_goals_tracker.errors import UnauthorizedError
+from ai_goals_tracker.i18n import N_, Message
 
 ALGORITHM = "HS256"
 TokenKind = Literal["access", "refresh"]
-_ARTICLED: dict[TokenKind, str] = {"access": "an access", "refresh": "a refresh"}
+_EXPECTED: dict[TokenKind, Message] = {
+    "access": N_("Expected an access token"),
+    "refresh": N_("Expected a refresh token"),
+}
+SESSION_ENDED = N_("Session has ended; log in again")
 
 _hasher = PasswordHasher()
 # Verifying against this when the account does not exist keeps login time independent of it.
@@ -72,9 +77,9 @@ def encode_token(
 def decode_token(secret: str, token: str, kind: TokenKind) -> TokenClaims:
     claims = _verified_claims(secret, token)
     if claims.expires_at <= datetime.now(UTC):
-        raise UnauthorizedError("Token expired")
+        raise UnauthorizedError(N_("Token expired"))
     if claims.kind != kind:
-        raise UnauthorizedError(f"Expected {_ARTICLED[kind]} token")
+        raise UnauthorizedError(_EXPECTED[kind])
     return claims
 
 
@@ -87,12 +92,12 @@ def _verified_claims(secret: str, token: str) -> TokenClaims:
             token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "sid", "jti", "typ", "exp"]}
         )
     except jwt.ExpiredSignatureError as exc:
-        raise UnauthorizedError("Token expired") from exc
+        raise UnauthorizedError(N_("Token expired")) from exc
     except jwt.PyJWTError as exc:
-        raise UnauthorizedError("Invalid token") from exc
+        raise UnauthorizedError(N_("Invalid token")) from exc
     kind: TokenKind = "refresh" if claims["typ"] == "refresh" else "access"
     if claims["typ"] not in ("access", "refresh"):
-        raise UnauthorizedError("Invalid token")
+        raise UnauthorizedError(N_("Invalid token"))
     return TokenClaims(
         user_id=claims["sub"],
         session_id=claims["sid"],

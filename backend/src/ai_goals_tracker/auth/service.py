@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.auth import repository
 from ai_goals_tracker.auth.schemas import TokenPair
-from ai_goals_tracker.auth.security import decode_token, encode_token, new_token_id, verify_password
+from ai_goals_tracker.auth.security import SESSION_ENDED, decode_token, encode_token, new_token_id, verify_password
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import end_reads, unit_of_work
 from ai_goals_tracker.errors import ForbiddenError, RateLimitedError, UnauthorizedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.i18n import N_, Message
 from ai_goals_tracker.models import AuthSession, User
 from ai_goals_tracker.models.enums import EventType
 
@@ -71,7 +72,7 @@ async def count_password_attempt(
         if full:
             retry_after = max(_seconds_until_window_frees(bucket.oldest) for bucket in full)
             raise RateLimitedError(
-                f"Too many login attempts; try again in {retry_after} seconds", retry_after=retry_after
+                N_("Too many login attempts; try again in {seconds} seconds"), retry_after=retry_after
             )
         return await repository.add_attempt(session, account=account, ip_address=ip_address, keep=ATTEMPTS_KEPT)
 
@@ -112,11 +113,11 @@ async def login(
     # connection goes back to the pool instead of idling in a transaction that other requests wait for.
     await end_reads(session)
     if not await verify_password(user.hashed_password if user else None, password) or user is None:
-        raise UnauthorizedError("Incorrect username or password")
+        raise UnauthorizedError(N_("Incorrect username or password"))
     # The password was right: the attempt stops counting once this transaction commits.
     await repository.delete_attempt(session, attempt_id)
     if not user.is_active:
-        raise ForbiddenError("This account is deactivated")
+        raise ForbiddenError(N_("This account is deactivated"))
     user.last_login_at = datetime.now(UTC)
     pair, auth_session = _open_session(user, tokens, context)
     session.add(auth_session)
@@ -161,7 +162,7 @@ class RefreshOutcome:
     """A new pair, or the reason the refresh was refused (decided after the revocation commits)."""
 
     pair: TokenPair | None = None
-    refused: str | None = None
+    refused: Message | None = None
 
 
 async def refresh(session: AsyncSession, tokens: TokenSettings, refresh_token: str) -> RefreshOutcome:
@@ -174,15 +175,15 @@ async def refresh(session: AsyncSession, tokens: TokenSettings, refresh_token: s
         # Rotation issues refresh tokens that outlive the session; the session's own end is final.
         or auth_session.expires_at <= datetime.now(UTC)
     ):
-        return RefreshOutcome(refused="Session has ended; log in again")
+        return RefreshOutcome(refused=SESSION_ENDED)
     if auth_session.current_refresh_jti != claims.token_id:
         # An old refresh token came back: someone holds a copy. End the whole session.
         auth_session.revoked_at = datetime.now(UTC)
         auth_session.revoked_reason = "refresh_token_reuse"
-        return RefreshOutcome(refused="Refresh token already used; the session has been revoked")
+        return RefreshOutcome(refused=N_("Refresh token already used; the session has been revoked"))
     user = await session.get(User, claims.user_id)
     if user is None or not user.is_active:
-        return RefreshOutcome(refused="Session has ended; log in again")
+        return RefreshOutcome(refused=SESSION_ENDED)
     auth_session.current_refresh_jti = new_token_id()
     return RefreshOutcome(pair=_issue(tokens, user.id, auth_session.id, auth_session.current_refresh_jti))
 

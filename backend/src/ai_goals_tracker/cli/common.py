@@ -16,15 +16,16 @@ from rich.console import Console
 from rich.text import Text
 
 from ai_goals_tracker.cli.credentials import CredentialStore
+from ai_goals_tracker.cli.language import _, cli_locale, pgettext
 from ai_goals_tracker.client import ApiClient, ApiError, ValidationError
 
 ServerOption = Annotated[
     str,
     typer.Option(
-        "--server", envvar="AIGT_SERVER", help="The API's base URL (AIGT_SERVER).", show_default=True, metavar="URL"
+        "--server", envvar="AIGT_SERVER", help=_("The API's base URL (AIGT_SERVER)."), show_default=True, metavar="URL"
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the API's JSON answer, for scripts.")]
+JsonOption = Annotated[bool, typer.Option("--json", help=_("Print the API's JSON answer, for scripts."))]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,7 +43,12 @@ def stderr() -> Console:
 def open_client(server: str) -> ApiClient:
     """A client carrying this server's stored tokens, storing the refreshed ones as they come."""
     store = CredentialStore()
-    return ApiClient(server, tokens=store.load(server), on_tokens=lambda tokens: store.save(server, tokens))
+    return ApiClient(
+        server,
+        tokens=store.load(server),
+        on_tokens=lambda tokens: store.save(server, tokens),
+        language=cli_locale(),
+    )
 
 
 def handles_api_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -54,12 +60,12 @@ def handles_api_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except ValidationError as exc:
             err = stderr()
-            err.print("[bold red]error:[/] the server refused the input:")
+            err.print(_("[bold red]error:[/] the server refused the input:"))
             for field in exc.fields:
                 err.print(f"  [bold]{field.field}[/]: {field.message}")
             raise typer.Exit(exc.exit_code) from exc
         except ApiError as exc:
-            stderr().print(f"[bold red]error:[/] {exc.message}")
+            stderr().print(_("[bold red]error:[/] {message}").format(message=exc.message))
             raise typer.Exit(exc.exit_code) from exc
 
     return wrapper
@@ -101,16 +107,62 @@ _STATUS_STYLE = {
 }
 
 
-def status_text(status: str) -> Text:
+def status_label(status: str, *, task: bool = False) -> str:
+    """A status as the learner reads it; in English, the value they type. A task is feminine in
+    Spanish ("completada"), a goal or a course masculine, hence the context."""
+    if task and status in ("completed", "failed", "skipped"):
+        task_labels = {
+            "completed": pgettext("task", "completed"),
+            "failed": pgettext("task", "failed"),
+            "skipped": pgettext("task", "skipped"),
+        }
+        return task_labels[status]
+    labels = {
+        "todo": _("todo"),
+        "pending": _("pending"),
+        "draft": _("draft"),
+        "in_progress": _("in_progress"),
+        "active": _("active"),
+        "in_review": _("in_review"),
+        "blocked": _("blocked"),
+        "completed": _("completed"),
+        "failed": _("failed"),
+        "skipped": _("skipped"),
+        "cancelled": _("cancelled"),
+        "archived": _("archived"),
+    }
+    return labels.get(status, status)
+
+
+def priority_label(priority: str) -> str:
+    labels = {"low": _("low"), "medium": _("medium"), "high": _("high"), "urgent": _("urgent")}
+    return labels.get(priority, priority)
+
+
+def task_type_label(task_type: str) -> str:
+    labels = {
+        "code": _("code"),
+        "research": _("research"),
+        "documentation": _("documentation"),
+        "testing": _("testing"),
+        "deployment": _("deployment"),
+        "review": _("review"),
+        "other": _("other"),
+    }
+    return labels.get(task_type, task_type)
+
+
+def status_text(status: str, *, task: bool = False) -> Text:
     icon, style = _STATUS_STYLE.get(status, ("·", ""))
-    return Text(f"{icon} {status}", style=style)
+    return Text(f"{icon} {status_label(status, task=task)}", style=style)
 
 
 _SEVERITY_STYLE = {"critical": "bold red", "major": "red", "minor": "yellow", "info": "blue"}
 
 
 def severity_text(severity: str) -> Text:
-    return Text(severity, style=_SEVERITY_STYLE.get(severity, ""))
+    labels = {"critical": _("critical"), "major": _("major"), "minor": _("minor"), "info": _("info")}
+    return Text(labels.get(severity, severity), style=_SEVERITY_STYLE.get(severity, ""))
 
 
 def short_date(value: datetime | None) -> str:

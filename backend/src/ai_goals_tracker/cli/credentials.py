@@ -37,6 +37,12 @@ class CredentialStore:
         entry = self._read().get(normalize_server(server))
         return entry.get("username") if isinstance(entry, dict) else None
 
+    def language(self, server: str) -> str | None:
+        """The learner's `metadata.preferences.language` as last seen (login, whoami)."""
+        entry = self._read().get(normalize_server(server))
+        language = entry.get("language") if isinstance(entry, dict) else None
+        return language if isinstance(language, str) else None
+
     def save(self, server: str, tokens: Tokens, *, username: str | None = None) -> None:
         servers = self._read()
         key = normalize_server(server)
@@ -44,6 +50,13 @@ class CredentialStore:
         previous: dict[str, Any] = entry if isinstance(entry, dict) else {}
         servers[key] = {**previous, **tokens, **({"username": username} if username else {})}
         self._write(servers)
+
+    def remember_language(self, server: str, language: str | None) -> None:
+        servers = self._read()
+        entry = servers.get(normalize_server(server))
+        if isinstance(entry, dict) and entry.get("language") != language:
+            entry["language"] = language
+            self._write(servers)
 
     def clear(self, server: str) -> bool:
         servers = self._read()

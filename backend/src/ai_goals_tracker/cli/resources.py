@@ -24,33 +24,39 @@ from ai_goals_tracker.cli.common import (
     json_with,
     open_client,
     print_json,
+    priority_label,
     progress_cell,
     short_date,
+    status_label,
     status_text,
     stdout,
+    task_type_label,
 )
+from ai_goals_tracker.cli.language import _, cli_locale, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, Collection
 from ai_goals_tracker.courses.schemas import CourseRead
 from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.goals.schemas import GoalRead
-from ai_goals_tracker.pagination import Page
 from ai_goals_tracker.tasks.schemas import TaskRead
 
-courses_app = typer.Typer(help="Your courses: list, show, create, update, delete.", no_args_is_help=True)
-goals_app = typer.Typer(help="Your goals: list, show, create, update, delete.", no_args_is_help=True)
-tasks_app = typer.Typer(help="Your tasks: list, show, create, update, delete.", no_args_is_help=True)
-task_app = typer.Typer(help="Move a task along: start, complete, skip.", no_args_is_help=True)
+courses_app = typer.Typer(help=_("Your courses: list, show, create, update, delete."), no_args_is_help=True)
+goals_app = typer.Typer(help=_("Your goals: list, show, create, update, delete."), no_args_is_help=True)
+tasks_app = typer.Typer(help=_("Your tasks: list, show, create, update, delete."), no_args_is_help=True)
+task_app = typer.Typer(help=_("Move a task along: start, complete, skip."), no_args_is_help=True)
 
-Limit = Annotated[int, typer.Option(min=1, max=200, help="How many to list.")]
-Offset = Annotated[int, typer.Option(min=0, help="How many to skip.")]
-Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
-Description = Annotated[str | None, typer.Option(help="What it is about.")]
-NewTitle = Annotated[str | None, typer.Option(help="New title.")]
-GoalPriorityOption = Annotated[str | None, typer.Option(help="low, medium, high or urgent.")]
-GoalStatusOption = Annotated[str | None, typer.Option(help="pending, in_progress, completed, blocked, cancelled.")]
-TaskPriorityOption = Annotated[int | None, typer.Option(min=0, max=100, help="0-100, higher first.")]
-EstimateOption = Annotated[float | None, typer.Option("--estimate", min=0, help="Estimated hours.")]
-DueOption = Annotated[str | None, typer.Option("--due", help="Due date, e.g. 2026-03-01.")]
+Limit = Annotated[int, typer.Option(min=1, max=200, help=_("How many to list."))]
+Offset = Annotated[int, typer.Option(min=0, help=_("How many to skip."))]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help=_("Do not ask for confirmation."))]
+Description = Annotated[str | None, typer.Option(help=_("What it is about."))]
+NewTitle = Annotated[str | None, typer.Option(help=_("New title."))]
+GoalPriorityOption = Annotated[str | None, typer.Option(help=_("low, medium, high or urgent."))]
+GoalStatusOption = Annotated[str | None, typer.Option(help=_("pending, in_progress, completed, blocked, cancelled."))]
+TaskPriorityOption = Annotated[int | None, typer.Option(min=0, max=100, help=_("0-100, higher first."))]
+EstimateOption = Annotated[float | None, typer.Option("--estimate", min=0, help=_("Estimated hours."))]
+CourseStatusOption = Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))]
+NewTaskStatusOption = Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, …"))]
+ActualOption = Annotated[float | None, typer.Option("--actual", min=0, help=_("Hours actually spent."))]
+DueOption = Annotated[str | None, typer.Option("--due", help=_("Due date, e.g. 2026-03-01."))]
 
 
 class Entity(Protocol):
@@ -98,6 +104,16 @@ def _given(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class CollectionTexts:
+    created: Callable[[], str]  # `{id}`, `{title}`
+    updated: Callable[[], str]  # `{id}`, `{title}`, `{status}`
+    deleted: Callable[[], str]  # `{id}`
+    confirm_delete: Callable[[], str]  # `{title}`
+    # The page footer from the total and how many are shown.
+    footer: Callable[[int, int], str]
+
+
+@dataclass(frozen=True)
 class CollectionCommands(Generic[EntityT]):
     """What one collection's commands do differently; the help texts are the commands' own."""
 
@@ -110,6 +126,9 @@ class CollectionCommands(Generic[EntityT]):
     create: Sequence[Param]
     update: Sequence[Param]
     help: dict[str, str]
+    # Whole sentences per collection, said when the command runs: in Spanish the noun's gender
+    # changes the rest of the sentence.
+    texts: CollectionTexts
     # The request body from the create command's values (all of them, None included).
     create_body: Callable[[dict[str, Any]], dict[str, Any]] = field(default=_given)
 
@@ -126,7 +145,7 @@ def add_collection_commands(app: typer.Typer, spec: CollectionCommands[EntityT])
             return
         out = stdout()
         out.print(spec.table(page.items))
-        out.print(_page_footer(page, spec.noun))
+        out.print(spec.texts.footer(page.total, len(page.items)))
 
     def show(*, server: str, as_json: bool, **ids: str) -> None:
         with open_client(server) as client:
@@ -136,29 +155,29 @@ def add_collection_commands(app: typer.Typer, spec: CollectionCommands[EntityT])
         body = spec.create_body(values)
         with open_client(server) as client:
             entity = spec.collection(client).create(body)
-        _report_saved("Created", spec.noun, entity, as_json)
+        _report_saved(spec.texts.created(), entity, as_json)
 
     def update(*, server: str, as_json: bool, **values: Any) -> None:
         identifier = values.pop(entity_id.name)
         changes = _given(values)
         if not changes:
-            raise typer.BadParameter("give at least one option to change (see --help)")
+            raise typer.BadParameter(_("give at least one option to change (see --help)"))
         with open_client(server) as client:
             entity = spec.collection(client).update(identifier, changes)
-        _report_saved("Updated", spec.noun, entity, as_json)
+        _report_saved(spec.texts.updated(), entity, as_json, task=spec.noun == "task")
 
     def delete(*, server: str, as_json: bool, yes: bool, **ids: str) -> None:
         identifier = ids[entity_id.name]
         with open_client(server) as client:
             collection = spec.collection(client)
             entity = collection.get(identifier)
-            if not (yes or as_json) and not typer.confirm(f"Delete {spec.noun} {entity.title!r}?"):
+            if not (yes or as_json) and not typer.confirm(spec.texts.confirm_delete().format(title=repr(entity.title))):
                 raise typer.Abort()
             collection.delete(identifier)
         if as_json:
             print_json({"deleted": identifier})
             return
-        stdout().print(f"Deleted {spec.noun} {identifier}.")
+        stdout().print(spec.texts.deleted().format(id=identifier))
 
     commands: list[tuple[str, Callable[..., None], Sequence[Param]]] = [
         ("list", list_, [*spec.filters, LIMIT, OFFSET]),
@@ -175,20 +194,13 @@ def add_collection_commands(app: typer.Typer, spec: CollectionCommands[EntityT])
         app.command(name, help=spec.help[name])(command)
 
 
-def _report_saved(verb: str, kind: str, entity: Entity, as_json: bool) -> None:
+def _report_saved(sentence: str, entity: Entity, as_json: bool, *, task: bool = False) -> None:
+    """`sentence` has `{id}` and `{title}` placeholders, and `{status}` for an update."""
     if as_json:
         print_json(entity)
         return
-    status = f" ({entity.status})" if verb == "Updated" else ""
-    stdout().print(f"{verb} {kind} [bold]{entity.id}[/]: {escape(entity.title)}{status}")
-
-
-def _page_footer(page: Page[Any], noun: str) -> str:
-    shown = len(page.items)
-    plural = noun if page.total == 1 else f"{noun}s"
-    if page.total > shown:
-        return f"{shown} of {page.total} {plural} (use --offset/--limit for more)"
-    return f"{page.total} {plural}"
+    status = status_label(entity.status, task=task)
+    stdout().print(sentence.format(id=entity.id, title=escape(entity.title), status=status))
 
 
 def _heading(title: str, entity_id: str, suffix: str = "") -> str:
@@ -199,11 +211,11 @@ def _heading(title: str, entity_id: str, suffix: str = "") -> str:
 
 
 def course_table(courses: Sequence[CourseRead]) -> Table:
-    table = Table(title="Courses", title_justify="left")
-    table.add_column("ID", no_wrap=True, min_width=30)
-    table.add_column("Title", ratio=1)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Progress", no_wrap=True)
+    table = Table(title=_("Courses"), title_justify="left")
+    table.add_column(_("ID"), no_wrap=True, min_width=30)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Progress"), no_wrap=True)
     for course in courses:
         table.add_row(course.id, course.title, status_text(course.status), progress_cell(course.progress_percentage))
     return table
@@ -224,26 +236,44 @@ def show_course(client: ApiClient, course: CourseRead, as_json: bool) -> None:
 
 COURSES = CollectionCommands[CourseRead](
     noun="course",
+    texts=CollectionTexts(
+        created=lambda: _("Created course [bold]{id}[/]: {title}"),
+        updated=lambda: _("Updated course [bold]{id}[/]: {title} ({status})"),
+        deleted=lambda: _("Deleted course {id}."),
+        confirm_delete=lambda: _("Delete course {title}?"),
+        footer=lambda total, shown: (
+            ngettext(
+                "{shown} of {count} course (use --offset/--limit for more)",
+                "{shown} of {count} courses (use --offset/--limit for more)",
+                total,
+                shown=shown,
+            )
+            if total > shown
+            else ngettext("{count} course", "{count} courses", total)
+        ),
+    ),
     collection=lambda client: client.courses,
     table=course_table,
     show=show_course,
-    filters=[Param("status", Annotated[str | None, typer.Option(help="draft, active, completed or archived.")], None)],
+    filters=[
+        Param("status", Annotated[str | None, typer.Option(help=_("draft, active, completed or archived."))], None)
+    ],
     create=[
         Param("title", str),
         DESCRIPTION,
-        Param("status", Annotated[str, typer.Option(help="draft or active.")], "active"),
+        Param("status", Annotated[str, typer.Option(help=_("draft or active."))], "active"),
     ],
     update=[
         NEW_TITLE,
         DESCRIPTION,
-        Param("status", Annotated[str | None, typer.Option(help="draft, active, completed or archived.")], None),
+        Param("status", CourseStatusOption, None),
     ],
     help={
-        "list": "List your courses with their progress.",
-        "show": "A course and its goals.",
-        "create": "Create a course.",
-        "update": "Change a course's title, description or status.",
-        "delete": "Delete a course (its goals stay, without a course).",
+        "list": _("List your courses with their progress."),
+        "show": _("A course and its goals."),
+        "create": _("Create a course."),
+        "update": _("Change a course's title, description or status."),
+        "delete": _("Delete a course (its goals stay, without a course)."),
     },
 )
 
@@ -252,22 +282,22 @@ COURSES = CollectionCommands[CourseRead](
 
 
 def goal_table(goals: Sequence[GoalRead]) -> Table:
-    table = Table(title="Goals", title_justify="left")
-    table.add_column("ID", no_wrap=True, min_width=30)
-    table.add_column("Title", ratio=1)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Priority", no_wrap=True)
-    table.add_column("Progress", no_wrap=True)
+    table = Table(title=_("Goals"), title_justify="left")
+    table.add_column(_("ID"), no_wrap=True, min_width=30)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Priority"), no_wrap=True)
+    table.add_column(_("Progress"), no_wrap=True)
     with_due = any(goal.due_date for goal in goals)
     if with_due:
-        table.add_column("Due", no_wrap=True)
+        table.add_column(_("Due"), no_wrap=True)
     for goal in goals:
-        title = goal.title + (" [dim](AI)[/]" if goal.ai_generated else "")
+        title = goal.title + (_(" [dim](AI)[/]") if goal.ai_generated else "")
         cells: list[str | Text] = [
             goal.id,
             title,
             status_text(goal.status),
-            goal.priority,
+            priority_label(goal.priority),
             progress_cell(goal.progress_percentage),
         ]
         table.add_row(*cells, *([short_date(goal.due_date)] if with_due else []))
@@ -280,15 +310,16 @@ def show_goal(client: ApiClient, goal: GoalRead, as_json: bool) -> None:
         print_json(json_with(goal, tasks=tasks.items))
         return
     out = stdout()
-    out.print(_heading(goal.title, goal.id, f"  priority {goal.priority}"))
+    priority = _("priority {priority}").format(priority=priority_label(goal.priority))
+    out.print(_heading(goal.title, goal.id, f"  {priority}"))
     out.print(Text.assemble(status_text(goal.status), "  ", progress_cell(goal.progress_percentage)))
     if goal.description:
         out.print(goal.description)
     criteria = goal.validation_criteria.get("criteria", [])
     if criteria:
-        out.print("[bold]Criteria[/]")
+        out.print(_("[bold]Criteria[/]"))
         for criterion in criteria:
-            out.print(Text(f"  • {render_raw(criterion)}"))
+            out.print(Text(f"  • {render_raw(criterion, cli_locale())}"))
     out.print(task_table(tasks.items))
 
 
@@ -299,11 +330,11 @@ def tests_criterion(path: Path) -> dict[str, str]:
     """A `tests` criterion from a test module; its extension says which runner it is for."""
     framework = _FRAMEWORKS.get(path.suffix.lower())
     if framework is None:
-        raise ApiError(f"{path}: a test module is a .py file (pytest) or a .js file (node:test)")
+        raise ApiError(_("{path}: a test module is a .py file (pytest) or a .js file (node:test)").format(path=path))
     try:
         code = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ApiError(f"{path} is not UTF-8 text") from exc
+        raise ApiError(_("{path} is not UTF-8 text").format(path=path)) from exc
     return {"check": "tests", "framework": framework, "code": code}
 
 
@@ -320,24 +351,40 @@ def goal_body(values: dict[str, Any]) -> dict[str, Any]:
 
 GOALS = CollectionCommands[GoalRead](
     noun="goal",
+    texts=CollectionTexts(
+        created=lambda: _("Created goal [bold]{id}[/]: {title}"),
+        updated=lambda: _("Updated goal [bold]{id}[/]: {title} ({status})"),
+        deleted=lambda: _("Deleted goal {id}."),
+        confirm_delete=lambda: _("Delete goal {title}?"),
+        footer=lambda total, shown: (
+            ngettext(
+                "{shown} of {count} goal (use --offset/--limit for more)",
+                "{shown} of {count} goals (use --offset/--limit for more)",
+                total,
+                shown=shown,
+            )
+            if total > shown
+            else ngettext("{count} goal", "{count} goals", total)
+        ),
+    ),
     collection=lambda client: client.goals,
     table=goal_table,
     show=show_goal,
     filters=[
-        Param("course_id", Annotated[str | None, typer.Option("--course", help="Only this course's goals.")], None),
+        Param("course_id", Annotated[str | None, typer.Option("--course", help=_("Only this course's goals."))], None),
         Param("status", GoalStatusOption, None),
         Param("priority", GoalPriorityOption, None),
     ],
     create=[
         Param("title", str),
-        Param("course_id", Annotated[str | None, typer.Option("--course", help="The course it belongs to.")], None),
+        Param("course_id", Annotated[str | None, typer.Option("--course", help=_("The course it belongs to."))], None),
         DESCRIPTION,
-        Param("priority", Annotated[str, typer.Option(help="low, medium, high or urgent.")], "medium"),
+        Param("priority", Annotated[str, typer.Option(help=_("low, medium, high or urgent."))], "medium"),
         Param(
             "criterion",
             Annotated[
                 list[str] | None,
-                typer.Option("--criterion", "-c", help="A validation criterion (repeat for more)."),
+                typer.Option("--criterion", "-c", help=_("A validation criterion (repeat for more).")),
             ],
             None,
         ),
@@ -351,7 +398,7 @@ GOALS = CollectionCommands[GoalRead](
                     exists=True,
                     dir_okay=False,
                     readable=True,
-                    help="A test module run against each submission: pytest (.py) or node:test (.js). Repeatable.",
+                    help=_("A test module run against each submission: pytest (.py) or node:test (.js). Repeatable."),
                 ),
             ],
             None,
@@ -362,15 +409,15 @@ GOALS = CollectionCommands[GoalRead](
         DESCRIPTION,
         Param("priority", GoalPriorityOption, None),
         Param("status", GoalStatusOption, None),
-        Param("course_id", Annotated[str | None, typer.Option("--course", help="Move it to this course.")], None),
+        Param("course_id", Annotated[str | None, typer.Option("--course", help=_("Move it to this course."))], None),
         Param("due_date", DueOption, None),
     ],
     help={
-        "list": "List your goals with their progress.",
-        "show": "A goal, its validation criteria and its tasks.",
-        "create": "Create a goal, optionally inside a course and with validation criteria.",
-        "update": "Change a goal.",
-        "delete": "Delete a goal and its tasks (their code snapshots are kept).",
+        "list": _("List your goals with their progress."),
+        "show": _("A goal, its validation criteria and its tasks."),
+        "create": _("Create a goal, optionally inside a course and with validation criteria."),
+        "update": _("Change a goal."),
+        "delete": _("Delete a goal and its tasks (their code snapshots are kept)."),
     },
     create_body=goal_body,
 )
@@ -380,20 +427,20 @@ GOALS = CollectionCommands[GoalRead](
 
 
 def task_table(tasks: Sequence[TaskRead]) -> Table:
-    table = Table(title="Tasks", title_justify="left")
-    table.add_column("ID", no_wrap=True, min_width=30)
-    table.add_column("Title", ratio=1)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Est. h", justify="right", no_wrap=True)
-    table.add_column("Score", justify="right", no_wrap=True)
+    table = Table(title=_("Tasks"), title_justify="left")
+    table.add_column(_("ID"), no_wrap=True, min_width=30)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Type"), no_wrap=True)
+    table.add_column(_("Status"), no_wrap=True)
+    table.add_column(_("Est. h"), justify="right", no_wrap=True)
+    table.add_column(_("Score"), justify="right", no_wrap=True)
     for task in tasks:
         score = (task.validation_result or {}).get("score")
         table.add_row(
             task.id,
             task.title,
-            task.task_type,
-            status_text(task.status),
+            task_type_label(task.task_type),
+            status_text(task.status, task=True),
             "" if task.estimated_hours is None else f"{task.estimated_hours:g}",
             "" if score is None else f"{score * 100:.0f}%",
         )
@@ -405,30 +452,48 @@ def show_task(_client: ApiClient, task: TaskRead, as_json: bool) -> None:
         print_json(task)
         return
     out = stdout()
-    out.print(_heading(task.title, task.id, f"  ({task.task_type}, goal {task.goal_id})"))
-    out.print(status_text(task.status))
+    where = _("({type}, goal {goal})").format(type=task_type_label(task.task_type), goal=task.goal_id)
+    out.print(_heading(task.title, task.id, f"  {where}"))
+    out.print(status_text(task.status, task=True))
     if task.description:
         out.print(task.description)
     result = task.validation_result
     if result:
-        verdict = "[green]passed[/]" if result.get("passed") else "[red]not passed[/]"
-        out.print(f"Last review: {verdict}, score {result.get('score', 0) * 100:.0f}%")
+        verdict = _("[green]passed[/]") if result.get("passed") else _("[red]not passed[/]")
+        score = f"{result.get('score', 0) * 100:.0f}"
+        out.print(_("Last review: {verdict}, score {score}%").format(verdict=verdict, score=score))
     if task.ai_feedback:
         out.print(task.ai_feedback)
 
 
-TaskTypeOption = Annotated[str | None, typer.Option("--type", help="code, documentation, testing, …")]
+TaskTypeOption = Annotated[str | None, typer.Option("--type", help=_("code, documentation, testing, …"))]
 
 TASKS = CollectionCommands[TaskRead](
     noun="task",
+    texts=CollectionTexts(
+        created=lambda: _("Created task [bold]{id}[/]: {title}"),
+        updated=lambda: _("Updated task [bold]{id}[/]: {title} ({status})"),
+        deleted=lambda: _("Deleted task {id}."),
+        confirm_delete=lambda: _("Delete task {title}?"),
+        footer=lambda total, shown: (
+            ngettext(
+                "{shown} of {count} task (use --offset/--limit for more)",
+                "{shown} of {count} tasks (use --offset/--limit for more)",
+                total,
+                shown=shown,
+            )
+            if total > shown
+            else ngettext("{count} task", "{count} tasks", total)
+        ),
+    ),
     collection=lambda client: client.tasks,
     table=task_table,
     show=show_task,
     filters=[
-        Param("goal_id", Annotated[str | None, typer.Option("--goal", help="Only this goal's tasks.")], None),
+        Param("goal_id", Annotated[str | None, typer.Option("--goal", help=_("Only this goal's tasks."))], None),
         Param(
             "status",
-            Annotated[str | None, typer.Option(help="todo, in_progress, in_review, completed, failed or skipped.")],
+            Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, failed or skipped."))],
             None,
         ),
         Param("task_type", TaskTypeOption, None),
@@ -439,7 +504,7 @@ TASKS = CollectionCommands[TaskRead](
         DESCRIPTION,
         Param(
             "task_type",
-            Annotated[str, typer.Option("--type", help="code, documentation, testing, research, …")],
+            Annotated[str, typer.Option("--type", help=_("code, documentation, testing, research, …"))],
             "code",
         ),
         Param("priority", TaskPriorityOption, None),
@@ -449,19 +514,23 @@ TASKS = CollectionCommands[TaskRead](
         NEW_TITLE,
         DESCRIPTION,
         Param("task_type", TaskTypeOption, None),
-        Param("status", Annotated[str | None, typer.Option(help="todo, in_progress, in_review, completed, …")], None),
+        Param(
+            "status", Annotated[str | None, typer.Option(help=_("todo, in_progress, in_review, completed, …"))], None
+        ),
         Param("priority", TaskPriorityOption, None),
         Param("estimated_hours", EstimateOption, None),
         Param(
-            "actual_hours", Annotated[float | None, typer.Option("--actual", min=0, help="Hours actually spent.")], None
+            "actual_hours",
+            Annotated[float | None, typer.Option("--actual", min=0, help=_("Hours actually spent."))],
+            None,
         ),
     ],
     help={
-        "list": "List your tasks.",
-        "show": "A task, with its latest review when it has one.",
-        "create": "Create a task under a goal.",
-        "update": "Change a task.",
-        "delete": "Delete a task (its code snapshots are kept).",
+        "list": _("List your tasks."),
+        "show": _("A task, with its latest review when it has one."),
+        "create": _("Create a task under a goal."),
+        "update": _("Change a task."),
+        "delete": _("Delete a task (its code snapshots are kept)."),
     },
 )
 
@@ -480,12 +549,20 @@ def _report_move(task: TaskRead, previous: str, client: ApiClient, as_json: bool
         return
     out = stdout()
     if previous == task.status:
-        out.print(f"Task [bold]{task.id}[/] is already {task.status}.")
+        already = status_label(previous, task=True)
+        out.print(_("Task [bold]{id}[/] is already {status}.").format(id=task.id, status=already))
     else:
-        out.print(f"Task [bold]{task.id}[/] ({escape(task.title)}): {previous} → {task.status}")
+        out.print(
+            _("Task [bold]{id}[/] ({title}): {previous} → {status}").format(
+                id=task.id,
+                title=escape(task.title),
+                previous=status_label(previous, task=True),
+                status=status_label(task.status, task=True),
+            )
+        )
     out.print(
         Text.assemble(
-            f"Goal {goal.title}: ",
+            _("Goal {title}: ").format(title=goal.title),
             status_text(goal.status),
             "  ",
             progress_cell(goal.progress_percentage),
@@ -493,28 +570,28 @@ def _report_move(task: TaskRead, previous: str, client: ApiClient, as_json: bool
     )
 
 
-@task_app.command("start")
+@task_app.command("start", help=_("Start working on a task (todo, failed or skipped → in_progress)."))
 @handles_api_errors
 def start_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """Start working on a task (todo, failed or skipped → in_progress)."""
     with open_client(server) as client:
         before = client.tasks.get(task_id)
         _report_move(client.move_task(task_id, "in_progress"), before.status, client, as_json)
 
 
-@task_app.command("complete")
+@task_app.command(
+    "complete",
+    help=_("Mark a task completed, passing through in_progress and in_review (a code task: by a passing review)."),
+)
 @handles_api_errors
 def complete_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """Mark a task completed, passing through in_progress and in_review (a code task: by a passing review)."""
     with open_client(server) as client:
         before = client.tasks.get(task_id)
         _report_move(client.move_task(task_id, "completed"), before.status, client, as_json)
 
 
-@task_app.command("skip")
+@task_app.command("skip", help=_("Skip a task (it no longer counts against the goal's progress)."))
 @handles_api_errors
 def skip_task(task_id: str, server: ServerOption = DEFAULT_SERVER, as_json: JsonOption = False) -> None:
-    """Skip a task (it no longer counts against the goal's progress)."""
     with open_client(server) as client:
         before = client.tasks.get(task_id)
         _report_move(client.move_task(task_id, "skipped"), before.status, client, as_json)

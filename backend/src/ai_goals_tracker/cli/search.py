@@ -15,8 +15,11 @@ from ai_goals_tracker.cli.common import (
     handles_api_errors,
     open_client,
     print_json,
+    priority_label,
     stdout,
+    task_type_label,
 )
+from ai_goals_tracker.cli.language import _, cli_locale, ngettext
 from ai_goals_tracker.client import DEFAULT_SERVER
 from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestions
@@ -24,50 +27,53 @@ from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestio
 
 @handles_api_errors
 def search(
-    query: Annotated[str, typer.Argument(help="What you are looking for, in Spanish or English.")],
+    query: Annotated[str, typer.Argument(help=_("What you are looking for, in Spanish or English."))],
     entity_type: Annotated[
-        str | None, typer.Option("--type", help="Only one kind: course, goal, task or code.", show_default=False)
+        str | None,
+        typer.Option("--type", help=_("Only one kind: course, goal, task or code."), show_default=False),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, max=50, help="How many results.")] = 10,
+    limit: Annotated[int, typer.Option(min=1, max=50, help=_("How many results."))] = 10,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Search your courses, goals, tasks and code by meaning."""
     with open_client(server) as client:
         answer = client.search(query, entity_type=entity_type, limit=limit)
     if as_json:
         print_json(answer)
         return
-    table = Table(title=f"Results for {query!r}", title_justify="left")
-    table.add_column("Score", justify="right", no_wrap=True)
-    table.add_column("Type", no_wrap=True)
-    table.add_column("ID", no_wrap=True)
-    table.add_column("Title", ratio=1)
-    table.add_column("Snippet", style="dim", ratio=2)
+    table = Table(title=_("Results for {query!r}").format(query=query), title_justify="left")
+    table.add_column(_("Score"), justify="right", no_wrap=True)
+    table.add_column(_("Type"), no_wrap=True)
+    table.add_column(_("ID"), no_wrap=True)
+    table.add_column(_("Title"), ratio=1)
+    table.add_column(_("Snippet"), style="dim", ratio=2)
     for result in answer.items:
         table.add_row(
-            f"{result.score:.2f}", result.entity_type, result.entity_id, result.title, _one_line(result.snippet)
+            f"{result.score:.2f}",
+            _entity_label(result.entity_type),
+            result.entity_id,
+            result.title,
+            _one_line(result.snippet),
         )
     out = stdout()
-    out.print(table) if answer.items else out.print(f"Nothing found for {query!r}.")
+    out.print(table) if answer.items else out.print(_("Nothing found for {query!r}.").format(query=query))
 
 
 @handles_api_errors
 def suggest(
-    course_id: Annotated[str, typer.Argument(help="The course to plan goals for.")],
+    course_id: Annotated[str, typer.Argument(help=_("The course to plan goals for."))],
     accept: Annotated[
         str | None,
-        typer.Option(help="Accept without asking: `all`, `none`, or numbers such as `1,3`."),
+        typer.Option(help=_("Accept without asking: `all`, `none`, or numbers such as `1,3`.")),
     ] = None,
-    hours_per_week: Annotated[float | None, typer.Option(min=0, help="Your pace, for due dates.")] = None,
-    deadline: Annotated[str | None, typer.Option(help="Finish by this date, e.g. 2026-06-30.")] = None,
-    level: Annotated[str | None, typer.Option(help="beginner, intermediate or advanced.")] = None,
-    focus: Annotated[str | None, typer.Option(help="What to concentrate on, in your words.")] = None,
-    count: Annotated[int, typer.Option(min=1, max=10, help="How many goals to suggest.")] = 5,
+    hours_per_week: Annotated[float | None, typer.Option(min=0, help=_("Your pace, for due dates."))] = None,
+    deadline: Annotated[str | None, typer.Option(help=_("Finish by this date, e.g. 2026-06-30."))] = None,
+    level: Annotated[str | None, typer.Option(help=_("beginner, intermediate or advanced."))] = None,
+    focus: Annotated[str | None, typer.Option(help=_("What to concentrate on, in your words."))] = None,
+    count: Annotated[int, typer.Option(min=1, max=10, help=_("How many goals to suggest."))] = 5,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Suggest goals (with criteria and tasks) for a course, and save the ones you pick."""
     options = {
         key: value
         for key, value in {
@@ -90,27 +96,42 @@ def suggest(
             return
         if not suggestions:
             return
-        choice = accept if accept is not None else typer.prompt("Accept which goals? (e.g. 1,3, all or none)")
+        choice = accept if accept is not None else typer.prompt(_("Accept which goals? (e.g. 1,3, all or none)"))
         chosen = [suggestions[index] for index in _parse_choice(choice, len(suggestions))]
         accepted = client.accept_goals(course_id, chosen) if chosen else Accepted(goals=[])
     if as_json:
         print_json({"suggested": suggestions, "accepted": accepted})
         return
     if not accepted.goals:
-        out.print("No goals accepted.")
+        out.print(_("No goals accepted."))
         return
-    out.print(f"Accepted {len(accepted.goals)} goal{'s' if len(accepted.goals) != 1 else ''}:")
+    out.print(ngettext("Accepted {count} goal:", "Accepted {count} goals:", len(accepted.goals)))
     for goal in accepted.goals:
-        out.print(f"  [bold]{goal.id}[/] {escape(goal.title)} ({len(goal.tasks)} tasks)")
+        suffix = ngettext(" ({count} task)", " ({count} tasks)", len(goal.tasks))
+        out.print(f"  [bold]{goal.id}[/] {escape(goal.title)}{suffix}")
 
 
 def _print_suggestions(answer: Suggestions) -> None:
     out = stdout()
-    source = "planned by the configured LLM" if answer.source == "llm" else "from the offline catalog"
-    if answer.goals:
-        out.print(f"{len(answer.goals)} suggested goal{'s' if len(answer.goals) != 1 else ''}, {source}:")
+    count = len(answer.goals)
+    if answer.goals and answer.source == "llm":
+        out.print(
+            ngettext(
+                "{count} suggested goal, planned by the configured LLM:",
+                "{count} suggested goals, planned by the configured LLM:",
+                count,
+            )
+        )
+    elif answer.goals:
+        out.print(
+            ngettext(
+                "{count} suggested goal, from the offline catalog:",
+                "{count} suggested goals, from the offline catalog:",
+                count,
+            )
+        )
     for warning in answer.warnings:
-        out.print(f"[yellow]note:[/] {escape(warning)}")
+        out.print(_("[yellow]note:[/] {warning}").format(warning=escape(warning)))
     # Why fewer (or no) goals came back, and how to get more: shown before the goals so it is not missed.
     if answer.notice:
         out.print(f"[yellow]{escape(answer.notice)}[/]")
@@ -120,14 +141,15 @@ def _print_suggestions(answer: Suggestions) -> None:
 
 def _print_suggestion(number: int, goal: SuggestedGoal) -> None:
     out = stdout()
-    due = f", due {goal.due_date:%Y-%m-%d}" if goal.due_date else ""
-    out.print(f"\n[bold]{number}. {escape(goal.title)}[/] [dim]({goal.priority}{due})[/]")
+    due = _(", due {date}").format(date=f"{goal.due_date:%Y-%m-%d}") if goal.due_date else ""
+    out.print(f"\n[bold]{number}. {escape(goal.title)}[/] [dim]({priority_label(goal.priority)}{due})[/]")
     if goal.description:
         out.print(f"   {escape(goal.description)}")
     for criterion in goal.validation_criteria.get("criteria") or []:
-        out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion)))
+        out.print(Text.assemble(("   ✓ ", "green"), render_raw(criterion, cli_locale())))
     for task in goal.tasks:
-        out.print(f"   • {escape(task.title)} [dim]({task.task_type} ~{task.estimated_hours:g} h)[/]")
+        kind = task_type_label(task.task_type)
+        out.print(f"   • {escape(task.title)} [dim]({kind} ~{task.estimated_hours:g} h)[/]")
 
 
 def _parse_choice(choice: str, count: int) -> list[int]:
@@ -140,10 +162,24 @@ def _parse_choice(choice: str, count: int) -> list[int]:
     indexes: list[int] = []
     for part in text.replace(",", " ").split():
         if not part.isdigit() or not 1 <= int(part) <= count:
-            raise typer.BadParameter(f"{part!r} is not a suggestion number between 1 and {count}", param_hint="accept")
+            raise typer.BadParameter(
+                _("{part!r} is not a suggestion number between 1 and {count}").format(part=part, count=count),
+                param_hint="accept",
+            )
         if int(part) - 1 not in indexes:
             indexes.append(int(part) - 1)
     return indexes
+
+
+def _entity_label(entity_type: str) -> str:
+    labels = {
+        "course": _("course"),
+        "goal": _("goal"),
+        "task": _("task"),
+        "code": _("code"),
+        "code_snapshot": _("code"),
+    }
+    return labels.get(entity_type, entity_type)
 
 
 def _one_line(text: str, width: int = 80) -> str:

@@ -25,6 +25,7 @@ from ai_goals_tracker.cli.common import (
     stderr,
     stdout,
 )
+from ai_goals_tracker.cli.language import _, cli_locale
 from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError
 from ai_goals_tracker.criteria import render_raw
 from ai_goals_tracker.goals.schemas import GoalRead
@@ -51,21 +52,20 @@ def wait_for_review(client: ApiClient, snapshot: SnapshotRead, timeout: float) -
 
 @handles_api_errors
 def submit(
-    task_id: Annotated[str, typer.Argument(help="The task this code is for.")],
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="The file to submit.")],
-    language: Annotated[str | None, typer.Option(help="Override the language inferred from the extension.")] = None,
-    timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait for the review before giving up.")] = 120,
+    task_id: Annotated[str, typer.Argument(help=_("The task this code is for."))],
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help=_("The file to submit."))],
+    language: Annotated[str | None, typer.Option(help=_("Override the language inferred from the extension."))] = None,
+    timeout: Annotated[float, typer.Option(min=0, help=_("Seconds to wait for the review before giving up."))] = 120,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Submit a file as a code snapshot for a task, wait for its review, and show the verdict."""
     try:
         code = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ApiError(f"{file} is not UTF-8 text; only source files can be reviewed") from exc
+        raise ApiError(_("{file} is not UTF-8 text; only source files can be reviewed").format(file=file)) from exc
     out = stdout()
     with open_client(server) as client:
-        with _spinner(out, as_json, f"Reviewing {file.name}…"):
+        with _spinner(out, as_json, _("Reviewing {file}…").format(file=file.name)):
             snapshot = client.submit_snapshot(
                 task_id,
                 file_path=file.as_posix(),
@@ -79,20 +79,19 @@ def submit(
 
 @handles_api_errors
 def review(
-    snapshot_id: Annotated[str, typer.Argument(help="A snapshot id, as `aigt submit` prints it.")],
-    timeout: Annotated[float, typer.Option(min=0, help="Seconds to wait if the review is still running.")] = 0,
+    snapshot_id: Annotated[str, typer.Argument(help=_("A snapshot id, as `aigt submit` prints it."))],
+    timeout: Annotated[float, typer.Option(min=0, help=_("Seconds to wait if the review is still running."))] = 0,
     retry: Annotated[
-        bool, typer.Option("--retry", help="Review again a snapshot that could not be reviewed, and wait for it.")
+        bool, typer.Option("--retry", help=_("Review again a snapshot that could not be reviewed, and wait for it."))
     ] = False,
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the review of a submitted snapshot (or, with --retry, review a not-reviewed one again)."""
     out = stdout()
     with open_client(server) as client:
         snapshot = client.retry_review(snapshot_id) if retry else client.get_snapshot(snapshot_id)
         wait = max(timeout, 120.0) if retry else timeout
-        with _spinner(out, as_json or wait == 0, "Waiting for the review…"):
+        with _spinner(out, as_json or wait == 0, _("Waiting for the review…")):
             snapshot = wait_for_review(client, snapshot, wait)
         _show_outcome(client, snapshot, out, as_json)
 
@@ -117,30 +116,41 @@ def _show_outcome(client: ApiClient, snapshot: SnapshotRead, out: Console, as_js
     else:
         render_review(out, snapshot, task, goal)
     if snapshot.review_status == "pending":
-        stderr().print(f"The review of {snapshot.id} is still running; see it later with `aigt review {snapshot.id}`.")
+        stderr().print(
+            _("The review of {id} is still running; see it later with `aigt review {id}`.").format(id=snapshot.id)
+        )
         raise typer.Exit(EXIT_REVIEW_PENDING)
     if snapshot.review_status == "not_reviewed":
-        stderr().print(f"Submit again, or ask for a new review with `aigt review {snapshot.id} --retry`.")
+        stderr().print(
+            _("Submit again, or ask for a new review with `aigt review {id} --retry`.").format(id=snapshot.id)
+        )
         raise typer.Exit(EXIT_NOT_REVIEWED)
     if not snapshot.validation_passed:
         raise typer.Exit(EXIT_REVIEW_FAILED)
 
 
 def render_review(out: Console, snapshot: SnapshotRead, task: TaskRead | None, goal: GoalRead | None) -> None:
-    out.print(f"Snapshot [bold]{snapshot.id}[/] of {escape(snapshot.file_path)} ({snapshot.language or '?'})")
+    out.print(
+        _("Snapshot [bold]{id}[/] of {file} ({language})").format(
+            id=snapshot.id, file=escape(snapshot.file_path), language=snapshot.language or "?"
+        )
+    )
     if snapshot.review_status == "pending":
-        out.print("[yellow]⧗ Review pending[/]")
+        out.print(_("[yellow]⧗ Review pending[/]"))
         return
     if snapshot.review_status == "not_reviewed":
-        out.print(Text("⊘ NOT REVIEWED", style="bold yellow"), Text(f" {snapshot.review_reason or ''}"))
+        out.print(Text(_("⊘ NOT REVIEWED"), style="bold yellow"), Text(f" {snapshot.review_reason or ''}"))
         if snapshot.issues_found:
             out.print(findings_table(snapshot.issues_found))
         if task:
-            out.print(Text.assemble(f"Task {task.id} ({task.title}) is still ", status_text(task.status)))
+            still = _("Task {id} ({title}) is still ").format(id=task.id, title=task.title)
+            out.print(Text.assemble(still, status_text(task.status, task=True)))
         return
     score = snapshot.validation_score or 0.0
-    verdict = Text("✔ PASSED", style="bold green") if snapshot.validation_passed else Text("✘ NOT PASSED", "bold red")
-    out.print(verdict, Text(f" score {score * 100:.0f}%", style="bold"))
+    verdict = (
+        Text(_("✔ PASSED"), style="bold green") if snapshot.validation_passed else Text(_("✘ NOT PASSED"), "bold red")
+    )
+    out.print(verdict, Text(_(" score {score}%").format(score=f"{score * 100:.0f}"), style="bold"))
 
     result = (task.validation_result if task else None) or {}
     criteria = result.get("criteria") or snapshot.metadata.get("review", {}).get("criteria") or []
@@ -151,21 +161,26 @@ def render_review(out: Console, snapshot: SnapshotRead, task: TaskRead | None, g
             out.print(tests_table(item))
     coverage = snapshot.metadata.get("test_coverage")
     if coverage is not None:
-        out.print(Text(f"Coverage of {snapshot.file_path} by the goal's tests: {coverage * 100:.0f}%", style="bold"))
+        covered = _("Coverage of {file} by the goal's tests: {coverage}%").format(
+            file=snapshot.file_path, coverage=f"{coverage * 100:.0f}"
+        )
+        out.print(Text(covered, style="bold"))
 
     if snapshot.issues_found:
         out.print(findings_table(snapshot.issues_found))
     else:
-        out.print("No findings.")
+        out.print(_("No findings."))
 
     if snapshot.validation_feedback:
-        out.print(Text("Feedback", style="bold underline"))
+        out.print(Text(_("Feedback"), style="bold underline"))
         out.print(Markdown(snapshot.validation_feedback))
 
     if task:
-        out.print(Text.assemble(f"Task {task.id} ({task.title}) is now ", status_text(task.status)))
+        now = _("Task {id} ({title}) is now ").format(id=task.id, title=task.title)
+        out.print(Text.assemble(now, status_text(task.status, task=True)))
     if goal:
-        out.print(Text.assemble(f"Goal {goal.title}: ", progress_cell(goal.progress_percentage)))
+        progress = _("Goal {title}: ").format(title=goal.title)
+        out.print(Text.assemble(progress, progress_cell(goal.progress_percentage)))
 
 
 # Criteria results, test runs and findings are free-form JSON in the schemas (`dict[str, Any]`).
@@ -173,14 +188,14 @@ JsonObject = dict[str, Any]
 
 
 def criteria_table(criteria: list[JsonObject]) -> Table:
-    table = Table(title="Criteria", title_justify="left")
+    table = Table(title=_("Criteria"), title_justify="left")
     table.add_column("", no_wrap=True)
-    table.add_column("Criterion", ratio=1)
-    table.add_column("Evidence", ratio=1)
+    table.add_column(_("Criterion"), ratio=1)
+    table.add_column(_("Evidence"), ratio=1)
     marks = {"met": Text("✔", "green"), "not_met": Text("✘", "red"), "needs_human": Text("?", "yellow")}
     for item in criteria:
         # Text, not str: a regex criterion such as `Annotated\[` must not be read as Rich markup.
-        criterion = Text(str(item.get("label") or render_raw(item.get("criterion"))))
+        criterion = Text(str(item.get("label") or render_raw(item.get("criterion"), cli_locale())))
         evidence = Text(str(item.get("evidence") or ""))
         table.add_row(marks.get(str(item.get("status")), Text("·")), criterion, evidence)
     return table
@@ -190,10 +205,11 @@ def tests_table(item: JsonObject) -> Table:
     """Each test of a `tests` criterion: passed or failed, with the assertion's message as written."""
     tests: list[JsonObject] = item.get("tests") or []
     passed = sum(test.get("status") == "passed" for test in tests)
-    table = Table(title=f"Tests: {passed} of {len(tests)} passed", title_justify="left")
+    title = _("Tests: {passed} of {total} passed").format(passed=passed, total=len(tests))
+    table = Table(title=title, title_justify="left")
     table.add_column("", no_wrap=True)
-    table.add_column("Test", ratio=1)
-    table.add_column("Message", ratio=2)
+    table.add_column(_("Test"), ratio=1)
+    table.add_column(_("Message"), ratio=2)
     marks = {"passed": Text("✔", "green"), "failed": Text("✘", "red"), "skipped": Text("-", "dim")}
     for test in tests:
         mark = marks.get(str(test.get("status")), Text("·"))
@@ -202,11 +218,11 @@ def tests_table(item: JsonObject) -> Table:
 
 
 def findings_table(findings: list[JsonObject]) -> Table:
-    table = Table(title="Findings", title_justify="left")
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Where", no_wrap=True)
-    table.add_column("Rule", no_wrap=True)
-    table.add_column("Message", ratio=1)
+    table = Table(title=_("Findings"), title_justify="left")
+    table.add_column(_("Severity"), no_wrap=True)
+    table.add_column(_("Where"), no_wrap=True)
+    table.add_column(_("Rule"), no_wrap=True)
+    table.add_column(_("Message"), ratio=1)
     order = {"critical": 0, "major": 1, "minor": 2, "info": 3}
     for finding in sorted(findings, key=lambda f: (order.get(f.get("severity", ""), 4), f.get("start_line") or 0)):
         where = finding.get("file") or ""

@@ -23,6 +23,7 @@ from ai_goals_tracker.db.engine import create_engine, create_sessionmaker, unit_
 from ai_goals_tracker.db.server import check_database, resolve_database_url
 from ai_goals_tracker.errors import ConfigurationError, NotFoundError, ValidationFailedError
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models import User
 from ai_goals_tracker.pagination import MAX_LIMIT
 from ai_goals_tracker.users import repository, service
@@ -54,7 +55,9 @@ def create(
     try:
         data = UserCreate(email=email, username=username, password=password, full_name=full_name)
     except ValidationError as exc:
-        raise ValidationFailedError(_describe_errors(exc)) from exc
+        raise ValidationFailedError(
+            N_("The user was not created: {problems}"), params={"problems": _describe_errors(exc)}
+        ) from exc
 
     async def register(session: AsyncSession) -> User:
         return await service.register(session, data, CLI_CONTEXT, is_superuser=superuser)
@@ -98,7 +101,7 @@ def deactivate(username: Annotated[str, typer.Argument(help="The user to deactiv
     async def deactivate_user(session: AsyncSession) -> bool:
         user = await repository.get_by_username(session, username)
         if user is None:
-            raise NotFoundError(f"No user named {username!r}")
+            raise NotFoundError(N_("No user named {username!r}"), params={"username": username})
         if not user.is_active:
             return False
         await service.set_flags(session, user, is_active=False, is_superuser=None, context=CLI_CONTEXT, actor_id=None)
@@ -119,7 +122,7 @@ def _read_password_stdin() -> str:
     # Only the line ending goes: spaces may be part of a passphrase.
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise ValidationFailedError("no password on standard input")
+        raise ValidationFailedError(N_("no password on standard input"))
     return password
 
 

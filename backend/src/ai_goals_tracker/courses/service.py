@@ -9,6 +9,7 @@ from ai_goals_tracker.courses.schemas import CourseCreate, CourseUpdate
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.lifecycle import move
 from ai_goals_tracker.models import Course, User
 from ai_goals_tracker.models.enums import CourseStatus, EventType
@@ -18,7 +19,7 @@ _INITIAL_STATUSES = (CourseStatus.DRAFT, CourseStatus.ACTIVE)
 
 async def create(session: AsyncSession, user: User, data: CourseCreate, context: ChangeContext) -> Course:
     if data.status not in _INITIAL_STATUSES:
-        raise ValidationFailedError("A new course starts as draft or active", extra={"field": "status"})
+        raise ValidationFailedError(N_("A new course starts as draft or active"), extra={"field": "status"})
     course = Course(
         user_id=user.id, title=data.title, description=data.description, status=data.status, meta=data.metadata
     )

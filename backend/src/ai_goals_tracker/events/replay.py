@@ -31,6 +31,7 @@ from ai_goals_tracker.errors import ConflictError
 from ai_goals_tracker.events.log import open_log, unarchived_events
 from ai_goals_tracker.events.recorder import SECRET_COLUMNS
 from ai_goals_tracker.events.store import ArchiveStore
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models import CodeSnapshot, Course, Goal, Task, User
 
 # Parents before children, so rows can be compared and reported in a stable order.
@@ -142,7 +143,9 @@ async def replay_into(source: async_sessionmaker[AsyncSession], store: ArchiveSt
         async with engine.begin() as target:
             for table in REPLAYED_TABLES.values():
                 if await target.scalar(select(table.c.id).limit(1)) is not None:
-                    raise ConflictError(f"The target database is not empty: table {table.name} has rows")
+                    raise ConflictError(
+                        N_("The target database is not empty: table {table} has rows"), params={"table": table.name}
+                    )
             return await replay(source, store, target)
     finally:
         await engine.dispose()

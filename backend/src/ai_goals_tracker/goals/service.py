@@ -13,6 +13,7 @@ from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.goals import repository
 from ai_goals_tracker.goals.schemas import GoalCreate, GoalUpdate
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.lifecycle import move, walk
 from ai_goals_tracker.models import Goal, User
 from ai_goals_tracker.models.enums import EventType, GoalStatus
@@ -20,7 +21,7 @@ from ai_goals_tracker.models.enums import EventType, GoalStatus
 
 async def _require_own_course(session: AsyncSession, user: User, course_id: str) -> None:
     if await courses.get_owned(session, course_id, user.id) is None:
-        raise ValidationFailedError("course_id does not name one of your courses", extra={"field": "course_id"})
+        raise ValidationFailedError(N_("course_id does not name one of your courses"), extra={"field": "course_id"})
 
 
 async def create(

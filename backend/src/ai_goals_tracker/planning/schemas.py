@@ -7,7 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ai_goals_tracker.errors import InvalidValue
 from ai_goals_tracker.goals.schemas import GoalRead, ValidationCriteria
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models.enums import GoalPriority, TaskType
 from ai_goals_tracker.schemas import Description, StorableText, Title, UtcDatetime
 from ai_goals_tracker.search.catalog import StructuredCheck
@@ -33,7 +35,7 @@ class SuggestRequest(BaseModel):
     def _not_past(cls, deadline: date | None) -> date | None:
         # Compared in UTC, where due dates live; a learner west of UTC may pick "today" a little late.
         if deadline is not None and deadline < datetime.now(UTC).date() - timedelta(days=1):
-            raise ValueError("the deadline has already passed")
+            raise InvalidValue(N_("the deadline has already passed"))
         return deadline
 
 

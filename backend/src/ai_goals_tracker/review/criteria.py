@@ -90,7 +90,7 @@ def evaluate_criteria(criteria: Sequence[Criterion], context: CriteriaContext) -
 
 def _evaluate(raw: Criterion, context: CriteriaContext) -> CriterionResult:
     criterion = read(raw)
-    label = render(criterion)
+    label = render(criterion, context.locale)
     if isinstance(criterion, Sentence):
         return CriterionResult(
             criterion=raw,

@@ -104,7 +104,9 @@ def _where(finding: Finding, locale: Locale) -> str:
 
 def _criteria(criteria: Sequence[CriterionResult], locale: Locale) -> str:
     lines = [
-        f"- {_STATUS_MARK[c.status]} {describe(c.criterion)} — {text(f'status.{c.status.value}', locale)}: {c.evidence}"
+        # The label is already in the learner's language; a result from before labels existed has none.
+        f"- {_STATUS_MARK[c.status]} {c.label or describe(c.criterion)} — "
+        f"{text(f'status.{c.status.value}', locale)}: {c.evidence}"
         for c in criteria
     ]
     return _section(text("criteria", locale), lines)

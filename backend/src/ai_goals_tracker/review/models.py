@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Locale = Literal["es", "en"]
+from ai_goals_tracker.i18n import Locale as Locale  # re-exported: the review speaks the learner's language
+
 Criterion = str | dict[str, Any]
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.errors import PayloadTooLargeError
 from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.ownership import OwnedSnapshot, OwnedSnapshotForUpdate, OwnedTask, OwnedTaskForUpdate
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.snapshots import repository, service
@@ -22,7 +23,10 @@ _MAX_BODY_BYTES = 6 * service.MAX_CODE_BYTES + 64 * 1024
 async def _body_within_limit(request: Request) -> None:
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > _MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"The request body is {int(length) // 1024} KB; code_content may be at most 256 KB")
+        raise PayloadTooLargeError(
+            N_("The request body is {size} KB; code_content may be at most {limit} KB"),
+            params={"size": int(length) // 1024, "limit": service.MAX_CODE_BYTES // 1024},
+        )
 
 
 WaitSeconds = Annotated[

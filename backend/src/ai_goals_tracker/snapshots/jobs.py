@@ -33,6 +33,7 @@ from ai_goals_tracker.db.engine import unit_of_work
 from ai_goals_tracker.events.recorder import record, record_raw
 from ai_goals_tracker.events.types import WORKER_CONTEXT
 from ai_goals_tracker.goals.service import roll_up as roll_up_goal
+from ai_goals_tracker.i18n import user_locale
 from ai_goals_tracker.jobs import REVIEW_PRIORITY, WORKER_STARTUP_HOOKS, job_app, runtime
 from ai_goals_tracker.lifecycle import move
 from ai_goals_tracker.models import CodeSnapshot, Goal, Task, User
@@ -40,7 +41,6 @@ from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.review import (
     Criterion,
     FindingType,
-    Locale,
     ReviewOutcome,
     ReviewRequest,
     ReviewResult,
@@ -145,15 +145,6 @@ def goal_criteria(goal: Goal | None) -> list[Criterion]:
         return []
     criteria = goal.validation_criteria.get("criteria", [])
     return [c for c in criteria if isinstance(c, str | dict)] if isinstance(criteria, list) else []
-
-
-def user_locale(user: User | None) -> Locale:
-    """`metadata.preferences.language` (`es`, `es-MX`, `en`…); English otherwise."""
-    preferences = user.meta.get("preferences") if user is not None else None
-    language = preferences.get("language") if isinstance(preferences, dict) else None
-    if isinstance(language, str) and language.strip().lower().replace("_", "-").split("-")[0] == "es":
-        return "es"
-    return "en"
 
 
 async def _review(request: ReviewRequest, settings: Settings) -> ReviewResult:

@@ -19,6 +19,7 @@ from ai_goals_tracker.errors import ConflictError, PayloadTooLargeError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.goals.service import roll_up as roll_up_goal
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.jobs import defer_in_transaction, user_lock
 from ai_goals_tracker.lifecycle import walk
 from ai_goals_tracker.models import CodeSnapshot, Task
@@ -37,7 +38,8 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
     size = len(data.code_content.encode("utf-8"))
     if size > MAX_CODE_BYTES:
         raise PayloadTooLargeError(
-            f"code_content is {size // 1024} KB; at most {MAX_CODE_BYTES // 1024} KB can be reviewed"
+            N_("code_content is {size} KB; at most {limit} KB can be reviewed"),
+            params={"size": size // 1024, "limit": MAX_CODE_BYTES // 1024},
         )
     _ensure_open(task)
     snapshot = CodeSnapshot(
@@ -64,12 +66,12 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
 def _ensure_open(task: Task) -> None:
     if task.status is TaskStatus.COMPLETED:
         raise ConflictError(
-            "This task is already completed; it takes no more submissions",
+            N_("This task is already completed; it takes no more submissions"),
             extra={"current": task.status.value},
         )
     if task.status is TaskStatus.SKIPPED:
         raise ConflictError(
-            'This task is skipped; reopen it (PATCH {"status": "todo"}) before submitting code',
+            N_('This task is skipped; reopen it (PATCH {"status": "todo"}) before submitting code'),
             extra={"current": task.status.value},
         )
 
@@ -78,7 +80,7 @@ async def retry_review(session: AsyncSession, snapshot: CodeSnapshot) -> CodeSna
     """Queue a new review of a snapshot that could not be reviewed (in the caller's transaction)."""
     if not snapshot.not_reviewed:
         raise ConflictError(
-            "Only a snapshot that could not be reviewed can be reviewed again",
+            N_("Only a snapshot that could not be reviewed can be reviewed again"),
             extra={"review_status": "pending" if snapshot.validation_passed is None else "reviewed"},
         )
     review = dict(snapshot.meta.get("review") or {})

@@ -12,6 +12,7 @@ from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.analytics import Window
 from ai_goals_tracker.events.store import ArchiveStore
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.stats import service
 from ai_goals_tracker.stats.schemas import GlobalStats, UserStats
 from ai_goals_tracker.stats.service import EventSources
@@ -29,9 +30,11 @@ def _window(start: date | None, end: date | None) -> Window:
     last = end or datetime.now(UTC).date()
     first = start or last - timedelta(days=DEFAULT_DAYS - 1)
     if first > last:
-        raise ValidationFailedError("start must not be after end", extra={"field": "start"})
+        raise ValidationFailedError(N_("start must not be after end"), extra={"field": "start"})
     if (last - first).days >= MAX_DAYS:
-        raise ValidationFailedError(f"the window may span at most {MAX_DAYS} days", extra={"field": "start"})
+        raise ValidationFailedError(
+            N_("the window may span at most {days} days"), params={"days": MAX_DAYS}, extra={"field": "start"}
+        )
     return Window(first, last)
 
 

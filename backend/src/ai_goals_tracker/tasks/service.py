@@ -11,6 +11,7 @@ from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.goals import repository as goals
 from ai_goals_tracker.goals.service import roll_up as roll_up_goal
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.lifecycle import move, walk
 from ai_goals_tracker.models import Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
@@ -20,7 +21,7 @@ from ai_goals_tracker.tasks.schemas import TaskCreate, TaskUpdate
 async def create(session: AsyncSession, user: User, data: TaskCreate, context: ChangeContext) -> Task:
     goal = await goals.get_owned(session, data.goal_id, user.id)
     if goal is None:
-        raise ValidationFailedError("goal_id does not name one of your goals", extra={"field": "goal_id"})
+        raise ValidationFailedError(N_("goal_id does not name one of your goals"), extra={"field": "goal_id"})
     task = Task(
         user_id=user.id,
         goal_id=goal.id,

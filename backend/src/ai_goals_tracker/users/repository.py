@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -8,6 +10,10 @@ from ai_goals_tracker.models import User
 
 async def get(session: AsyncSession, user_id: str) -> User | None:
     return await session.get(User, user_id)
+
+
+async def get_metadata(session: AsyncSession, user_id: str) -> dict[str, Any] | None:
+    return await session.scalar(select(User.meta).where(User.id == user_id))
 
 
 async def get_by_username(session: AsyncSession, username: str) -> User | None:

@@ -5,6 +5,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationInfo, field_validator
 
+from ai_goals_tracker.errors import InvalidValue
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.schemas import Metadata, StorableText, read_metadata_field
 
 Username = Annotated[
@@ -29,12 +31,14 @@ def check_new_password(password: str, *identifiers: object) -> None:
     known = [str(identifier) for identifier in identifiers if identifier]
     lowered = password.lower()
     if any(lowered == identifier.lower() for identifier in known):
-        raise ValueError("password must not be the same as the username or the email")
+        raise InvalidValue(N_("password must not be the same as the username or the email"))
     inputs = known + [identifier.split("@", 1)[0] for identifier in known if "@" in identifier]
     result = zxcvbn(password[:SCORED_PREFIX], user_inputs=inputs)
     if result["score"] < MIN_PASSWORD_SCORE:
         advice = " ".join(filter(None, [result["feedback"]["warning"], *result["feedback"]["suggestions"]]))
-        raise ValueError(f"password is too easy to guess. {advice}".strip())
+        if advice:
+            raise InvalidValue(N_("password is too easy to guess. {advice}"), {"advice": advice})
+        raise InvalidValue(N_("password is too easy to guess."))
 
 
 class UserCreate(BaseModel):
@@ -83,7 +87,7 @@ class UserUpdate(BaseModel):
     @classmethod
     def _password_change_needs_current(cls, current: str | None, info: ValidationInfo) -> str | None:
         if info.data.get("password") is not None and not current:
-            raise ValueError("current_password is required to set a new password")
+            raise InvalidValue(N_("current_password is required to set a new password"))
         return current
 
 

@@ -7,9 +7,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.auth import repository as auth_repository
 from ai_goals_tracker.auth.security import hash_password, verify_password
-from ai_goals_tracker.errors import ConflictError, NotFoundError, ValidationFailedError
+from ai_goals_tracker.errors import ConflictError, InvalidValue, NotFoundError, ValidationFailedError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models import User
 from ai_goals_tracker.models.enums import EventType
 from ai_goals_tracker.users import repository
@@ -60,13 +61,13 @@ async def update_me(
         user.meta = changes["metadata"]
     if data.password is not None:
         if not await verify_password(user.hashed_password, data.current_password or ""):
-            raise ValidationFailedError("current_password is not correct", extra={"field": "current_password"})
+            raise ValidationFailedError(N_("current_password is not correct"), extra={"field": "current_password"})
         if password_attempt_id is not None:
             await auth_repository.delete_attempt(session, password_attempt_id)
         try:
             check_new_password(data.password, user.username, user.email, user.full_name)
-        except ValueError as exc:
-            raise ValidationFailedError(str(exc), extra={"field": "password"}) from exc
+        except InvalidValue as exc:
+            raise ValidationFailedError(exc.template, params=exc.params, extra={"field": "password"}) from exc
         user.hashed_password = await hash_password(data.password)
         await auth_repository.revoke_user_sessions(
             session, user.id, reason="password_changed", except_session_id=current_session_id
@@ -81,7 +82,7 @@ async def admin_update(
 ) -> User:
     user = await repository.get(session, user_id)
     if user is None:
-        raise NotFoundError("User not found")
+        raise NotFoundError(N_("User not found"))
     return await set_flags(
         session, user, is_active=data.is_active, is_superuser=data.is_superuser, context=context, actor_id=actor.id
     )
@@ -114,7 +115,11 @@ async def _ensure_unique(
     if existing is None:
         return
     field = "email" if existing.email == email else "username"
-    raise ConflictError(f"A user with this {field} already exists", extra={"field": field})
+    raise _taken(field)
+
+
+def _taken(field: str) -> ConflictError:
+    return ConflictError(N_("A user with this {field} already exists"), params={"field": field}, extra={"field": field})
 
 
 async def _flush_unique(session: AsyncSession) -> None:
@@ -126,4 +131,4 @@ async def _flush_unique(session: AsyncSession) -> None:
         field = _UNIQUE_INDEX_FIELDS.get(constraint or "")
         if field is None:
             raise
-        raise ConflictError(f"A user with this {field} already exists", extra={"field": field}) from exc
+        raise _taken(field) from exc

@@ -14,6 +14,7 @@ from ai_goals_tracker.auth.security import decode_token
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import AppError, ConflictError, ForbiddenError, RateLimitedError, UnauthorizedError
+from ai_goals_tracker.field_messages import field_message
 from ai_goals_tracker.models import User
 from ai_goals_tracker.users import service as users_service
 from ai_goals_tracker.users.schemas import UserCreate, UserUpdate
@@ -104,11 +105,11 @@ async def register(
         data = UserCreate(email=email, username=username, password=password, full_name=full_name or None)
         user = await users_service.register(session, data, viewer.context)
     except ValidationError as exc:
-        errors = {str(error["loc"][0]): error["msg"] for error in exc.errors() if error["loc"]}
+        errors = {str(error["loc"][0]): field_message(error, viewer.locale) for error in exc.errors() if error["loc"]}
         return render(viewer, "register.html", status_code=422, values=values, errors=errors)
     except ConflictError as exc:
         field = str(exc.extra.get("field", "username"))
-        return render(viewer, "register.html", status_code=409, values=values, errors={field: exc.message})
+        return render(viewer, "register.html", status_code=409, values=values, errors={field: exc.text(viewer.locale)})
     if viewer.request.cookies.get(LANGUAGE_COOKIE):
         # The learner chose a language before registering: keep it as their preference.
         await _save_language(session, viewer, user, viewer.locale)

@@ -15,6 +15,7 @@ from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.goals import service as goals_service
 from ai_goals_tracker.goals.schemas import GoalCreate
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models import Course, Task
 from ai_goals_tracker.models.enums import CourseStatus, GoalPriority, TaskStatus, TaskType
 from ai_goals_tracker.ownership import ID_PATH, load_owned
@@ -74,7 +75,7 @@ def _end_of_day(value: str) -> datetime | None:
     try:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError as exc:
-        raise ValidationFailedError("due_date must be a date (YYYY-MM-DD)", extra={"field": "due_date"}) from exc
+        raise ValidationFailedError(N_("due_date must be a date (YYYY-MM-DD)"), extra={"field": "due_date"}) from exc
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
@@ -125,7 +126,7 @@ async def submit_code(
         try:
             code = content.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValidationFailedError(learner.t("submit.not_text"), extra={"field": "upload"}) from exc
+            raise ValidationFailedError(N_("The uploaded file is not UTF-8 text."), extra={"field": "upload"}) from exc
         file_path = file_path or upload.filename
     task = await load_owned(session, Task, task_id, learner.user, for_update=True)
     snapshot = await snapshots_service.submit(

@@ -111,6 +111,8 @@ async def _viewer(request: Request, session: SessionDep, tokens: TokenSettingsDe
     claims = session_claims(request, tokens)
     user = await get_user_in_live_session(session, claims.user_id, claims.session_id) if claims else None
     locale = request_locale(request, user)
+    # Errors raised later in the request are shown in the same language (web/routing.py).
+    request.state.locale = locale
     nonce, new_nonce = csrf_nonce(request)
     return Viewer(
         request=request,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from ai_goals_tracker.auth.deps import TokenSettingsDep
 from ai_goals_tracker.errors import ForbiddenError
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.web import account, actions, pages
 from ai_goals_tracker.web.session import CSRF_COOKIE, CSRF_FIELD, csrf_valid, session_claims
 
@@ -23,7 +24,7 @@ async def check_csrf(request: Request, tokens: TokenSettingsDep) -> None:
         claims.session_id if claims else None,
         submitted if isinstance(submitted, str) else None,
     ):
-        raise ForbiddenError("This form has expired or did not come from this site; reload the page and try again")
+        raise ForbiddenError(N_("This form has expired or did not come from this site; reload the page and try again"))
 
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(check_csrf)])

@@ -13,7 +13,8 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from ai_goals_tracker.errors import AppError, UnauthorizedError
-from ai_goals_tracker.web.i18n import request_locale, translator
+from ai_goals_tracker.field_messages import field_message
+from ai_goals_tracker.web.i18n import Locale, request_locale, translator
 from ai_goals_tracker.web.page import Flash, SignInRequired, back_path, redirect, templates
 from ai_goals_tracker.web.security import apply_security_headers
 from ai_goals_tracker.web.session import clear_session_cookie
@@ -34,9 +35,9 @@ class WebRoute(APIRoute):
             except (SignInRequired, UnauthorizedError):
                 response = _to_login(request)
             except AppError as exc:
-                response = _failure(request, exc.status_code, exc.message)
+                response = _failure(request, exc.status_code, exc.text(_locale(request)))
             except (RequestValidationError, ValidationError) as exc:
-                response = _failure(request, 422, _describe(exc))
+                response = _failure(request, 422, _describe(exc, _locale(request)))
             return apply_security_headers(response)
 
         return web_handler
@@ -54,7 +55,7 @@ def _failure(request: Request, status_code: int, message: str) -> Response:
     """A form that failed goes back where it came from with the reason; a page that failed explains itself."""
     if request.method == "POST" and status_code != 403:
         return redirect(back_path(request), Flash("error", message))
-    locale = request_locale(request, None)
+    locale = _locale(request)
     page = templates.get_template("error.html").render(
         t=translator(locale),
         locale=locale,
@@ -68,9 +69,16 @@ def _failure(request: Request, status_code: int, message: str) -> Response:
     return HTMLResponse(page, status_code=status_code)
 
 
-def _describe(exc: RequestValidationError | ValidationError) -> str:
+def _locale(request: Request) -> Locale:
+    """The viewer's language when the page's dependencies got that far; else the browser's."""
+    locale: Locale | None = getattr(request.state, "locale", None)
+    return locale or request_locale(request, None)
+
+
+def _describe(exc: RequestValidationError | ValidationError, locale: Locale) -> str:
     parts = []
     for error in exc.errors():
         field = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "form", "query"))
-        parts.append(f"{field}: {error['msg']}" if field else str(error["msg"]))
+        message = field_message(error, locale)
+        parts.append(f"{field}: {message}" if field else message)
     return "; ".join(parts)
