@@ -37,6 +37,8 @@ FOLLOWERS: dict[str, Handler] = {}
 BATCH_SIZE = 500
 # How often an idle follower looks for new events: the delay between a change and its upkeep.
 POLL_SECONDS = 0.5
+# How often a follower looks again at committed events an older open transaction holds back.
+HELD_BACK_POLL_SECONDS = 0.1
 # After a failure (the database went away), wait this long before trying again.
 FAILURE_PAUSE_SECONDS = 1.0
 
@@ -46,6 +48,11 @@ _POSITION_SQL = text("SELECT txid::text, event_id FROM event_followers WHERE nam
 _REGISTER_SQL = text("INSERT INTO event_followers (name) VALUES (:name) ON CONFLICT (name) DO NOTHING")
 _SAVE_SQL = text(
     "UPDATE event_followers SET txid = CAST(:txid AS xid8), event_id = :event_id, updated_at = now() WHERE name = :name"
+)
+
+_AHEAD_SQL = text(
+    "SELECT EXISTS (SELECT 1 FROM event_followers f JOIN events e ON (e.txid, e.id) > (f.txid, f.event_id)"
+    " WHERE f.name = ANY(:names))"
 )
 
 
@@ -89,12 +96,27 @@ async def follow_once(sessionmaker: async_sessionmaker[AsyncSession], name: str,
 
 
 async def catch_up(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """Run every follower until it has handled every finished transaction's events."""
+    """Run every follower until it has handled every committed event.
+
+    A committed event stays out of reach while an older transaction is open anywhere on the server
+    (see "Order" above); the followers then wait for that transaction to end rather than report
+    being caught up with events still ahead of them.
+    """
     total = 0
-    for name, handler in FOLLOWERS.items():
-        while handled := await follow_once(sessionmaker, name, handler):
-            total += handled
-    return total
+    while True:
+        for name, handler in FOLLOWERS.items():
+            while handled := await follow_once(sessionmaker, name, handler):
+                total += handled
+        if not await _events_ahead(sessionmaker):
+            return total
+        await asyncio.sleep(HELD_BACK_POLL_SECONDS)
+
+
+async def _events_ahead(sessionmaker: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether a committed event lies beyond some follower's position."""
+    async with sessionmaker() as session:
+        ahead = await session.scalar(_AHEAD_SQL, {"names": list(FOLLOWERS)})
+    return bool(ahead)
 
 
 async def follow_forever(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
