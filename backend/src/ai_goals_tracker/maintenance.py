@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 
 from procrastinate import JobContext
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
+from procrastinate.manager import JobManager
 
 from ai_goals_tracker.events.archive import apply_retention, archive_pending, compact
 from ai_goals_tracker.events.store import ArchiveStore
@@ -26,11 +29,27 @@ _ARCHIVE_TASKS = "ai_goals_tracker.events.jobs"
 async def retry_stalled_jobs(context: JobContext, timestamp: int) -> None:
     """A job whose worker stopped sending heartbeats (killed, crashed) is put back in the queue."""
     assert context.app is not None
-    manager = context.app.job_manager
-    stalled_after = runtime().settings.stalled_worker_seconds
+    await requeue_stalled_jobs(context.app.job_manager, runtime().settings.stalled_worker_seconds)
+
+
+async def requeue_stalled_jobs(manager: JobManager, stalled_after: float) -> None:
+    """Put each stalled job back in the queue, unless a job with its queueing lock already waits there.
+
+    Such a twin does the same work (the same entity version embedded, the same archive run), and
+    PostgreSQL refuses a second waiting job with that lock: the stalled one is aborted instead, so it
+    neither runs twice nor stops the jobs after it from being requeued.
+    """
     for job in await manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
-        logger.warning("Retrying job %s (%s): its worker stopped", job.id, job.task_name)
-        await manager.retry_job(job)
+        assert job.id is not None
+        try:
+            await manager.retry_job(job)
+        except UniqueViolation:
+            logger.warning(
+                "Aborting job %s (%s): its worker stopped and the same work is queued", job.id, job.task_name
+            )
+            await manager.finish_job_by_id_async(job.id, status=Status.ABORTED, delete_job=False)
+        else:
+            logger.warning("Retrying job %s (%s): its worker stopped", job.id, job.task_name)
 
 
 @job_app.periodic(cron="* * * * *", periodic_id="archive_events")
