@@ -38,9 +38,9 @@ _hasher = PasswordHasher(parallelism=1)
 # Verifying against this when the account does not exist keeps login time independent of it.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 # argon2 takes a quarter of a CPU second by design; on the event loop that would stall every other
-# request of the process, so it runs in threads of its own, one per two cores: logins that crowd in
-# wait their turn here, and the rest of the machine stays with the other requests.
-HASHING_THREADS = max(1, (os.cpu_count() or 1) // 2)
+# request of the process, so it runs in threads of its own, one per core: logins that crowd in wait
+# their turn here rather than each taking a share of the CPU from the other requests.
+HASHING_THREADS = os.cpu_count() or 1
 _hashing = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="aigt-password-hashing")
 
 
