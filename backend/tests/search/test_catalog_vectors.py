@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -65,7 +66,8 @@ async def test_the_first_process_embeds_the_catalog_and_the_next_reads_the_same_
 
     assert first.embedded == 3 * 2 * 2  # a topic and a saved text per goal, in each language
     assert second.embedded == 0
-    assert len(stored_files(stored)) == 1
+    [kept] = stored_files(stored)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert [goal.key for goal in read.goals] == [goal.key for goal in goals]
     for mine, theirs in zip(built.topics + built.saved_texts, read.topics + read.saved_texts, strict=True):
         np.testing.assert_array_equal(mine, theirs)

@@ -150,7 +150,7 @@ def _store(path: Path, vectors: Matrix) -> None:
     half a file. A data folder that cannot be written costs the next process a build, nothing more."""
     try:
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-        with temporary.open("wb") as output:
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as output:
             np.save(output, vectors, allow_pickle=False)
         os.replace(temporary, path)
     except OSError as exc:
