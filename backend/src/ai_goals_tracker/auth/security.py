@@ -29,11 +29,11 @@ _EXPECTED: dict[TokenKind, Message] = {
 }
 SESSION_ENDED = N_("Session has ended; log in again")
 
-# argon2id with argon2-cffi's memory and passes (64 MiB, 3: RFC 9106's second recommendation) in
-# one lane. argon2 runs each lane in a thread of its own, and the kernel shares the CPU out per
-# thread: with four lanes a login's four threads outweighed the event loop's one four to one, so a
-# burst of logins slowed every other request of the process several times over. One lane costs the
-# same CPU, and an attacker the same memory.
+# argon2id with argon2-cffi's memory and passes (64 MiB, 3, as in RFC 9106's second recommendation)
+# in one lane where the RFC and the library have four. argon2 runs each lane in a thread of its own,
+# and the kernel shares the CPU out per thread: a login's four threads outweighed the event loop's one
+# four to one, so a burst of logins slowed every other request of the process several times over.
+# One lane costs the same CPU, and an attacker the same memory.
 _hasher = PasswordHasher(parallelism=1)
 # Verifying against this when the account does not exist keeps login time independent of it.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))

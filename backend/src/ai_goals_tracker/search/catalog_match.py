@@ -137,7 +137,7 @@ def _read_stored(path: Path, rows: int, dimensions: int) -> Matrix | None:
     """The stored matrix, or None when there is none or it is not whole (it is then made again)."""
     try:
         matrix = np.load(path, allow_pickle=False)
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):
         return None
     if matrix.shape != (rows, dimensions) or matrix.dtype != np.float32:
         return None
