@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
+from sqlalchemy import select, update
 
+from ai_goals_tracker.auth.security import HASHING_THREADS, hash_password, verify_password
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.main import create_app
+from ai_goals_tracker.models import User
 from tests.helpers import API, PASSWORD, bearer, client_from, make_superuser, register_and_login
 
 
@@ -162,3 +168,48 @@ async def test_parallel_guesses_cannot_slip_past_the_limit(app: FastAPI, client:
     statuses = await asyncio.gather(*(guess(i) for i in range(16)))
 
     assert sorted(statuses) == [401] * 10 + [429] * 6
+
+
+async def stored_hash(app: FastAPI, user_id: str) -> str:
+    async with app.state.sessionmaker() as db_session:
+        hashed: str = (await db_session.execute(select(User.hashed_password).where(User.id == user_id))).scalar_one()
+    return hashed
+
+
+async def test_passwords_are_stored_as_one_lane_argon2id(app: FastAPI, client: httpx.AsyncClient) -> None:
+    ana_id = await register(client, "ana")
+
+    hashed = await stored_hash(app, ana_id)
+
+    assert hashed.startswith("$argon2id$")
+    assert ",p=1$" in hashed
+    assert PasswordHasher().verify(hashed, PASSWORD)
+
+
+async def test_a_login_with_an_earlier_four_lane_hash_works_and_stores_the_password_as_new_ones_are(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    ana_id = await register(client, "ana")
+    four_lanes = PasswordHasher(parallelism=4).hash(PASSWORD)
+    async with app.state.sessionmaker() as db_session:
+        await db_session.execute(update(User).where(User.id == ana_id).values(hashed_password=four_lanes))
+        await db_session.commit()
+
+    first = await client.post(f"{API}/auth/login", data=login_form("ana"))
+
+    assert first.status_code == 200, first.text
+    rehashed = await stored_hash(app, ana_id)
+    assert ",p=1$" in rehashed
+    assert PasswordHasher().verify(rehashed, PASSWORD)
+    wrong = await client.post(f"{API}/auth/login", data=login_form("ana", "wrong password!"))
+    assert wrong.status_code == 401, wrong.text
+    assert (await client.post(f"{API}/auth/login", data=login_form("ana"))).status_code == 200
+    assert await stored_hash(app, ana_id) == rehashed
+
+
+async def test_logins_that_crowd_in_hash_in_a_bounded_set_of_threads_of_their_own() -> None:
+    hashes = await asyncio.gather(*(hash_password(f"password {n}") for n in range(4 * HASHING_THREADS + 2)))
+
+    hashing = [thread for thread in threading.enumerate() if thread.name.startswith("aigt-password-hashing")]
+    assert 1 <= len(hashing) <= HASHING_THREADS
+    assert all(await asyncio.gather(*(verify_password(h, f"password {n}") for n, h in enumerate(hashes))))

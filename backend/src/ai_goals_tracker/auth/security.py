@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import jwt
 from argon2 import PasswordHasher
@@ -15,6 +18,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.i18n import N_, Message
+
+_T = TypeVar("_T")
 
 ALGORITHM = "HS256"
 TokenKind = Literal["access", "refresh"]
@@ -24,19 +29,37 @@ _EXPECTED: dict[TokenKind, Message] = {
 }
 SESSION_ENDED = N_("Session has ended; log in again")
 
-_hasher = PasswordHasher()
+# argon2id with argon2-cffi's memory and passes (64 MiB, 3, as in RFC 9106's second recommendation)
+# in one lane where the RFC and the library have four. argon2 runs each lane in a thread of its own,
+# and the kernel shares the CPU out per thread: a login's four threads outweighed the event loop's one
+# four to one, so a burst of logins slowed every other request of the process several times over.
+# One lane costs the same CPU, and an attacker the same memory.
+_hasher = PasswordHasher(parallelism=1)
 # Verifying against this when the account does not exist keeps login time independent of it.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# argon2 takes a quarter of a CPU second by design; on the event loop that would stall every other
+# request of the process, so it runs in threads of its own, one per core: logins that crowd in wait
+# their turn here rather than each taking a share of the CPU from the other requests.
+HASHING_THREADS = os.cpu_count() or 1
+_hashing = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="aigt-password-hashing")
 
 
-# argon2 spends tens of milliseconds of CPU by design; on the event loop that would stall every
-# other request of the process, so both run in a worker thread.
+async def _hashing_thread(function: Callable[..., _T], *args: Any) -> _T:
+    return await asyncio.get_running_loop().run_in_executor(_hashing, function, *args)
+
+
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await _hashing_thread(_hasher.hash, password)
 
 
 async def verify_password(hashed: str | None, password: str) -> bool:
-    return await asyncio.to_thread(_verify, hashed, password)
+    return await _hashing_thread(_verify, hashed, password)
+
+
+def needs_rehash(hashed: str) -> bool:
+    """Whether a stored hash was made with other parameters than new ones are (so that a login
+    with the right password stores it again, as new ones are made)."""
+    return _hasher.check_needs_rehash(hashed)
 
 
 def _verify(hashed: str | None, password: str) -> bool:

@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.auth import repository
 from ai_goals_tracker.auth.schemas import TokenPair
-from ai_goals_tracker.auth.security import SESSION_ENDED, decode_token, encode_token, new_token_id, verify_password
+from ai_goals_tracker.auth.security import (
+    SESSION_ENDED,
+    decode_token,
+    encode_token,
+    hash_password,
+    needs_rehash,
+    new_token_id,
+    verify_password,
+)
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import end_reads, unit_of_work
 from ai_goals_tracker.errors import ForbiddenError, RateLimitedError, UnauthorizedError
@@ -114,11 +122,16 @@ async def login(
     await end_reads(session)
     if not await verify_password(user.hashed_password if user else None, password) or user is None:
         raise UnauthorizedError(N_("Incorrect username or password"))
+    # A hash made with other parameters (an earlier release's four lanes) is made again as new ones
+    # are, now that the password is known; still before this transaction writes, for the same reason.
+    rehashed = await hash_password(password) if needs_rehash(user.hashed_password) else None
     # The password was right: the attempt stops counting once this transaction commits.
     await repository.delete_attempt(session, attempt_id)
     if not user.is_active:
         raise ForbiddenError(N_("This account is deactivated"))
     user.last_login_at = datetime.now(UTC)
+    if rehashed is not None:
+        user.hashed_password = rehashed
     pair, auth_session = _open_session(user, tokens, context)
     session.add(auth_session)
     await record(session, EventType.USER_LOGIN, user, context, user_id=user.id)
