@@ -17,7 +17,6 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.db.engine import unit_of_work
@@ -32,7 +31,7 @@ from ai_goals_tracker.events.recovery import (
     reconcile_parts,
     recover,
 )
-from ai_goals_tracker.events.store import ArchiveStore, current_month, month_of
+from ai_goals_tracker.events.store import ArchiveStore, Month, current_month
 
 logger = logging.getLogger(__name__)
 
@@ -100,65 +99,65 @@ async def _archive_batch(
     committed: a run that adopts a part file commits before it copies a batch.
     """
     after = await repository.archive_position(session)
-    processed_at = datetime.now(UTC)
-    batch = await asyncio.to_thread(_copy_batch, reader, store, after, batch_size, processed_at)
+    batch = await asyncio.to_thread(_copy_batch, reader, store, after, batch_size)
     if batch is None:
         return 0
-    last, parts = batch
-    paths = {key: path for key, (path, _part) in parts.items()}
+    last, table, paths = batch
+    processed_at = datetime.now(UTC)
     # PostgreSQL rewrites the rows while this process writes the files: the two take the time of the longer.
     marking = asyncio.create_task(repository.mark_batch(session, after, last, paths, processed_at))
     try:
-        await asyncio.to_thread(_write_parts, store, list(parts.values()))
+        await asyncio.to_thread(_write_parts, store, table, paths, processed_at)
     finally:
         # The transaction must not end (commit or roll back) while the statement is still running.
         marked = await marking
-    archived: int = sum(part.num_rows for _path, part in parts.values())
-    if marked != archived:
-        raise RuntimeError(f"Marked {marked} events as archived but copied {archived}: rolling back the batch")
+    if marked != table.num_rows:
+        raise RuntimeError(f"Marked {marked} events as archived but copied {table.num_rows}: rolling back the batch")
     await repository.save_archive_position(session, last)
-    report.archived += archived
+    report.archived += table.num_rows
     report.files_written.extend(paths.values())
-    return archived
+    return int(table.num_rows)
 
 
 def _copy_batch(
-    reader: psycopg.Connection[Any],
-    store: ArchiveStore,
-    after: repository.Position,
-    batch_size: int,
-    processed_at: datetime,
-) -> tuple[repository.Position, dict[str, tuple[str, pa.Table]]] | None:
-    """The next batch (None if nothing is left to archive): the position of its last event, and
-    its part files by part key, each with its path (relative to the root, named after its first
-    and last event id) and its rows in the log's (created_at, id) order."""
+    reader: psycopg.Connection[Any], store: ArchiveStore, after: repository.Position, batch_size: int
+) -> tuple[repository.Position, pa.Table, dict[str, str]] | None:
+    """The next batch (None if nothing is left to archive): the position of its last event, its
+    rows with their part key, and the path of each part's file (relative to the root), named
+    after the part's first and last event id."""
     copied = repository.copy_batch(reader, after, batch_size)
     if not copied:
         return None
-    extra = [pa.field(name, pa.string(), nullable=False) for name in ("txid", "part")]
-    table = log_table_from_csv(copied, extra)
+    table = log_table_from_csv(copied, [pa.field(name, pa.string(), nullable=False) for name in ("txid", "part")])
     last = (table.column("txid")[-1].as_py(), table.column("id")[-1].as_py())
-    # One sort makes every part a contiguous slice; part files keep the log's order, as they did
-    # when rows were written one batch at a time.
+    ranges = table.group_by("part").aggregate([("id", "min"), ("id", "max")]).to_pylist()
+    paths = {
+        r["part"]: store.relative(store.part_path(*_month_and_category(r["part"]), r["id_min"], r["id_max"]))
+        for r in ranges
+    }
+    return last, table.drop_columns("txid"), paths
+
+
+def _month_and_category(part: str) -> tuple[Month, str]:
+    """A part key as the events table computes it (`YYYY-MM category`, repository._PART_KEY)."""
+    month, category = part.split(" ", 1)
+    return (int(month[:4]), int(month[5:7])), category
+
+
+def _write_parts(store: ArchiveStore, table: pa.Table, paths: dict[str, str], processed_at: datetime) -> None:
+    """Write each part of a batch (its rows carry their part key) to its file, in the log's
+    (created_at, id) order, as parts were when rows were written one batch at a time."""
+    # One sort makes every part a contiguous slice.
     table = table.sort_by([("part", "ascending"), ("created_at", "ascending"), ("id", "ascending")])
     keys = table.column("part").to_pylist()
-    rows = table.drop_columns(["txid", "part"])
+    rows = table.drop_columns("part")
     moment = pa.array([processed_at] * rows.num_rows, type=ARCHIVE_SCHEMA.field("processed_at").type)
     rows = rows.append_column(ARCHIVE_SCHEMA.field("processed_at"), moment)
-    parts: dict[str, tuple[str, pa.Table]] = {}
     offset = 0
     for key, run in itertools.groupby(keys):
         part = rows.slice(offset, sum(1 for _ in run))
+        store.write_atomically(part, store.absolute(paths[key]))
         offset += part.num_rows
-        ids = pc.min_max(part.column("id"))
-        path = store.part_path(month_of(part.column("created_at")[0].as_py()), key.split(" ", 1)[1], *ids.values())
-        parts[key] = (store.relative(path), part)
-    return last, parts
-
-
-def _write_parts(store: ArchiveStore, parts: list[tuple[str, pa.Table]]) -> None:
-    for path, part in parts:
-        store.write_atomically(part, store.absolute(path))
 
 
 async def compact(
