@@ -6,13 +6,12 @@ retention run at a time (events/archive.py says why that keeps every event in ex
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import psycopg
-from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +35,7 @@ _NEXT_BATCH = (
 # A batch once read: the unarchived events after one position, up to and including another.
 # Every transaction that wrote one has ended, so every connection sees the same rows.
 _IN_BATCH = (
-    "(txid, id) > (%(after_txid)s::xid8, %(after_id)s) AND (txid, id) <= (%(last_txid)s::xid8, %(last_id)s)"
+    "(txid, id) > (CAST(:after_txid AS xid8), :after_id) AND (txid, id) <= (CAST(:last_txid AS xid8), :last_id)"
     " AND processed_at IS NULL"
 )
 # Which part file of its batch an event goes to: one per month and category.
@@ -51,10 +50,10 @@ TO STDOUT (FORMAT csv)
 # part key, and a row whose key is missing stays unmarked (and the count tells). No index covers
 # `processed_at` or `parquet_path`, and pages keep room for the new versions, so each row's new
 # version is a heap-only tuple (migration 014).
-_MARK_BATCH_SQL = f"""
-UPDATE events SET processed_at = %(now)s, parquet_path = %(paths)s::jsonb ->> ({_PART_KEY})
-WHERE {_IN_BATCH} AND %(paths)s::jsonb ? ({_PART_KEY})
-"""  # noqa: S608  (our own column names)
+_MARK_BATCH_SQL = text(
+    f"""UPDATE events SET processed_at = :now, parquet_path = CAST(:paths AS jsonb) ->> ({_PART_KEY})
+    WHERE {_IN_BATCH} AND CAST(:paths AS jsonb) ? ({_PART_KEY})"""  # noqa: S608  (our own column names)
+)
 _POSITION_SQL = text("SELECT txid::text, event_id FROM event_archive_position")
 _SAVE_POSITION_SQL = text(
     "UPDATE event_archive_position SET txid = CAST(:txid AS xid8), event_id = :event_id, updated_at = now()"
@@ -114,18 +113,9 @@ async def mark_batch(
 ) -> int:
     """Record that the batch's events were archived at `now` in the file `paths` gives for their
     part key (relative to the archive's root); how many were."""
-    async with (await _driver_connection(session)).cursor() as cursor:
-        params = {"after_txid": after[0], "after_id": after[1], "last_txid": last[0], "last_id": last[1]}
-        await cursor.execute(_MARK_BATCH_SQL, {**params, "paths": Jsonb(dict(paths)), "now": now})
-        return cursor.rowcount
-
-
-async def _driver_connection(session: AsyncSession) -> AsyncConnection[Any]:
-    """The session's psycopg connection, in the session's transaction: COPY and a bare cursor."""
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert isinstance(raw, AsyncConnection)
-    return raw
+    params = {"after_txid": after[0], "after_id": after[1], "last_txid": last[0], "last_id": last[1]}
+    result = await session.execute(_MARK_BATCH_SQL, {**params, "paths": json.dumps(dict(paths)), "now": now})
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark(session: AsyncSession, ids: list[str], path: str, now: datetime) -> None:
