@@ -3,11 +3,13 @@ reads them from the events table and the columns the recorder writes."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv as csv
 
 ARCHIVE_SCHEMA = pa.schema(
     [
@@ -43,6 +45,24 @@ def log_table(rows: Sequence[Sequence[Any]], schema: pa.Schema = LOG_SCHEMA) -> 
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in schema]
     arrays = [pa.array(column, type=field.type) for column, field in zip(columns, schema, strict=True)]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def log_table_from_csv(data: bytes, extra: Sequence[pa.Field] = ()) -> pa.Table:
+    """Rows copied as CSV (`COPY (SELECT select_list(), …) TO STDOUT (FORMAT csv)`), with the
+    `extra` columns after them, as an Arrow table in the log's column types."""
+    schema = pa.schema([*LOG_SCHEMA, *extra])
+    return csv.read_csv(
+        io.BytesIO(data),
+        read_options=csv.ReadOptions(column_names=schema.names),
+        # JSON text may hold line breaks inside its quoted field.
+        parse_options=csv.ParseOptions(newlines_in_values=True),
+        convert_options=csv.ConvertOptions(
+            column_types=schema,
+            # COPY writes NULL unquoted and empty, and an empty string as "".
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=False,
+        ),
+    ).cast(schema)
 
 
 def events_table(rows: Sequence[Sequence[Any]], processed_at: datetime) -> pa.Table:

@@ -1,7 +1,7 @@
 """Crash recovery: whoever takes the archive's lock first repairs what a killed run left.
 
 The database is the source of truth for which file holds an event: `parquet_path` (relative to
-the archive root) names it, and it is set in the same transaction that read the rows. Every step
+the archive root) names it, and it is set in the locked transaction that commits once the files exist. Every step
 that touches files runs inside a transaction holding the archive's lock, so a single archiver or
 compactor works at a time, and the next one to take the lock finds:
 

@@ -6,47 +6,71 @@ retention run at a time (events/archive.py says why that keeps every event in ex
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.events.columns import select_list
-from ai_goals_tracker.events.store import PART_MARKER
 
 # pg_advisory_xact_lock key shared by every archiver, compactor and retention run.
 ARCHIVE_LOCK_KEY = 0x61696774_61726376
 LOCK_WAIT = "60s"
 
-# The oldest unarchived events, marked with the part file each goes to, in one statement: no ids
-# travel to the server and back. A part's name is `{category}_events.part-{min id}-{max id}` in its
-# month's folder (ArchiveStore.part_path), computed here over each (month, category) group.
-_CLAIM_AND_MARK_SQL = f"""
-WITH claimed AS (
-    SELECT id, to_char(created_at AT TIME ZONE 'UTC', '"year="YYYY"/month="MM') AS month_dir,
-           split_part(event_type::text, '.', 1) AS category
-    FROM events WHERE processed_at IS NULL ORDER BY created_at, id LIMIT %(limit)s
-), named AS (
-    SELECT id, 'events/' || month_dir || '/' || category || '{PART_MARKER}'
-               || min(id) OVER w || '-' || max(id) OVER w || '.parquet' AS path
-    FROM claimed WINDOW w AS (PARTITION BY month_dir, category)
+Position = tuple[str, str]
+"""An event's place in the log's (txid, id) order: its transaction id (as text) and its id."""
+
+# The archiver reads the log in the followers' order (events/follower.py): after its saved
+# position, only events no open transaction can still add to, so an event committed late by a
+# long transaction lands after the position and is archived by a later batch, never skipped.
+# `processed_at IS NULL` skips events a recovery adopted beyond the position.
+_NEXT_BATCH = (
+    "(txid, id) > (%(after_txid)s::xid8, %(after_id)s) AND txid < pg_snapshot_xmin(pg_current_snapshot())"
+    " AND processed_at IS NULL ORDER BY txid, id LIMIT %(limit)s"
 )
-UPDATE events AS e SET processed_at = %(now)s, parquet_path = n.path FROM named AS n WHERE e.id = n.id
-RETURNING {select_list("e")}, n.path
+# A batch once read: the unarchived events after one position, up to and including another.
+# Every transaction that wrote one has ended, so every connection sees the same rows.
+_IN_BATCH = (
+    "(txid, id) > (CAST(:after_txid AS xid8), :after_id) AND (txid, id) <= (CAST(:last_txid AS xid8), :last_id)"
+    " AND processed_at IS NULL"
+)
+# Which part file of its batch an event goes to: one per month and category.
+_PART_KEY = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM') || ' ' || split_part(event_type::text, '.', 1)"
+# A text COPY: pyarrow parses it in C++, which costs far less than a row object per event.
+# (`txid_text`: an output column named `txid` would be what ORDER BY txid sorts, as text.)
+_COPY_BATCH_SQL = f"""
+COPY (SELECT {select_list()}, txid::text AS txid_text, {_PART_KEY} FROM events WHERE {_NEXT_BATCH})
+TO STDOUT (FORMAT csv)
 """  # noqa: S608  (our own column names)
+# One pass over the batch, no join: each row finds its part's path in a small JSON object by its
+# part key, and a row whose key is missing stays unmarked (and the count tells). No index covers
+# `processed_at` or `parquet_path`, and pages keep room for the new versions, so each row's new
+# version is a heap-only tuple (migration 014).
+_MARK_BATCH_SQL = text(
+    f"""UPDATE events SET processed_at = :now, parquet_path = CAST(:paths AS jsonb) ->> ({_PART_KEY})
+    WHERE {_IN_BATCH} AND CAST(:paths AS jsonb) ? ({_PART_KEY})"""  # noqa: S608  (our own column names)
+)
+_POSITION_SQL = text("SELECT txid::text, event_id FROM event_archive_position")
+_SAVE_POSITION_SQL = text(
+    "UPDATE event_archive_position SET txid = CAST(:txid AS xid8), event_id = :event_id, updated_at = now()"
+)
 _MARK_SQL = text(
     "UPDATE events AS e SET processed_at = :now, parquet_path = v.path"
     " FROM unnest(CAST(:ids AS text[]), CAST(:paths AS text[])) AS v(id, path) WHERE e.id = v.id"
 )
+# Events up to the archive's position are all archived: the tail lies after it.
+_AFTER_POSITION = "(txid, id) > (SELECT txid, event_id FROM event_archive_position)"
 
 
 async def unarchived_rows(
     session: AsyncSession, *, user_id: str | None = None, since: datetime | None = None
 ) -> Sequence[Sequence[Any]]:
     """Events PostgreSQL still holds unarchived, as `select_list()` rows."""
-    conditions = ["processed_at IS NULL"]
+    conditions = [_AFTER_POSITION, "processed_at IS NULL"]
     params: dict[str, Any] = {}
     if user_id is not None:
         conditions.append("user_id = :user_id")
@@ -64,17 +88,34 @@ async def lock_archive(session: AsyncSession) -> None:
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ARCHIVE_LOCK_KEY})
 
 
-async def claim_and_mark(session: AsyncSession, limit: int, now: datetime) -> list[tuple[Any, ...]]:
-    """Mark the `limit` oldest unarchived events as archived at `now` in their part files; return
-    them as `select_list()` rows followed by the part's path relative to the archive root."""
-    # The driver's own cursor: SQLAlchemy's row objects cost more than the rest for 50,000 rows.
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert raw is not None
-    async with raw.cursor() as cursor:
-        await cursor.execute(_CLAIM_AND_MARK_SQL, {"limit": limit, "now": now})
-        rows: list[tuple[Any, ...]] = await cursor.fetchall()
-    return rows
+async def archive_position(session: AsyncSession) -> Position:
+    """The last event the archiver claimed: every event up to it is archived."""
+    row = (await session.execute(_POSITION_SQL)).one()
+    return row[0], row[1]
+
+
+async def save_archive_position(session: AsyncSession, position: Position) -> None:
+    await session.execute(_SAVE_POSITION_SQL, {"txid": position[0], "event_id": position[1]})
+
+
+def copy_batch(connection: psycopg.Connection[Any], after: Position, limit: int) -> bytes:
+    """The (at most) `limit` unarchived events after `after`, in the log's order, as CSV: the
+    `select_list()` columns, the event's txid, then its part key (the month and category whose
+    part file holds it). A blocking connection of its own: reading row by row costs several times
+    less without an event loop between the rows."""
+    params = {"after_txid": after[0], "after_id": after[1], "limit": limit}
+    with connection.transaction(), connection.cursor() as cursor, cursor.copy(_COPY_BATCH_SQL, params) as copy:
+        return b"".join([bytes(chunk) for chunk in copy])
+
+
+async def mark_batch(
+    session: AsyncSession, after: Position, last: Position, paths: Mapping[str, str], now: datetime
+) -> int:
+    """Record that the batch's events were archived at `now` in the file `paths` gives for their
+    part key (relative to the archive's root); how many were."""
+    params = {"after_txid": after[0], "after_id": after[1], "last_txid": last[0], "last_id": last[1]}
+    result = await session.execute(_MARK_BATCH_SQL, {**params, "paths": json.dumps(dict(paths)), "now": now})
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def mark(session: AsyncSession, ids: list[str], path: str, now: datetime) -> None:

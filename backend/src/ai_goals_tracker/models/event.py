@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, func, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -35,10 +35,11 @@ class Event(Base):
         Index("idx_events_user_created", "user_id", "created_at"),
         Index("idx_events_entity", "entity_type", "entity_id", "created_at"),
         Index("idx_events_type_created", "event_type", "created_at"),
-        # The archiver's queue: only the not-yet-archived tail (migration 012).
-        Index("idx_events_unarchived", "created_at", "id", postgresql_where=text("processed_at IS NULL")),
-        # Followers read the log in this order (migration 013, events/follower.py).
+        # Followers and the archiver read the log in this order (migrations 013 and 014).
         Index("idx_events_txid", "txid", "id"),
+        # No index may name `processed_at` or `parquet_path`, and each page keeps room for its rows'
+        # archived versions: marking a row archived is then a heap-only update (migration 014).
+        {"postgresql_with": {"fillfactor": 40}},
     )
 
     id: Mapped[str] = id_column("evt")
@@ -69,4 +70,16 @@ class EventFollower(Base):
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     txid: Mapped[str] = mapped_column(XID8(), nullable=False, server_default=text("'0'::xid8"))
     event_id: Mapped[str] = mapped_column(String(40), nullable=False, server_default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+class EventArchivePosition(Base):
+    """The last event the archiver claimed, in the followers' order: every event up to it is archived."""
+
+    __tablename__ = "event_archive_position"
+    __table_args__ = (CheckConstraint("single", name="single"),)
+
+    single: Mapped[bool] = mapped_column(primary_key=True, server_default=text("true"))
+    txid: Mapped[str] = mapped_column(XID8(), nullable=False)
+    event_id: Mapped[str] = mapped_column(String(40), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
