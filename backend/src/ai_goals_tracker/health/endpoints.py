@@ -11,11 +11,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
 
+from ai_goals_tracker.db.session import UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.health import repository
 from ai_goals_tracker.sandbox import sandbox_status
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["health"])
 
 # Jobs due for longer than this mean the workers are not keeping up (or none is running).
 QUEUE_LAG_LIMIT_SECONDS = 120.0

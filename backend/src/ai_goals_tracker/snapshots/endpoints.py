@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.errors import PayloadTooLargeError
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.i18n import N_
@@ -13,7 +13,7 @@ from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.snapshots import repository, service
 from ai_goals_tracker.snapshots.schemas import SnapshotCreate, SnapshotRead
 
-router = APIRouter(tags=["snapshots"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["snapshots"])
 
 # JSON escaping can make the body several times the code's size (`\n`, `\"`, `\uXXXX`); past this
 # the code cannot fit in 256 KB however it is escaped, so the body is refused before parsing it.
