@@ -329,3 +329,22 @@ async def test_a_refused_dashboard_login_keeps_nothing_it_did(client: httpx.Asyn
     async with app.state.sessionmaker() as session:
         counted = await session.scalar(select(func.count()).select_from(LoginAttempt))
     assert counted == 2
+
+
+async def test_code_tasks_offer_submitting_code_instead_of_completing(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "buttons")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    code = {"goal_id": goal["id"], "title": "Parser"}
+    notes = {"goal_id": goal["id"], "title": "Notes", "task_type": "documentation"}
+    code_task = (await client.post(f"{API}/tasks", json=code, headers=user.headers)).json()
+    (await client.post(f"{API}/tasks", json=notes, headers=user.headers)).json()
+    await web_login(client, "buttons")
+
+    for page in (f"/goals/{goal['id']}", f"/tasks/{code_task['id']}"):
+        html = (await client.get(page)).text
+        assert 'aria-label="Complete: Parser"' not in html, page
+        link = f'href="/tasks/{code_task["id"]}#submit-title" aria-label="Submit code: Parser"'
+        assert link in " ".join(html.split()), page
+    goal_page = (await client.get(f"/goals/{goal['id']}")).text
+    assert 'aria-label="Complete: Notes"' in goal_page
+    assert 'aria-label="Submit code: Notes"' not in goal_page

@@ -30,7 +30,7 @@ from ai_goals_tracker.web.session import (
     session_claims,
     set_csrf_cookie,
 )
-from ai_goals_tracker.web.views import task_actions
+from ai_goals_tracker.web.views import submits_code, task_actions
 
 templates = Environment(
     loader=PackageLoader("ai_goals_tracker.web", "templates"),
@@ -63,7 +63,7 @@ def _percent(fraction: float | None) -> str:
 templates.filters.update(
     when=_when, day=_day, hours=_hours, percent=_percent, feedback=render_feedback, inline=render_inline
 )
-templates.globals.update(task_actions=task_actions, describe=describe)
+templates.globals.update(task_actions=task_actions, submits_code=submits_code, describe=describe)
 
 
 class SignInRequired(Exception):
