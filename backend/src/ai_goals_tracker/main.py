@@ -41,8 +41,12 @@ from ai_goals_tracker.users.endpoints import registration_router
 from ai_goals_tracker.users.endpoints import router as users_router
 from ai_goals_tracker.web import STATIC_DIR, STATIC_PATH
 from ai_goals_tracker.web.router import router as web_router
+from ai_goals_tracker.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware, headers_for
 
 API_PREFIX = "/api/v1"
+# The largest request body: a submission of the largest code (256 KB) written with JSON's
+# longest escapes fits, and so do accepted suggestions with their criteria.
+MAX_REQUEST_BODY_BYTES = 2 * 1024 * 1024
 
 
 def create_app(
@@ -109,6 +113,9 @@ def create_app(
     app.include_router(web_router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
+    # Added last, so outermost: the body limit's 413 carries the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 
@@ -124,6 +131,7 @@ def _engine(settings: Settings, dsn: str, *, autocommit: bool = False) -> AsyncE
 
 # What the router answers on its own, in the words of the status line.
 _ROUTING_MESSAGES = {404: N_("Not Found"), 405: N_("Method Not Allowed")}
+_INTERNAL_ERROR = N_("Something went wrong on the server; it has been logged")
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -157,6 +165,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     for failure in TRANSLATED:
         app.add_exception_handler(failure, failure_handler)
+
+    @app.exception_handler(Exception)
+    async def bug_handler(request: Request, _exc: Exception) -> JSONResponse:
+        # A bug: the error shape and the security headers all the same (this answer is sent from
+        # outside the middleware that adds them); the traceback goes to the log as before.
+        locale = await response_locale(request, database_up=False)
+        error = {"detail": translate("api", locale, _INTERNAL_ERROR), "code": "internal_error"}
+        return JSONResponse(status_code=500, content=error, headers=headers_for(request.url.path))
 
 
 async def _error_response(request: Request, exc: AppError) -> JSONResponse:

@@ -30,7 +30,7 @@ async def test_a_submission_is_accepted_pending_and_moves_the_task_to_review(
     assert snapshot["language"] == "python"
     assert snapshot["task_id"] == task_id
     assert snapshot["metadata"] == {"editor": "vscode", "lines_of_code": 15, "total_lines": 22, "size_bytes": 679}
-    assert response.headers["location"].endswith(f"{API}/snapshots/{snapshot['id']}")
+    assert response.headers["location"] == f"{API}/snapshots/{snapshot['id']}"
     task = (await client.get(f"{API}/tasks/{task_id}", headers=user.headers)).json()
     assert task["status"] == "in_review"
     assert task["started_at"] is not None

@@ -183,7 +183,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     # Start it with its button.
     await p.get_by_role("button", name="Empezar: Escribir la función sumar").click()
     assert "Tarea empezada." in await flash(p)
-    await p.get_by_role("link", name="Escribir la función sumar").click()
+    await p.get_by_role("link", name="Escribir la función sumar", exact=True).click()
     assert (await p.locator(".page-head .badge").first.inner_text()) == "En curso"
     await accessible(p)
 

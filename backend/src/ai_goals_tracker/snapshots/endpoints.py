@@ -61,7 +61,8 @@ async def submit_snapshot(
 ) -> SnapshotRead:
     """Submit code for review: 202 with the snapshot while the review is pending (`validation_passed: null`)."""
     snapshot = await service.submit(session, task, data, context)
-    response.headers["Location"] = str(request.url_for("read_snapshot", snapshot_id=snapshot.id))
+    # A path, not a URL: built from the request's Host header, a URL would point wherever the client said.
+    response.headers["Location"] = request.app.url_path_for("read_snapshot", snapshot_id=snapshot.id)
     if wait <= 0:
         return SnapshotRead.model_validate(snapshot)
     # A worker can only see the snapshot and its job once they are committed: commit before waiting.

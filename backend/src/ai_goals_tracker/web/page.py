@@ -180,8 +180,15 @@ def _read_flash(request: Request) -> Flash | None:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to go back to; anything naming another host is ignored."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go back to; anything naming another host is ignored. Browsers drop tabs and
+    line breaks from a URL (and read `\\` as `/`), so `/<TAB>/host` would name a host: refused."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         return target
     return default
 

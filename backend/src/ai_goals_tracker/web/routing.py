@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ai_goals_tracker.db.failures import TRANSLATED, app_error_for
 from ai_goals_tracker.db.session import Handler, UnitOfWorkRoute
@@ -15,12 +17,11 @@ from ai_goals_tracker.errors import AppError, UnauthorizedError
 from ai_goals_tracker.field_messages import field_message
 from ai_goals_tracker.web.i18n import Locale, request_locale, translator
 from ai_goals_tracker.web.page import Flash, SignInRequired, back_path, redirect, templates
-from ai_goals_tracker.web.security import apply_security_headers
 from ai_goals_tracker.web.session import clear_session_cookie
 
-# Refusals a form does not go back with: a forged form (403) has no page of ours to go back to, and
-# a server that cannot serve now (503) would fail the page the form came from too.
-_SHOWN_AS_PAGES = frozenset({403, 503})
+# Refusals a form does not go back with: a forged (403) or unreadable (400) form was not sent by a
+# page of ours, and a server that cannot serve now (503) would fail the page the form came from too.
+_SHOWN_AS_PAGES = frozenset({400, 403, 503})
 
 
 class WebRoute(UnitOfWorkRoute):
@@ -39,12 +40,15 @@ class WebRoute(UnitOfWorkRoute):
                 response = _refused(request, exc)
             except (RequestValidationError, ValidationError) as exc:
                 response = _failure(request, 422, _describe(exc, _locale(request)))
+            except StarletteHTTPException as exc:
+                # The form itself could not be read (too many fields, broken multipart).
+                response = _failure(request, exc.status_code, str(exc.detail), exc.headers)
             except TRANSLATED as exc:
                 error = app_error_for(exc)
                 if error is None:
                     raise
                 response = _refused(request, error)
-            return apply_security_headers(response)
+            return response
 
         return web_handler
 
@@ -61,7 +65,7 @@ def _refused(request: Request, error: AppError) -> Response:
     return _failure(request, error.status_code, error.text(_locale(request)), error.headers)
 
 
-def _failure(request: Request, status_code: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def _failure(request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """A form that failed goes back where it came from with the reason; a page that failed explains
     itself, and so does a server that cannot serve now (503, with the API's `Retry-After`)."""
     if request.method == "POST" and status_code not in _SHOWN_AS_PAGES:
