@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.main import MAX_REQUEST_BODY_BYTES
+from ai_goals_tracker.web.routing import WebRoute
 from ai_goals_tracker.web.security import CONTENT_SECURITY_POLICY
 from tests.helpers import API, PASSWORD, bearer, register_and_login
 from tests.web.helpers import csrf_of, web_login
@@ -145,3 +147,31 @@ async def test_an_upload_over_the_body_limit_goes_back_to_its_form_with_the_reas
     assert response.headers["location"] == page
     assert "The request body is larger than 2048 KB" in (await client.get(page)).text
     assert (await client.get(f"{API}/tasks/{task['id']}/snapshots", headers=user.headers)).json()["total"] == 0
+
+
+async def test_every_dashboard_form_refuses_a_request_without_its_token(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    """Every state-changing dashboard route, present and future: a forged form changes nothing."""
+    user = await register_and_login(client, "forged")
+    await web_login(client, "forged")
+    posts = sorted(
+        {
+            context.original_route.path
+            for context in iter_route_contexts(app.routes)
+            if isinstance(context.original_route, WebRoute) and "POST" in context.original_route.methods
+        }
+    )
+    assert len(posts) >= 10
+
+    for path in posts:
+        target = re.sub(r"\{[a-z_]+\}", "id_that_does_not_matter", path)
+        missing = await client.post(target, data={"title": "Forged", "status": "skipped", "language": "es"})
+        wrong = await client.post(target, data={"title": "Forged", "csrf_token": "0" * 64})
+        for response in (missing, wrong):
+            assert response.status_code == 403, (path, response.status_code)
+            assert "did not come from this site" in response.text, path
+
+    assert (await client.get(f"{API}/courses", headers=user.headers)).json()["total"] == 0
+    assert (await client.get(f"{API}/users/me", headers=user.headers)).json()["metadata"] == {}
+    assert (await client.get("/")).status_code == 200
