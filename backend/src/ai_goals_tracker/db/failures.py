@@ -49,6 +49,11 @@ def database_busy() -> ServiceUnavailableError:
     return ServiceUnavailableError(N_("The server is busy; retry in a few seconds"))
 
 
+def passing_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot serve right now (down, or no connection free)."""
+    return isinstance(app_error_for(exc), ServiceUnavailableError)
+
+
 def app_error_for(exc: BaseException) -> AppError | None:
     """The answer `exc` deserves, or None when it is a bug (a 500)."""
     if isinstance(exc, PoolCheckoutTimeout | PoolTimeout):
