@@ -47,8 +47,7 @@ async def api_success(request: Request, session: SessionDep) -> Response:
     return JSONResponse({}, status_code=201)
 
 
-@api.post("/raised")
-async def api_raised(request: Request, session: SessionDep) -> Response:
+async def raised(request: Request, session: SessionDep) -> Response:
     await _create_course(request, session)
     raise _refusal()
 
@@ -59,16 +58,14 @@ async def api_returned(request: Request, session: SessionDep) -> Response:
     return JSONResponse({"detail": "refused"}, status_code=409)
 
 
-@web.post("/raised")
-async def web_raised(request: Request, session: SessionDep) -> Response:
-    await _create_course(request, session)
-    raise _refusal()
-
-
 @web.post("/returned")
 async def web_returned(request: Request, session: SessionDep) -> Response:
     await _create_course(request, session)
     return Response("the form again, with its mistakes", status_code=422)
+
+
+api.post("/raised")(raised)
+web.post("/raised")(raised)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from ai_goals_tracker.main import MAX_REQUEST_BODY_BYTES
 from ai_goals_tracker.web.routing import WebRoute
 from ai_goals_tracker.web.security import CONTENT_SECURITY_POLICY
 from tests.helpers import API, PASSWORD, bearer, register_and_login
-from tests.web.helpers import csrf_of, web_login
+from tests.web.helpers import csrf_of, signed_in_with_a_task, web_login
 
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
@@ -130,11 +130,7 @@ async def test_a_session_planted_before_login_does_not_survive_it(client: httpx.
 
 
 async def test_an_upload_over_the_body_limit_goes_back_to_its_form_with_the_reason(client: httpx.AsyncClient) -> None:
-    user = await register_and_login(client, "uploader")
-    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
-    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
-    await web_login(client, "uploader")
-    page = f"/tasks/{task['id']}"
+    user, page = await signed_in_with_a_task(client, "uploader")
 
     response = await client.post(
         f"{page}/snapshots",
@@ -146,7 +142,7 @@ async def test_an_upload_over_the_body_limit_goes_back_to_its_form_with_the_reas
     assert response.status_code == 303
     assert response.headers["location"] == page
     assert "The request body is larger than 2048 KB" in (await client.get(page)).text
-    assert (await client.get(f"{API}/tasks/{task['id']}/snapshots", headers=user.headers)).json()["total"] == 0
+    assert (await client.get(f"{API}{page}/snapshots", headers=user.headers)).json()["total"] == 0
 
 
 async def test_every_dashboard_form_refuses_a_request_without_its_token(
