@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     # max_connections (100 by default): see docs/scaling.md for the sum.
     database_pool_size: int = Field(default=10, ge=1)
     database_max_overflow: int = Field(default=5, ge=0)
+    # How long a request waits for a free connection when all are in use; then it answers 503
+    # with Retry-After instead of queueing without end.
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: SecretStr | None = None

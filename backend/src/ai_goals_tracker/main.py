@@ -8,14 +8,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from http import HTTPStatus
 
-import psycopg
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from procrastinate.exceptions import ConnectorException
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ai_goals_tracker.activity.endpoints import router as events_router
@@ -24,9 +22,9 @@ from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.courses.endpoints import router as courses_router
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
-from ai_goals_tracker.db.outage import database_unreachable
+from ai_goals_tracker.db.failures import TRANSLATED, app_error_for
 from ai_goals_tracker.db.server import resolve_database_url
-from ai_goals_tracker.errors import AppError, ConflictError, ServiceUnavailableError, ValidationFailedError
+from ai_goals_tracker.errors import AppError, ServiceUnavailableError
 from ai_goals_tracker.field_messages import field_errors
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
@@ -43,8 +41,12 @@ from ai_goals_tracker.users.endpoints import registration_router
 from ai_goals_tracker.users.endpoints import router as users_router
 from ai_goals_tracker.web import STATIC_DIR, STATIC_PATH
 from ai_goals_tracker.web.router import router as web_router
+from ai_goals_tracker.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware, headers_for
 
 API_PREFIX = "/api/v1"
+# The largest request body: a submission of the largest code (256 KB) written with JSON's
+# longest escapes fits, and so do accepted suggestions with their criteria.
+MAX_REQUEST_BODY_BYTES = 2 * 1024 * 1024
 
 
 def create_app(
@@ -53,12 +55,9 @@ def create_app(
     """The API; `with_worker` also runs a job worker in this process (what `aigt serve` does)."""
     settings = settings or get_settings()
     dsn = database_url or resolve_database_url(settings)
-    pool_size, max_overflow = settings.database_pool_size, settings.database_max_overflow
-    engine = create_engine(dsn, pool_size=pool_size, max_overflow=max_overflow)
+    engine = _engine(settings, dsn)
     # Safe (read-only) requests use their own pool, on a read replica when one is configured.
-    read_engine = create_engine(
-        settings.read_database_url or dsn, pool_size=pool_size, max_overflow=max_overflow, autocommit=True
-    )
+    read_engine = _engine(settings, settings.read_database_url or dsn, autocommit=True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,28 +113,25 @@ def create_app(
     app.include_router(web_router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
+    # Added last, so outermost: the body limit's 413 carries the headers too.
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 
-# Deadlock, serialization failure, unique violation: two requests raced; the loser may retry.
-_RACE_SQLSTATES = frozenset({"40P01", "40001", "23505"})
-# Values PostgreSQL cannot store though they passed validation: NUL characters, out-of-range numbers.
-_NUL_MESSAGE = N_("Text must not contain NUL (\\u0000) characters")
-_UNSTORABLE_SQLSTATES = {
-    "22021": _NUL_MESSAGE,
-    "22P05": _NUL_MESSAGE,
-    "22003": N_("A number is out of the range the database can store"),
-    "22008": N_("A date is out of the range the database can store"),
-    "22P02": N_("A value is not in a form the database accepts"),
-    "54001": N_("A value is nested too deeply"),
-    "23502": N_("A required value is missing"),
-    "23503": N_("A referenced id does not exist"),
-    "23514": N_("A value is outside what the database allows"),
-}
+def _engine(settings: Settings, dsn: str, *, autocommit: bool = False) -> AsyncEngine:
+    return create_engine(
+        dsn,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pool_timeout=settings.database_pool_timeout_seconds,
+        autocommit=autocommit,
+    )
+
+
 # What the router answers on its own, in the words of the status line.
 _ROUTING_MESSAGES = {404: N_("Not Found"), 405: N_("Method Not Allowed")}
-# Any other data exception (SQLSTATE class 22) also stems from the request's values.
-_DATA_EXCEPTION_MESSAGE = N_("A value in the request cannot be stored or compared by the database")
+_INTERNAL_ERROR = N_("Something went wrong on the server; it has been logged")
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -159,40 +155,24 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
         return await _error_response(request, exc)
 
-    @app.exception_handler(DBAPIError)
-    async def database_error_handler(request: Request, exc: DBAPIError) -> JSONResponse:
-        sqlstate = getattr(exc.orig, "sqlstate", None)
-        if sqlstate in _RACE_SQLSTATES:
-            return await _error_response(
-                request, ConflictError(N_("A concurrent change got there first; retry the request"))
-            )
-        if sqlstate in _UNSTORABLE_SQLSTATES:
-            return await _error_response(request, ValidationFailedError(_UNSTORABLE_SQLSTATES[sqlstate]))
-        if sqlstate is None and isinstance(exc.orig, psycopg.DataError):
-            # Refused by the driver before it reached the server: NUL in a query, path or form value.
-            return await _error_response(request, ValidationFailedError(_NUL_MESSAGE))
-        if sqlstate is not None and sqlstate.startswith("22"):
-            return await _error_response(request, ValidationFailedError(_DATA_EXCEPTION_MESSAGE))
-        if database_unreachable(exc):
-            return await _error_response(request, _DATABASE_DOWN)
-        raise exc
+    async def failure_handler(request: Request, exc: Exception) -> JSONResponse:
+        # Database, pool and job-queue failures that say something about the request or the
+        # server's state (db/failures.py); any other one is a bug and stays a 500.
+        error = app_error_for(exc)
+        if error is None:
+            raise exc
+        return await _error_response(request, error)
 
-    @app.exception_handler(OverflowError)
-    async def overflow_handler(request: Request, _exc: OverflowError) -> JSONResponse:
-        # Date arithmetic on a valid but extreme value (a window ending 9999-12-31) leaves the calendar.
-        return await _error_response(
-            request, ValidationFailedError(N_("A date or number is out of the supported range"))
-        )
+    for failure in TRANSLATED:
+        app.add_exception_handler(failure, failure_handler)
 
-    @app.exception_handler(ConnectorException)
-    async def job_queue_error_handler(request: Request, exc: ConnectorException) -> JSONResponse:
-        # Deferring a job runs on the request's connection: a failure there is the database's.
-        if database_unreachable(exc):
-            return await _error_response(request, _DATABASE_DOWN)
-        raise exc
-
-
-_DATABASE_DOWN = ServiceUnavailableError(N_("The database is unavailable; retry in a few seconds"))
+    @app.exception_handler(Exception)
+    async def bug_handler(request: Request, _exc: Exception) -> JSONResponse:
+        # A bug: the error shape and the security headers all the same (this answer is sent from
+        # outside the middleware that adds them); the traceback goes to the log as before.
+        locale = await response_locale(request, database_up=False)
+        error = {"detail": translate("api", locale, _INTERNAL_ERROR), "code": "internal_error"}
+        return JSONResponse(status_code=500, content=error, headers=headers_for(request.url.path))
 
 
 async def _error_response(request: Request, exc: AppError) -> JSONResponse:

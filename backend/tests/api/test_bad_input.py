@@ -4,11 +4,13 @@ was wrong, never a 500, and the connection keeps serving the next request."""
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
+from ai_goals_tracker.main import MAX_REQUEST_BODY_BYTES
 from tests.helpers import API, ApiUser, register_and_login
 
 
@@ -145,3 +147,40 @@ async def test_database_errors_caused_by_input_are_422(client: httpx.AsyncClient
         f"{API}/tasks", content=json.dumps({"goal_id": "gol_\x00", "title": "x"}), headers=ana.headers
     )
     await assert_4xx_and_still_serving(client, response, ana)
+
+
+async def _chunks(body: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+async def test_an_oversized_body_is_413_in_the_error_shape(
+    client: httpx.AsyncClient, ana: ApiUser, chunked: bool
+) -> None:
+    body = json.dumps({"title": "x", "description": "a" * MAX_REQUEST_BODY_BYTES}).encode()
+    headers = {**ana.headers, "content-type": "application/json", "accept-language": "es"}
+
+    response = await client.post(f"{API}/goals", content=_chunks(body) if chunked else body, headers=headers)
+
+    assert response.status_code == 413, response.text
+    assert response.json()["detail"] == "El cuerpo de la petición ocupa más de 2048 KB"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    await assert_4xx_and_still_serving(client, response, ana)
+    assert (await client.get(f"{API}/goals", headers=ana.headers)).json()["total"] == 0
+
+
+async def test_a_spoofed_host_does_not_reach_the_location_of_a_submission(
+    client: httpx.AsyncClient, ana: ApiUser
+) -> None:
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=ana.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=ana.headers)).json()
+
+    response = await client.post(
+        f"{API}/tasks/{task['id']}/snapshots",
+        json={"file_path": "a.py", "code_content": "x = 1\n"},
+        headers={**ana.headers, "host": "attacker.example", "x-forwarded-host": "attacker.example"},
+    )
+
+    assert response.status_code == 202, response.text
+    assert response.headers["location"] == f"{API}/snapshots/{response.json()['id']}"

@@ -47,7 +47,7 @@ COMPUTED_WEB_KEYS = {
     "entity": ["course", "goal", "task", "code", "code_snapshot"],
     "language": ["en", "es"],
     "register": ["email", "username", "password", "full_name"],
-    "error": [f"{status}.title" for status in (403, 404, 409, 413, 422, 429)],
+    "error": [f"{status}.title" for status in (403, 404, 409, 413, 422, 429, 503)],
     "submit.closed": ["completed", "skipped"],
     "suggest.lead": ["catalog", "llm"],
     "chart": ["actual_hours", "estimated_hours"],

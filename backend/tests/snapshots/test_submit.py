@@ -6,6 +6,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
+from ai_goals_tracker.snapshots import service
 from tests.helpers import API, events_of, register_and_login
 from tests.review.corpus import sample_code
 from tests.snapshots.helpers import submit, task_with_criteria
@@ -30,7 +32,7 @@ async def test_a_submission_is_accepted_pending_and_moves_the_task_to_review(
     assert snapshot["language"] == "python"
     assert snapshot["task_id"] == task_id
     assert snapshot["metadata"] == {"editor": "vscode", "lines_of_code": 15, "total_lines": 22, "size_bytes": 679}
-    assert response.headers["location"].endswith(f"{API}/snapshots/{snapshot['id']}")
+    assert response.headers["location"] == f"{API}/snapshots/{snapshot['id']}"
     task = (await client.get(f"{API}/tasks/{task_id}", headers=user.headers)).json()
     assert task["status"] == "in_review"
     assert task["started_at"] is not None
@@ -155,3 +157,18 @@ async def test_history_lists_attempts_newest_first_in_pages(client: httpx.AsyncC
     page = (await client.get(f"{API}/tasks/{task_id}/snapshots?limit=2&offset=2", headers=user.headers)).json()
     assert [s["id"] for s in page["items"]] == [ids[0]]
     assert [s["code_content"] for s in page["items"]] == ["x = 0\n"]
+
+
+async def test_a_database_that_stops_answering_during_the_wait_leaves_the_submission_pending(
+    database_url: str,
+) -> None:
+    """With `?wait`, the submission is committed before the wait: a database that cannot serve
+    meanwhile (here: no connection free) ends the wait with the snapshot still pending, never a 503
+    for a submission that was kept."""
+    engine = create_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.1)
+    try:
+        async with engine.connect():
+            waited = await service.wait_for_verdict(create_sessionmaker(engine), "cs_anything", 5)
+    finally:
+        await engine.dispose()
+    assert waited is None

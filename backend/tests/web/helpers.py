@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.helpers import PASSWORD
+from tests.helpers import API, PASSWORD, ApiUser, register_and_login
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
@@ -25,3 +25,12 @@ async def web_login(client: httpx.AsyncClient, username: str, password: str = PA
     response = await client.post("/login", data={"csrf_token": token, "username": username, "password": password})
     assert response.status_code == 303, response.text
     return response
+
+
+async def signed_in_with_a_task(client: httpx.AsyncClient, username: str) -> tuple[ApiUser, str]:
+    """A learner signed in to the dashboard with one code task; the user and the task's page."""
+    user = await register_and_login(client, username)
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    await web_login(client, username)
+    return user, f"/tasks/{task['id']}"

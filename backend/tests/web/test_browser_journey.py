@@ -154,11 +154,14 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     assert "1 meta(s) añadida(s)" in await flash(p)
     assert await p.get_by_role("link", name=suggested_title).is_visible()
 
-    # Completing a code task by hand is refused with the API's lifecycle message, in the learner's
-    # language: a review completes it.
+    # A code task is completed by a passing review (docs/lifecycle.md): it offers its submission
+    # form instead of a "Complete" button.
     await p.get_by_role("link", name=suggested_title).click()
-    await p.get_by_role("button", name=re.compile("^Completar:")).first.click()
-    assert "Una tarea de código se completa con una revisión aprobada de su código" in await flash(p)
+    await p.get_by_role("link", name=re.compile("^Enviar código:")).first.click()
+    assert p.url.endswith("#submit-title")
+    assert await p.get_by_role("button", name="Enviar a revisión").is_visible()
+    assert await p.get_by_role("button", name=re.compile("^Completar:")).count() == 0
+    await p.go_back()
 
     # A goal of the learner's own, with a task.
     await (
@@ -180,7 +183,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     # Start it with its button.
     await p.get_by_role("button", name="Empezar: Escribir la función sumar").click()
     assert "Tarea empezada." in await flash(p)
-    await p.get_by_role("link", name="Escribir la función sumar").click()
+    await p.get_by_role("link", name="Escribir la función sumar", exact=True).click()
     assert (await p.locator(".page-head .badge").first.inner_text()) == "En curso"
     await accessible(p)
 

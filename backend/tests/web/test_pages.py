@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from ai_goals_tracker.config import Settings
-from ai_goals_tracker.models import CodeSnapshot
+from ai_goals_tracker.models import CodeSnapshot, LoginAttempt, User
 from tests.helpers import API, PASSWORD, bearer, register_and_login
 from tests.snapshots.helpers import run_reviews
 from tests.web.helpers import csrf_of, web_login
@@ -310,3 +310,41 @@ def _heatmap_events(html: str) -> int:
     match = re.search(r"Activity over the last year: (\d+) events", html)
     assert match is not None
     return int(match.group(1))
+
+
+async def test_a_refused_dashboard_login_keeps_nothing_it_did(client: httpx.AsyncClient, app: FastAPI) -> None:
+    """A deactivated account's right password is refused on the page as by the API, and, as there,
+    the refused attempt still counts toward the rate limit: the refusal rolled back its discount."""
+    user = await register_and_login(client, "retired")
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(User).where(User.id == user.id).values(is_active=False))
+        await session.commit()
+    token = await csrf_of(client, "/login")
+
+    web = await client.post("/login", data={"csrf_token": token, "username": "retired", "password": PASSWORD})
+    api = await client.post(f"{API}/auth/login", data={"username": "retired", "password": PASSWORD})
+
+    assert (web.status_code, api.status_code) == (403, 403)
+    assert "aigt_session" not in web.headers.get("set-cookie", "")
+    async with app.state.sessionmaker() as session:
+        counted = await session.scalar(select(func.count()).select_from(LoginAttempt))
+    assert counted == 2
+
+
+async def test_code_tasks_offer_submitting_code_instead_of_completing(client: httpx.AsyncClient) -> None:
+    user = await register_and_login(client, "buttons")
+    goal = (await client.post(f"{API}/goals", json={"title": "G"}, headers=user.headers)).json()
+    code = {"goal_id": goal["id"], "title": "Parser"}
+    notes = {"goal_id": goal["id"], "title": "Notes", "task_type": "documentation"}
+    code_task = (await client.post(f"{API}/tasks", json=code, headers=user.headers)).json()
+    (await client.post(f"{API}/tasks", json=notes, headers=user.headers)).json()
+    await web_login(client, "buttons")
+
+    for page in (f"/goals/{goal['id']}", f"/tasks/{code_task['id']}"):
+        html = (await client.get(page)).text
+        assert 'aria-label="Complete: Parser"' not in html, page
+        link = f'href="/tasks/{code_task["id"]}#submit-title" aria-label="Submit code: Parser"'
+        assert link in " ".join(html.split()), page
+    goal_page = (await client.get(f"/goals/{goal['id']}")).text
+    assert 'aria-label="Complete: Notes"' in goal_page
+    assert 'aria-label="Submit code: Notes"' not in goal_page

@@ -9,12 +9,12 @@ from fastapi import APIRouter, Query
 from ai_goals_tracker.activity import repository
 from ai_goals_tracker.activity.schemas import EventRead
 from ai_goals_tracker.auth.deps import CurrentUser
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.models.enums import EventType
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.schemas import UtcDatetime
 
-router = APIRouter(prefix="/events", tags=["events"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/events", tags=["events"])
 
 
 @router.get("")

@@ -11,13 +11,13 @@ from ai_goals_tracker.auth import service
 from ai_goals_tracker.auth.deps import AuthenticatedDep, TokenSettingsDep
 from ai_goals_tracker.auth.schemas import RefreshRequest, TokenPair
 from ai_goals_tracker.db.engine import unit_of_work
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.i18n import N_
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/auth", tags=["auth"])
 
 
 @router.post("/login")

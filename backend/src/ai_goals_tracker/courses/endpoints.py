@@ -5,13 +5,13 @@ from fastapi import APIRouter, Response, status
 from ai_goals_tracker.auth.deps import CurrentUser
 from ai_goals_tracker.courses import repository, service
 from ai_goals_tracker.courses.schemas import CourseCreate, CourseRead, CourseUpdate
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.models.enums import CourseStatus
 from ai_goals_tracker.ownership import OwnedCourse, OwnedCourseForUpdate
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 
-router = APIRouter(prefix="/courses", tags=["courses"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/courses", tags=["courses"])
 
 
 @router.get("")

@@ -10,12 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from ai_goals_tracker.db.server import sqlalchemy_url
 
 
-def create_engine(dsn: str, *, pool_size: int, max_overflow: int, autocommit: bool = False) -> AsyncEngine:
-    """`autocommit=True` makes the engine of read-only requests: no BEGIN/COMMIT round trips."""
+def create_engine(
+    dsn: str, *, pool_size: int, max_overflow: int, pool_timeout: float = 30.0, autocommit: bool = False
+) -> AsyncEngine:
+    """`autocommit=True` makes the engine of read-only requests: no BEGIN/COMMIT round trips.
+    `pool_timeout`: how long a checkout waits for a free connection before giving up (a 503)."""
     return create_async_engine(
         sqlalchemy_url(dsn),
         pool_size=pool_size,
         max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
         pool_pre_ping=False,
         # Error messages (and so tracebacks in logs) would otherwise carry statement parameters:
         # password hashes, emails, learners' code.

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from ai_goals_tracker.auth.deps import CurrentUser
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.goals import repository, service
 from ai_goals_tracker.goals.schemas import GoalCreate, GoalRead, GoalUpdate
@@ -13,7 +13,7 @@ from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
 from ai_goals_tracker.ownership import OwnedGoal, OwnedGoalForUpdate
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 
-router = APIRouter(prefix="/goals", tags=["goals"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/goals", tags=["goals"])
 
 
 @router.get("")

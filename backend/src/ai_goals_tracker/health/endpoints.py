@@ -10,12 +10,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolCheckoutTimeout
 
+from ai_goals_tracker.db.session import UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.health import repository
 from ai_goals_tracker.sandbox import sandbox_status
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["health"])
 
 # Jobs due for longer than this mean the workers are not keeping up (or none is running).
 QUEUE_LAG_LIMIT_SECONDS = 120.0
@@ -25,7 +27,8 @@ Status = Literal["ok", "down"]
 
 class HealthRead(BaseModel):
     status: Literal["ok", "unavailable"]
-    database: Status
+    # `busy`: connected, but every pooled connection stayed in use for the pool's whole timeout.
+    database: Literal["ok", "down", "busy"]
     pgvector: str | None
     worker: Status | None
     queue: Literal["ok", "lagging"] | None
@@ -48,10 +51,10 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
             version = await repository.pgvector_version(session)
             workers = await repository.live_workers(session, settings.stalled_worker_seconds)
             lag = await repository.queue_lag_seconds(session)
-    except DBAPIError:
+    except (DBAPIError, PoolCheckoutTimeout) as exc:
         report = HealthRead(
             status="unavailable",
-            database="down",
+            database="busy" if isinstance(exc, PoolCheckoutTimeout) else "down",
             pgvector=None,
             worker=None,
             queue=None,
@@ -59,7 +62,7 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
             down=["database"],
             sandbox=sandbox,
         )
-        return JSONResponse(report.model_dump(), status_code=503)
+        return JSONResponse(report.model_dump(), status_code=503, headers={"Retry-After": "5"})
     down = [name for name, failing in (("worker", workers == 0), ("queue", lag > QUEUE_LAG_LIMIT_SECONDS)) if failing]
     report = HealthRead(
         status="unavailable" if down else "ok",

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, status
 
 from ai_goals_tracker.auth.deps import CurrentUser
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.ownership import OwnedCourse, OwnedCourseForUpdate
@@ -13,7 +13,7 @@ from ai_goals_tracker.planning import service
 from ai_goals_tracker.planning.schemas import Accepted, AcceptRequest, Suggestions, SuggestRequest
 from ai_goals_tracker.search.deps import EmbeddingsDep
 
-router = APIRouter(prefix="/courses/{course_id}/goals", tags=["planning"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/courses/{course_id}/goals", tags=["planning"])
 
 
 @router.post("/suggest")

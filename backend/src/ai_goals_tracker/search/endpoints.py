@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ai_goals_tracker.auth.deps import CurrentUser
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.ownership import OwnedGoal
 from ai_goals_tracker.search import service
 from ai_goals_tracker.search.deps import EmbeddingsDep
 from ai_goals_tracker.search.schemas import EntityTypeFilter, SearchResults
 
-router = APIRouter(tags=["search"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["search"])
 
 MAX_RESULTS = 50
 

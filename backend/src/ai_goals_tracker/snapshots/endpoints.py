@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.errors import PayloadTooLargeError
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.i18n import N_
@@ -13,7 +13,7 @@ from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.snapshots import repository, service
 from ai_goals_tracker.snapshots.schemas import SnapshotCreate, SnapshotRead
 
-router = APIRouter(tags=["snapshots"])
+router = APIRouter(route_class=UnitOfWorkRoute, tags=["snapshots"])
 
 # JSON escaping can make the body several times the code's size (`\n`, `\"`, `\uXXXX`); past this
 # the code cannot fit in 256 KB however it is escaped, so the body is refused before parsing it.
@@ -61,7 +61,8 @@ async def submit_snapshot(
 ) -> SnapshotRead:
     """Submit code for review: 202 with the snapshot while the review is pending (`validation_passed: null`)."""
     snapshot = await service.submit(session, task, data, context)
-    response.headers["Location"] = str(request.url_for("read_snapshot", snapshot_id=snapshot.id))
+    # A path, not a URL: built from the request's Host header, a URL would point wherever the client said.
+    response.headers["Location"] = request.app.url_path_for("read_snapshot", snapshot_id=snapshot.id)
     if wait <= 0:
         return SnapshotRead.model_validate(snapshot)
     # A worker can only see the snapshot and its job once they are committed: commit before waiting.

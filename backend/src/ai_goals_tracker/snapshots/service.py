@@ -15,6 +15,7 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ai_goals_tracker.db.failures import TRANSLATED, passing_outage
 from ai_goals_tracker.errors import ConflictError, PayloadTooLargeError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
@@ -96,13 +97,20 @@ async def wait_for_verdict(
     """The snapshot once it has a verdict, or None if it has none after `seconds`.
 
     Polls the primary (a read replica may lag behind the worker's commit) with a fresh session each
-    time: every 50 ms at first, backing off to 500 ms, so quick reviews answer quickly.
+    time: every 50 ms at first, backing off to 500 ms, so quick reviews answer quickly. The
+    submission is committed before the wait, so a database that stops answering meanwhile ends the
+    wait (None: still pending) rather than failing a request whose change is already kept.
     """
     deadline = time.monotonic() + seconds
     interval = 0.05
     while True:
-        async with sessionmaker() as session:
-            snapshot = await repository.get(session, snapshot_id)
+        try:
+            async with sessionmaker() as session:
+                snapshot = await repository.get(session, snapshot_id)
+        except TRANSLATED as exc:
+            if passing_outage(exc):
+                return None
+            raise
         if snapshot is None or snapshot.review_settled:
             return snapshot
         remaining = deadline - time.monotonic()

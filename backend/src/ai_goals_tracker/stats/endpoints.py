@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from ai_goals_tracker.auth.deps import CurrentSuperuser, CurrentUser
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.errors import ValidationFailedError
 from ai_goals_tracker.events.analytics import Window
@@ -17,7 +17,7 @@ from ai_goals_tracker.stats import service
 from ai_goals_tracker.stats.schemas import GlobalStats, UserStats
 from ai_goals_tracker.stats.service import EventSources
 
-router = APIRouter(prefix="/stats", tags=["stats"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/stats", tags=["stats"])
 
 DEFAULT_DAYS = 365
 MAX_DAYS = 3660

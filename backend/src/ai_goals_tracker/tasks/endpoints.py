@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from ai_goals_tracker.auth.deps import CurrentUser
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.models.enums import TaskStatus, TaskType
 from ai_goals_tracker.ownership import OwnedTask, OwnedTaskForUpdate
@@ -13,7 +13,7 @@ from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.tasks import repository, service
 from ai_goals_tracker.tasks.schemas import TaskCreate, TaskMove, TaskRead, TaskUpdate
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/tasks", tags=["tasks"])
 
 
 @router.get("")

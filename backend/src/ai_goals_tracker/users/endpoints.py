@@ -7,16 +7,16 @@ from fastapi import APIRouter, Request, status
 
 from ai_goals_tracker.auth import service as auth_service
 from ai_goals_tracker.auth.deps import AuthenticatedDep, CurrentSuperuser, CurrentUser
-from ai_goals_tracker.db.session import SessionDep
+from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.pagination import Page, PageDep
 from ai_goals_tracker.users import repository, service
 from ai_goals_tracker.users.schemas import UserAdminUpdate, UserCreate, UserRead, UserUpdate
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/users", tags=["users"])
 # Registration keeps its address beside login (`/auth/...`), though the account is this package's.
-registration_router = APIRouter(prefix="/auth", tags=["auth"])
+registration_router = APIRouter(route_class=UnitOfWorkRoute, prefix="/auth", tags=["auth"])
 
 
 @registration_router.post("/register", status_code=status.HTTP_201_CREATED)

@@ -30,7 +30,7 @@ from ai_goals_tracker.web.session import (
     session_claims,
     set_csrf_cookie,
 )
-from ai_goals_tracker.web.views import task_actions
+from ai_goals_tracker.web.views import submits_code, task_actions
 
 templates = Environment(
     loader=PackageLoader("ai_goals_tracker.web", "templates"),
@@ -63,7 +63,7 @@ def _percent(fraction: float | None) -> str:
 templates.filters.update(
     when=_when, day=_day, hours=_hours, percent=_percent, feedback=render_feedback, inline=render_inline
 )
-templates.globals.update(task_actions=task_actions, describe=describe)
+templates.globals.update(task_actions=task_actions, submits_code=submits_code, describe=describe)
 
 
 class SignInRequired(Exception):
@@ -180,8 +180,15 @@ def _read_flash(request: Request) -> Flash | None:
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
-    """A local path to go back to; anything naming another host is ignored."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go back to; anything naming another host is ignored. Browsers drop tabs and
+    line breaks from a URL (and read `\\` as `/`), so `/<TAB>/host` would name a host: refused."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         return target
     return default
 

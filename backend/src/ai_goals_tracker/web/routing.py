@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ai_goals_tracker.db.failures import TRANSLATED, app_error_for
+from ai_goals_tracker.db.session import Handler, UnitOfWorkRoute
 from ai_goals_tracker.errors import AppError, UnauthorizedError
 from ai_goals_tracker.field_messages import field_message
 from ai_goals_tracker.web.i18n import Locale, request_locale, translator
 from ai_goals_tracker.web.page import Flash, SignInRequired, back_path, redirect, templates
-from ai_goals_tracker.web.security import apply_security_headers
 from ai_goals_tracker.web.session import clear_session_cookie
 
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
+# Refusals a form does not go back with: a forged (403) or unreadable (400) form was not sent by a
+# page of ours, and a server that cannot serve now (503) would fail the page the form came from too.
+_SHOWN_AS_PAGES = frozenset({400, 403, 503})
 
 
-class WebRoute(APIRoute):
-    """Runs the handler (and so the request's transaction, rolled back on error) and turns what
-    it raised into what a browser should see."""
+class WebRoute(UnitOfWorkRoute):
+    """Turns what the handler raised into what a browser should see, once the request's changes
+    are rolled back (`UnitOfWorkRoute`): a refused form keeps nothing it flushed."""
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()
@@ -35,10 +37,18 @@ class WebRoute(APIRoute):
             except (SignInRequired, UnauthorizedError):
                 response = _to_login(request)
             except AppError as exc:
-                response = _failure(request, exc.status_code, exc.text(_locale(request)))
+                response = _refused(request, exc)
             except (RequestValidationError, ValidationError) as exc:
                 response = _failure(request, 422, _describe(exc, _locale(request)))
-            return apply_security_headers(response)
+            except StarletteHTTPException as exc:
+                # The form itself could not be read (too many fields, broken multipart).
+                response = _failure(request, exc.status_code, str(exc.detail), exc.headers)
+            except TRANSLATED as exc:
+                error = app_error_for(exc)
+                if error is None:
+                    raise
+                response = _refused(request, error)
+            return response
 
         return web_handler
 
@@ -51,9 +61,14 @@ def _to_login(request: Request) -> Response:
     return response
 
 
-def _failure(request: Request, status_code: int, message: str) -> Response:
-    """A form that failed goes back where it came from with the reason; a page that failed explains itself."""
-    if request.method == "POST" and status_code != 403:
+def _refused(request: Request, error: AppError) -> Response:
+    return _failure(request, error.status_code, error.text(_locale(request)), error.headers)
+
+
+def _failure(request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """A form that failed goes back where it came from with the reason; a page that failed explains
+    itself, and so does a server that cannot serve now (503, with the API's `Retry-After`)."""
+    if request.method == "POST" and status_code not in _SHOWN_AS_PAGES:
         return redirect(back_path(request), Flash("error", message))
     locale = _locale(request)
     page = templates.get_template("error.html").render(
@@ -66,7 +81,7 @@ def _failure(request: Request, status_code: int, message: str) -> Response:
         flash=None,
         path="/",
     )
-    return HTMLResponse(page, status_code=status_code)
+    return HTMLResponse(page, status_code=status_code, headers=headers)
 
 
 def _locale(request: Request) -> Locale:

@@ -1,8 +1,20 @@
-"""Headers every dashboard page carries: no inline script, nothing from another origin."""
+"""What every request and response passes through, the API, the dashboard, the static files and
+every error alike.
+
+Responses carry headers that forbid inline script, other origins, framing, sniffing and any cache
+keeping a learner's data. Request bodies have a size limit, checked while they arrive: a larger one
+answers 413.
+"""
 
 from __future__ import annotations
 
-from starlette.responses import Response
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ai_goals_tracker.errors import PayloadTooLargeError
+from ai_goals_tracker.i18n import N_, accepted_languages, negotiate
+from ai_goals_tracker.web import STATIC_PATH
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -18,16 +30,78 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 _HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
-    # Pages show one learner's private data: no shared or back-button cache may keep them.
-    "Cache-Control": "no-store",
 }
+# Pages and API answers show one learner's private data: no shared or back-button cache may keep
+# them. The dashboard's own script and style are the same for everyone and revalidate by ETag.
+_PRIVATE = {**_HEADERS, "Cache-Control": "no-store", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+_STATIC = {**_HEADERS, "Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
+# FastAPI's interactive API docs load Swagger UI and ReDoc with inline script from their CDN:
+# they keep every other header, without a policy they could not work under.
+_DOCS = {**_HEADERS, "Cache-Control": "no-store"}
+_DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 
-def apply_security_headers(response: Response) -> Response:
-    for name, value in _HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+def headers_for(path: str) -> dict[str, str]:
+    if path in _DOCS_PATHS:
+        return _DOCS
+    return _STATIC if path.startswith(f"{STATIC_PATH}/") else _PRIVATE
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers a response does not set itself to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        wanted = headers_for(scope["path"])
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in wanted.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyLimitMiddleware:
+    """413 for a request body over `max_bytes`, raised to the handler reading it once that many bytes
+    have arrived, so it is never read whole and is answered like any other refusal: JSON in the API's
+    error shape, or on the dashboard the form's page with the reason."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise self._too_large(Headers(scope=scope))
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+    def _too_large(self, headers: Headers) -> HTTPException:
+        # An HTTPException, the one kind FastAPI lets through from reading a body unchanged.
+        error = PayloadTooLargeError(
+            N_("The request body is larger than {limit} KB"), params={"limit": self.max_bytes // 1024}
+        )
+        locale = negotiate(*accepted_languages(headers.get("accept-language")))
+        return HTTPException(error.status_code, error.text(locale))

@@ -8,18 +8,28 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ai_goals_tracker.models import CodeSnapshot, Task
-from ai_goals_tracker.models.enums import TaskStatus
+from ai_goals_tracker.models.enums import TaskStatus, TaskType
 from ai_goals_tracker.review.criteria import describe
 
 
 def task_actions(task: Task) -> list[str]:
     """The buttons a task shows. The rules themselves are the lifecycle's: a button whose change is
-    illegal from here (completing a task that is not in review) answers with the API's 409 message."""
+    illegal from here answers with the API's 409 message. A code task is completed by a passing
+    review (docs/lifecycle.md), so it offers no "Complete" button (`submits_code` offers the form)."""
     if task.status is TaskStatus.COMPLETED:
         return []
     if task.status is TaskStatus.SKIPPED:
         return [TaskStatus.TODO.value]
-    return [s.value for s in (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.SKIPPED) if s != task.status]
+    offered = (TaskStatus.IN_PROGRESS, TaskStatus.SKIPPED) if submits_code(task) else _OPEN_TASK_STEPS
+    return [status.value for status in offered if status != task.status]
+
+
+_OPEN_TASK_STEPS = (TaskStatus.IN_PROGRESS, TaskStatus.COMPLETED, TaskStatus.SKIPPED)
+
+
+def submits_code(task: Task) -> bool:
+    """Whether the task is finished by submitting code for review, and still open for it."""
+    return task.task_type is TaskType.CODE and task.status not in (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
 
 
 ReviewState = Literal["passed", "failed", "pending", "not_reviewed"]
