@@ -10,9 +10,10 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.i18n import N_, Message
 
@@ -24,15 +25,35 @@ _EXPECTED: dict[TokenKind, Message] = {
 }
 SESSION_ENDED = N_("Session has ended; log in again")
 
-_hasher = PasswordHasher()
-# Verifying against this when the account does not exist keeps login time independent of it.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_cost=settings.password_hash_memory_kib,
+        parallelism=settings.password_hash_parallelism,
+        type=Type.ID,
+    )
 
 
-# argon2 spends tens of milliseconds of CPU by design; on the event loop that would stall every
+@dataclass(frozen=True)
+class _Hashing:
+    hasher: PasswordHasher
+    # Verifying against this when the account does not exist keeps login time independent of it.
+    dummy_hash: str
+
+
+@lru_cache(maxsize=1)
+def _hashing() -> _Hashing:
+    # Made at first use rather than at import: the settings may refuse the cost parameters, and the
+    # command line reports that as one line only once it runs.
+    hasher = password_hasher(get_settings())
+    return _Hashing(hasher, hasher.hash(secrets.token_urlsafe(16)))
+
+
+# argon2 spends a quarter of a CPU second by design; on the event loop that would stall every
 # other request of the process, so both run in a worker thread.
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await asyncio.to_thread(lambda: _hashing().hasher.hash(password))
 
 
 async def verify_password(hashed: str | None, password: str) -> bool:
@@ -40,10 +61,16 @@ async def verify_password(hashed: str | None, password: str) -> bool:
 
 
 def _verify(hashed: str | None, password: str) -> bool:
+    hashing = _hashing()
     try:
-        return _hasher.verify(hashed or _DUMMY_HASH, password) and hashed is not None
+        return hashing.hasher.verify(hashed or hashing.dummy_hash, password) and hashed is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(hashed: str) -> bool:
+    """Whether a hash that just verified was made with other parameters than the configured ones."""
+    return _hashing().hasher.check_needs_rehash(hashed)
 
 
 def new_token_id() -> str:

@@ -10,7 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.auth import repository
 from ai_goals_tracker.auth.schemas import TokenPair
-from ai_goals_tracker.auth.security import SESSION_ENDED, decode_token, encode_token, new_token_id, verify_password
+from ai_goals_tracker.auth.security import (
+    SESSION_ENDED,
+    decode_token,
+    encode_token,
+    hash_password,
+    needs_rehash,
+    new_token_id,
+    verify_password,
+)
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import end_reads, unit_of_work
 from ai_goals_tracker.errors import ForbiddenError, RateLimitedError, UnauthorizedError
@@ -118,6 +126,9 @@ async def login(
     await repository.delete_attempt(session, attempt_id)
     if not user.is_active:
         raise ForbiddenError(N_("This account is deactivated"))
+    if needs_rehash(user.hashed_password):
+        # The password is at hand only now: a hash made before the cost settings changed takes them on.
+        user.hashed_password = await hash_password(password)
     user.last_login_at = datetime.now(UTC)
     pair, auth_session = _open_session(user, tokens, context)
     session.add(auth_session)
