@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=64 * 1024, le=ARGON2_MAX_MEMORY_KIB)
 
     archive_uri: str | None = None
+    # How often workers move new events to the archive: every minute, or every so many whole seconds
+    # when shorter (tests that wait for the archive shorten it).
+    archive_every_seconds: float = Field(default=60.0, ge=1)
     events_retention_days: int | None = None
 
     review_pass_threshold: float = 0.7
