@@ -38,6 +38,12 @@ def _isolate_environment() -> None:
     # Tests assert what the analyzers find, not how fast: on a crowded CI machine a 2 s parse limit
     # would turn results into timeouts. The limits themselves are tested with explicit ReviewLimits.
     os.environ["AIGT_REVIEW_TIME_SCALE"] = "15"
+    # Real argon2id at about a thousandth of the production cost: hundreds of tests register and log
+    # in, at a quarter of a CPU second each otherwise. tests/auth/test_password_hashing.py checks the
+    # production defaults, and that a hash made with other costs is redone at login.
+    os.environ["AIGT_PASSWORD_HASH_TIME_COST"] = "1"
+    os.environ["AIGT_PASSWORD_HASH_MEMORY_KIB"] = "256"
+    os.environ["AIGT_PASSWORD_HASH_PARALLELISM"] = "1"
     # Tests read what the command line prints in English unless they ask for Spanish themselves.
     for variable in ("AIGT_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         os.environ.pop(variable, None)

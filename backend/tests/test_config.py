@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.errors import ConfigurationError
-from ai_goals_tracker.jobs import stall_check_cron
+from ai_goals_tracker.jobs import every_seconds_cron, stall_check_cron
 
 
 def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
@@ -52,6 +52,9 @@ def test_job_timing_is_read_with_the_other_settings(monkeypatch: pytest.MonkeyPa
     assert stall_check_cron(defaults.stalled_worker_seconds) == "* * * * *"
     assert stall_check_cron(shortened.stalled_worker_seconds) == "* * * * * */1"
     assert stall_check_cron(12) == "* * * * * */4"
+    # The archive runs once a minute unless told to run more often.
+    assert every_seconds_cron(defaults.archive_every_seconds) == "* * * * *"
+    assert every_seconds_cron(5) == "* * * * * */5"
     with pytest.raises(ValidationError, match="stalled_worker_seconds"):
         Settings(stalled_worker_seconds=0)
 

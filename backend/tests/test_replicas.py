@@ -147,6 +147,8 @@ async def test_two_replicas_two_workers_one_killed(replica_dsn: str, llm_url: st
         # A killed worker's jobs are handed to the other one within seconds.
         "AIGT_JOB_HEARTBEAT_SECONDS": "1",
         "AIGT_STALLED_WORKER_SECONDS": "3",
+        # Archive runs come every few seconds rather than every minute, some of them while a worker is killed.
+        "AIGT_ARCHIVE_EVERY_SECONDS": "5",
     }
     worker_env = {**os.environ, **env, "AIGT_HOME": str(tmp_path / "worker-home")}
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
@@ -261,7 +263,7 @@ async def _every_write_there_once(dsn: str, learners: list[Learner]) -> None:
 
 
 async def _every_event_archived_once(dsn: str, archive: Path, logs: list[Path]) -> None:
-    # The surviving worker archives every minute; nothing writes events any more.
+    # The surviving worker archives every few seconds; nothing writes events any more.
     await _eventually(
         lambda: _scalar(
             dsn,

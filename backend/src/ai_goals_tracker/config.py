@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ai_goals_tracker.errors import ConfigurationError
@@ -19,6 +19,10 @@ SECRET_KEY_FILE = "secret_key"  # noqa: S105  (a file name, not a secret)
 # HMAC-SHA256 keys shorter than its 32-byte output make tokens easier to forge (RFC 7518, 3.2).
 MIN_SECRET_KEY_BYTES = 32
 OFFLINE_EMBEDDINGS_MODEL = "universal-sentence-encoder-multilingual-3"
+# argon2's own bounds on its parameters (RFC 9106, 3.1): lanes, KiB per lane, and memory in KiB.
+ARGON2_MAX_LANES = 2**24 - 1
+ARGON2_MIN_KIB_PER_LANE = 8
+ARGON2_MAX_MEMORY_KIB = 2**32 - 1
 
 
 def default_home() -> Path:
@@ -54,8 +58,20 @@ class Settings(BaseSettings):
     # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and
     # X-Forwarded-Proto headers are believed. Empty: the peer address is the client's.
     trusted_proxies: str = ""
+    # argon2id's cost per password hash: by default RFC 9106's second recommended profile (3 passes
+    # over 64 MiB, about a quarter of a CPU second) in one lane where the RFC has four. argon2 runs
+    # each lane in a thread of its own and the kernel shares the CPU out per thread, so a login's
+    # four threads outweighed the event loop's one four to one, and a burst of logins slowed every
+    # other request of the process; one lane costs the same CPU, and an attacker the same memory.
+    # A stored hash made with other parameters is redone with these at its user's next login.
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_parallelism: int = Field(default=1, ge=1, le=ARGON2_MAX_LANES)
+    password_hash_memory_kib: int = Field(default=64 * 1024, le=ARGON2_MAX_MEMORY_KIB)
 
     archive_uri: str | None = None
+    # How often workers move new events to the archive: every minute, or every so many whole seconds
+    # when shorter (tests that wait for the archive shorten it).
+    archive_every_seconds: float = Field(default=60.0, ge=1)
     events_retention_days: int | None = None
 
     review_pass_threshold: float = 0.7
@@ -78,6 +94,18 @@ class Settings(BaseSettings):
     # running jobs are retried. Tests shorten both to kill and replace workers quickly.
     job_heartbeat_seconds: float = Field(default=10.0, gt=0)
     stalled_worker_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("password_hash_memory_kib")
+    @classmethod
+    def _argon2_has_its_minimum_memory(cls, memory_kib: int, info: ValidationInfo) -> int:
+        # argon2 gives each lane at least 8 KiB; parallelism is validated (or refused) before memory.
+        lanes = info.data.get("password_hash_parallelism", 1)
+        if memory_kib < ARGON2_MIN_KIB_PER_LANE * lanes:
+            raise ValueError(
+                f"must be at least {ARGON2_MIN_KIB_PER_LANE} KiB per lane of AIGT_PASSWORD_HASH_PARALLELISM "
+                f"({ARGON2_MIN_KIB_PER_LANE * lanes} for {lanes})"
+            )
+        return memory_kib
 
     @model_validator(mode="after")
     def _secret_key_is_usable(self) -> Settings:

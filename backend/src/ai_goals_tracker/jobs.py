@@ -46,16 +46,22 @@ _connector = PsycopgConnector()
 job_app = procrastinate.App(connector=_connector, import_paths=JOB_MODULES)
 
 
+def every_seconds_cron(seconds: float) -> str:
+    """Once a minute, or for a shorter period every so many whole seconds (procrastinate's sixth field)."""
+    if seconds >= 60:
+        return "* * * * *"
+    return f"* * * * * */{max(1, int(seconds))}"
+
+
 def stall_check_cron(stalled_worker_seconds: float) -> str:
     """Once a minute by default; a shorter stall timeout is checked within a third of its length."""
-    if stalled_worker_seconds >= 30:
-        return "* * * * *"
-    return f"* * * * * */{max(1, int(stalled_worker_seconds // 3))}"
+    return every_seconds_cron(60 if stalled_worker_seconds >= 30 else stalled_worker_seconds // 3)
 
 
 # procrastinate reads a periodic task's schedule when its module is imported, before any worker
-# is given its settings: the schedule follows the environment's.
+# is given its settings: the schedules follow the environment's.
 STALL_CHECK_CRON = stall_check_cron(get_settings().stalled_worker_seconds)
+ARCHIVE_CRON = every_seconds_cron(get_settings().archive_every_seconds)
 
 SHUTDOWN_GRACE_SECONDS = 2.0
 

@@ -17,7 +17,14 @@ from procrastinate.manager import JobManager
 
 from ai_goals_tracker.events.archive import apply_retention, archive_pending, compact
 from ai_goals_tracker.events.store import ArchiveStore
-from ai_goals_tracker.jobs import ARCHIVE_PRIORITY, MAINTENANCE_PRIORITY, STALL_CHECK_CRON, job_app, runtime
+from ai_goals_tracker.jobs import (
+    ARCHIVE_CRON,
+    ARCHIVE_PRIORITY,
+    MAINTENANCE_PRIORITY,
+    STALL_CHECK_CRON,
+    job_app,
+    runtime,
+)
 
 logger = logging.getLogger(__name__)
 # The archive jobs' names from before they moved here: jobs already queued keep finding their task.
@@ -52,7 +59,7 @@ async def requeue_stalled_jobs(manager: JobManager, stalled_after: float) -> Non
             logger.warning("Retrying job %s (%s): its worker stopped", job.id, job.task_name)
 
 
-@job_app.periodic(cron="* * * * *", periodic_id="archive_events")
+@job_app.periodic(cron=ARCHIVE_CRON, periodic_id="archive_events")
 @job_app.task(
     name=f"{_ARCHIVE_TASKS}.archive_events",
     queue="events",

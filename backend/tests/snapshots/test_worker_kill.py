@@ -28,6 +28,9 @@ from tests.helpers import API, register_and_login
 from tests.review.corpus import sample_code
 from tests.snapshots.helpers import submit, task_with_criteria
 
+# Bounds on waiting for what must happen (a worker starting, a job retried): failure guards against a
+# hang, generous enough for a crowded machine, never a performance budget.
+PATIENCE_SECONDS = 300.0
 LLM_ANSWER = json.dumps(
     {"summary": "Constant-time comparison: well done.", "feedback_markdown": "### Good\n- line 17", "criteria": []}
 )
@@ -98,7 +101,9 @@ async def test_a_worker_killed_mid_review_leaves_the_job_to_the_next_one(
 
         first_log, second_log = tmp_path / "worker-1.log", tmp_path / "worker-2.log"
         with worker_process(env, first_log) as first:
-            wait_until(lambda: len(llm.requests) == 1, 90, "the first worker did not reach the LLM", first_log)
+            wait_until(
+                lambda: len(llm.requests) == 1, PATIENCE_SECONDS, "the first worker did not reach the LLM", first_log
+            )
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=5)
 
@@ -109,8 +114,12 @@ async def test_a_worker_killed_mid_review_leaves_the_job_to_the_next_one(
             assert pending["review_status"] == "pending"
 
             with worker_process(env, second_log):
-                wait_until(lambda: len(llm.requests) == 2, 30, "the second worker did not take over", second_log)
-                snapshot = await reviewed_within(client, f"{API}/snapshots/{snapshot_id}", user.headers, 15)
+                wait_until(
+                    lambda: len(llm.requests) == 2, PATIENCE_SECONDS, "the second worker did not take over", second_log
+                )
+                snapshot = await reviewed_within(
+                    client, f"{API}/snapshots/{snapshot_id}", user.headers, PATIENCE_SECONDS
+                )
 
             assert snapshot["validation_passed"] is True
             assert snapshot["metadata"]["review"]["feedback_source"] == "llm"

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
-import openai
 from numpy.typing import NDArray
 
 from ai_goals_tracker.config import OFFLINE_EMBEDDINGS_MODEL, Settings
@@ -23,6 +22,7 @@ from ai_goals_tracker.errors import AppError, ConfigurationError
 from ai_goals_tracker.i18n import N_
 
 if TYPE_CHECKING:
+    import openai
     from openai.types import CreateEmbeddingResponse
 
 DEFAULT_OPENAI_EMBEDDINGS_MODEL = "text-embedding-3-small"
@@ -202,6 +202,10 @@ class OpenAIEmbeddings:
         self.base_url = base_url
         self.batch_size = batch_size
         self._where = base_url or "api.openai.com"
+        # Imported here: the openai package costs a CPU second to import, which every `aigt` command
+        # and the offline default would pay without using it.
+        import openai
+
         timeout = openai.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
         # Local servers (Ollama, vLLM, LM Studio) ignore the key, but the client refuses to start
         # without one and would otherwise read OPENAI_API_KEY from the environment behind our back.
@@ -241,6 +245,8 @@ class OpenAIEmbeddings:
         return _normalise_rows(matrix)
 
     def _failure(self, exc: openai.OpenAIError) -> EmbeddingError:
+        import openai
+
         if isinstance(exc, openai.APITimeoutError):
             detail = "timed out"
         elif isinstance(exc, openai.APIConnectionError):
@@ -252,6 +258,8 @@ class OpenAIEmbeddings:
         return _provider_failed(f"Embeddings server at {self._where} (model {self.model!r}) {detail}")
 
     async def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        import openai
+
         items = _as_list(texts)
         vectors: list[list[float]] = []
         for batch in _batches(items, self.batch_size):
@@ -263,6 +271,8 @@ class OpenAIEmbeddings:
         return vectors
 
     def embed_sync(self, texts: Sequence[str]) -> list[list[float]]:
+        import openai
+
         items = _as_list(texts)
         vectors: list[list[float]] = []
         for batch in _batches(items, self.batch_size):

@@ -12,13 +12,11 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-import openai
-from openai import AsyncOpenAI
-from openai.lib import type_to_response_format_param
-from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
+
     from ai_goals_tracker.config import Settings
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -59,6 +57,10 @@ class LLMClient:
         self.timeout_seconds = timeout_seconds
         self._attempts = max(1, attempts)
         self._temperature = temperature
+        # Imported here: the openai package costs a CPU second to import, which every `aigt` command
+        # and an offline review would pay without using it.
+        from openai import AsyncOpenAI
+
         # Retries are ours (one policy for invalid output and transient errors), so the SDK's are off.
         self._client = AsyncOpenAI(
             base_url=base_url,
@@ -101,6 +103,9 @@ class LLMClient:
         await self._client.close()
 
     async def _ask(self, conversation: list[ChatCompletionMessageParam], schema: type[BaseModel]) -> str:
+        import openai
+        from openai.lib import type_to_response_format_param
+
         try:
             # The SDK's timeout covers each read; this one bounds the whole exchange, however slowly it trickles.
             async with asyncio.timeout(self.timeout_seconds):

@@ -13,9 +13,10 @@ from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
 import jwt
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ai_goals_tracker.config import Settings, get_settings
 from ai_goals_tracker.errors import UnauthorizedError
 from ai_goals_tracker.i18n import N_, Message
 
@@ -29,44 +30,61 @@ _EXPECTED: dict[TokenKind, Message] = {
 }
 SESSION_ENDED = N_("Session has ended; log in again")
 
-# argon2id with argon2-cffi's memory and passes (64 MiB, 3, as in RFC 9106's second recommendation)
-# in one lane where the RFC and the library have four. argon2 runs each lane in a thread of its own,
-# and the kernel shares the CPU out per thread: a login's four threads outweighed the event loop's one
-# four to one, so a burst of logins slowed every other request of the process several times over.
-# One lane costs the same CPU, and an attacker the same memory.
-_hasher = PasswordHasher(parallelism=1)
-# Verifying against this when the account does not exist keeps login time independent of it.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+def password_hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.password_hash_time_cost,
+        memory_cost=settings.password_hash_memory_kib,
+        parallelism=settings.password_hash_parallelism,
+        type=Type.ID,
+    )
+
+
+@dataclass(frozen=True)
+class _Hashing:
+    hasher: PasswordHasher
+    # Verifying against this when the account does not exist keeps login time independent of it.
+    dummy_hash: str
+
+
+@lru_cache(maxsize=1)
+def _hashing() -> _Hashing:
+    # Made at first use rather than at import: the settings may refuse the cost parameters, and the
+    # command line reports that as one line only once it runs.
+    hasher = password_hasher(get_settings())
+    return _Hashing(hasher, hasher.hash(secrets.token_urlsafe(16)))
+
+
 # argon2 takes a quarter of a CPU second by design; on the event loop that would stall every other
 # request of the process, so it runs in threads of its own, one per core: logins that crowd in wait
 # their turn here rather than each taking a share of the CPU from the other requests.
 HASHING_THREADS = os.cpu_count() or 1
-_hashing = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="aigt-password-hashing")
+_hashing_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="aigt-password-hashing")
 
 
 async def _hashing_thread(function: Callable[..., _T], *args: Any) -> _T:
-    return await asyncio.get_running_loop().run_in_executor(_hashing, function, *args)
+    return await asyncio.get_running_loop().run_in_executor(_hashing_pool, function, *args)
 
 
 async def hash_password(password: str) -> str:
-    return await _hashing_thread(_hasher.hash, password)
+    return await _hashing_thread(lambda: _hashing().hasher.hash(password))
 
 
 async def verify_password(hashed: str | None, password: str) -> bool:
     return await _hashing_thread(_verify, hashed, password)
 
 
-def needs_rehash(hashed: str) -> bool:
-    """Whether a stored hash was made with other parameters than new ones are (so that a login
-    with the right password stores it again, as new ones are made)."""
-    return _hasher.check_needs_rehash(hashed)
-
-
 def _verify(hashed: str | None, password: str) -> bool:
+    hashing = _hashing()
     try:
-        return _hasher.verify(hashed or _DUMMY_HASH, password) and hashed is not None
+        return hashing.hasher.verify(hashed or hashing.dummy_hash, password) and hashed is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def needs_rehash(hashed: str) -> bool:
+    """Whether a hash that just verified was made with other parameters than the configured ones."""
+    return _hashing().hasher.check_needs_rehash(hashed)
 
 
 def new_token_id() -> str:

@@ -129,6 +129,9 @@ async def login(
     await repository.delete_attempt(session, attempt_id)
     if not user.is_active:
         raise ForbiddenError(N_("This account is deactivated"))
+    if needs_rehash(user.hashed_password):
+        # The password is at hand only now: a hash made before the cost settings changed takes them on.
+        user.hashed_password = await hash_password(password)
     user.last_login_at = datetime.now(UTC)
     if rehashed is not None:
         user.hashed_password = rehashed

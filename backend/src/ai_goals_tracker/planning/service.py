@@ -15,10 +15,9 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from openai.types.chat import ChatCompletionMessageParam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.ai.embeddings import EmbeddingProvider, entity_text
@@ -51,6 +50,9 @@ from ai_goals_tracker.search.catalog_match import SAME_GOAL_SIMILARITY, as_matri
 from ai_goals_tracker.search.upkeep import entity_fields
 from ai_goals_tracker.tasks import service as tasks_service
 from ai_goals_tracker.tasks.schemas import TaskCreate, TaskRead
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 logger = logging.getLogger(__name__)
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, Field
 
 from ai_goals_tracker.review.criteria import describe
@@ -17,6 +16,9 @@ from ai_goals_tracker.review.models import (
     ReviewResult,
 )
 from ai_goals_tracker.review.scoring import passed, score
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 MAX_CODE_CHARS = 60_000
 MAX_FEEDBACK_CHARS = 12_000
