@@ -13,7 +13,12 @@ from ai_goals_tracker.jobs import run_worker
 async def _wait_for_worker(database_url: str) -> None:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         for _ in range(600):
-            row = await (await conn.execute("SELECT count(*) FROM procrastinate_workers")).fetchone()
+            # A live one: rows of workers other tests stopped or killed may linger with old heartbeats.
+            row = await (
+                await conn.execute(
+                    "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - interval '5 seconds'"
+                )
+            ).fetchone()
             if row is not None and row[0] > 0:
                 return
             await asyncio.sleep(0.1)

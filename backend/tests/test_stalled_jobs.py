@@ -32,4 +32,5 @@ async def test_stalled_jobs_are_requeued_and_a_queued_twin_is_not_doubled(databa
                 )
             ).fetchall()
             await conn.execute("DELETE FROM procrastinate_jobs")
+            await conn.execute("DELETE FROM procrastinate_workers WHERE id = %s", (dead_worker,))
     assert dict(rows) == {review_id: "todo", twin_id: "todo", archive_id: "aborted"}

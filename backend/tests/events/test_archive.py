@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -164,6 +165,22 @@ async def test_an_event_a_long_transaction_commits_late_is_archived_once(
     async with sessionmaker() as session:
         assert (await unarchived_events(session)).num_rows == 0
     assert db_state(database_url)["evt_late"] is not None
+
+
+async def test_a_transaction_open_in_another_database_holds_nothing_back(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    store: ArchiveStore,
+    database_url: str,
+    scratch_database: Callable[[str], str],
+) -> None:
+    with psycopg.connect(scratch_database("elsewhere")) as elsewhere:
+        # A transaction of another application on the same server, holding a transaction id.
+        elsewhere.execute("SELECT pg_current_xact_id()")
+        ids = insert_events(database_url, 30, months_ago=(0,))
+        report = await archive_pending(sessionmaker, store, batch_size=100)
+        elsewhere.rollback()
+    assert report.archived == len(ids)
+    assert archived_ids(store) == Counter(ids)
 
 
 async def test_marking_an_event_archived_rewrites_no_index_entry(database_url: str, clean_db: None) -> None:

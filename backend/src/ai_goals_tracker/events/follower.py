@@ -8,9 +8,9 @@ at all, and a follower that fails is retried from where it stopped. Handlers mus
 a batch whose transaction failed is read again.
 
 Order: events are read by (`txid`, `id`): the writing transaction's id, then the event id. An
-event is read only once every transaction that began before it has ended
-(`txid < pg_snapshot_xmin(pg_current_snapshot())`), so a slow transaction's events are never
-skipped by a position that moved past them while it was still open. Retention (events/archive.py)
+event is read only once every transaction of this database that began before it has ended
+(`txid < event_log_horizon()`, migration 015), so a slow transaction's events are never skipped
+by a position that moved past them while it was still open. Retention (events/archive.py)
 never deletes an event some follower has not passed.
 """
 
@@ -81,7 +81,7 @@ async def follow_once(sessionmaker: async_sessionmaker[AsyncSession], name: str,
                 select(Event)
                 .where(
                     tuple_(Event.txid, Event.id) > tuple_(cast(txid, XID8()), event_id),
-                    Event.txid < func.pg_snapshot_xmin(func.pg_current_snapshot()),
+                    Event.txid < func.event_log_horizon(),
                 )
                 .order_by(Event.txid, Event.id)
                 .limit(BATCH_SIZE)

@@ -29,7 +29,7 @@ Position = tuple[str, str]
 # long transaction lands after the position and is archived by a later batch, never skipped.
 # `processed_at IS NULL` skips events a recovery adopted beyond the position.
 _NEXT_BATCH = (
-    "(txid, id) > (%(after_txid)s::xid8, %(after_id)s) AND txid < pg_snapshot_xmin(pg_current_snapshot())"
+    "(txid, id) > (%(after_txid)s::xid8, %(after_id)s) AND txid < event_log_horizon()"
     " AND processed_at IS NULL ORDER BY txid, id LIMIT %(limit)s"
 )
 # A batch once read: the unarchived events after one position, up to and including another.
