@@ -112,9 +112,9 @@ def test_archiver_killed_at_random_moments_neither_loses_nor_duplicates(
     lost = (set(ids) | set(tail)) - set(every)
     assert not lost, f"seed {seed}: lost {len(lost)} events"
     assert set(tail) <= set(unarchived)
-    # Not a speed check: the killed runs must have archived something for the exactly-once checks above to
-    # mean anything (on a crowded machine each run gets less done before its kill).
-    assert len(in_files) > len(ids) // 10, "the archivers did little work before being killed"
+    # The runs must have archived something for the exactly-once checks above to mean anything; how
+    # much depends on how busy the machine was when the kills came, so no share of it is required.
+    assert in_files, "the archivers archived nothing before being killed"
     holding = {path: set(store.read_ids(store.absolute(path))) for path in {row[2] for row in rows if row[1]}}
     assert all(event_id in holding[path] for event_id, archived, path in rows if archived), f"seed {seed}"
 
