@@ -33,7 +33,11 @@ KILLS = 24
 MAX_RUNS = 3 * KILLS
 
 
-def archiver(dsn: str, root: str, command: str, progress: Queue[str]) -> None:
+def archiver(dsn: str, root: str, command: str, progress: Queue[str], aws: dict[str, str]) -> None:
+    # The fork server keeps the environment of the test that started it (a local-folder run has no
+    # S3 endpoint): the object store's variables come with each run.
+    os.environ.update(aws)
+
     async def main() -> None:
         engine = create_engine(dsn, pool_size=2, max_overflow=0)
         sessionmaker = create_sessionmaker(engine)
@@ -69,7 +73,8 @@ def test_archiver_killed_at_random_moments_neither_loses_nor_duplicates(
     while kills < KILLS and kills + finished < MAX_RUNS:
         ids += insert_events(database_url, rng.randint(30, 150), months_ago=months, rng=rng)
         command = "compact" if rng.random() < 0.3 else "archive"
-        process = context.Process(target=archiver, args=(database_url, store.uri, command, progress))
+        aws = {name: value for name, value in os.environ.items() if name.startswith("AWS_")}
+        process = context.Process(target=archiver, args=(database_url, store.uri, command, progress, aws))
         process.start()
         # After a run that ended before its kill (a loaded machine slows the kills, not the work),
         # the next kill comes early, so the test reaches its kill count within MAX_RUNS.

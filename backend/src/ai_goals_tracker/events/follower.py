@@ -81,7 +81,8 @@ async def follow_once(sessionmaker: async_sessionmaker[AsyncSession], name: str,
                 select(Event)
                 .where(
                     tuple_(Event.txid, Event.id) > tuple_(cast(txid, XID8()), event_id),
-                    Event.txid < func.event_log_horizon(),
+                    # A subquery: the horizon is computed once, not for every row scanned.
+                    Event.txid < select(func.event_log_horizon()).scalar_subquery(),
                 )
                 .order_by(Event.txid, Event.id)
                 .limit(BATCH_SIZE)

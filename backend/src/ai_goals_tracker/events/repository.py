@@ -27,9 +27,10 @@ Position = tuple[str, str]
 # The archiver reads the log in the followers' order (events/follower.py): after its saved
 # position, only events no open transaction can still add to, so an event committed late by a
 # long transaction lands after the position and is archived by a later batch, never skipped.
-# `processed_at IS NULL` skips events a recovery adopted beyond the position.
+# `processed_at IS NULL` skips events a recovery adopted beyond the position. The horizon is a
+# subquery, computed once per statement rather than for every row scanned.
 _NEXT_BATCH = (
-    "(txid, id) > (%(after_txid)s::xid8, %(after_id)s) AND txid < event_log_horizon()"
+    "(txid, id) > (%(after_txid)s::xid8, %(after_id)s) AND txid < (SELECT event_log_horizon())"
     " AND processed_at IS NULL ORDER BY txid, id LIMIT %(limit)s"
 )
 # A batch once read: the unarchived events after one position, up to and including another.
