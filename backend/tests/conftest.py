@@ -57,9 +57,10 @@ _isolate_environment()
 
 
 @pytest.fixture(scope="session")
-def admin_dsn(testrun_uid: str) -> str:
-    # xdist workers share one server, keyed by the run (pytest's basetemp is per worker).
-    root = make_private_dir(Path(tempfile.gettempdir()) / f"aigt-test-{testrun_uid}")
+def admin_dsn(testrun_uid: str, worker_id: str) -> str:
+    # One server per xdist worker: another worker's open transactions would otherwise hold back
+    # this one's event-log readers (they wait for every transaction the server cannot place).
+    root = make_private_dir(Path(tempfile.gettempdir()) / f"aigt-test-{testrun_uid}-{worker_id}")
     # "delete": attached processes are counted; the last to leave stops the server and removes it.
     return attach(root / "pgdata", on_last_exit="delete")
 
