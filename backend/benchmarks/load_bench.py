@@ -48,6 +48,8 @@ from benchmarks.support import free_port
 
 # `AIGT_LOAD_LEARNERS=10` and `AIGT_LOAD_SECONDS=30` make a quick trial run.
 LEARNER_COUNTS = tuple(int(n) for n in os.environ.get("AIGT_LOAD_LEARNERS", "50,200").split(","))
+# `single` (one `aigt serve`), `replicas` (two API replicas and two workers), or both.
+TOPOLOGIES = tuple(os.environ.get("AIGT_LOAD_TOPOLOGIES", "single,replicas").split(","))
 # Learners registered on earlier days; the run is a session: they arrive two a second (each login
 # costs a quarter of a CPU second of argon2), then all keep working for the steady part.
 ARRIVALS_PER_SECOND = 2.0
@@ -491,7 +493,7 @@ def run() -> str:
     results: list[RunResult] = []
     with tempfile.TemporaryDirectory(prefix="aigt-bench-load-") as tmp, temporary_server(Path(tmp) / "pgdata") as admin:
         for learners in LEARNER_COUNTS:
-            for name in ("single", "replicas"):
+            for name in TOPOLOGIES:
                 print(f"   {name}, {learners} learners ...", flush=True)
                 results.append(measure(admin, Path(tmp), name, learners))
                 print(f"   {_summary_row(results[-1])}", flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from ai_goals_tracker.auth.security import HASHING_THREADS, hash_password, verify_password
+from ai_goals_tracker.auth.security import HASHING_NICENESS, HASHING_THREADS, hash_password, verify_password
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.main import create_app
 from ai_goals_tracker.models import User
@@ -181,3 +182,11 @@ async def test_logins_that_crowd_in_hash_in_a_bounded_set_of_threads_of_their_ow
     hashing = [thread for thread in threading.enumerate() if thread.name.startswith("aigt-password-hashing")]
     assert 1 <= len(hashing) <= HASHING_THREADS
     assert all(await asyncio.gather(*(verify_password(h, f"password {n}") for n, h in enumerate(hashes))))
+    # …and below the priority of the thread serving the other requests.
+    serving = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert {_niceness(thread) for thread in hashing} == {min(19, serving + HASHING_NICENESS)}
+
+
+def _niceness(thread: threading.Thread) -> int:
+    assert thread.native_id is not None
+    return os.getpriority(os.PRIO_PROCESS, thread.native_id)

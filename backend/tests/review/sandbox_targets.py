@@ -24,3 +24,14 @@ def loaded_modules() -> list[str]:
     import sys
 
     return sorted(sys.modules)
+
+
+def niceness() -> int:
+    return os.nice(0)
+
+
+def child_niceness() -> int:
+    """The scheduling priority of a process the helper starts (an analyzer, a jailed test run)."""
+    import subprocess
+
+    return int(subprocess.run(["nice"], capture_output=True, text=True, check=True).stdout)

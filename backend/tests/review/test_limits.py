@@ -20,6 +20,7 @@ from ai_goals_tracker.review import (
 from ai_goals_tracker.review.findings import deduplicate
 from ai_goals_tracker.review.models import Category, Finding, FindingType, Severity
 from ai_goals_tracker.review.sandbox import Sandbox, SandboxCrash, SandboxError, SandboxTimeout
+from ai_goals_tracker.review.sandbox_worker import NICENESS
 from tests.review import sandbox_targets
 
 DANGER = "import os\n\n\ndef run(command):\n    os.system(command)\n    return eval(command)\n"
@@ -184,3 +185,9 @@ def test_warmed_helpers_have_every_analyzer_loaded_before_the_first_review() -> 
     finally:
         pool.close()
     assert {"bandit.core.manager", "radon.complexity", "tree_sitter_typescript", "tree_sitter_javascript"} <= loaded
+
+
+def test_reviews_run_below_the_priority_of_the_requests_beside_them(sandbox: Sandbox) -> None:
+    expected = min(19, os.nice(0) + NICENESS)
+    assert sandbox.run(sandbox_targets.niceness, timeout=60) == expected
+    assert sandbox.run(sandbox_targets.child_niceness, timeout=60) == expected

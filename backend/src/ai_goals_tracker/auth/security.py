@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -59,7 +61,22 @@ def _hashing() -> _Hashing:
 # request of the process, so it runs in threads of its own, one per core: logins that crowd in wait
 # their turn here rather than each taking a share of the CPU from the other requests.
 HASHING_THREADS = os.cpu_count() or 1
-_hashing_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="aigt-password-hashing")
+# And at a lower scheduling priority: a burst of logins (or someone guessing passwords from many
+# addresses) then slows logins down, not the other requests the machine serves.
+HASHING_NICENESS = 10
+
+
+def _lower_this_threads_priority() -> None:
+    # On Linux the nice value belongs to each thread, so this leaves the event loop's own alone.
+    # Elsewhere it may name no thread: logins then hash at the usual priority.
+    thread = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + HASHING_NICENESS)
+
+
+_hashing_pool = ThreadPoolExecutor(
+    max_workers=HASHING_THREADS, thread_name_prefix="aigt-password-hashing", initializer=_lower_this_threads_priority
+)
 
 
 async def _hashing_thread(function: Callable[..., _T], *args: Any) -> _T:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from multiprocessing.connection import Connection
 
@@ -22,10 +23,16 @@ def _limit_memory(max_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
 
 
+# Reviews are batch work beside the requests a person waits on (in `aigt serve` the two share the
+# machine): the helper, and the analyzers and test runs it starts, yield the CPU to those requests.
+NICENESS = 5
+
+
 def serve(conn: Connection, memory_limit_bytes: int) -> None:
     global _connection
     _connection = conn
     _limit_memory(memory_limit_bytes)
+    os.nice(NICENESS)
     while True:
         try:
             function, args = conn.recv()
