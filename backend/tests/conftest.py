@@ -56,6 +56,12 @@ def _isolate_environment() -> None:
 _isolate_environment()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first: xdist deals them out to its workers at the start, so none of them is left
+    running alone at the end while the other workers wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def admin_dsn(testrun_uid: str, worker_id: str) -> str:
     # One server per xdist worker: another worker's open transactions would otherwise hold back

@@ -112,6 +112,7 @@ def test_offline_encoding_runs_on_one_blas_thread(offline: OfflineEmbeddings) ->
     assert all(pool["num_threads"] == 1 for pool in blas)
 
 
+@pytest.mark.slow
 def test_a_query_is_embedded_while_a_bulk_batch_is_being_encoded(offline: OfflineEmbeddings) -> None:
     offline.embed_sync(["carga el modelo"])
     bulk_started = threading.Event()

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.helpers import PASSWORD
 
@@ -16,6 +17,7 @@ MAX_EXAMPLES = "25"
 BACKEND = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_no_server_errors_and_every_response_matches_its_schema(
     live_server: str, tmp_path: Path, clean_live_db: None
 ) -> None:

@@ -11,6 +11,7 @@ import psycopg
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.events.analytics import Window, event_stats
@@ -30,6 +31,7 @@ def db_state(dsn: str) -> dict[str, str | None]:
         return dict(conn.execute("SELECT id, parquet_path FROM events").fetchall())
 
 
+@pytest.mark.slow
 async def test_archive_writes_partitioned_parts_and_marks_every_row(
     sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str
 ) -> None:
@@ -54,6 +56,7 @@ async def test_archive_writes_partitioned_parts_and_marks_every_row(
     assert (again.archived, again.files_written) == (0, [])
 
 
+@pytest.mark.slow
 async def test_aigt_events_compact_leaves_exactly_the_seed_files_in_a_closed_month(
     sessionmaker: async_sessionmaker[AsyncSession], store: ArchiveStore, database_url: str, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.events.conftest import insert_events, run_aigt
@@ -26,6 +27,7 @@ def loose_modes(home: Path) -> list[str]:
     return loose
 
 
+@pytest.mark.slow
 async def test_archived_and_compacted_files_are_private_to_the_service(
     sessionmaker: async_sessionmaker[AsyncSession], database_url: str, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -108,6 +109,7 @@ async def rich_history_part_two(
     )
 
 
+@pytest.mark.slow
 async def test_the_log_rebuilds_the_database_and_verify_finds_a_change_made_behind_its_back(
     app: FastAPI,
     client: httpx.AsyncClient,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+import pytest
 from fastapi import FastAPI
 from numpy.typing import NDArray
 from sqlalchemy import select, text
@@ -180,6 +181,7 @@ async def test_switching_models_builds_the_new_one_before_dropping_the_old(
     await upkeep.reindex(app.state.sessionmaker, database_url, offline, searched_model=offline.model)
 
 
+@pytest.mark.slow
 def test_the_reindex_command_shows_progress_and_reports(database_url: str, tmp_path: Path, clean_db: None) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("INSERT INTO users (id, email, username, hashed_password) VALUES ('usr_cli', 'c@x.io', 'c', 'x')")
