@@ -14,6 +14,10 @@ The jail (see docs/sandbox.md):
 - the caller caps wall time and output, and killing bwrap kills everything inside: bwrap is PID 1
   of the sandbox's namespace (`--die-with-parent`), and the kernel ends every process of a PID
   namespace when its first process ends.
+
+A run whose runtimes include this Python starts warm (`zygote`): the same jail, kept running with
+pytest and coverage imported, forks it into namespaces, a /tmp and limits of its own. Where a warm
+jail cannot start, runs start cold, as described above.
 """
 
 from __future__ import annotations
@@ -74,6 +78,12 @@ class JailRun:
     timed_out: bool = False
     output_exceeded: bool = False
     seconds: float = 0.0
+    # Forked from a warm jail rather than started in a jail of its own.
+    warm: bool = False
+    # The warm jail ended before the run did: whatever the run said, it did not finish.
+    lost: bool = False
+    # What the run's processes spent, as the warm jail counts it (a cold jail's escape the server's count).
+    cpu_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +100,8 @@ class Jail:
     limits: JailLimits = field(default_factory=JailLimits)
     # Paths the sandbox must never show, even when they sit under a runtime path it binds.
     hidden: tuple[str, ...] = ()
+    # Start runs of this Python from a warm jail when one can start here (see `zygote`).
+    warm: bool = True
 
     def status(self) -> SandboxStatus:
         return _probe(self.bwrap, self.hidden)
@@ -110,32 +122,25 @@ class Jail:
         status = self.status()
         if not status.available:
             raise SandboxUnavailable(status.detail)
+        if self.warm:
+            # Imported here: the warm jail is built from this module's parts.
+            from ai_goals_tracker.sandbox.zygote import run_warm
+
+            outcome = run_warm(self, argv, files, runtimes, environment or {})
+            if outcome is not None:
+                return outcome
         return self._run(argv, files, runtimes, environment or {})
 
     def _run(
         self, argv: Sequence[str], files: Mapping[str, str], runtimes: Iterable[str], environment: Mapping[str, str]
     ) -> JailRun:
-        bwrap = shutil.which(self.bwrap)
-        if bwrap is None:
-            raise SandboxUnavailable(f"{self.bwrap} not found")
+        bwrap = self.executable()
         info_read, info_write = os.pipe()
         try:
-            with _memory_files(files) as descriptors:
-                # Mounts apply in order: the private /tmp first, so that a runtime under /tmp stays visible.
-                command = [
-                    bwrap,
-                    *_namespaces(),
-                    "--info-fd",
-                    str(info_write),
-                    *_private_tmp(self.limits),
-                    *_runtime_view(runtimes),
-                    *_hidden_paths(self.hidden, runtimes),
-                    *_given_files(descriptors),
-                    *_environment(environment),
-                    "--",
-                    *_limited(self.limits),
-                    *argv,
-                ]
+            with memory_files(files) as descriptors:
+                command = self.command(
+                    bwrap, info_write, runtimes, _given_files(descriptors), environment, [*_limited(self.limits), *argv]
+                )
                 started = time.monotonic()
                 process = subprocess.Popen(  # noqa: S603  (bwrap, with an argument list we built)
                     command,
@@ -149,6 +154,38 @@ class Jail:
             os.close(info_write)
         with os.fdopen(info_read, "rb") as info:
             return _supervise(process, info, self.limits, started)
+
+    def executable(self) -> str:
+        bwrap = shutil.which(self.bwrap)
+        if bwrap is None:
+            raise SandboxUnavailable(f"{self.bwrap} not found")
+        return bwrap
+
+    def command(
+        self,
+        bwrap: str,
+        info_fd: int,
+        runtimes: Iterable[str],
+        setup: Sequence[str],
+        environment: Mapping[str, str],
+        program: Sequence[str],
+    ) -> list[str]:
+        """bwrap's arguments: the namespaces, the view of the host, then `setup`, the environment, `program`."""
+        runtimes = list(runtimes)
+        # Mounts apply in order: the private /tmp first, so that a runtime under /tmp stays visible.
+        return [
+            bwrap,
+            *_namespaces(),
+            "--info-fd",
+            str(info_fd),
+            *_private_tmp(self.limits),
+            *_runtime_view(runtimes),
+            *_hidden_paths(self.hidden, runtimes),
+            *setup,
+            *_environment(environment),
+            "--",
+            *program,
+        ]
 
 
 def _namespaces() -> list[str]:
@@ -183,6 +220,11 @@ def _outside_usr(runtimes: Iterable[str]) -> list[str]:
     return [path for path in resolved if not _is_under(path, "/usr") and Path(path).is_dir()]
 
 
+def bound_under_tmp(runtimes: Iterable[str]) -> list[str]:
+    """The runtime folders a jail binds under its private /tmp (which a warm run replaces with its own)."""
+    return [path for path in _outside_usr(runtimes) if _is_under(path, "/tmp")]  # noqa: S108
+
+
 def _is_under(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip("/") + "/")
 
@@ -208,38 +250,46 @@ def _given_files(descriptors: Sequence[tuple[int, str]]) -> list[str]:
 
 
 def _environment(extra: Mapping[str, str]) -> list[str]:
-    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8"}  # noqa: S108
     args = ["--clearenv"]
-    for name, value in {**base, **extra}.items():
+    for name, value in environment_of(extra).items():
         args += ["--setenv", name, value]
     return args
+
+
+def environment_of(extra: Mapping[str, str]) -> dict[str, str]:
+    """The whole environment of a jailed program: nothing of the server's, but for `extra`."""
+    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8"}  # noqa: S108
+    return {**base, **extra}
 
 
 _run_numbers = itertools.count()
 _run_numbers_lock = threading.Lock()
 
 
-def _sandbox_uid() -> int:
+def sandbox_uid() -> int:
     with _run_numbers_lock:
         number = next(_run_numbers)
     return SANDBOX_UID_BASE + ((os.getpid() << 12) + (number & 0xFFF)) % _UID_SPAN
 
 
-def _limited(limits: JailLimits) -> list[str]:
-    prlimit = [
-        _tool("prlimit"),
+def rlimits(limits: JailLimits) -> dict[str, tuple[int, int]]:
+    """The (soft, hard) resource limits of a jailed program, by prlimit's names."""
+    return {
         # SIGXCPU at the soft limit, SIGKILL a second later for a program that ignores it.
-        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-        f"--as={limits.memory_bytes}",
-        f"--nproc={limits.processes}",
-        f"--fsize={limits.file_bytes}",
-        f"--nofile={limits.open_files}",
-        "--core=0",
-        "--",
-    ]
+        "cpu": (limits.cpu_seconds, limits.cpu_seconds + 1),
+        "as": (limits.memory_bytes, limits.memory_bytes),
+        "nproc": (limits.processes, limits.processes),
+        "fsize": (limits.file_bytes, limits.file_bytes),
+        "nofile": (limits.open_files, limits.open_files),
+        "core": (0, 0),
+    }
+
+
+def _limited(limits: JailLimits) -> list[str]:
+    prlimit = [_tool("prlimit"), *(f"--{name}={soft}:{hard}" for name, (soft, hard) in rlimits(limits).items()), "--"]
     if os.geteuid() != 0:
         return prlimit
-    uid = _sandbox_uid()
+    uid = sandbox_uid()
     drop = [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
     drop += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return prlimit + drop
@@ -255,7 +305,7 @@ def _tool(name: str) -> str:
 
 
 @contextmanager
-def _memory_files(files: Mapping[str, str]) -> Iterator[list[tuple[int, str]]]:
+def memory_files(files: Mapping[str, str]) -> Iterator[list[tuple[int, str]]]:
     """Each file as an in-memory descriptor bwrap copies into the sandbox: nothing touches the host disk."""
     descriptors: list[tuple[int, str]] = []
     try:
@@ -273,14 +323,44 @@ def _memory_files(files: Mapping[str, str]) -> Iterator[list[tuple[int, str]]]:
 def _supervise(process: subprocess.Popen[bytes], info: BinaryIO, limits: JailLimits, started: float) -> JailRun:
     """Read the pipes within the output cap until the program ends or its time is up."""
     assert process.stdout is not None and process.stderr is not None
+    # bwrap's --info-fd ends with the sandbox's first process, which must be gone before we return.
+    got = collect(info.fileno(), process.stdout.fileno(), process.stderr.fileno(), limits, started)
+    if got.timed_out or got.output_exceeded:
+        end_sandbox(process, got.channel)
+    exit_code = process.wait()
+    process.stdout.close()
+    process.stderr.close()
+    return JailRun(
+        exit_code=None if (got.timed_out or got.output_exceeded) else exit_code,
+        stdout=got.stdout,
+        stderr=got.stderr,
+        timed_out=got.timed_out,
+        output_exceeded=got.output_exceeded,
+        seconds=time.monotonic() - started,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Collected:
+    channel: bytes
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool
+    output_exceeded: bool
+
+
+def collect(channel: int, stdout: int, stderr: int, limits: JailLimits, started: float) -> Collected:
+    """Read a run's descriptors until each has ended, its time is up or its output is over the cap.
+
+    `channel` is the jail's own word on the run (bwrap's info, a warm run's status), kept whole.
+    """
     deadline = started + limits.wall_seconds
     chunks: dict[int, list[bytes]] = {0: [], 1: [], 2: []}
     sizes = {0: 0, 1: 0, 2: 0}
     timed_out = exceeded = False
     with selectors.DefaultSelector() as selector:
-        # 0 is bwrap's --info-fd: the sandbox's first process, which must be gone before we return.
-        for stream, pipe in ((0, info), (1, process.stdout), (2, process.stderr)):
-            selector.register(pipe, selectors.EVENT_READ, stream)
+        for stream, fd in ((0, channel), (1, stdout), (2, stderr)):
+            selector.register(fd, selectors.EVENT_READ, stream)
         while selector.get_map():
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -300,22 +380,16 @@ def _supervise(process: subprocess.Popen[bytes], info: BinaryIO, limits: JailLim
                     chunks[stream].append(data)
             if exceeded:
                 break
-    if timed_out or exceeded:
-        _end_sandbox(process, b"".join(chunks[0]))
-    exit_code = process.wait()
-    process.stdout.close()
-    process.stderr.close()
-    return JailRun(
-        exit_code=None if (timed_out or exceeded) else exit_code,
+    return Collected(
+        channel=b"".join(chunks[0]),
         stdout=b"".join(chunks[1])[: limits.output_bytes],
         stderr=b"".join(chunks[2])[:_STDERR_CAP],
         timed_out=timed_out,
         output_exceeded=exceeded,
-        seconds=time.monotonic() - started,
     )
 
 
-def _end_sandbox(process: subprocess.Popen[bytes], info: bytes) -> None:
+def end_sandbox(process: subprocess.Popen[bytes], info: bytes) -> None:
     """Kill the sandbox's first process, and wait until the kernel has ended every process under it."""
     try:
         first = int(json.loads(info.decode() or "{}").get("child-pid", 0))
