@@ -28,6 +28,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
 from ai_goals_tracker.sandbox.jail import (
@@ -215,6 +216,9 @@ class _Pool:
         self._pid = os.getpid()
         self._idle: dict[Key, list[Zygote]] = {}
         self._impossible: dict[Key, str] = {}
+        # bwrap's --die-with-parent follows the thread that started it, not the process: jails are
+        # started in a thread of their own, which lasts as long as the process does.
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigt-warm-jails")
 
     def run(
         self, jail: Jail, argv: Sequence[str], files: Mapping[str, str], runtimes: list[str], env: Mapping[str, str]
@@ -239,13 +243,14 @@ class _Pool:
             if self._pid != os.getpid():
                 # A forked process must not share its parent's jails: it starts its own.
                 self._pid, self._idle = os.getpid(), {}
+                self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigt-warm-jails")
             if key in self._impossible:
                 return None
             idle = self._idle.get(key)
             if idle:
                 return idle.pop()
         try:
-            return Zygote(jail, runtimes)
+            return self._starter.submit(Zygote, jail, runtimes).result()
         except ZygoteUnavailable as exc:
             self._give_up(key, str(exc))
             return None
