@@ -31,15 +31,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
-from ai_goals_tracker.sandbox.jail import (
-    Jail,
+from ai_goals_tracker.sandbox.bwrap import (
     JailLimits,
     JailRun,
     SandboxUnavailable,
     bound_under_tmp,
     collect,
+    command,
     end_sandbox,
     environment_of,
+    executable,
     memory_files,
     python_executable,
     python_runtimes,
@@ -58,6 +59,10 @@ _START_SECONDS = 60.0
 _IDLE_PER_KEY = 2
 
 
+# A warm jail's configuration: bwrap, the hidden paths, the runtimes it shows, the limits of its runs.
+Key = tuple[str, tuple[str, ...], tuple[str, ...], JailLimits]
+
+
 class ZygoteUnavailable(Exception):
     """The warm jail did not start, or could not begin the run: nothing of the run has run."""
 
@@ -65,8 +70,8 @@ class ZygoteUnavailable(Exception):
 class Zygote:
     """One warm jail and the socket its zygote takes requests on."""
 
-    def __init__(self, jail: Jail, runtimes: Sequence[str]) -> None:
-        self.limits = jail.limits
+    def __init__(self, key: Key) -> None:
+        bwrap, hidden, runtimes, self.limits = key
         self.usable = True
         self._under_tmp = bound_under_tmp(runtimes)
         control, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -83,9 +88,11 @@ class Zygote:
                 setup += ["--cap-add", "ALL"]
                 zygote, reporter = (f"{ZYGOTE_DIR}/{name}" for name in _PROGRAMS)
                 interpreter = [python_executable(), "-I", "-B", zygote, str(zygote_end.fileno()), reporter]
-                command = jail.command(jail.executable(), info_write, runtimes, setup, {}, interpreter)
+                arguments = command(
+                    executable(bwrap), self.limits, hidden, info_write, runtimes, setup, {}, interpreter
+                )
                 self._process = subprocess.Popen(  # noqa: S603  (bwrap, with an argument list we built)
-                    command,
+                    arguments,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
@@ -205,9 +212,6 @@ def _report(channel: bytes) -> tuple[int | None, float | None, str | None]:
     return exit_code, float(cpu) if isinstance(cpu, int | float) else None, None
 
 
-Key = tuple[str, tuple[str, ...], tuple[str, ...], JailLimits]
-
-
 class _Pool:
     """The warm jails of this process, by configuration; safe to share between threads."""
 
@@ -220,13 +224,10 @@ class _Pool:
         # started in a thread of their own, which lasts as long as the process does.
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigt-warm-jails")
 
-    def run(
-        self, jail: Jail, argv: Sequence[str], files: Mapping[str, str], runtimes: list[str], env: Mapping[str, str]
-    ) -> JailRun | None:
-        key: Key = (jail.bwrap, jail.hidden, tuple(runtimes), jail.limits)
+    def run(self, key: Key, argv: Sequence[str], files: Mapping[str, str], env: Mapping[str, str]) -> JailRun | None:
         # A jail that died between runs is found out as the run is handed over: one more try.
         for attempt in range(2):
-            zygote = self._acquire(key, jail, runtimes)
+            zygote = self._acquire(key)
             if zygote is None:
                 return None
             try:
@@ -238,7 +239,7 @@ class _Pool:
                 self._release(key, zygote)
         return None
 
-    def _acquire(self, key: Key, jail: Jail, runtimes: list[str]) -> Zygote | None:
+    def _acquire(self, key: Key) -> Zygote | None:
         with self._lock:
             if self._pid != os.getpid():
                 # A forked process must not share its parent's jails: it starts its own.
@@ -250,7 +251,7 @@ class _Pool:
             if idle:
                 return idle.pop()
         try:
-            return self._starter.submit(Zygote, jail, runtimes).result()
+            return self._starter.submit(Zygote, key).result()
         except ZygoteUnavailable as exc:
             self._give_up(key, str(exc))
             return None
@@ -284,11 +285,17 @@ atexit.register(_pool.close)
 
 
 def run_warm(
-    jail: Jail, argv: Sequence[str], files: Mapping[str, str], runtimes: Iterable[str], environment: Mapping[str, str]
+    bwrap: str,
+    limits: JailLimits,
+    hidden: tuple[str, ...],
+    argv: Sequence[str],
+    files: Mapping[str, str],
+    runtimes: Iterable[str],
+    environment: Mapping[str, str],
 ) -> JailRun | None:
     """The run forked from a warm jail, or None when it must start cold (not Python's runtimes, or no
     warm jail here)."""
-    wanted = sorted(set(runtimes))
+    wanted = tuple(sorted(set(runtimes)))
     if not set(python_runtimes()) <= set(wanted):
         return None
-    return _pool.run(jail, argv, files, wanted, environment)
+    return _pool.run((bwrap, hidden, wanted, limits), argv, files, environment)
