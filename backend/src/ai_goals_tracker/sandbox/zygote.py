@@ -188,6 +188,8 @@ class Zygote:
 
     def kill(self) -> None:
         """End the jail and every process in it; a run it was serving is lost."""
+        if not self.usable:
+            return  # ended already: its first process's pid may be another process's by now
         self.usable = False
         with contextlib.suppress(OSError):
             self._control.close()
