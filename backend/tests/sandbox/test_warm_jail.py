@@ -135,14 +135,20 @@ def test_the_rlimits_of_a_cold_jail_hold_in_a_warm_run() -> None:
 
 def test_a_run_that_kills_or_floods_does_not_hurt_the_next_run() -> None:
     jail = Jail()
-    killer = "import os, signal\nfor pid in (-1, 0, 1):\n    try:\n        os.kill(pid, signal.SIGKILL)\n" + (
-        "    except OSError:\n        pass\nprint('still here')\n"
+    look_around(jail)
+    zygotes = _zygotes()
+    assert zygotes
+    # Everything it may signal, then its own process group (itself with it).
+    killer = "import os, signal\nfor pid in (-1, 1, 0):\n    try:\n        os.kill(pid, signal.SIGKILL)\n" + (
+        "    except OSError:\n        pass\n"
     )
     killed = jail.run([PYTHON, "-I", "-B", f"{RUN_DIR}/kill.py"], {"kill.py": killer}, runtimes=python_runtimes())
-    assert killed.warm and not killed.lost
+    assert killed.warm and not killed.lost and killed.exit_code == 128 + signal.SIGKILL
+    assert look_around(jail)["processes"] == [1, 2]
+    assert _zygotes() == zygotes  # the warm jail that served it serves the next run
+
     flood = jail.run([PYTHON, "-I", "-c", "while True: print('x' * 1000)"], {}, runtimes=python_runtimes())
     assert flood.warm and flood.output_exceeded and flood.exit_code is None
-
     seen = look_around(jail)
     assert seen["processes"] == [1, 2]
     tests = "import m\n\ndef test_m():\n    assert m.M == 1\n"
@@ -185,6 +191,16 @@ def _wait_for_a_sleeping_test() -> int:
                 return pid
         time.sleep(0.1)
     raise AssertionError("the run never reached its sleeping test")
+
+
+def _zygotes() -> set[int]:
+    """The zygotes of this process's warm jails: the Python processes whose parent is a bwrap."""
+    processes = _descendants(os.getpid())
+    return {
+        pid
+        for pid, (parent, name, _, _) in processes.items()
+        if name.startswith("python") and processes.get(parent, (0, "", "", ""))[1] == "bwrap"
+    }
 
 
 def _descendants(root: int) -> dict[int, tuple[int, str, str, str]]:
