@@ -1,17 +1,21 @@
 """The cost of goals' tests: a review with a 10-test pytest criterion against the same review without
-it, and the jail's start-up against a bare `python -c pass`, all measured in this run."""
+it; the test run alone from a warm jail against a cold one, in wall time and in the CPU the jailed
+run spends; and the jail's start-up against a bare `python -c pass`, all measured in this run."""
 
 from __future__ import annotations
 
 import statistics
 import subprocess
+from importlib import resources
 
 from ai_goals_tracker.review import ReviewRequest, review_submission
 from ai_goals_tracker.review.sandbox import default_sandbox
-from ai_goals_tracker.sandbox.jail import Jail, python_executable, python_runtimes
+from ai_goals_tracker.sandbox.jail import RUN_DIR, Jail, python_executable, python_runtimes
+from ai_goals_tracker.sandbox.testrun import run_tests
 from benchmarks.support import p95, timings
 
 REVIEW_RUNS = 12
+TEST_RUNS = 12
 START_RUNS = 20
 
 CART = '''"""A shopping cart: prices in cents."""
@@ -44,9 +48,41 @@ CRITERIA: list[str | dict[str, object]] = [
 ]
 
 
+# Runs the test program as the jail does, then says on stderr what the jailed process and the ones it
+# waited for spent: from the interpreter's start in a cold jail, from the fork in a warm one.
+MEASURED = """import resource, runpy, sys
+sys.argv = sys.argv[1:]
+try:
+    runpy.run_path(sys.argv[0], run_name="__main__")
+except SystemExit:
+    pass
+spent = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+sys.stderr.write("cpu=%.4f" % sum(usage.ru_utime + usage.ru_stime for usage in spent))
+"""
+
+
 def _row(name: str, samples: list[float], baseline: list[float]) -> str:
     ratio = statistics.median(samples) / statistics.median(baseline)
-    return f"| {name} | {statistics.median(samples) * 1000:.0f} | {p95(samples) * 1000:.0f} | {ratio:.1f}× |"
+    return f"| {name} | {statistics.median(samples) * 1000:.0f} | {p95(samples) * 1000:.0f} | {ratio:.2f}× |"
+
+
+def _cpu(jail: Jail, runs: int) -> tuple[list[float], list[float]]:
+    """The CPU seconds of `runs` jailed test runs: the program's own, and the whole run's as the warm
+    jail counts it (its init and runner too; nothing for a cold jail, whose count escapes the server)."""
+    helper = resources.files("ai_goals_tracker.sandbox").joinpath("pytest_main.py").read_text(encoding="utf-8")
+    files = {".measured.py": MEASURED, ".aigt_pytest_main.py": helper, "cart.py": CART, "test_cart_goal.py": TESTS}
+    argv = [python_executable(), "-I", "-B", f"{RUN_DIR}/.measured.py", f"{RUN_DIR}/.aigt_pytest_main.py", "@m@"]
+    argv += [f"{RUN_DIR}/cart.py", f"{RUN_DIR}/test_cart_goal.py"]
+    environment = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    program: list[float] = []
+    whole: list[float] = []
+    for _ in range(runs):
+        outcome = jail.run(argv, files, runtimes=python_runtimes(), environment=environment)
+        assert outcome.exit_code == 0 and outcome.warm == jail.warm, outcome
+        program.append(float(outcome.stderr.decode().rsplit("cpu=", 1)[1]))
+        if outcome.cpu_seconds is not None:
+            whole.append(outcome.cpu_seconds)
+    return program, whole
 
 
 def run() -> str:
@@ -64,23 +100,48 @@ def run() -> str:
     without = timings(lambda: review_submission(plain), REVIEW_RUNS)
     with_tests = timings(lambda: review_submission(tested), REVIEW_RUNS)
 
+    cold = Jail(warm=False)
+    # The warm jail of this process starts here, once: the timed runs are forked from it.
+    run_tests(jail, "pytest", TESTS, CART, "cart.py")
+    cold_runs = timings(lambda: run_tests(cold, "pytest", TESTS, CART, "cart.py"), TEST_RUNS)
+    warm_runs = timings(lambda: run_tests(jail, "pytest", TESTS, CART, "cart.py"), TEST_RUNS)
+    cold_cpu, _ = _cpu(cold, TEST_RUNS)
+    warm_cpu, warm_whole = _cpu(jail, TEST_RUNS)
+
     python = python_executable()
     bare = timings(lambda: subprocess.run([python, "-I", "-c", "pass"], check=True), START_RUNS)
-    jailed = timings(lambda: jail.run([python, "-I", "-c", "pass"], {}, runtimes=python_runtimes()), START_RUNS)
+    passing = [python, "-I", "-c", "pass"]
+    cold_start = timings(lambda: cold.run(passing, {}, runtimes=python_runtimes()), START_RUNS)
+    warm_start = timings(lambda: jail.run(passing, {}, runtimes=python_runtimes()), START_RUNS)
     return "\n".join(
         [
             "## Sandbox: goals' tests",
             "",
             f"{status.detail}. Review of a 15-line file with 2 structured criteria, without and with a 10-test "
-            f"pytest criterion ({REVIEW_RUNS} runs each); jail start-up ({START_RUNS} runs): bwrap + prlimit "
-            "(+ setpriv as root) + `python -I -c pass`, against the bare `python -I -c pass`.",
+            f"pytest criterion ({REVIEW_RUNS} runs each); the test run alone from a warm jail (forked from a "
+            f"zygote with pytest and coverage imported) and from a cold one ({TEST_RUNS} runs each); jail start-up "
+            f"({START_RUNS} runs): `python -I -c pass` in a cold jail (bwrap + prlimit, + setpriv as root) and "
+            "forked from a warm one (namespaces, /tmp and limits of its own, then exec), against the bare command.",
             "",
             "| measured | p50 (ms) | p95 (ms) | p50 ratio to its baseline |",
             "|---|---:|---:|---:|",
             _row("review without tests (baseline)", without, without),
-            _row("review with 10 pytest tests", with_tests, without),
+            _row("review with 10 pytest tests (warm jail)", with_tests, without),
+            _row("10 pytest tests, cold jail (baseline)", cold_runs, cold_runs),
+            _row("10 pytest tests, warm jail", warm_runs, cold_runs),
             _row("`python -I -c pass` (baseline)", bare, bare),
-            _row("same in the jail", jailed, bare),
+            _row("same in a cold jail", cold_start, bare),
+            _row("same from a warm jail", warm_start, bare),
+            "",
+            "CPU of one jailed run of the 10 tests, measured by the jailed program's own `getrusage` (itself and "
+            "the processes it waited for); for the warm jail also the whole run as its runner counts it (the "
+            "run's reaper and its set-up too).",
+            "",
+            "| jailed CPU | p50 (ms) | p95 (ms) | p50 ratio to the cold jail |",
+            "|---|---:|---:|---:|",
+            _row("cold jail: the program (baseline)", cold_cpu, cold_cpu),
+            _row("warm jail: the program", warm_cpu, cold_cpu),
+            _row("warm jail: the whole run", warm_whole, cold_cpu),
             "",
             f"Coverage of cart.py by those tests: {result.metrics.test_coverage}.",
         ]

@@ -91,32 +91,59 @@ def _server(port: int) -> tuple[int, dict[str, str]]:
     raise AssertionError(f"no aigt serve process on port {port}")
 
 
-def _processes() -> dict[int, tuple[int, int, str]]:
-    """pid → (parent pid, real uid, command name) for every process on the host."""
-    found: dict[int, tuple[int, int, str]] = {}
+def _processes() -> dict[int, tuple[int, int, str, bytes]]:
+    """pid → (parent pid, real uid, command name, command line) for every process on the host."""
+    found: dict[int, tuple[int, int, str, bytes]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
             status = dict(line.split(":", 1) for line in (entry / "status").read_text().splitlines() if ":" in line)
+            cmdline = (entry / "cmdline").read_bytes()
         except OSError:
             continue
-        found[int(entry.name)] = (int(status["PPid"]), int(status["Uid"].split()[0]), status["Name"].strip())
+        found[int(entry.name)] = (int(status["PPid"]), int(status["Uid"].split()[0]), status["Name"].strip(), cmdline)
     return found
 
 
 def _left_behind(server_pid: int) -> list[tuple[int, int, str]]:
-    """Sandbox processes of this server still alive: bwrap under it, or anything running as a sandbox uid."""
+    """Sandbox processes of this server still alive: anything running as a sandbox uid, or bwrap and the
+    limit tools under it, but for the warm jails waiting for their next run (see `_idle_warm_jails`)."""
     processes = _processes()
     descendants = {server_pid}
     for _ in range(10):  # parent links, followed a few levels down
-        descendants |= {pid for pid, (parent, _, _) in processes.items() if parent in descendants}
+        descendants |= {pid for pid, (parent, *_) in processes.items() if parent in descendants}
     own_uids = {SANDBOX_UID_BASE + ((server_pid << 12) + n) % 100_000_000 for n in range(4096)}
+    idle = _idle_warm_jails(processes, descendants)
     return [
         (pid, uid, name)
-        for pid, (_, uid, name) in processes.items()
-        if (pid in descendants and name in ("bwrap", "prlimit", "setpriv")) or uid in own_uids
+        for pid, (_, uid, name, _) in processes.items()
+        if (pid in descendants and name in ("bwrap", "prlimit", "setpriv") and pid not in idle) or uid in own_uids
     ]
+
+
+def _idle_warm_jails(processes: dict[int, tuple[int, int, str, bytes]], among: set[int]) -> set[int]:
+    """The bwrap processes of warm jails that hold nothing but their zygote: bwrap, the bwrap that is
+    PID 1 inside, and one Python running `zygote_main.py`, which has no process under it."""
+    children: dict[int, list[int]] = {}
+    for pid, (parent, *_) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    idle: set[int] = set()
+    for outer in among:
+        parent = processes.get(processes[outer][0])
+        if processes[outer][2] != "bwrap" or (parent is not None and parent[2] == "bwrap"):
+            continue
+        inner = children.get(outer, [])
+        zygotes = [pid for first in inner for pid in children.get(first, [])]
+        if (
+            len(inner) == 1
+            and processes[inner[0]][2] == "bwrap"
+            and len(zygotes) == 1
+            and b"zygote_main.py" in processes[zygotes[0]][3]
+            and not children.get(zygotes[0])
+        ):
+            idle |= {outer, inner[0]}
+    return idle
 
 
 async def _register(http: httpx.AsyncClient, username: str) -> dict[str, str]:

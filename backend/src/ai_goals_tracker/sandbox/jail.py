@@ -14,66 +14,60 @@ The jail (see docs/sandbox.md):
 - the caller caps wall time and output, and killing bwrap kills everything inside: bwrap is PID 1
   of the sandbox's namespace (`--die-with-parent`), and the kernel ends every process of a PID
   namespace when its first process ends.
+
+A run whose runtimes include this Python starts warm (`zygote`): the same jail, kept running with
+pytest and coverage imported, forks it into namespaces, a /tmp and limits of its own. Where a warm
+jail cannot start, runs start cold, as described above.
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import json
 import os
-import selectors
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import BinaryIO
 
-RUN_DIR = "/tmp/run"  # noqa: S108  (inside the sandbox's own tmpfs)
-# Sandboxed programs run as uids from here up when the server is root, one per run, so the process
-# limit counts only that run's processes. Far above any uid a system hands out.
-SANDBOX_UID_BASE = 2_000_000_000
-_UID_SPAN = 100_000_000
+from ai_goals_tracker.sandbox import zygote
+from ai_goals_tracker.sandbox.bwrap import (
+    KILLED_BY_CPU_LIMIT,
+    RUN_DIR,
+    SANDBOX_UID_BASE,
+    JailLimits,
+    JailRun,
+    SandboxUnavailable,
+    collect,
+    command,
+    end_sandbox,
+    executable,
+    memory_files,
+    node_runtime,
+    python_executable,
+    python_runtimes,
+    rlimits,
+    sandbox_uid,
+    tool,
+)
+
+# The jail's public names, wherever they are defined.
+__all__ = [
+    "KILLED_BY_CPU_LIMIT",
+    "RUN_DIR",
+    "SANDBOX_UID_BASE",
+    "Jail",
+    "JailLimits",
+    "JailRun",
+    "SandboxStatus",
+    "SandboxUnavailable",
+    "node_runtime",
+    "python_executable",
+    "python_runtimes",
+]
+
 _LIMIT_TOOLS = ("prlimit", "setpriv")
-_STDERR_CAP = 64 * 1024
-
-
-class SandboxUnavailable(Exception):
-    """bubblewrap (or the limit tools) is missing or cannot create namespaces here: nothing is run."""
-
-
-@dataclass(frozen=True, slots=True)
-class JailLimits:
-    wall_seconds: float = 20.0
-    cpu_seconds: int = 15
-    # Per process: the address space, which bounds what it can allocate.
-    memory_bytes: int = 1024 * 1024 * 1024
-    # Threads count as processes for the kernel: a Python or node runtime uses about a dozen.
-    processes: int = 64
-    output_bytes: int = 1024 * 1024
-    file_bytes: int = 16 * 1024 * 1024
-    tmp_bytes: int = 64 * 1024 * 1024
-    open_files: int = 256
-
-
-# bwrap answers 128 + N for a program killed by signal N.
-KILLED_BY_CPU_LIMIT = (128 + 24, 128 + 9)
-
-
-@dataclass(frozen=True, slots=True)
-class JailRun:
-    exit_code: int | None
-    stdout: bytes
-    stderr: bytes
-    timed_out: bool = False
-    output_exceeded: bool = False
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +84,8 @@ class Jail:
     limits: JailLimits = field(default_factory=JailLimits)
     # Paths the sandbox must never show, even when they sit under a runtime path it binds.
     hidden: tuple[str, ...] = ()
+    # Start runs of this Python from a warm jail when one can start here (see `zygote`).
+    warm: bool = True
 
     def status(self) -> SandboxStatus:
         return _probe(self.bwrap, self.hidden)
@@ -110,35 +106,32 @@ class Jail:
         status = self.status()
         if not status.available:
             raise SandboxUnavailable(status.detail)
+        if self.warm:
+            outcome = zygote.run_warm(self.bwrap, self.limits, self.hidden, argv, files, runtimes, environment or {})
+            if outcome is not None:
+                return outcome
         return self._run(argv, files, runtimes, environment or {})
 
     def _run(
         self, argv: Sequence[str], files: Mapping[str, str], runtimes: Iterable[str], environment: Mapping[str, str]
     ) -> JailRun:
-        bwrap = shutil.which(self.bwrap)
-        if bwrap is None:
-            raise SandboxUnavailable(f"{self.bwrap} not found")
+        bwrap = executable(self.bwrap)
         info_read, info_write = os.pipe()
         try:
-            with _memory_files(files) as descriptors:
-                # Mounts apply in order: the private /tmp first, so that a runtime under /tmp stays visible.
-                command = [
+            with memory_files(files) as descriptors:
+                arguments = command(
                     bwrap,
-                    *_namespaces(),
-                    "--info-fd",
-                    str(info_write),
-                    *_private_tmp(self.limits),
-                    *_runtime_view(runtimes),
-                    *_hidden_paths(self.hidden, runtimes),
-                    *_given_files(descriptors),
-                    *_environment(environment),
-                    "--",
-                    *_limited(self.limits),
-                    *argv,
-                ]
+                    self.limits,
+                    self.hidden,
+                    info_write,
+                    runtimes,
+                    _given_files(descriptors),
+                    environment,
+                    [*_limited(self.limits), *argv],
+                )
                 started = time.monotonic()
                 process = subprocess.Popen(  # noqa: S603  (bwrap, with an argument list we built)
-                    command,
+                    arguments,
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE,
@@ -151,55 +144,6 @@ class Jail:
             return _supervise(process, info, self.limits, started)
 
 
-def _namespaces() -> list[str]:
-    common = ["--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net"]
-    common += ["--unshare-uts", "--unshare-cgroup-try", "--hostname", "sandbox"]
-    # As root bwrap needs no user namespace, and one would map only uid 0: setpriv could then not
-    # switch to the run's own uid. Anyone else gets one, which is what lets bwrap work unprivileged.
-    return common if os.geteuid() == 0 else [*common, "--unshare-user"]
-
-
-def _runtime_view(runtimes: Iterable[str]) -> list[str]:
-    args = ["--ro-bind", "/usr", "/usr"]
-    # Merged-/usr systems link /bin, /lib… into /usr; older ones have real folders.
-    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-        path = Path(top)
-        if path.is_symlink():
-            args += ["--symlink", os.readlink(path), top]
-        elif path.is_dir():
-            args += ["--ro-bind", top, top]
-    runtimes = _outside_usr(runtimes)
-    # bwrap would create the folders leading to a bind as 0700 root: the sandbox's uid could not pass.
-    parents = sorted({str(parent) for runtime in runtimes for parent in Path(runtime).parents if str(parent) != "/"})
-    for parent in parents:
-        args += ["--perms", "0755", "--dir", parent]
-    for runtime in runtimes:
-        args += ["--ro-bind", runtime, runtime]
-    return [*args, "--proc", "/proc", "--dev", "/dev"]
-
-
-def _outside_usr(runtimes: Iterable[str]) -> list[str]:
-    resolved = sorted({str(Path(path).resolve()) for path in runtimes})
-    return [path for path in resolved if not _is_under(path, "/usr") and Path(path).is_dir()]
-
-
-def _is_under(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip("/") + "/")
-
-
-def _hidden_paths(hidden: Iterable[str], runtimes: Iterable[str]) -> list[str]:
-    bound = ["/usr", *_outside_usr(runtimes)]
-    args: list[str] = []
-    for path in sorted({str(Path(p).resolve()) for p in hidden}):
-        if Path(path).is_dir() and any(_is_under(path, root) for root in bound):
-            args += ["--tmpfs", path]
-    return args
-
-
-def _private_tmp(limits: JailLimits) -> list[str]:
-    return ["--perms", "1777", "--size", str(limits.tmp_bytes), "--tmpfs", "/tmp"]  # noqa: S108
-
-
 def _given_files(descriptors: Sequence[tuple[int, str]]) -> list[str]:
     args = ["--perms", "0755", "--dir", RUN_DIR]
     for fd, name in descriptors:
@@ -207,137 +151,34 @@ def _given_files(descriptors: Sequence[tuple[int, str]]) -> list[str]:
     return [*args, "--chdir", RUN_DIR]
 
 
-def _environment(extra: Mapping[str, str]) -> list[str]:
-    base = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8"}  # noqa: S108
-    args = ["--clearenv"]
-    for name, value in {**base, **extra}.items():
-        args += ["--setenv", name, value]
-    return args
-
-
-_run_numbers = itertools.count()
-_run_numbers_lock = threading.Lock()
-
-
-def _sandbox_uid() -> int:
-    with _run_numbers_lock:
-        number = next(_run_numbers)
-    return SANDBOX_UID_BASE + ((os.getpid() << 12) + (number & 0xFFF)) % _UID_SPAN
-
-
 def _limited(limits: JailLimits) -> list[str]:
-    prlimit = [
-        _tool("prlimit"),
-        # SIGXCPU at the soft limit, SIGKILL a second later for a program that ignores it.
-        f"--cpu={limits.cpu_seconds}:{limits.cpu_seconds + 1}",
-        f"--as={limits.memory_bytes}",
-        f"--nproc={limits.processes}",
-        f"--fsize={limits.file_bytes}",
-        f"--nofile={limits.open_files}",
-        "--core=0",
-        "--",
-    ]
+    prlimit = [tool("prlimit"), *(f"--{name}={soft}:{hard}" for name, (soft, hard) in rlimits(limits).items()), "--"]
     if os.geteuid() != 0:
         return prlimit
-    uid = _sandbox_uid()
-    drop = [_tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    uid = sandbox_uid()
+    drop = [tool("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
     drop += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return prlimit + drop
-
-
-def _tool(name: str) -> str:
-    # Run inside the jail, where only /usr is visible: resolve it on the host, under /usr.
-    for folder in ("/usr/bin", "/usr/sbin"):
-        candidate = Path(folder) / name
-        if candidate.exists():
-            return str(candidate)
-    raise SandboxUnavailable(f"{name} (util-linux) not found under /usr")
-
-
-@contextmanager
-def _memory_files(files: Mapping[str, str]) -> Iterator[list[tuple[int, str]]]:
-    """Each file as an in-memory descriptor bwrap copies into the sandbox: nothing touches the host disk."""
-    descriptors: list[tuple[int, str]] = []
-    try:
-        for name, text in files.items():
-            fd = os.memfd_create(f"aigt-{name}", 0)
-            descriptors.append((fd, name))
-            os.write(fd, text.encode("utf-8"))
-            os.lseek(fd, 0, os.SEEK_SET)
-        yield descriptors
-    finally:
-        for fd, _ in descriptors:
-            os.close(fd)
 
 
 def _supervise(process: subprocess.Popen[bytes], info: BinaryIO, limits: JailLimits, started: float) -> JailRun:
     """Read the pipes within the output cap until the program ends or its time is up."""
     assert process.stdout is not None and process.stderr is not None
-    deadline = started + limits.wall_seconds
-    chunks: dict[int, list[bytes]] = {0: [], 1: [], 2: []}
-    sizes = {0: 0, 1: 0, 2: 0}
-    timed_out = exceeded = False
-    with selectors.DefaultSelector() as selector:
-        # 0 is bwrap's --info-fd: the sandbox's first process, which must be gone before we return.
-        for stream, pipe in ((0, info), (1, process.stdout), (2, process.stderr)):
-            selector.register(pipe, selectors.EVENT_READ, stream)
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            for key, _ in selector.select(timeout=min(remaining, 1.0)):
-                data = os.read(key.fd, 65536)
-                stream = key.data
-                if not data:
-                    selector.unregister(key.fileobj)
-                    continue
-                sizes[stream] += len(data)
-                if stream == 1 and sizes[1] > limits.output_bytes:
-                    exceeded = True
-                    break
-                if stream != 2 or sizes[2] <= _STDERR_CAP:
-                    chunks[stream].append(data)
-            if exceeded:
-                break
-    if timed_out or exceeded:
-        _end_sandbox(process, b"".join(chunks[0]))
+    # bwrap's --info-fd ends with the sandbox's first process, which must be gone before we return.
+    got = collect(info.fileno(), process.stdout.fileno(), process.stderr.fileno(), limits, started)
+    if got.timed_out or got.output_exceeded:
+        end_sandbox(process, got.channel)
     exit_code = process.wait()
     process.stdout.close()
     process.stderr.close()
     return JailRun(
-        exit_code=None if (timed_out or exceeded) else exit_code,
-        stdout=b"".join(chunks[1])[: limits.output_bytes],
-        stderr=b"".join(chunks[2])[:_STDERR_CAP],
-        timed_out=timed_out,
-        output_exceeded=exceeded,
+        exit_code=None if (got.timed_out or got.output_exceeded) else exit_code,
+        stdout=got.stdout,
+        stderr=got.stderr,
+        timed_out=got.timed_out,
+        output_exceeded=got.output_exceeded,
         seconds=time.monotonic() - started,
     )
-
-
-def _end_sandbox(process: subprocess.Popen[bytes], info: bytes) -> None:
-    """Kill the sandbox's first process, and wait until the kernel has ended every process under it."""
-    try:
-        first = int(json.loads(info.decode() or "{}").get("child-pid", 0))
-    except ValueError:
-        first = 0
-    if first > 0:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(first, signal.SIGKILL)
-    process.kill()
-    process.wait()
-    deadline = time.monotonic() + 10
-    # Its namespace's other processes die as it exits; it is a zombie (or gone) once they all have.
-    while first > 0 and time.monotonic() < deadline and _alive(first):
-        time.sleep(0.02)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 _probes: dict[tuple[str, tuple[str, ...]], SandboxStatus] = {}
@@ -359,34 +200,15 @@ def _trial(bwrap: str, hidden: tuple[str, ...]) -> SandboxStatus:
         return SandboxStatus(False, f"sandbox not available: {bwrap} (bubblewrap) is not installed")
     try:
         for name in _LIMIT_TOOLS if os.geteuid() == 0 else _LIMIT_TOOLS[:1]:
-            _tool(name)
+            tool(name)
         version = subprocess.run(  # noqa: S603
             [path, "--version"], capture_output=True, text=True, timeout=10, check=False
         ).stdout.strip()
         # The cheapest program there is: the trial is about namespaces, mounts and limits, not Python.
-        trial = Jail(bwrap=bwrap, hidden=hidden)._run([_tool("true")], {}, (), {})
+        trial = Jail(bwrap=bwrap, hidden=hidden)._run([tool("true")], {}, (), {})
     except (SandboxUnavailable, OSError, subprocess.SubprocessError) as exc:
         return SandboxStatus(False, f"sandbox not available: {exc}")
     if trial.exit_code != 0:
         reason = trial.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["it did not start"]
         return SandboxStatus(False, f"sandbox not available: bubblewrap failed ({reason[0]})")
     return SandboxStatus(True, version or "bubblewrap")
-
-
-def python_executable() -> str:
-    """This interpreter by a path that holds inside the jail: `..` removed, the venv's link kept."""
-    return os.path.abspath(sys.executable)
-
-
-def python_runtimes() -> list[str]:
-    """The folders this interpreter and its installed libraries live in."""
-    return sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
-
-
-def node_runtime() -> tuple[str, str] | None:
-    """`node` on the PATH and its install prefix, or None when there is none."""
-    found = shutil.which("node")
-    if found is None:
-        return None
-    executable = Path(found).resolve()
-    return str(executable), str(executable.parent.parent)

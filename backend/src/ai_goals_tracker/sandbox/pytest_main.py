@@ -91,8 +91,13 @@ def main(marker: str, module: str, tests: str) -> int:
 
     sys.path.insert(0, os.path.dirname(tests))
     import coverage
+    import coverage.collector
     import pytest
 
+    # coverage's collector keeps the call stack that started it, for its own debugging output only;
+    # walking it (inspect.stack reads every frame's source) costs more than a goal's tests do.
+    if hasattr(coverage.collector, "short_stack"):
+        coverage.collector.short_stack = lambda *args, **kwargs: ""
     measured = coverage.Coverage(data_file=None, include=[module], config_file=False)
     # A module that failed to import is reported as a collection error already.
     measured.set_option("run:disable_warnings", ["no-data-collected", "module-not-imported"])

@@ -158,13 +158,16 @@ def _explain_abnormal_end(run: TestRun, outcome: JailRun, running: str | None, f
     if run.problem is not None:
         return
     error = _last_error_line(outcome.stderr.decode("utf-8", "replace"))
-    if not finished and running is None and not run.tests and outcome.exit_code == 0 and not error:
+    if not (outcome.lost or finished) and running is None and not run.tests and outcome.exit_code == 0 and not error:
         # node starts its test runner only for a module that declares a test.
         run.problem = "no_tests"
-    elif not finished:
-        # The process ended before the runner said it was done (a crash, an exit called by the code):
-        # the test it was in failed, and the tests after it never ran.
-        reason = error or f"the test process ended early (exit code {outcome.exit_code})"
+    elif outcome.lost or not finished:
+        # The process ended before the runner said it was done (a crash, an exit called by the code,
+        # the warm jail ended under it): the test it was in failed, and the tests after it never ran.
+        if outcome.lost:
+            reason = "the sandbox stopped before the tests finished"
+        else:
+            reason = error or f"the test process ended early (exit code {outcome.exit_code})"
         if running is not None:
             run.tests.append(TestResult(name=running, status="failed", message=reason))
         else:

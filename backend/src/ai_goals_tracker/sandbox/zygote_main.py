@@ -1,0 +1,341 @@
+"""Runs inside the sandbox, never in the server: the warm start of jailed runs (a fork server).
+
+Started once per warm jail as `python -I -B zygote_main.py CONTROL_FD`, it imports pytest and
+coverage, then forks one run per request. It never reads a run's files or settings: it receives
+descriptors and forks. The fork (the run's *runner*) reads the request and, before anything of the
+learner's runs, gives the run what a cold jail gives it:
+
+- its own PID, mount, IPC, UTS and network namespaces. The run's first process (its *init*, PID 1)
+  mounts a /proc that shows that run alone and only reaps; when the program ends, init ends, and the
+  kernel ends every other process of the run;
+- a fresh size-capped tmpfs at /tmp with the run's files read-only in /tmp/run (mode 0444, in a
+  folder of the jail's owner, as bwrap gives them), a fresh /dev/shm, and nothing else of the jail
+  it can write to, so nothing one run writes is there for the next;
+- the rlimits, then (as root) a uid of its own, no capabilities and no_new_privs.
+
+The program is PID 2: a Python script given as `python -I -B script …` runs in this interpreter,
+where pytest and coverage are already imported; anything else is executed.
+Only the standard library, pytest and coverage.py may be imported here.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import fcntl
+import gc
+import importlib.util
+import json
+import os
+import resource
+import runpy
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import traceback
+from typing import Any
+
+RUN_DIR = "/tmp/run"  # noqa: S108  (inside the run's own tmpfs)
+_REQUEST_BYTES = 1 << 20
+_MAX_FILES = 64
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUTS = 0x04000000
+_CLONE_NEWIPC = 0x08000000
+_CLONE_NEWPID = 0x20000000
+_CLONE_NEWNET = 0x40000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_PR_CAPBSET_DROP = 24
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+_CAPABILITY_VERSION_3 = 0x20080522
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
+# What bwrap's --proc covers read-only: the kernel's knobs and its direct device access.
+_PROC_COVERED = ("sys", "sysrq-trigger", "irq", "bus")
+_RESOURCES = {
+    "cpu": resource.RLIMIT_CPU,
+    "as": resource.RLIMIT_AS,
+    "nproc": resource.RLIMIT_NPROC,
+    "fsize": resource.RLIMIT_FSIZE,
+    "nofile": resource.RLIMIT_NOFILE,
+    "core": resource.RLIMIT_CORE,
+}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.capset.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def _mount(source: str | None, target: str, kind: str | None, flags: int, data: str | None = None) -> None:
+    encoded = [value.encode() if value is not None else None for value in (source, target, kind, data)]
+    _check(_libc.mount(encoded[0], encoded[1], encoded[2], flags, encoded[3]), f"mount {target}")
+
+
+def _remount_read_only(path: str) -> None:
+    # A bind remount changes this mount namespace's view only; the flags already set must be kept.
+    kept = os.statvfs(path).f_flag & (_MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    _mount(None, path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | kept)
+
+
+def _warm(reporter: str) -> None:
+    """Run one small test module as runs do, so that a run pays only for its own tests: pytest and
+    coverage imported, with everything they load lazily and the caches they fill (the source lines
+    coverage reads as it starts). `reporter` is the program runs use (`pytest_main.py`)."""
+    specification = importlib.util.spec_from_file_location("_aigt_warm_reporter", reporter)
+    assert specification is not None and specification.loader is not None
+    program = importlib.util.module_from_spec(specification)
+    specification.loader.exec_module(program)
+    folder = tempfile.mkdtemp()
+    module, tests = os.path.join(folder, "aigt_warm_up.py"), os.path.join(folder, "test_aigt_warm_up.py")
+    with open(module, "w") as handle:
+        handle.write("def one():\n    return 1\n")
+    with open(tests, "w") as handle:
+        handle.write("import aigt_warm_up\n\n\ndef test_one():\n    assert aigt_warm_up.one() == 1\n")
+    # As pytest runs have it (testrun): the server's own pytest plugins are not for learners' tests.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    program.main("@warm@", module, tests)
+    # What pytest printed is still in sys.stdout's buffer: every run would write it out as its own.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    sys.path.remove(folder)
+    for name in ("aigt_warm_up", "test_aigt_warm_up"):
+        sys.modules.pop(name, None)
+    shutil.rmtree(folder)
+    # What the zygote holds now is shared by every run: the collector need not walk it in each one.
+    gc.collect()
+    gc.freeze()
+
+
+def serve(control: socket.socket) -> int:
+    # Runners are reaped by the kernel as they end: none lingers between runs.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(control, 16, _MAX_FILES + 3)
+        except OSError:
+            return 1
+        if not message:
+            return 0  # the server closed its end: the jail ends with us
+        runner = os.fork()
+        if runner == 0:
+            code = 1
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the runner waits for its init's status
+                control.close()
+                code = _runner(fds)
+            finally:
+                os._exit(code)
+        for fd in fds:
+            os.close(fd)
+
+
+def _runner(fds: list[int]) -> int:
+    run = socket.socket(fileno=fds[0])
+    stdout, stderr, files = fds[1], fds[2], fds[3:]
+    try:
+        request: dict[str, Any] = json.loads(run.recv(_REQUEST_BYTES))
+        _isolate(request, files)
+        init = os.fork()
+        if init == 0:
+            code = 1
+            try:
+                run.close()
+                code = _init(request, stdout, stderr)
+            finally:
+                os._exit(code)
+    except BaseException as exc:  # whatever went wrong, the server must hear it
+        run.send(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+        return 1
+    os.close(stdout)
+    os.close(stderr)
+    _, status = os.waitpid(init, 0)
+    # The run's processes have all been reaped into init's, and init into ours.
+    spent = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(usage.ru_utime + usage.ru_stime for usage in spent)
+    run.send(json.dumps({"exit": _exit_code(status), "cpu": round(cpu, 4)}).encode())
+    return 0
+
+
+def _exit_code(status: int) -> int:
+    # As bwrap answers: the program's code, or 128 + N for a program killed by signal N.
+    return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
+
+
+def _isolate(request: dict[str, Any], files: list[int]) -> None:
+    """New namespaces and a fresh view of the files for this run, before any of its code runs."""
+    _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWIPC | _CLONE_NEWUTS | _CLONE_NEWNET), "unshare")
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    # Runtimes the jail binds under /tmp stay visible through the run's own /tmp, as in a cold jail.
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in request["under_tmp"]]
+    tmpfs = f"size={int(request['tmp_bytes'])},mode=1777"
+    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs)  # noqa: S108  (the run's own)
+    for path, fd in kept:
+        os.makedirs(path, mode=0o755)
+        _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        os.close(fd)
+    os.mkdir(RUN_DIR)
+    os.chmod(RUN_DIR, 0o755)  # noqa: S103  (readable by the run's uid, writable by none)
+    names = request["files"]
+    if len(names) != len(files):
+        raise ValueError("the request names other files than it sends")
+    for fd, name in zip(files, names, strict=True):
+        _copy(fd, name)
+        os.close(fd)
+    shm = "/dev/shm"  # noqa: S108  (the run's own)
+    if os.path.isdir(shm):
+        _mount("tmpfs", shm, "tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs)
+    if request.get("uid") is None:
+        # The run keeps the jail's uid, which owns the folders bwrap made: they must not be
+        # writable, or one run could leave files for the next. A run with a uid of its own owns nothing.
+        for path in ("/", "/dev"):
+            _remount_read_only(path)
+    _loopback_up()
+
+
+def _copy(fd: int, name: str) -> None:
+    if not name or "/" in name or name in (".", ".."):
+        raise ValueError(f"not a file name: {name!r}")
+    path = os.path.join(RUN_DIR, name)
+    target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+    try:
+        while os.sendfile(target, fd, None, 1 << 20) > 0:
+            pass
+    finally:
+        os.close(target)
+    os.chmod(path, 0o444)
+
+
+def _loopback_up() -> None:
+    """A network namespace starts with its loopback down: bring it up, as bwrap does."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        request = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(probe, _SIOCGIFFLAGS, request))[1]
+        fcntl.ioctl(probe, _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | _IFF_UP))
+
+
+def _init(request: dict[str, Any], stdout: int, stderr: int) -> int:
+    """PID 1 of the run: its /proc, then the program as PID 2; ends when the program does."""
+    for number in signal.valid_signals():
+        if number not in (signal.SIGKILL, signal.SIGSTOP):
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(number, signal.SIG_DFL)
+    _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    for name in _PROC_COVERED:
+        path = f"/proc/{name}"
+        if os.path.exists(path):
+            _mount(path, path, None, _MS_BIND | _MS_REC)
+            _remount_read_only(path)
+    program = os.fork()
+    if program == 0:
+        code = 1
+        try:
+            code = _program(request, stdout, stderr)
+        finally:
+            os._exit(code)
+    os.close(stdout)
+    os.close(stderr)
+    while True:
+        pid, status = os.wait()
+        if pid == program:
+            return _exit_code(status)
+
+
+def _program(request: dict[str, Any], stdout: int, stderr: int) -> int:
+    os.setsid()
+    quiet = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(quiet, 0)
+    os.dup2(stdout, 1)
+    os.dup2(stderr, 2)
+    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    os.chdir(RUN_DIR)
+    for name, (soft, hard) in request["limits"].items():
+        resource.setrlimit(_RESOURCES[name], (int(soft), int(hard)))
+    _drop_privileges(request.get("uid"))
+    os.environ.clear()
+    os.environ.update(request["environment"])
+    argv: list[str] = request["argv"]
+    if argv[0] == sys.executable and argv[1:3] == ["-I", "-B"] and len(argv) > 3 and not argv[3].startswith("-"):
+        # The signals as a freshly started Python sets them (init left every one at its default).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for number in (signal.SIGPIPE, signal.SIGXFSZ):
+            signal.signal(number, signal.SIG_IGN)
+        sys.argv = argv[3:]
+        return _run_script(argv[3])
+    os.execvpe(argv[0], argv, request["environment"])  # noqa: S606  (the program the run is for)
+
+
+def _drop_privileges(uid: int | None) -> None:
+    """What setpriv does for a cold jail: no capabilities, none to regain, and the run's own uid."""
+    _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    with open("/proc/sys/kernel/cap_last_cap") as last:
+        for capability in range(int(last.read()) + 1):
+            _check(_libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0), "drop the bounding set")
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    header = struct.pack("Ii", _CAPABILITY_VERSION_3, 0)
+    data = bytes(24)  # effective, permitted and inheritable, all empty, for both 32-bit halves
+    _check(_libc.capset(header, data), "capset")
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    _verify_dropped(uid)
+
+
+def _verify_dropped(uid: int | None) -> None:
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status.read().splitlines() if ":" in line)
+    capabilities = [fields[name].strip() for name in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")]
+    if any(int(value, 16) for value in capabilities) or fields["NoNewPrivs"].strip() != "1":
+        raise PermissionError("the run kept privileges")
+    if uid is not None and {int(value) for value in fields["Uid"].split()} != {uid}:
+        raise PermissionError("the run kept another uid")
+
+
+def _run_script(path: str) -> int:
+    """`python -I -B path`, in this interpreter: the same exit code and the same report of a crash."""
+    code: int
+    try:
+        runpy.run_path(path, run_name="__main__")
+        code = 0
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except BaseException:  # reported as Python reports it, then the exit code says so
+        traceback.print_exc()
+        code = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    return code
+
+
+def main(control_fd: int, reporter: str) -> int:
+    control = socket.socket(fileno=control_fd)
+    _warm(reporter)
+    # From here on the zygote says nothing but on its socket: each run has its own stdout and stderr.
+    quiet = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(quiet, fd)
+    control.send(b"ready")
+    return serve(control)
+
+
+if __name__ == "__main__":
+    sys.exit(main(int(sys.argv[1]), sys.argv[2]))
