@@ -1,4 +1,4 @@
-"""The interactive API documentation at `/docs`: Swagger UI, served from the `swagger-ui-bundle`
+"""The interactive API documentation at `/docs`: Swagger UI, served from the `swagger-ui-bundle-v2`
 package instead of a CDN, so that it works on a machine that reaches nothing outside, and under the
 Content-Security-Policy of every other page: its script and style are files of this origin, and it
 is started by a file too (`/static/api-docs.js`), not by an inline script as FastAPI's page is.
@@ -24,6 +24,7 @@ _PAGE = f"""<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>AI Goals Tracker API</title>
+<link rel="icon" href="{STATIC_PATH}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="{ASSETS_PATH}/swagger-ui.css">
 </head>
 <body>

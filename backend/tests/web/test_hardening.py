@@ -264,7 +264,7 @@ async def test_the_api_docs_are_served_from_this_origin_under_a_policy(client: h
     assert page.headers["content-security-policy"] == API_DOCS_CONTENT_SECURITY_POLICY
     assert "unsafe" not in API_DOCS_CONTENT_SECURITY_POLICY
     files = re.findall(r'(?:src|href)="([^"]+)"', page.text)
-    assert len(files) == 3
+    assert len(files) == 4
     for path in files:
         assert path.startswith("/") and not path.startswith("//"), path
         assert (await client.get(path)).status_code == 200, path
