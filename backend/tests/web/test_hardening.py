@@ -194,12 +194,16 @@ async def test_a_form_whose_text_is_not_utf8_is_refused_and_nothing_is_stored(cl
     token = await csrf_of(client, "/")
     urlencoded = f"csrf_token={token}&title=Caf%E9".encode()
     form_data, form_headers = multipart({"csrf_token": token.encode(), "title": "Café".encode("latin-1")})
+    # UTF-8 bytes, but a declared charset Starlette would read them in.
+    declared, declared_headers = multipart({"csrf_token": token.encode(), "title": "Café".encode()})
+    declared_headers["content-type"] += "; charset=latin-1"
 
     answers = [
         await client.post(
             "/courses", content=urlencoded, headers={"content-type": "application/x-www-form-urlencoded"}
         ),
         await client.post("/courses", content=form_data, headers=form_headers),
+        await client.post("/courses", content=declared, headers=declared_headers),
     ]
 
     for response in answers:

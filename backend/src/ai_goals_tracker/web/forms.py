@@ -20,6 +20,7 @@ from ai_goals_tracker.i18n import N_
 
 URLENCODED = b"application/x-www-form-urlencoded"
 MULTIPART = b"multipart/form-data"
+_UTF8 = frozenset({b"utf-8", b"utf8"})
 
 
 async def require_utf8_form(request: Request) -> None:
@@ -29,7 +30,9 @@ async def require_utf8_form(request: Request) -> None:
     if content_type == URLENCODED:
         readable = _urlencoded_is_utf8(await request.body())
     elif content_type == MULTIPART and options.get(b"boundary"):
-        readable = _multipart_is_utf8(options[b"boundary"], await request.body())
+        # Starlette would read the fields in a charset the form declares: only UTF-8 is ours.
+        declared = options.get(b"charset", b"utf-8").lower()
+        readable = declared in _UTF8 and _multipart_is_utf8(options[b"boundary"], await request.body())
     else:
         return
     if not readable:
