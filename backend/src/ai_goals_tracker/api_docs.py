@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
+from ai_goals_tracker.db.session import UnitOfWorkRoute
 from ai_goals_tracker.web import STATIC_PATH
 
 DOCS_PATH = "/docs"
@@ -35,7 +36,7 @@ _PAGE = f"""<!doctype html>
 </html>
 """
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=UnitOfWorkRoute)
 
 
 @router.get(DOCS_PATH)
