@@ -17,7 +17,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ai_goals_tracker.access_log import AccessLogMiddleware
 from ai_goals_tracker.activity.endpoints import router as events_router
-from ai_goals_tracker.api_docs import serve_api_docs
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
 from ai_goals_tracker.config import Settings, get_settings
@@ -42,6 +41,7 @@ from ai_goals_tracker.tasks.endpoints import router as tasks_router
 from ai_goals_tracker.users.endpoints import registration_router
 from ai_goals_tracker.users.endpoints import router as users_router
 from ai_goals_tracker.web import STATIC_DIR, STATIC_PATH
+from ai_goals_tracker.web.api_docs import serve_api_docs
 from ai_goals_tracker.web.router import router as web_router
 from ai_goals_tracker.web.routing import error_page, page_locale
 from ai_goals_tracker.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware, headers_for
@@ -87,7 +87,7 @@ def create_app(
         version="0.1.0",
         description="Goals, tasks and code snapshots validated and explained by AI.",
         lifespan=lifespan,
-        # Served by api_docs.py from this machine, under the pages' Content-Security-Policy.
+        # Served by web/api_docs.py from this machine, under the pages' Content-Security-Policy.
         docs_url=None,
         redoc_url=None,
     )

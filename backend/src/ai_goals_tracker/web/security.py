@@ -11,11 +11,11 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ai_goals_tracker.api_docs import ASSETS_PATH, DOCS_PATH
 from ai_goals_tracker.errors import PayloadTooLargeError
 from ai_goals_tracker.framework_errors import RefusedRequest
 from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.web import STATIC_PATH
+from ai_goals_tracker.web.api_docs import ASSETS_PATH, DOCS_PATH
 
 
 def _policy(images: str) -> str:
@@ -34,7 +34,7 @@ def _policy(images: str) -> str:
 
 
 CONTENT_SECURITY_POLICY = _policy("'self'")
-# Swagger UI (`/docs`, api_docs.py) draws its icons from `data:` URLs in its stylesheet.
+# Swagger UI (`/docs`, web/api_docs.py) draws its icons from `data:` URLs in its stylesheet.
 API_DOCS_CONTENT_SECURITY_POLICY = _policy("'self' data:")
 
 _HEADERS = {
