@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "web": "benchmarks.web_bench",
     "lifecycle": "benchmarks.lifecycle_bench",
     "load": "benchmarks.load_bench",
+    "cli": "benchmarks.cli_bench",
 }
 
 RESULTS = Path(__file__).parent / "results"

@@ -11,13 +11,25 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypedDict, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import TypeAdapter
 
 from ai_goals_tracker.activity.schemas import EventRead
+from ai_goals_tracker.api_server import (
+    DEFAULT_SERVER,
+    MAX_WAIT_SECONDS,
+    ApiError,
+    ConflictError,
+    FieldError,
+    NotAuthenticatedError,
+    NotFoundError,
+    ServerUnreachableError,
+    Tokens,
+    ValidationError,
+    normalize_server,
+)
 from ai_goals_tracker.auth.schemas import TokenPair
 from ai_goals_tracker.courses.schemas import CourseRead
 from ai_goals_tracker.goals.schemas import GoalRead
@@ -31,66 +43,11 @@ from ai_goals_tracker.tasks.schemas import TaskRead
 from ai_goals_tracker.users.schemas import UserRead
 
 API_PREFIX = "/api/v1"
-DEFAULT_SERVER = "http://127.0.0.1:8000"
-# The server caps `?wait=` at 30 s.
-MAX_WAIT_SECONDS = 30
 # Planning goals may call an LLM (or load the embedding model on a cold server): allow it minutes.
 PLANNING_TIMEOUT_SECONDS = 300.0
 
 # An answer's type: a read schema, or a page of them.
 ReadT = TypeVar("ReadT")
-
-
-class Tokens(TypedDict):
-    """The pair the client sends and stores; the rest of `TokenPair` is of no use between runs."""
-
-    access_token: str
-    refresh_token: str
-
-
-@dataclass(frozen=True)
-class FieldError:
-    field: str
-    message: str
-
-
-class ApiError(Exception):
-    """A request that did not succeed; `exit_code` lets the CLI tell failures apart."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, *, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-
-
-class ServerUnreachableError(ApiError):
-    exit_code = 3
-
-
-class NotAuthenticatedError(ApiError):
-    exit_code = 4
-
-
-class NotFoundError(ApiError):
-    exit_code = 5
-
-
-class ValidationError(ApiError):
-    exit_code = 6
-
-    def __init__(self, message: str, fields: list[FieldError]) -> None:
-        super().__init__(message, status_code=422)
-        self.fields = fields
-
-
-class ConflictError(ApiError):
-    exit_code = 7
-
-
-def normalize_server(url: str) -> str:
-    return url.strip().rstrip("/")
 
 
 class Collection(Generic[ReadT]):

@@ -96,7 +96,8 @@ class ForbiddenError(AppError):
 
 
 class ValidationFailedError(AppError):
-    """A 422 shaped like FastAPI's own: `{"detail": [{"loc": [...], "msg": ..., "type": ...}]}`."""
+    """A 422 shaped like FastAPI's own, with the code every error carries:
+    `{"detail": [{"loc": [...], "msg": ..., "type": ...}], "code": "validation_error"}`."""
 
     status_code = 422
     code = "validation_error"
@@ -104,7 +105,7 @@ class ValidationFailedError(AppError):
     def body(self, locale: Locale = DEFAULT_LOCALE) -> dict[str, Any]:
         field = self.extra.get("field")
         location = ["body", field] if field else ["body"]
-        return {"detail": [{"loc": location, "msg": self.text(locale), "type": self.code}]}
+        return {"detail": [{"loc": location, "msg": self.text(locale), "type": self.code}], "code": self.code}
 
 
 class PayloadTooLargeError(AppError):

@@ -6,16 +6,16 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from http import HTTPStatus
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ai_goals_tracker.access_log import AccessLogMiddleware
 from ai_goals_tracker.activity.endpoints import router as events_router
 from ai_goals_tracker.auth.endpoints import router as auth_router
 from ai_goals_tracker.auth.service import TokenSettings
@@ -24,11 +24,12 @@ from ai_goals_tracker.courses.endpoints import router as courses_router
 from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
 from ai_goals_tracker.db.failures import TRANSLATED, app_error_for
 from ai_goals_tracker.db.server import resolve_database_url
-from ai_goals_tracker.errors import AppError, ServiceUnavailableError
+from ai_goals_tracker.errors import AppError, ServiceUnavailableError, ValidationFailedError
 from ai_goals_tracker.field_messages import field_errors
+from ai_goals_tracker.framework_errors import framework_error
 from ai_goals_tracker.goals.endpoints import router as goals_router
 from ai_goals_tracker.health.endpoints import router as health_router
-from ai_goals_tracker.i18n import N_, translate
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.jobs import start_worker_task
 from ai_goals_tracker.planning.endpoints import router as planning_router
 from ai_goals_tracker.response_language import response_locale
@@ -40,7 +41,9 @@ from ai_goals_tracker.tasks.endpoints import router as tasks_router
 from ai_goals_tracker.users.endpoints import registration_router
 from ai_goals_tracker.users.endpoints import router as users_router
 from ai_goals_tracker.web import STATIC_DIR, STATIC_PATH
+from ai_goals_tracker.web.api_docs import serve_api_docs
 from ai_goals_tracker.web.router import router as web_router
+from ai_goals_tracker.web.routing import error_page, page_locale
 from ai_goals_tracker.web.security import BodyLimitMiddleware, SecurityHeadersMiddleware, headers_for
 
 API_PREFIX = "/api/v1"
@@ -84,6 +87,9 @@ def create_app(
         version="0.1.0",
         description="Goals, tasks and code snapshots validated and explained by AI.",
         lifespan=lifespan,
+        # Served by web/api_docs.py from this machine, under the pages' Content-Security-Policy.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -109,13 +115,16 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
+    serve_api_docs(app)
     # The dashboard at `/`, after the API so that API paths are matched first.
     app.include_router(web_router)
     app.mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
-    # Added last, so outermost: the body limit's 413 carries the headers too.
+    # Added after the body limit, so outside it: the body limit's 413 carries the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: it times and logs every answer, whichever layer gave it.
+    app.add_middleware(AccessLogMiddleware)
     return app
 
 
@@ -129,9 +138,13 @@ def _engine(settings: Settings, dsn: str, *, autocommit: bool = False) -> AsyncE
     )
 
 
-# What the router answers on its own, in the words of the status line.
-_ROUTING_MESSAGES = {404: N_("Not Found"), 405: N_("Method Not Allowed")}
 _INTERNAL_ERROR = N_("Something went wrong on the server; it has been logged")
+# Paths whose errors are JSON in the API's shape; every other path is the dashboard's, answered with a page.
+_JSON_PATHS = frozenset({"/health", "/openapi.json"})
+
+
+def speaks_json(path: str) -> bool:
+    return path.startswith("/api/") or path == "/api" or path in _JSON_PATHS
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -140,22 +153,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         # FastAPI's default echoes each rejected value back; for a password that would put it in
         # responses and logs. The location and the message say what to fix.
         errors = field_errors(exc.errors(), await response_locale(request))
-        return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
+        return JSONResponse(
+            status_code=422, content={"detail": jsonable_encoder(errors), "code": ValidationFailedError.code}
+        )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # Raised by the router itself (no such path, wrong method) with the status's English phrase.
-        detail: object = exc.detail
-        message = _ROUTING_MESSAGES.get(exc.status_code)
-        if message is not None and detail == HTTPStatus(exc.status_code).phrase:
-            detail = translate("api", await response_locale(request), message)
-        return JSONResponse(status_code=exc.status_code, content={"detail": detail}, headers=exc.headers)
+    async def http_error_handler(request: Request, exc: StarletteHTTPException) -> Response:
+        # Raised by the framework itself: no such path, wrong method, a body it could not read.
+        return await _error_response(request, framework_error(exc))
 
     @app.exception_handler(AppError)
-    async def app_error_handler(request: Request, exc: AppError) -> JSONResponse:
+    async def app_error_handler(request: Request, exc: AppError) -> Response:
         return await _error_response(request, exc)
 
-    async def failure_handler(request: Request, exc: Exception) -> JSONResponse:
+    async def failure_handler(request: Request, exc: Exception) -> Response:
         # Database, pool and job-queue failures that say something about the request or the
         # server's state (db/failures.py); any other one is a bug and stays a 500.
         error = app_error_for(exc)
@@ -167,15 +178,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(failure, failure_handler)
 
     @app.exception_handler(Exception)
-    async def bug_handler(request: Request, _exc: Exception) -> JSONResponse:
+    async def bug_handler(request: Request, _exc: Exception) -> Response:
         # A bug: the error shape and the security headers all the same (this answer is sent from
         # outside the middleware that adds them); the traceback goes to the log as before.
-        locale = await response_locale(request, database_up=False)
-        error = {"detail": translate("api", locale, _INTERNAL_ERROR), "code": "internal_error"}
-        return JSONResponse(status_code=500, content=error, headers=headers_for(request.url.path))
+        error = AppError(_INTERNAL_ERROR, status_code=500, code="internal_error", headers=headers_for(request.url.path))
+        return await _error_response(request, error, database_up=False)
 
 
-async def _error_response(request: Request, exc: AppError) -> JSONResponse:
-    """The error in the caller's language; its code and fields stay as they are for programs."""
-    locale = await response_locale(request, database_up=not isinstance(exc, ServiceUnavailableError))
+async def _error_response(request: Request, exc: AppError, *, database_up: bool = True) -> Response:
+    """The error in the caller's language: on the API as JSON, whose code and fields stay as they
+    are for programs; elsewhere as the dashboard's page."""
+    if not speaks_json(request.url.path):
+        return error_page(request, exc.status_code, exc.text(page_locale(request)), exc.headers)
+    database_up = database_up and not isinstance(exc, ServiceUnavailableError)
+    locale = await response_locale(request, database_up=database_up)
     return JSONResponse(status_code=exc.status_code, content=exc.body(locale), headers=exc.headers)

@@ -73,11 +73,12 @@ async def archive_events(timestamp: int) -> None:
     report = await archive_pending(job_runtime.sessionmaker, store)
     if report.archived or report.adopted_files or report.discarded_files:
         logger.info(
-            "Archived %d events into %d files (adopted %d, discarded %d)",
+            "Archived %d events into %d files (adopted %d, discarded %d); %d left for a later run",
             report.archived,
             len(report.files_written),
             report.adopted_files,
             report.discarded_files,
+            report.left_for_later,
         )
     retention_days = job_runtime.settings.events_retention_days
     if retention_days is not None:

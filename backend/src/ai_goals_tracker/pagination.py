@@ -10,11 +10,10 @@ from pydantic import BaseModel
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_goals_tracker.schemas import DEFAULT_LIMIT, MAX_LIMIT
+
 T = TypeVar("T")
 M = TypeVar("M")
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 @dataclass(frozen=True)

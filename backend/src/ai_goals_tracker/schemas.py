@@ -12,6 +12,9 @@ from pydantic_core import PydanticCustomError
 from ai_goals_tracker.errors import InvalidValue
 from ai_goals_tracker.i18n import N_
 
+# The page size of every list (`limit`): by default, and the most a client may ask for.
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
 MAX_METADATA_BYTES = 16 * 1024
 # Deeper JSON serves no tracker use and costs recursion in every encoder and in PostgreSQL.
 MAX_METADATA_DEPTH = 32

@@ -1,8 +1,10 @@
-"""X-Forwarded-For decides the client's address only when it comes from a trusted proxy: a
-header anyone can set must not buy fresh rate-limit allowances or forge the event log."""
+"""X-Forwarded-For and X-Forwarded-Proto decide the client's address and scheme only when they come
+from a trusted proxy: a header anyone can set must not buy fresh rate-limit allowances or forge the
+event log, and a trusted proxy's HTTPS makes the cookies Secure."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,3 +69,25 @@ def behind_a_trusted_proxy(live_database_url: str, tmp_path: Path, clean_live_db
 def test_a_trusted_proxy_names_the_client(behind_a_trusted_proxy: str) -> None:
     headers = register_and_login(behind_a_trusted_proxy, "ana", forwarded_for="203.0.113.9")
     assert login_addresses(behind_a_trusted_proxy, headers) == ["203.0.113.9"]
+
+
+def cookie_is_secure(response: httpx.Response, name: str) -> bool:
+    header = next(value for value in response.headers.get_list("set-cookie") if value.startswith(f"{name}="))
+    return "secure" in {part.strip().lower() for part in header.split(";")}
+
+
+def test_https_named_by_a_trusted_proxy_makes_cookies_secure_and_queries_stay_out_of_the_log(
+    behind_a_trusted_proxy: str, live_server: str, tmp_path: Path
+) -> None:
+    over_https = {"X-Forwarded-Proto": "https"}
+    trusted = httpx.get(
+        f"{behind_a_trusted_proxy}/login", params={"next": "/search?q=private-words"}, headers=over_https
+    )
+    untrusted = httpx.get(f"{live_server}/login", headers=over_https)
+
+    assert cookie_is_secure(trusted, "aigt_csrf")
+    # A server trusting no proxy believes no header: the request came over plain HTTP.
+    assert not cookie_is_secure(untrusted, "aigt_csrf")
+    log = (tmp_path / "serve.log").read_text()
+    assert re.search(r'"GET /login" 200 \d+\.\d ms', log), log
+    assert "private-words" not in log

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -158,7 +159,7 @@ async def test_an_event_a_long_transaction_commits_late_is_archived_once(
         after = insert_events(database_url, 40, months_ago=(0, 1), rng=random.Random(9))
         first = await archive_pending(sessionmaker, store, batch_size=25)
         # The events the open transaction might still precede wait for it; the earlier ones do not.
-        assert first.archived == len(early)
+        assert (first.archived, first.left_for_later) == (len(early), len(after))
         assert set(archived_ids(store)) == set(early)
         slow.commit()
     assert late_id == ("evt_late",)
@@ -168,6 +169,30 @@ async def test_an_event_a_long_transaction_commits_late_is_archived_once(
     async with sessionmaker() as session:
         assert (await unarchived_events(session)).num_rows == 0
     assert db_state(database_url)["evt_late"] is not None
+
+
+async def test_aigt_events_archive_says_how_many_events_it_left_for_later_and_why(
+    database_url: str, clean_db: None, tmp_path: Path
+) -> None:
+    env = {"AIGT_DATABASE_URL": database_url, "AIGT_HOME": str(tmp_path / "home")}
+    early = insert_events(database_url, 12, months_ago=(0,))
+    with psycopg.connect(database_url) as slow:
+        # Holds a transaction id: the events written after it wait until it ends.
+        slow.execute("SELECT pg_current_xact_id()")
+        after = insert_events(database_url, 7, months_ago=(0,), rng=random.Random(3))
+        as_json = run_aigt("events", "archive", "--json", env=env)
+        spanish = run_aigt("--lang", "es", "events", "archive", env=env)
+        english = run_aigt("events", "archive", env=env)
+        slow.rollback()
+    done = run_aigt("events", "archive", "--json", env=env)
+
+    for run in (as_json, spanish, english, done):
+        assert run.returncode == 0, run.stderr
+    report = json.loads(as_json.stdout)
+    assert (report["archived"], report["left_for_later"]) == (len(early), len(after))
+    assert "7 eventos se han dejado para una ejecución posterior" in spanish.stdout
+    assert "7 events were left for a later run: a transaction that was still open" in english.stdout
+    assert (json.loads(done.stdout)["archived"], json.loads(done.stdout)["left_for_later"]) == (len(after), 0)
 
 
 async def test_a_transaction_open_in_another_database_holds_nothing_back(

@@ -142,7 +142,10 @@ async def test_the_routers_own_answers_are_translated_too(client: httpx.AsyncCli
     english = await client.get(f"{API}/nothing-here")
     wrong_method = await client.put(f"{API}/stats/me", headers=SPANISH)
 
-    assert (spanish.status_code, spanish.json()) == (404, {"detail": "No encontrado"})
-    assert english.json() == {"detail": "Not Found"}
-    assert (wrong_method.status_code, wrong_method.json()) == (405, {"detail": "Método no permitido"})
+    assert (spanish.status_code, spanish.json()) == (404, {"detail": "No encontrado", "code": "not_found"})
+    assert english.json() == {"detail": "Not Found", "code": "not_found"}
+    assert (wrong_method.status_code, wrong_method.json()) == (
+        405,
+        {"detail": "Método no permitido", "code": "method_not_allowed"},
+    )
     assert wrong_method.headers["allow"] == "GET"

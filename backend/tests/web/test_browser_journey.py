@@ -269,3 +269,18 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
 
     assert watch.foreign() == []
     assert watch.console_errors == []
+
+
+async def test_the_api_docs_render_from_this_server_under_their_policy(
+    page: tuple[Page, Watch], live_server: str
+) -> None:
+    """Swagger UI at /docs works on a machine that reaches nothing outside: every file it loads is
+    this server's, and the Content-Security-Policy refuses nothing it needs."""
+    browser_page, watch = page
+
+    await browser_page.goto(f"{live_server}/docs")
+    await browser_page.wait_for_selector(".opblock-summary-path")
+
+    assert "/api/v1/goals" in await browser_page.inner_text("#swagger-ui")
+    assert [url for url in watch.foreign() if not url.startswith("data:")] == []
+    assert watch.console_errors == []

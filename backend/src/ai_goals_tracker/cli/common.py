@@ -7,7 +7,7 @@ import functools
 import json
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -15,9 +15,12 @@ from pydantic_core import to_jsonable_python
 from rich.console import Console
 from rich.text import Text
 
+from ai_goals_tracker.api_server import ApiError, ValidationError
 from ai_goals_tracker.cli.credentials import CredentialStore
 from ai_goals_tracker.cli.language import _, cli_locale, pgettext
-from ai_goals_tracker.client import ApiClient, ApiError, ValidationError
+
+if TYPE_CHECKING:
+    from ai_goals_tracker.client import ApiClient
 
 ServerOption = Annotated[
     str,
@@ -42,6 +45,8 @@ def stderr() -> Console:
 
 def open_client(server: str) -> ApiClient:
     """A client carrying this server's stored tokens, storing the refreshed ones as they come."""
+    from ai_goals_tracker.client import ApiClient
+
     store = CredentialStore()
     return ApiClient(
         server,

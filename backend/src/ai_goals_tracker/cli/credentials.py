@@ -13,7 +13,7 @@ from typing import Any
 
 import platformdirs
 
-from ai_goals_tracker.client import Tokens, normalize_server
+from ai_goals_tracker.api_server import Tokens, normalize_server
 
 CREDENTIALS_FILE = "credentials.json"
 

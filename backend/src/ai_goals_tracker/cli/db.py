@@ -1,4 +1,8 @@
-"""`aigt db …`, `aigt migrate`, `aigt serve`."""
+"""`aigt db …`, `aigt migrate`, `aigt serve`.
+
+The database's modules, the server's and uvicorn are imported by each command when it runs: every
+other command of `aigt` starts without them.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ai_goals_tracker.config import get_settings
-from ai_goals_tracker.db import migrations
-from ai_goals_tracker.db.server import (
-    check_database,
-    embedded_status,
-    libpq_dsn,
-    resolve_database_url,
-    stop_embedded,
-)
-
 db_app = typer.Typer(help="The database: the embedded PostgreSQL, or the one AIGT_DATABASE_URL names.")
 console = Console()
 
@@ -25,6 +19,9 @@ console = Console()
 @db_app.command()
 def start() -> None:
     """Start the embedded PostgreSQL and leave it running (until `aigt db stop`)."""
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db.server import check_database, resolve_database_url
+
     settings = get_settings()
     if not settings.embedded_database:
         console.print("AIGT_DATABASE_URL is set: nothing to start, the app uses that server.")
@@ -37,6 +34,9 @@ def start() -> None:
 @db_app.command()
 def stop() -> None:
     """Stop the embedded PostgreSQL."""
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db.server import stop_embedded
+
     settings = get_settings()
     if stop_embedded(settings):
         console.print("Embedded PostgreSQL stopped.")
@@ -47,6 +47,9 @@ def stop() -> None:
 @db_app.command()
 def status() -> None:
     """Say whether the database is reachable, and where it is."""
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db.server import check_database, embedded_status
+
     settings = get_settings()
     if not settings.embedded_database:
         assert settings.database_url is not None
@@ -64,12 +67,19 @@ def status() -> None:
 @db_app.command()
 def url() -> None:
     """Print a DSN for psql and psycopg (starts the embedded server if needed, and leaves it running)."""
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db.server import libpq_dsn, resolve_database_url
+
     dsn = resolve_database_url(get_settings(), keep_running=True)
     typer.echo(libpq_dsn(dsn))
 
 
 def migrate() -> None:
     """Apply every database migration (upgrade to head)."""
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db import migrations
+    from ai_goals_tracker.db.server import check_database, resolve_database_url
+
     dsn = resolve_database_url(get_settings())
     check_database(dsn)
     migrations.upgrade(dsn)
@@ -84,6 +94,10 @@ def serve(
     """Start the database if needed, migrate, and serve the API (with a job worker unless --no-worker)."""
     import uvicorn
 
+    from ai_goals_tracker.access_log import server_log_config
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db import migrations
+    from ai_goals_tracker.db.server import check_database, resolve_database_url
     from ai_goals_tracker.main import create_app
 
     settings = get_settings()
@@ -98,6 +112,9 @@ def serve(
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        # The app logs each request itself, without the query string that uvicorn's access log writes.
+        access_log=False,
+        log_config=server_log_config(),
         # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (or a
         # same-host proxy passing the header through) could then pick its own client address.
         proxy_headers=bool(trusted),
@@ -112,6 +129,8 @@ def worker(
     """Run background jobs (code reviews, embeddings, the event archive) until Ctrl-C."""
     import asyncio
 
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db.server import check_database, resolve_database_url
     from ai_goals_tracker.jobs import run_worker
 
     settings = get_settings()

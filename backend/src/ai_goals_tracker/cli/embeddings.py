@@ -3,21 +3,22 @@
 Switching models without a gap in search: `aigt embeddings reindex --model NEW` builds the new
 model's rows and index while the old model keeps serving; then set AIGT_EMBEDDINGS_MODEL=NEW,
 restart, and run `aigt embeddings reindex` once more to catch up and drop the old model.
+
+The database and the embedding model are imported when the command runs: every other command of
+`aigt` starts without them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-from ai_goals_tracker.config import get_settings
-from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
-from ai_goals_tracker.db.server import check_database, resolve_database_url
-from ai_goals_tracker.search.upkeep import ReindexReport, count_entities, provider_for_model, reindex
+if TYPE_CHECKING:
+    from ai_goals_tracker.search.upkeep import ReindexReport
 
 embeddings_app = typer.Typer(
     help="Semantic search: the embeddings of courses, goals, tasks and code.", no_args_is_help=True
@@ -33,6 +34,11 @@ def reindex_command(
     ] = None,
 ) -> None:
     """Re-embed every course, goal, task and code snapshot, and build the model's HNSW index."""
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db.engine import create_engine, create_sessionmaker
+    from ai_goals_tracker.db.server import check_database, resolve_database_url
+    from ai_goals_tracker.search.upkeep import count_entities, provider_for_model, reindex
+
     settings = get_settings()
     provider = provider_for_model(settings, model)
     dsn = resolve_database_url(settings)

@@ -14,8 +14,8 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+from ai_goals_tracker.api_server import DEFAULT_SERVER
 from ai_goals_tracker.cli.credentials import CredentialStore
-from ai_goals_tracker.client import DEFAULT_SERVER
 from ai_goals_tracker.i18n import Locale, negotiate, system_languages, translate, translate_plural, translations
 
 _chosen: Locale | None = None

@@ -10,13 +10,14 @@ import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Protocol, TypeVar
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ai_goals_tracker.api_server import DEFAULT_SERVER, ApiError
 from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
@@ -33,11 +34,14 @@ from ai_goals_tracker.cli.common import (
     task_type_label,
 )
 from ai_goals_tracker.cli.language import _, cli_locale, ngettext
-from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, Collection
-from ai_goals_tracker.courses.schemas import CourseRead
 from ai_goals_tracker.criteria import render_raw
-from ai_goals_tracker.goals.schemas import GoalRead
-from ai_goals_tracker.tasks.schemas import TaskRead
+
+if TYPE_CHECKING:
+    # The client and its schemas are imported when a command runs (`open_client`).
+    from ai_goals_tracker.client import ApiClient, Collection
+    from ai_goals_tracker.courses.schemas import CourseRead
+    from ai_goals_tracker.goals.schemas import GoalRead
+    from ai_goals_tracker.tasks.schemas import TaskRead
 
 courses_app = typer.Typer(help=_("Your courses: list, show, create, update, delete."), no_args_is_help=True)
 goals_app = typer.Typer(help=_("Your goals: list, show, create, update, delete."), no_args_is_help=True)
@@ -234,7 +238,7 @@ def show_course(client: ApiClient, course: CourseRead, as_json: bool) -> None:
     out.print(goal_table(goals.items))
 
 
-COURSES = CollectionCommands[CourseRead](
+COURSES: CollectionCommands[CourseRead] = CollectionCommands(
     noun="course",
     texts=CollectionTexts(
         created=lambda: _("Created course [bold]{id}[/]: {title}"),
@@ -349,7 +353,7 @@ def goal_body(values: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-GOALS = CollectionCommands[GoalRead](
+GOALS: CollectionCommands[GoalRead] = CollectionCommands(
     noun="goal",
     texts=CollectionTexts(
         created=lambda: _("Created goal [bold]{id}[/]: {title}"),
@@ -468,7 +472,7 @@ def show_task(_client: ApiClient, task: TaskRead, as_json: bool) -> None:
 
 TaskTypeOption = Annotated[str | None, typer.Option("--type", help=_("code, documentation, testing, …"))]
 
-TASKS = CollectionCommands[TaskRead](
+TASKS: CollectionCommands[TaskRead] = CollectionCommands(
     noun="task",
     texts=CollectionTexts(
         created=lambda: _("Created task [bold]{id}[/]: {title}"),

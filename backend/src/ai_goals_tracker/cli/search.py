@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ai_goals_tracker.api_server import DEFAULT_SERVER
 from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
@@ -20,9 +21,10 @@ from ai_goals_tracker.cli.common import (
     task_type_label,
 )
 from ai_goals_tracker.cli.language import _, cli_locale, ngettext
-from ai_goals_tracker.client import DEFAULT_SERVER
 from ai_goals_tracker.criteria import render_raw
-from ai_goals_tracker.planning.schemas import Accepted, SuggestedGoal, Suggestions
+
+if TYPE_CHECKING:
+    from ai_goals_tracker.planning.schemas import SuggestedGoal, Suggestions
 
 
 @handles_api_errors
@@ -85,6 +87,8 @@ def suggest(
         }.items()
         if value is not None
     }
+    from ai_goals_tracker.planning.schemas import Accepted
+
     out = stdout()
     with open_client(server) as client:
         answer = client.suggest_goals(course_id, options)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from ai_goals_tracker.api_server import DEFAULT_SERVER, ApiError, NotAuthenticatedError, normalize_server
 from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
@@ -18,7 +19,6 @@ from ai_goals_tracker.cli.common import (
 )
 from ai_goals_tracker.cli.credentials import CredentialStore
 from ai_goals_tracker.cli.language import _, cli_locale, reconsider
-from ai_goals_tracker.client import DEFAULT_SERVER, ApiClient, ApiError, NotAuthenticatedError, normalize_server
 from ai_goals_tracker.i18n import as_locale, preferred_language
 
 PasswordStdin = Annotated[
@@ -38,6 +38,8 @@ def register(
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
+    from ai_goals_tracker.client import ApiClient
+
     password = (
         _stdin_password()
         if password_stdin
@@ -68,6 +70,8 @@ def login(
     server: ServerOption = DEFAULT_SERVER,
     as_json: JsonOption = False,
 ) -> None:
+    from ai_goals_tracker.client import ApiClient
+
     if username is None:
         username = typer.prompt(_("Username or email"))
     password = _stdin_password() if password_stdin else typer.prompt(_("Password"), hide_input=True)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
+from ai_goals_tracker.api_server import DEFAULT_SERVER
 from ai_goals_tracker.cli.common import JsonOption, ServerOption, handles_api_errors, open_client, print_json, stdout
 from ai_goals_tracker.cli.language import _, ngettext
-from ai_goals_tracker.client import DEFAULT_SERVER
-from ai_goals_tracker.stats.schemas import GoalHours, UserStats
+
+if TYPE_CHECKING:
+    from ai_goals_tracker.stats.schemas import GoalHours, UserStats
 
 _LEVEL_STYLES = ["grey23", "green4", "green3", "green1", "bold bright_green"]
 # Shades as well as colours, so the map still reads in a terminal without colour.

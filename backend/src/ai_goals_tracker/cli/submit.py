@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from ai_goals_tracker.api_server import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiError
 from ai_goals_tracker.cli.common import (
     JsonOption,
     ServerOption,
@@ -26,11 +26,13 @@ from ai_goals_tracker.cli.common import (
     stdout,
 )
 from ai_goals_tracker.cli.language import _, cli_locale
-from ai_goals_tracker.client import DEFAULT_SERVER, MAX_WAIT_SECONDS, ApiClient, ApiError
 from ai_goals_tracker.criteria import render_raw
-from ai_goals_tracker.goals.schemas import GoalRead
-from ai_goals_tracker.snapshots.schemas import SnapshotRead
-from ai_goals_tracker.tasks.schemas import TaskRead
+
+if TYPE_CHECKING:
+    from ai_goals_tracker.client import ApiClient
+    from ai_goals_tracker.goals.schemas import GoalRead
+    from ai_goals_tracker.snapshots.schemas import SnapshotRead
+    from ai_goals_tracker.tasks.schemas import TaskRead
 
 POLL_SECONDS = 1.0
 # Exit code when the review did not finish within --timeout: the snapshot is stored, only the verdict is missing.
@@ -130,6 +132,9 @@ def _show_outcome(client: ApiClient, snapshot: SnapshotRead, out: Console, as_js
 
 
 def render_review(out: Console, snapshot: SnapshotRead, task: TaskRead | None, goal: GoalRead | None) -> None:
+    # Imported here: rich's Markdown (and its parser) serves this one view.
+    from rich.markdown import Markdown
+
     out.print(
         _("Snapshot [bold]{id}[/] of {file} ({language})").format(
             id=snapshot.id, file=escape(snapshot.file_path), language=snapshot.language or "?"

@@ -2,6 +2,9 @@
 
 These commands need no running API and no token: whoever can reach the database already holds
 every account, so this is where the first superuser comes from.
+
+The models, services and database are imported by each command when it runs: every other command
+of `aigt` starts without them.
 """
 
 from __future__ import annotations
@@ -9,30 +12,26 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from ai_goals_tracker.config import get_settings
-from ai_goals_tracker.db.engine import create_engine, create_sessionmaker, unit_of_work
-from ai_goals_tracker.db.server import check_database, resolve_database_url
 from ai_goals_tracker.errors import ConfigurationError, NotFoundError, ValidationFailedError
-from ai_goals_tracker.events.types import ChangeContext
 from ai_goals_tracker.i18n import N_
-from ai_goals_tracker.models import User
-from ai_goals_tracker.pagination import MAX_LIMIT
-from ai_goals_tracker.users import repository, service
-from ai_goals_tracker.users.schemas import UserCreate
+from ai_goals_tracker.schemas import MAX_LIMIT
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from ai_goals_tracker.events.types import ChangeContext
+    from ai_goals_tracker.models import User
 
 users_app = typer.Typer(help="Accounts: create users and superusers, list them, deactivate them.", no_args_is_help=True)
 console = Console()
 
-CLI_CONTEXT = ChangeContext(source="cli")
 # PostgreSQL's "undefined table": the schema was never migrated.
 _UNDEFINED_TABLE = "42P01"
 
@@ -51,6 +50,9 @@ def create(
 ) -> None:
     """Create a user. The password is asked for twice without echo, or read from standard input;
     never from an argument, which would leave it in the shell history and the process list."""
+    from ai_goals_tracker.users import service
+    from ai_goals_tracker.users.schemas import UserCreate
+
     password = _read_password_stdin() if password_stdin else _prompt_password()
     try:
         data = UserCreate(email=email, username=username, password=password, full_name=full_name)
@@ -60,7 +62,7 @@ def create(
         ) from exc
 
     async def register(session: AsyncSession) -> User:
-        return await service.register(session, data, CLI_CONTEXT, is_superuser=superuser)
+        return await service.register(session, data, _cli_context(), is_superuser=superuser)
 
     user = _run(register)
     kind = "superuser" if user.is_superuser else "user"
@@ -73,6 +75,7 @@ def list_users(
     offset: Annotated[int, typer.Option(min=0, help="Users to skip.")] = 0,
 ) -> None:
     """List users, oldest first."""
+    from ai_goals_tracker.users import repository
 
     async def page(session: AsyncSession) -> tuple[list[User], int]:
         return await repository.list_page(session, limit=limit, offset=offset)
@@ -97,6 +100,7 @@ def list_users(
 @users_app.command()
 def deactivate(username: Annotated[str, typer.Argument(help="The user to deactivate.")]) -> None:
     """Deactivate a user: they cannot log in, and every session they have ends now."""
+    from ai_goals_tracker.users import repository, service
 
     async def deactivate_user(session: AsyncSession) -> bool:
         user = await repository.get_by_username(session, username)
@@ -104,7 +108,9 @@ def deactivate(username: Annotated[str, typer.Argument(help="The user to deactiv
             raise NotFoundError(N_("No user named {username!r}"), params={"username": username})
         if not user.is_active:
             return False
-        await service.set_flags(session, user, is_active=False, is_superuser=None, context=CLI_CONTEXT, actor_id=None)
+        await service.set_flags(
+            session, user, is_active=False, is_superuser=None, context=_cli_context(), actor_id=None
+        )
         return True
 
     if _run(deactivate_user):
@@ -130,8 +136,20 @@ def _describe_errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'input'}: {e['msg']}" for e in exc.errors())
 
 
+def _cli_context() -> ChangeContext:
+    from ai_goals_tracker.events.types import ChangeContext
+
+    return ChangeContext(source="cli")
+
+
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run `work` in one committed transaction against the configured database."""
+    from sqlalchemy.exc import ProgrammingError
+
+    from ai_goals_tracker.config import get_settings
+    from ai_goals_tracker.db.engine import create_engine, create_sessionmaker, unit_of_work
+    from ai_goals_tracker.db.server import check_database, resolve_database_url
+
     dsn = resolve_database_url(get_settings())
     check_database(dsn)
 

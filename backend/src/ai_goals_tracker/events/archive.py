@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ai_goals_tracker.db.engine import unit_of_work
 from ai_goals_tracker.db.server import libpq_dsn
-from ai_goals_tracker.events import repository
+from ai_goals_tracker.events import DEFAULT_ARCHIVE_BATCH_SIZE, repository
 from ai_goals_tracker.events.columns import ARCHIVE_SCHEMA, log_table_from_csv
 from ai_goals_tracker.events.recovery import (
     ArchiveReport,
@@ -35,14 +35,12 @@ from ai_goals_tracker.events.store import ArchiveStore, Month, current_month
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_BATCH_SIZE = 100_000
-
 
 async def archive_pending(
     sessionmaker: async_sessionmaker[AsyncSession],
     store: ArchiveStore,
     *,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = DEFAULT_ARCHIVE_BATCH_SIZE,
     on_batch: Callable[[int, list[str]], None] | None = None,
 ) -> ArchiveReport:
     """Archive every unarchived event, one transaction per batch, repairing first what a killed run left."""
@@ -67,6 +65,10 @@ async def archive_pending(
                 reader = reader or await _connect_reader(session)
                 written_before = len(report.files_written)
                 claimed = await _archive_batch(session, reader, store, batch_size, report)
+                if claimed < batch_size:
+                    # The batch stopped short of the end of the table: what is after it was written by a
+                    # transaction open when the batch was read (or since), which could yet precede it.
+                    report.left_for_later = await repository.count_unarchived_tail(session)
             if on_batch is not None and claimed:
                 on_batch(claimed, report.files_written[written_before:])
             if claimed < batch_size:

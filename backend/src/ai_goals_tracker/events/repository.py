@@ -65,6 +65,7 @@ _MARK_SQL = text(
 )
 # Events up to the archive's position are all archived: the tail lies after it.
 _AFTER_POSITION = "(txid, id) > (SELECT txid, event_id FROM event_archive_position)"
+_COUNT_TAIL_SQL = text(f"SELECT count(*) FROM events WHERE {_AFTER_POSITION} AND processed_at IS NULL")  # noqa: S608
 
 
 async def unarchived_rows(
@@ -81,6 +82,11 @@ async def unarchived_rows(
         params["since"] = since
     query = f"SELECT {select_list()} FROM events WHERE {' AND '.join(conditions)}"  # noqa: S608  (fixed clauses)
     return (await session.execute(text(query), params)).all()
+
+
+async def count_unarchived_tail(session: AsyncSession) -> int:
+    """How many events after the archive's position are not archived yet."""
+    return int(await session.scalar(_COUNT_TAIL_SQL) or 0)
 
 
 async def lock_archive(session: AsyncSession) -> None:

@@ -25,6 +25,7 @@ from ai_goals_tracker.web.session import (
     LANGUAGE_COOKIE,
     clear_session_cookie,
     session_token,
+    set_language_cookie,
     set_session_cookie,
 )
 
@@ -37,7 +38,7 @@ PasswordField = Annotated[str, Form(max_length=256)]
 @router.get("/login")
 async def login_page(viewer: ViewerDep, next: str = "/", username: str = "") -> Response:
     if viewer.user is not None:
-        return redirect(safe_next(next))
+        return redirect(viewer.request, safe_next(next))
     return render(viewer, "login.html", next=safe_next(next), username=username[:320], error=None)
 
 
@@ -69,7 +70,7 @@ async def login(
             viewer, "login.html", status_code=exc.status_code, next=safe_next(next), username=username, error=error
         )
     claims = decode_token(tokens.secret, pair.access_token, "access")
-    response = redirect(safe_next(next))
+    response = redirect(request, safe_next(next))
     set_session_cookie(
         response, request, session_token(tokens, claims.user_id, claims.session_id), tokens.refresh_lifetime
     )
@@ -87,7 +88,7 @@ def _login_error(viewer: Viewer, exc: AppError) -> str:
 @router.get("/register")
 async def register_page(viewer: ViewerDep) -> Response:
     if viewer.user is not None:
-        return redirect("/")
+        return redirect(viewer.request, "/")
     return render(viewer, "register.html", values={}, errors={})
 
 
@@ -114,14 +115,14 @@ async def register(
         # The learner chose a language before registering: keep it as their preference.
         await _save_language(session, viewer, user, viewer.locale)
     flash = Flash("success", viewer.t("register.done"))
-    return redirect(f"/login?next=/&username={user.username}", flash)
+    return redirect(viewer.request, f"/login?next=/&username={user.username}", flash)
 
 
 @router.post("/logout")
 async def logout(learner: LearnerDep, session: SessionDep) -> Response:
     """Ends the server-side session: the API tokens of this login stop working too."""
     await auth_service.logout(session, learner.user, learner.claims.session_id, learner.context)
-    response = redirect("/login", Flash("success", learner.t("logout.done")))
+    response = redirect(learner.request, "/login", Flash("success", learner.t("logout.done")))
     clear_session_cookie(response, learner.request)
     return response
 
@@ -133,8 +134,8 @@ async def switch_language(
     locale = as_locale(language) or "en"
     if viewer.user is not None:
         await _save_language(session, viewer, viewer.user, locale)
-    response = redirect(back_path(viewer.request))
-    response.set_cookie(LANGUAGE_COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
+    response = redirect(viewer.request, back_path(viewer.request))
+    set_language_cookie(response, viewer.request, locale)
     return response
 
 

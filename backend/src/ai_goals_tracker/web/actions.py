@@ -41,7 +41,7 @@ REVIEW_WAIT_SECONDS = 5.0
 async def create_course(learner: LearnerDep, session: SessionDep, title: Text = "", description: Text = "") -> Response:
     data = CourseCreate(title=title, description=description or None, status=CourseStatus.ACTIVE)
     course = await courses_service.create(session, learner.user, data, learner.context)
-    return redirect(f"/courses/{course.id}", Flash("success", learner.t("course.created")))
+    return redirect(learner.request, f"/courses/{course.id}", Flash("success", learner.t("course.created")))
 
 
 @router.post("/goals")
@@ -66,7 +66,7 @@ async def create_goal(
         validation_criteria={"criteria": lines} if lines else {},
     )
     goal = await goals_service.create(session, learner.user, data, learner.context)
-    return redirect(f"/goals/{goal.id}", Flash("success", learner.t("goal.created")))
+    return redirect(learner.request, f"/goals/{goal.id}", Flash("success", learner.t("goal.created")))
 
 
 def _end_of_day(value: str) -> datetime | None:
@@ -97,7 +97,7 @@ async def create_task(
         estimated_hours=estimated_hours,
     )
     await tasks_service.create(session, learner.user, data, learner.context)
-    return redirect(f"/goals/{goal_id}", Flash("success", learner.t("task.created")))
+    return redirect(learner.request, f"/goals/{goal_id}", Flash("success", learner.t("task.created")))
 
 
 @router.post("/tasks/{task_id}/status")
@@ -107,7 +107,9 @@ async def change_task_status(
     """Start, complete, skip or reopen, as `POST /api/v1/tasks/{id}/move` does (its path and 409 messages)."""
     task = await load_owned(session, Task, task_id, learner.user, for_update=True)
     await tasks_service.move_to(session, task, status, learner.context, actor=learner.user)
-    return redirect(back_path(learner.request), Flash("success", learner.t(f"task.now.{status.value}")))
+    return redirect(
+        learner.request, back_path(learner.request), Flash("success", learner.t(f"task.now.{status.value}"))
+    )
 
 
 @router.post("/tasks/{task_id}/snapshots")
@@ -135,7 +137,7 @@ async def submit_code(
     # The worker sees the snapshot and its job only once they are committed.
     await session.commit()
     await snapshots_service.wait_for_verdict(request.app.state.sessionmaker, snapshot.id, REVIEW_WAIT_SECONDS)
-    return redirect(f"/reviews/{snapshot.id}")
+    return redirect(request, f"/reviews/{snapshot.id}")
 
 
 @router.post("/courses/{course_id}/suggest")
@@ -157,9 +159,9 @@ async def suggest_goals(course_id: IdPath, learner: LearnerDep, session: Session
 
 
 @router.get("/courses/{course_id}/suggest")
-async def suggestions_gone(course_id: IdPath) -> Response:
+async def suggestions_gone(course_id: IdPath, request: Request) -> Response:
     """Suggestions are made by a form; coming back to their address leads to the course."""
-    return redirect(f"/courses/{course_id}")
+    return redirect(request, f"/courses/{course_id}")
 
 
 @router.post("/courses/{course_id}/accept")
@@ -168,9 +170,9 @@ async def accept_goals(
 ) -> Response:
     """Save the checked suggestions, as `POST /api/v1/courses/{id}/goals/accept` does."""
     if not goal:
-        return redirect(f"/courses/{course_id}", Flash("error", learner.t("suggest.none_chosen")))
+        return redirect(learner.request, f"/courses/{course_id}", Flash("error", learner.t("suggest.none_chosen")))
     course = await load_owned(session, Course, course_id, learner.user, for_update=True)
     request = AcceptRequest(goals=[ChosenGoal.model_validate_json(choice) for choice in goal])
     accepted = await planning_service.accept(session, learner.user, course, request, learner.context)
     flash = Flash("success", learner.t("suggest.accepted", count=len(accepted.goals)))
-    return redirect(f"/courses/{course.id}", flash)
+    return redirect(learner.request, f"/courses/{course.id}", flash)

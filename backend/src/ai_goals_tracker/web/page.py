@@ -27,8 +27,11 @@ from ai_goals_tracker.web.session import (
     LANGUAGE_COOKIE,
     csrf_nonce,
     csrf_token,
+    delete_cookie,
     session_claims,
     set_csrf_cookie,
+    set_flash_cookie,
+    set_language_cookie,
 )
 from ai_goals_tracker.web.views import submits_code, task_actions
 
@@ -151,20 +154,18 @@ def render(viewer: Viewer, template: str, *, status_code: int = 200, **values: A
     if viewer.new_nonce:
         set_csrf_cookie(response, viewer.request, viewer.nonce)
     if viewer.flash is not None:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+        delete_cookie(response, viewer.request, FLASH_COOKIE)
     if viewer.user is not None and viewer.request.cookies.get(LANGUAGE_COOKIE) != viewer.locale:
         # Mirrors the preference so that the login page after sign-out speaks the same language.
-        response.set_cookie(LANGUAGE_COOKIE, viewer.locale, max_age=365 * 86400, samesite="lax", path="/")
+        set_language_cookie(response, viewer.request, viewer.locale)
     return response
 
 
-def redirect(url: str, flash: Flash | None = None) -> RedirectResponse:
+def redirect(request: Request, url: str, flash: Flash | None = None) -> RedirectResponse:
     """303: after a form, the browser follows with a GET."""
     response = RedirectResponse(url, status_code=303)
     if flash is not None:
-        response.set_cookie(
-            FLASH_COOKIE, quote(json.dumps([flash.kind, flash.text])), max_age=60, httponly=True, samesite="lax"
-        )
+        set_flash_cookie(response, request, quote(json.dumps([flash.kind, flash.text])))
     return response
 
 

@@ -15,6 +15,8 @@ from ai_goals_tracker.db.failures import TRANSLATED, app_error_for
 from ai_goals_tracker.db.session import Handler, UnitOfWorkRoute
 from ai_goals_tracker.errors import AppError, UnauthorizedError
 from ai_goals_tracker.field_messages import field_message
+from ai_goals_tracker.framework_errors import framework_error
+from ai_goals_tracker.web.forms import require_utf8_form
 from ai_goals_tracker.web.i18n import Locale, request_locale, translator
 from ai_goals_tracker.web.page import Flash, SignInRequired, back_path, redirect, templates
 from ai_goals_tracker.web.session import clear_session_cookie
@@ -33,16 +35,17 @@ class WebRoute(UnitOfWorkRoute):
 
         async def web_handler(request: Request) -> Response:
             try:
+                await require_utf8_form(request)
                 response = await handler(request)
             except (SignInRequired, UnauthorizedError):
                 response = _to_login(request)
             except AppError as exc:
                 response = _refused(request, exc)
             except (RequestValidationError, ValidationError) as exc:
-                response = _failure(request, 422, _describe(exc, _locale(request)))
+                response = _failure(request, 422, _describe(exc, page_locale(request)))
             except StarletteHTTPException as exc:
-                # The form itself could not be read (too many fields, broken multipart).
-                response = _failure(request, exc.status_code, str(exc.detail), exc.headers)
+                # The form itself could not be read (too many fields, broken multipart, too large).
+                response = _refused(request, framework_error(exc))
             except TRANSLATED as exc:
                 error = app_error_for(exc)
                 if error is None:
@@ -62,15 +65,20 @@ def _to_login(request: Request) -> Response:
 
 
 def _refused(request: Request, error: AppError) -> Response:
-    return _failure(request, error.status_code, error.text(_locale(request)), error.headers)
+    return _failure(request, error.status_code, error.text(page_locale(request)), error.headers)
 
 
 def _failure(request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """A form that failed goes back where it came from with the reason; a page that failed explains
     itself, and so does a server that cannot serve now (503, with the API's `Retry-After`)."""
     if request.method == "POST" and status_code not in _SHOWN_AS_PAGES:
-        return redirect(back_path(request), Flash("error", message))
-    locale = _locale(request)
+        return redirect(request, back_path(request), Flash("error", message))
+    return error_page(request, status_code, message, headers)
+
+
+def error_page(request: Request, status_code: int, message: str, headers: Mapping[str, str] | None = None) -> Response:
+    """The page that explains an error, in the viewer's language."""
+    locale = page_locale(request)
     page = templates.get_template("error.html").render(
         t=translator(locale),
         locale=locale,
@@ -84,7 +92,7 @@ def _failure(request: Request, status_code: int, message: str, headers: Mapping[
     return HTMLResponse(page, status_code=status_code, headers=headers)
 
 
-def _locale(request: Request) -> Locale:
+def page_locale(request: Request) -> Locale:
     """The viewer's language when the page's dependencies got that far; else the browser's."""
     locale: Locale | None = getattr(request.state, "locale", None)
     return locale or request_locale(request, None)

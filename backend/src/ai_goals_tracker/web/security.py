@@ -8,26 +8,34 @@ answers 413.
 
 from __future__ import annotations
 
-from starlette.datastructures import Headers, MutableHeaders
-from starlette.exceptions import HTTPException
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ai_goals_tracker.errors import PayloadTooLargeError
-from ai_goals_tracker.i18n import N_, accepted_languages, negotiate
+from ai_goals_tracker.framework_errors import RefusedRequest
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.web import STATIC_PATH
+from ai_goals_tracker.web.api_docs import ASSETS_PATH, DOCS_PATH
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'none'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-    ]
-)
+
+def _policy(images: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src {images}",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = _policy("'self'")
+# Swagger UI (`/docs`, web/api_docs.py) draws its icons from `data:` URLs in its stylesheet.
+API_DOCS_CONTENT_SECURITY_POLICY = _policy("'self' data:")
 
 _HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -38,15 +46,15 @@ _HEADERS = {
 # them. The dashboard's own script and style are the same for everyone and revalidate by ETag.
 _PRIVATE = {**_HEADERS, "Cache-Control": "no-store", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
 _STATIC = {**_HEADERS, "Cache-Control": "no-cache", "Content-Security-Policy": CONTENT_SECURITY_POLICY}
-# FastAPI's interactive API docs load Swagger UI and ReDoc with inline script from their CDN:
-# they keep every other header, without a policy they could not work under.
-_DOCS = {**_HEADERS, "Cache-Control": "no-store"}
-_DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+_DOCS = {**_HEADERS, "Cache-Control": "no-store", "Content-Security-Policy": API_DOCS_CONTENT_SECURITY_POLICY}
+_DOCS_ASSETS = {**_HEADERS, "Cache-Control": "no-cache", "Content-Security-Policy": API_DOCS_CONTENT_SECURITY_POLICY}
 
 
 def headers_for(path: str) -> dict[str, str]:
-    if path in _DOCS_PATHS:
+    if path == DOCS_PATH:
         return _DOCS
+    if path.startswith(f"{ASSETS_PATH}/"):
+        return _DOCS_ASSETS
     return _STATIC if path.startswith(f"{STATIC_PATH}/") else _PRIVATE
 
 
@@ -93,15 +101,11 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise self._too_large(Headers(scope=scope))
+                    raise RefusedRequest(
+                        PayloadTooLargeError(
+                            N_("The request body is larger than {limit} KB"), params={"limit": self.max_bytes // 1024}
+                        )
+                    )
             return message
 
         await self.app(scope, counting_receive, send)
-
-    def _too_large(self, headers: Headers) -> HTTPException:
-        # An HTTPException, the one kind FastAPI lets through from reading a body unchanged.
-        error = PayloadTooLargeError(
-            N_("The request body is larger than {limit} KB"), params={"limit": self.max_bytes // 1024}
-        )
-        locale = negotiate(*accepted_languages(headers.get("accept-language")))
-        return HTTPException(error.status_code, error.text(locale))

@@ -1,4 +1,5 @@
-"""The browser's session cookie and the CSRF tokens of its forms.
+"""The browser's session cookie and the CSRF tokens of its forms, and how every cookie of the
+dashboard is set.
 
 The cookie holds a signed token naming a row of `auth_sessions`, the same row the API's token pair
 names: logging out (here or through the API) or revoking the session ends both, because every page
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from typing import Literal
 
 from fastapi import Request, Response
 
@@ -25,11 +27,40 @@ CSRF_FIELD = "csrf_token"
 LANGUAGE_COOKIE = "aigt_lang"
 FLASH_COOKIE = "aigt_flash"
 _CSRF_COOKIE_AGE = timedelta(days=365)
+_LANGUAGE_COOKIE_AGE = timedelta(days=365)
+_FLASH_COOKIE_AGE = timedelta(minutes=1)
 
 
 def _secure(request: Request) -> bool:
-    """Secure cookies behind HTTPS (uvicorn applies X-Forwarded-Proto from trusted proxies)."""
+    """Secure cookies behind HTTPS: the request's own scheme, or the one a proxy named in
+    `X-Forwarded-Proto`, which uvicorn applies only from AIGT_TRUSTED_PROXIES (`aigt serve`)."""
     return request.url.scheme == "https"
+
+
+def set_cookie(
+    response: Response,
+    request: Request,
+    name: str,
+    value: str,
+    lifetime: timedelta,
+    *,
+    samesite: Literal["lax", "strict"] = "lax",
+) -> None:
+    """Every cookie of the dashboard: out of reach of script (no script of ours reads one), not sent
+    with another site's forms, and over HTTPS only when the request came over it."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite=samesite,
+        secure=_secure(request),
+        path="/",
+    )
+
+
+def delete_cookie(response: Response, request: Request, name: str) -> None:
+    response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=_secure(request))
 
 
 def session_token(tokens: TokenSettings, user_id: str, session_id: str) -> str:
@@ -56,19 +87,21 @@ def session_claims(request: Request, tokens: TokenSettings) -> TokenClaims | Non
 
 
 def set_session_cookie(response: Response, request: Request, token: str, lifetime: timedelta) -> None:
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=int(lifetime.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        path="/",
-    )
+    set_cookie(response, request, SESSION_COOKIE, token, lifetime)
 
 
 def clear_session_cookie(response: Response, request: Request) -> None:
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_secure(request))
+    delete_cookie(response, request, SESSION_COOKIE)
+
+
+def set_language_cookie(response: Response, request: Request, locale: str) -> None:
+    """The language chosen with the switch, or the signed-in learner's, for the pages before sign-in."""
+    set_cookie(response, request, LANGUAGE_COOKIE, locale, _LANGUAGE_COOKIE_AGE)
+
+
+def set_flash_cookie(response: Response, request: Request, message: str) -> None:
+    """A message for the page the browser is sent to next, which deletes it once shown."""
+    set_cookie(response, request, FLASH_COOKIE, message, _FLASH_COOKIE_AGE)
 
 
 def csrf_nonce(request: Request) -> tuple[str, bool]:
@@ -80,15 +113,7 @@ def csrf_nonce(request: Request) -> tuple[str, bool]:
 
 
 def set_csrf_cookie(response: Response, request: Request, nonce: str) -> None:
-    response.set_cookie(
-        CSRF_COOKIE,
-        nonce,
-        max_age=int(_CSRF_COOKIE_AGE.total_seconds()),
-        httponly=True,
-        samesite="strict",
-        secure=_secure(request),
-        path="/",
-    )
+    set_cookie(response, request, CSRF_COOKIE, nonce, _CSRF_COOKIE_AGE, samesite="strict")
 
 
 def csrf_token(secret: str, nonce: str, session_id: str | None) -> str:
