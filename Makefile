@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BACKEND := backend
 EXTENSION := vscode-extension
 
-.PHONY: install run test test-backend test-extension package-extension lint bench messages clean
+.PHONY: install run test test-backend test-extension screenshots package-extension lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ test-backend: install
 $(EXTENSION)/node_modules/.installed: $(EXTENSION)/package-lock.json
 	cd $(EXTENSION) && npm ci --no-audit --no-fund
 	touch $@
+
+# The README's screenshots, taken again by the browser journey (Chromium needed, see README.md).
+screenshots: install
+	cd $(BACKEND) && AIGT_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots ../$(BIN)/python -m pytest -q tests/web/test_browser_journey.py
 
 test-extension: install $(EXTENSION)/node_modules/.installed
 	cd $(EXTENSION) && npm test

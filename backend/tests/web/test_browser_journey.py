@@ -3,7 +3,8 @@
 Register, sign in, create a course and a goal, accept a suggestion, start a task, submit code that
 fails and code that passes, watch progress move, search in Spanish, sign out. Along the way no page
 may request another origin or log a console error, and axe-core must find no serious or critical
-accessibility violation. The main pages are saved to docs/screenshots/ for the README.
+accessibility violation. The main pages are saved as screenshots: in the test run's temporary folder,
+or in docs/screenshots/ for the README with `make screenshots`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.web.conftest import SCREENSHOTS
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, ConsoleMessage, Page, Request
@@ -80,9 +81,8 @@ async def accessible(page: Page) -> None:
     assert serious == [], f"axe-core on {page.url}: {serious}"
 
 
-async def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+async def shoot(page: Page, folder: Path, name: str) -> None:
+    await page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 async def flash(page: Page) -> str:
@@ -98,7 +98,7 @@ async def wait_for_verdict(page: Page, expected: str) -> None:
     await page.locator("#verdict .badge", has_text=re.compile(f"^{expected}$")).wait_for()
 
 
-async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> None:
+async def test_learner_journey(page: tuple[Page, Watch], live_server: str, screenshots: Path) -> None:
     browser_page, watch = page
     p = browser_page
 
@@ -107,7 +107,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     assert p.url.startswith(f"{live_server}/login")
     assert (await p.locator("label[for=username]").inner_text()) == "Username or email"
     await accessible(p)
-    await shoot(p, "login")
+    await shoot(p, screenshots, "login")
     # The first Tab reaches the skip link, which moves focus to the page's content.
     await p.keyboard.press("Tab")
     assert await p.evaluate("document.activeElement.textContent") == "Skip to content"
@@ -148,7 +148,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     await p.locator("input[name=goal]").first.wait_for()
     suggested_title = await p.locator(".suggestion label").first.inner_text()
     await accessible(p)
-    await shoot(p, "suggestions")
+    await shoot(p, screenshots, "suggestions")
     await p.locator("input[name=goal]").first.check()
     await p.get_by_role("button", name="Añadir las metas marcadas").click()
     assert "1 meta(s) añadida(s)" in await flash(p)
@@ -200,7 +200,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     await finding_link.click()
     assert p.url.endswith("#L1")
     await accessible(p)
-    await shoot(p, "review")
+    await shoot(p, screenshots, "review")
 
     # Code that passes completes the task, and the goal's progress moves.
     await (
@@ -220,18 +220,18 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     assert (await p.locator(".page-head .badge").first.inner_text()) == "Completada"
     assert await p.locator("#history-title + ol .badge").all_inner_texts() == ["Aprobado", "No aprobado"]
     await accessible(p)
-    await shoot(p, "task")
+    await shoot(p, screenshots, "task")
     await p.goto(goal_url)
     assert await progress_of(p) == "100 %"
     assert (await p.locator(".criterion .badge").first.inner_text()) == "Requiere una persona"
     await accessible(p)
-    await shoot(p, "goal")
+    await shoot(p, screenshots, "goal")
     await (
         p.get_by_role("navigation", name="Ruta de navegación").get_by_role("link", name="Python para APIs web").click()
     )
     assert await progress_of(p) != "0 %"
     await accessible(p)
-    await shoot(p, "course")
+    await shoot(p, screenshots, "course")
 
     # Home and statistics: progress bars, the streak, the heatmap and charts drawn as SVG.
     await p.get_by_role("link", name="Inicio").first.click()
@@ -239,13 +239,13 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
     assert (await p.locator("svg.heatmap rect.heat:not(.l0)").count()) >= 1
     assert (await p.locator("#reviews-title + ul .badge").all_inner_texts()) == ["Aprobado", "No aprobado"]
     await accessible(p)
-    await shoot(p, "home")
+    await shoot(p, screenshots, "home")
     await p.get_by_role("link", name="Estadísticas").click()
     assert (await p.locator("svg.bars rect.bar").count()) == 12
     assert (await p.locator("svg.line circle.point").count()) >= 1
     assert (await p.locator("svg.hours rect.actual").count()) >= 1
     await accessible(p)
-    await shoot(p, "stats")
+    await shoot(p, screenshots, "stats")
 
     # Search in Spanish finds the learner's own work (embedded by the worker in the background).
     deadline = time.monotonic() + 300
@@ -259,7 +259,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str) -> No
         await asyncio.sleep(2)
     assert "Escribir la función sumar" in titles
     await accessible(p)
-    await shoot(p, "search")
+    await shoot(p, screenshots, "search")
 
     # Signing out ends the session: the dashboard asks to sign in again.
     await p.get_by_role("button", name="Cerrar sesión").click()
