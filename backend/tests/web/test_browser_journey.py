@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-
 if TYPE_CHECKING:
     from playwright.async_api import Browser, ConsoleMessage, Page, Request
 
