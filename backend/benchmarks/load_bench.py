@@ -530,7 +530,7 @@ def report(results: Sequence[RunResult]) -> str:
         "CPU seconds spent from the first arrival until the last review was written, per role, and per "
         "request (API, PostgreSQL) or per review (workers). The goal's tests, which a review runs in the "
         "jail, are not among them: bubblewrap runs them in a PID namespace whose processes the kernel does "
-        "not count in the worker's children (about 0.5 CPU s per run, docs/scaling.md):",
+        "not count in the worker's children (about 0.2 CPU s per run forked from a warm jail, docs/sandbox.md):",
         "",
         "| deployment | learners | API s | workers s | PostgreSQL s | API ms/request | PostgreSQL ms/request "
         "| worker s/review | embeddings | largest process MB |",
