@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ai_goals_tracker.sandbox.jail import SANDBOX_UID_BASE
 from tests.helpers import API, PASSWORD
+from tests.sandbox import sandbox_uids_of
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +113,7 @@ def _left_behind(server_pid: int) -> list[tuple[int, int, str]]:
     descendants = {server_pid}
     for _ in range(10):  # parent links, followed a few levels down
         descendants |= {pid for pid, (parent, *_) in processes.items() if parent in descendants}
-    own_uids = {SANDBOX_UID_BASE + ((server_pid << 12) + n) % 100_000_000 for n in range(4096)}
+    own_uids = sandbox_uids_of(server_pid)
     idle = _idle_warm_jails(processes, descendants)
     return [
         (pid, uid, name)

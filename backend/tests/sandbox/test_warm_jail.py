@@ -14,7 +14,6 @@ import pytest
 from ai_goals_tracker.sandbox import zygote
 from ai_goals_tracker.sandbox.jail import (
     RUN_DIR,
-    SANDBOX_UID_BASE,
     Jail,
     JailLimits,
     JailRun,
@@ -22,6 +21,7 @@ from ai_goals_tracker.sandbox.jail import (
     python_runtimes,
 )
 from ai_goals_tracker.sandbox.testrun import TestRun, run_tests
+from tests.sandbox import sandbox_uids_of
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +71,8 @@ def look_around(jail: Jail) -> dict[str, object]:
 
 
 def sleepers_on_the_host() -> list[str]:
+    """Processes still alive from this process's runs (the suite's other workers run jails of their own)."""
+    own_uids = sandbox_uids_of(os.getpid())
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -80,7 +82,7 @@ def sleepers_on_the_host() -> list[str]:
         except OSError:
             continue
         uid = int(status.split("\nUid:")[1].split()[0])
-        if uid >= SANDBOX_UID_BASE or b"test_leaves_traces" in _cmdline(entry):
+        if uid in own_uids or b"test_leaves_traces" in _cmdline(entry):
             found.append(entry.name)
     return found
 
