@@ -274,3 +274,6 @@ async def test_the_api_docs_are_served_from_this_origin_under_a_policy(client: h
         assert (await client.get(path)).status_code == 200, path
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "AI Goals Tracker"
     assert (await client.get("/redoc")).status_code == 404
+    # Only what the page loads: not the package's demo page, which points at another origin's API.
+    assert (await client.get("/docs/assets/index.html")).status_code == 404
+    assert (await client.get("/docs/assets/swagger-initializer.js")).status_code == 404

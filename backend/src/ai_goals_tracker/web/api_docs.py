@@ -9,16 +9,22 @@ OpenAPI document itself stays at `/openapi.json`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import FileResponse, HTMLResponse
 from swagger_ui_bundle import swagger_ui_path
 
 from ai_goals_tracker.db.session import UnitOfWorkRoute
+from ai_goals_tracker.errors import NotFoundError
+from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.web import STATIC_PATH
 
 DOCS_PATH = "/docs"
 ASSETS_PATH = "/docs/assets"
+# The files the page loads, and nothing else of the package: its demo page and initializer would
+# point Swagger UI at another origin's example API.
+_ASSETS = {"swagger-ui.css": "text/css", "swagger-ui-bundle.js": "text/javascript"}
 
 _PAGE = f"""<!doctype html>
 <html lang="en">
@@ -44,7 +50,13 @@ async def api_docs() -> HTMLResponse:
     return HTMLResponse(_PAGE)
 
 
+@router.get(ASSETS_PATH + "/{name}")
+async def api_docs_asset(name: str) -> FileResponse:
+    if name not in _ASSETS:
+        raise NotFoundError(N_("Not Found"))
+    return FileResponse(Path(swagger_ui_path) / name, media_type=_ASSETS[name])
+
+
 def serve_api_docs(app: FastAPI) -> None:
     """The page, and Swagger UI's files from the package that ships them."""
     app.include_router(router)
-    app.mount(ASSETS_PATH, StaticFiles(directory=swagger_ui_path), name="api-docs-assets")
