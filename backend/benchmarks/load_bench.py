@@ -50,6 +50,8 @@ from benchmarks.support import free_port
 LEARNER_COUNTS = tuple(int(n) for n in os.environ.get("AIGT_LOAD_LEARNERS", "50,200").split(","))
 # `single` (one `aigt serve`), `replicas` (two API replicas and two workers), or both.
 TOPOLOGIES = tuple(os.environ.get("AIGT_LOAD_TOPOLOGIES", "single,replicas").split(","))
+if not set(TOPOLOGIES) <= {"single", "replicas"}:
+    raise SystemExit(f"AIGT_LOAD_TOPOLOGIES: expected single and/or replicas, got {','.join(TOPOLOGIES)}")
 # Learners registered on earlier days; the run is a session: they arrive two a second (each login
 # costs a quarter of a CPU second of argon2), then all keep working for the steady part.
 ARRIVALS_PER_SECOND = 2.0
