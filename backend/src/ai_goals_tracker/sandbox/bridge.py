@@ -35,6 +35,7 @@ import fractions
 import io
 import json
 import operator
+import os
 import socket
 import struct
 import sys
@@ -70,7 +71,9 @@ _BUILTIN_EXCEPTIONS = {
     if isinstance(value, type) and issubclass(value, BaseException)
 }
 # Raised on the other side, these would end or skip a test instead of failing it.
-_NEVER_RAISED_AS_IS = {"BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit", "BaseExceptionGroup"}
+# (SystemExit crosses as itself: pytest reports a test that raises it as failed, and `pytest.raises(SystemExit)`
+# around a learner's `main()` is how a command line is tested.)
+_NEVER_RAISED_AS_IS = {"BaseException", "KeyboardInterrupt", "GeneratorExit", "BaseExceptionGroup"}
 
 
 class BoundaryError(Exception):
@@ -151,6 +154,7 @@ class Peer:
         self.last_line: int | None = None
         self.learner_file: str | None = None
         self.extra_ops: dict[str, Any] = {}
+        self._sent_environment: dict[str, str] = dict(os.environ)
 
     # -- requests ------------------------------------------------------------------------------------
 
@@ -160,6 +164,12 @@ class Peer:
         with self._lock:
             self._next_request += 1
             number = self._next_request
+            if self.trusted:
+                # The tests' environment (monkeypatch.setenv…) is the learner's too.
+                environment = dict(os.environ)
+                if environment != self._sent_environment:
+                    fields["env"] = environment
+                    self._sent_environment = environment
             try:
                 self.channel.send({"op": op, "rid": number, **fields})
                 while True:
@@ -178,6 +188,8 @@ class Peer:
         line = message.get("line")
         if self.trusted and type(line) is int and line > 0:
             self.last_line = line
+        if self.trusted:
+            _replay_output(message)
         if "error" in message:
             raise self._decode_error(message["error"])
         if "mutated" in message:
@@ -199,6 +211,10 @@ class Peer:
     def _serve_one(self, message: dict[str, Any]) -> None:
         number = message.get("rid")
         op = message.get("op")
+        environment = message.get("env")
+        if not self.trusted and isinstance(environment, dict):
+            os.environ.clear()
+            os.environ.update({str(k): str(v) for k, v in environment.items()})
         try:
             if self.trusted and op not in _LEARNER_MAY:
                 raise PermissionError(f"the tests' side does not answer {op!r}")
@@ -211,6 +227,7 @@ class Peer:
         line = self._line_of_last_event()
         if line is not None:
             reply["line"] = line
+        reply.update(self._output_since_last_reply())
         try:
             self.channel.send(reply)
         except (TypeError, ValueError) as exc:
@@ -218,6 +235,9 @@ class Peer:
 
     def _line_of_last_event(self) -> int | None:
         return None
+
+    def _output_since_last_reply(self) -> dict[str, Any]:
+        return {}
 
     def _perform(self, op: str, message: dict[str, Any]) -> dict[str, Any]:
         if op in self.extra_ops:
@@ -276,7 +296,26 @@ class Peer:
         async def wait() -> Any:
             return await awaitable
 
-        return asyncio.run(wait())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(wait())
+        # Asked while this side's own loop waits on the other side: settled on a loop of its own.
+        outcome: list[Any] = []
+
+        def settle() -> None:
+            try:
+                outcome.append((True, asyncio.run(wait())))
+            except BaseException as exc:  # handed to the caller below
+                outcome.append((False, exc))
+
+        worker = threading.Thread(target=settle, name="settle")
+        worker.start()
+        worker.join()
+        done, value = outcome[0]
+        if not done:
+            raise value
+        return value
 
     def _public(self, name: object) -> str:
         if not isinstance(name, str):
@@ -344,6 +383,13 @@ class Peer:
             return {"$": "handle", "side": "learner", "id": vars(value)["_aigt_handle"]}
         if kind is int:
             return value if -(2**53) < value < 2**53 else {"$": "int", "v": str(value)}
+        if kind is type and vars(builtins).get(value.__name__) is value:
+            return {"$": "builtin", "v": value.__name__}
+        if kind not in (float, bytes, bytearray) and not issubclass(kind, Handle):
+            for base in (str, int, float, bytes):
+                if isinstance(value, base) and kind is not bool:
+                    # A subclass of a plain type (quoted_name, IntEnum…) crosses as its plain value.
+                    return self.encode(base.__new__(base, value) if base is not float else float.__float__(value), depth)
         if kind is float:
             return {"$": "float", "v": repr(value)}
         if kind is list:
@@ -395,10 +441,13 @@ class Peer:
             bases = [c.__name__ for c in value.__mro__ if _BUILTIN_EXCEPTIONS.get(c.__name__) is c]
             described["base"] = bases[0] if bases else "Exception"
             described["name"] = value.__name__
+            parent = value.__mro__[1] if len(value.__mro__) > 1 else None
+            if parent is not None and _BUILTIN_EXCEPTIONS.get(parent.__name__) is not parent:
+                described["parent"] = self._handle(parent)
         elif isinstance(value, type):
             described["kind"] = "class"
             described["name"] = value.__qualname__
-        elif asyncio.iscoroutine(value) or (hasattr(kind, "__await__") and not isinstance(value, type)):
+        elif isinstance(value, types.CoroutineType) or (hasattr(kind, "__await__") and not isinstance(value, type)):
             described["kind"] = "awaitable"
         elif _is_asgi_app(value):
             described["kind"] = "asgi"
@@ -469,6 +518,10 @@ class Peer:
                 return _DATA_DECODERS[tag](value)
             if tag == "handle":
                 return self._decode_handle(value)
+            if tag == "builtin":
+                found = vars(builtins).get(str(body))
+                if isinstance(found, type):
+                    return found
         except BoundaryError:
             raise
         except (TypeError, ValueError, OverflowError, decimal.InvalidOperation) as exc:
@@ -502,11 +555,21 @@ class Peer:
         if known is not None:
             return known
         base_name = str(value.get("base") or "Exception")
-        base = _BUILTIN_EXCEPTIONS.get(base_name, Exception)
-        if base_name in _NEVER_RAISED_AS_IS or not issubclass(base, Exception):
+        base: type[BaseException] = _BUILTIN_EXCEPTIONS.get(base_name, Exception)
+        if base_name in _NEVER_RAISED_AS_IS or not issubclass(base, Exception | SystemExit):
             base = Exception
+        parent = value.get("parent")
+        if isinstance(parent, dict) and parent.get("kind") == "exception_class" and type(parent.get("id")) is int:
+            if parent["id"] != number and len(self._exception_classes) < 1000:
+                base = self._exception_class(parent["id"], parent)
         name = str(value.get("name") or "LearnerError")[:100]
-        created = type(name, (base,), {"__module__": "learner", "_aigt_handle": number})
+        namespace: dict[str, Any] = {"__module__": "learner", "_aigt_handle": number}
+        library = _library_exception(value.get("classes"))
+        if library is not None:
+            # Raised by a library in the learner's process (pydantic's ValidationError…): the tests'
+            # `pytest.raises(ThatError)` recognises it.
+            namespace["__class__"] = property(lambda self, library=library: library)
+        created = type(name, (base,), namespace)
         self._exception_classes[number] = created
         return created
 
@@ -534,10 +597,33 @@ class Peer:
             except Exception:
                 error.pop("class", None)
         error["lines"] = self._lines_of(exc)
+        if kind.__name__ == "ValidationError" and kind.__module__.startswith("pydantic") and hasattr(exc, "errors"):
+            try:
+                error["pydantic"] = self.encode(
+                    {"title": getattr(exc, "title", ""), "errors": exc.errors(include_url=False, include_context=False)}
+                )
+            except Exception:
+                error.pop("pydantic", None)
         return error
 
     def _lines_of(self, exc: BaseException) -> list[int]:
         return []
+
+    def _pydantic_error(self, error: dict[str, Any]) -> BaseException | None:
+        """pydantic's ValidationError, rebuilt from its plain errors where the tests' side has pydantic."""
+        core = sys.modules.get("pydantic_core")
+        if error.get("pydantic") is None or core is None:
+            return None
+        try:
+            data = self.decode(error["pydantic"])
+            lines = [
+                {"type": str(item["type"]), "loc": tuple(item.get("loc", ())), "input": item.get("input")}
+                for item in data["errors"]
+            ]
+            rebuilt: BaseException = core.ValidationError.from_exception_data(str(data.get("title") or ""), lines)
+        except Exception:  # an error type this pydantic does not know: the stand-in will do
+            return None
+        return rebuilt
 
     def _decode_error(self, error: object) -> BaseException:
         if not isinstance(error, dict):
@@ -554,8 +640,11 @@ class Peer:
             cls = self._exception_class(int(described.get("id") or 0), described)
         else:
             cls = _BUILTIN_EXCEPTIONS.get(name, Exception)
-            if self.trusted and (name in _NEVER_RAISED_AS_IS or not issubclass(cls, Exception)):
+            if self.trusted and (name in _NEVER_RAISED_AS_IS or not issubclass(cls, Exception | SystemExit)):
                 cls = _stand_in(name)
+            rebuilt = self._pydantic_error(error) if self.trusted else None
+            if rebuilt is not None:
+                return rebuilt
         try:
             exc = cls(*args)
         except Exception:
@@ -572,6 +661,58 @@ class Peer:
         if isinstance(lines, list) and lines and all(type(line) is int for line in lines):
             exc._aigt_lines = lines  # type: ignore[attr-defined]
         return exc
+
+
+def _library_exception(classes: object) -> type | None:
+    """The first library exception class (not the learner's, not builtins, never one that skips or
+    ends a test) of an exception's classes that the tests' side has too."""
+    if not isinstance(classes, list):
+        return None
+    for entry in classes:
+        if not (isinstance(entry, list) and len(entry) == 2 and all(isinstance(part, str) for part in entry)):
+            continue
+        module, qualname = entry
+        if (module, qualname) in _INSPECTABLE:
+            continue
+        found = _library_class(module, qualname)
+        if (
+            found is not None
+            and issubclass(found, Exception)
+            and not any(word in found.__name__ for word in ("Skip", "XFail", "Exit", "Outcome"))
+        ):
+            return found
+    return None
+
+
+_OUTPUT_CHARS = 1 << 20
+
+
+def _replay_output(message: dict[str, Any]) -> None:
+    """What the learner's code printed and logged during the call, where the tests look for it
+    (capsys, capfd's Python side, caplog)."""
+    for key, stream in (("out", sys.stdout), ("err", sys.stderr)):
+        text = message.get(key)
+        if isinstance(text, str) and text:
+            stream.write(text[:_OUTPUT_CHARS])
+    records = message.get("logs")
+    if not isinstance(records, list):
+        return
+    import logging
+
+    for record in records[:1000]:
+        if not (isinstance(record, list) and len(record) == 4):
+            continue
+        level, name, text, trace = record
+        if type(level) is not int or not isinstance(name, str) or not isinstance(text, str):
+            continue
+        logger = logging.getLogger(name[:200] or None)
+        if not logger.isEnabledFor(level):
+            continue
+        made = logger.makeRecord(logger.name, level, "(learner)", 0, text[:_OUTPUT_CHARS], (), None)
+        if isinstance(trace, str) and trace:
+            made.exc_text = trace[:_OUTPUT_CHARS]
+            made.exc_info = (Exception, Exception(trace.strip().splitlines()[-1][:500]), None)
+        logger.handle(made)
 
 
 _stand_ins: dict[str, type[Exception]] = {}
@@ -675,6 +816,11 @@ def _encode_pandas(value: Any) -> dict[str, Any] | None:
         frame, tag, name = value, "dataframe", None
     else:
         return None
+    period = None
+    if isinstance(frame.index, pandas.PeriodIndex):
+        period = frame.index.freqstr
+        frame = frame.copy()
+        frame.index = frame.index.to_timestamp()
     try:
         table = pa.Table.from_pandas(frame, preserve_index=True)
         sink = pa.BufferOutputStream()
@@ -682,7 +828,7 @@ def _encode_pandas(value: Any) -> dict[str, Any] | None:
             writer.write_table(table)
     except Exception:  # columns Arrow cannot type (mixed objects): the frame crosses as a handle
         return None
-    encoded: dict[str, Any] = {"$": tag, "v": sink.getvalue().to_pybytes().hex()}
+    encoded: dict[str, Any] = {"$": tag, "v": sink.getvalue().to_pybytes().hex(), "period": period}
     if tag == "series":
         if name is not None and not isinstance(name, str | int | float | bool):
             return None
@@ -702,6 +848,9 @@ def _decode_pandas(value: dict[str, Any]) -> Any:
 
     reader = pa.ipc.open_stream(pa.py_buffer(bytes.fromhex(str(value.get("v")))))
     frame = reader.read_all().to_pandas()
+    period = value.get("period")
+    if isinstance(period, str) and period:
+        frame.index = frame.index.to_period(period)
     if value.get("$") == "series":
         series = frame["__aigt_series__"]
         series.name = value.get("name")
@@ -958,11 +1107,28 @@ def _awaitable(proxy: Any) -> Any:
 
 
 _NOT_A_LIBRARY = ("builtins", "learner", "pytest", "_pytest", "aigt_bridge", "unittest")
+# What `inspect` asks of functions and classes: a handle of one may say it is one (never a number,
+# a string or a container: those cross as values, and a handle claiming to be one could fool
+# comparisons such as pytest.approx's).
+_INSPECTABLE = {
+    ("builtins", "function"): types.FunctionType,
+    ("builtins", "method"): types.MethodType,
+    ("builtins", "builtin_function_or_method"): types.BuiltinFunctionType,
+    ("builtins", "generator"): types.GeneratorType,
+    ("builtins", "async_generator"): types.AsyncGeneratorType,
+    ("builtins", "code"): types.CodeType,
+    ("builtins", "type"): type,
+    ("abc", "ABCMeta"): type,
+    ("enum", "EnumMeta"): type,
+    ("enum", "EnumType"): type,
+}
 
 
 def _library_class(module: str, qualname: str) -> type | None:
     """The class `module.qualname` where the tests' side has imported that module already: found by
     looking into namespaces only (no module `__getattr__` runs, nothing is imported)."""
+    if (module, qualname) in _INSPECTABLE:
+        return _INSPECTABLE[(module, qualname)]
     if module.split(".")[0] in _NOT_A_LIBRARY:
         return None
     loaded = sys.modules.get(module)

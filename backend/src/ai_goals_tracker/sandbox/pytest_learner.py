@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import io
+import logging
 import os
 import sys
 import threading
@@ -44,6 +46,13 @@ class LearnerPeer(bridge.Peer):  # type: ignore[misc,name-defined]
         self.line: int | None = None
         self.measured: Any = None
         self.apps = AppRunner()
+        # What the learner's code prints and logs goes back with each answer (`bridge._replay_output`).
+        self.out, self.err = io.StringIO(), io.StringIO()
+        sys.stdout, sys.stderr = self.out, self.err
+        self.logs: list[list[Any]] = []
+        forwarder = _Forwarder(self.logs)
+        logging.getLogger().addHandler(forwarder)
+        logging.getLogger().setLevel(1)
         self.extra_ops = {
             "import": LearnerPeer.import_module,
             "module_getattr": LearnerPeer.module_getattr,
@@ -62,6 +71,19 @@ class LearnerPeer(bridge.Peer):  # type: ignore[misc,name-defined]
             self.line = code.co_firstlineno
         return function(*args, **kwargs)
 
+    def _output_since_last_reply(self) -> dict[str, Any]:
+        sent: dict[str, Any] = {}
+        for key, buffer in (("out", self.out), ("err", self.err)):
+            text = buffer.getvalue()
+            if text:
+                sent[key] = text
+                buffer.seek(0)
+                buffer.truncate()
+        if self.logs:
+            sent["logs"] = self.logs[:]
+            self.logs.clear()
+        return sent
+
     def _line_of_last_event(self) -> int | None:
         line, self.line = self.line, None
         return line
@@ -79,6 +101,7 @@ class LearnerPeer(bridge.Peer):  # type: ignore[misc,name-defined]
 
     def import_module(self, message: dict[str, Any]) -> dict[str, Any]:
         name = os.path.splitext(os.path.basename(self.path))[0]
+        before = set(sys.modules)
         if self.module is None:
             self._start_coverage()
             specification = importlib.util.spec_from_file_location(name, self.path)
@@ -91,12 +114,16 @@ class LearnerPeer(bridge.Peer):  # type: ignore[misc,name-defined]
                 sys.modules.pop(name, None)
                 raise
             self.module = module
-        return {
+        names = {
             key: value
             for key, value in vars(self.module).items()
-            if not key.startswith("__") and (callable(value) or isinstance(value, type))
+            if not key.startswith("__")
+            and (callable(value) or isinstance(value, type))
             and not isinstance(value, types.ModuleType)
         }
+        # The libraries the module loaded: the tests' side loads them too, as one process would have.
+        loaded = sorted(module for module in set(sys.modules) - before if module != name)[:500]
+        return {"names": names, "loaded": loaded}
 
     def _module(self) -> types.ModuleType:
         if self.module is None:
@@ -144,6 +171,19 @@ class LearnerPeer(bridge.Peer):  # type: ignore[misc,name-defined]
 
     def asgi_lifespan(self, message: dict[str, Any]) -> None:
         self.apps.lifespan(self._own(message.get("target")), str(message.get("phase")))
+
+
+class _Forwarder(logging.Handler):
+    def __init__(self, records: list[list[Any]]) -> None:
+        super().__init__(level=1)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        trace = record.exc_text
+        if record.exc_info and not trace:
+            trace = logging.Formatter().formatException(record.exc_info)
+        if len(self.records) < 1000:
+            self.records.append([record.levelno, record.name, record.getMessage(), trace or ""])
 
 
 class AppRunner:

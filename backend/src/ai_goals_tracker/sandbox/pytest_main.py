@@ -14,6 +14,7 @@ Only the standard library, pytest and `bridge.py` may be imported here.
 
 from __future__ import annotations
 
+import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -41,9 +42,10 @@ def _bridge() -> Any:
 class LearnerFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """`import MODULE` asks the learner's process to import its module, and gives its names as handles."""
 
-    def __init__(self, name: str, peer: Any) -> None:
+    def __init__(self, name: str, peer: Any, source: str) -> None:
         self.name = name
         self.peer = peer
+        self.source = source
 
     def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
         if fullname != self.name:
@@ -52,16 +54,35 @@ class LearnerFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec: Any) -> Any:
         bridge = sys.modules["aigt_bridge"]
-        try:
-            names = self.peer.request("import")
-        except bridge.BoundaryError as exc:
-            raise ImportError(f"the learner's module could not be imported: {exc}") from None
+        answer = self.peer.request("import")
+        names, loaded = (answer.get("names"), answer.get("loaded")) if isinstance(answer, dict) else (None, None)
         if not isinstance(names, dict):
             raise ImportError("the learner's module could not be imported")
-        return bridge.LearnerModule(self.name, self.peer, {str(k): v for k, v in names.items()})
+        _load_alike(loaded)
+        module = bridge.LearnerModule(self.name, self.peer, {str(k): v for k, v in names.items()})
+        # Its source, for `inspect.getsource` and tracebacks: a copy the tests' side only reads.
+        module.__dict__["__file__"] = self.source
+        return module
 
     def exec_module(self, module: Any) -> None:
         return None
+
+
+def _load_alike(loaded: object) -> None:
+    """Submodules of libraries the tests imported already, which the learner's module loaded (a test
+    that reads `matplotlib.text.Annotation` after importing matplotlib alone relies on them). Nothing
+    else is imported: no package the tests did not import themselves, no module of the learner's."""
+    if not isinstance(loaded, list):
+        return
+    for name in loaded[:500]:
+        if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
+            continue
+        top = name.split(".")[0]
+        if "." in name and top in sys.modules and name not in sys.modules and top not in ("aigt_bridge",):
+            try:
+                importlib.import_module(name)
+            except Exception:  # a module the tests' side cannot load: the tests get by without it
+                continue
 
 
 class Reporter:
@@ -148,7 +169,7 @@ def _collection_message(text: str) -> str:
     return _shorten(errors[-1] if errors else text)
 
 
-def main(marker: str, module: str, tests: str) -> int:
+def main(marker: str, module: str, tests: str, source: str = "") -> int:
     channel: TextIO = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)
@@ -163,7 +184,7 @@ def main(marker: str, module: str, tests: str) -> int:
     if module:
         bridge = _bridge()
         peer = bridge.Peer(bridge.open_channel(), "harness")
-        sys.meta_path.insert(0, LearnerFinder(module, peer))
+        sys.meta_path.insert(0, LearnerFinder(module, peer, source))
     sys.path.insert(0, os.path.dirname(tests))
     exit_code = pytest.main(
         [tests, "-q", "-p", "no:cacheprovider", "--rootdir", os.path.dirname(tests), "--tb=short"],
@@ -181,4 +202,4 @@ def main(marker: str, module: str, tests: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:5]))

@@ -113,11 +113,15 @@ def _program(name: str) -> str:
 def _run_pytest(jail: Jail, test_code: str, code: str, learner: str, marker: str) -> JailRun:
     stem = PurePosixPath(learner).stem
     tests = f"test_{stem}_goal.py"
-    argv = [python_executable(), "-I", "-B", f"{RUN_DIR}/{_JAILED_HELPER['pytest']}", marker, stem, f"{RUN_DIR}/{tests}"]
+    helper = f"{RUN_DIR}/{_JAILED_HELPER['pytest']}"
+    argv = [python_executable(), "-I", "-B", helper, marker, stem, f"{RUN_DIR}/{tests}", f"{RUN_DIR}/{learner}"]
     # Plugins installed next to the server (its test tools) must not change how learners' tests run.
     env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     bridge = _program("bridge.py")
+    # The learner's source sits on the tests' side too, for `inspect.getsource` and tracebacks only:
+    # `import stem` is answered by the learner's process (pytest_main.LearnerFinder), never by this file.
     files = {_JAILED_HELPER["pytest"]: _program("pytest_main.py"), ".aigt_bridge.py": bridge, tests: test_code}
+    files[learner] = code
     their_side = LearnerProcess(
         argv=[python_executable(), "-I", "-B", f"{RUN_DIR}/.aigt_learner.py", f"{RUN_DIR}/{learner}"],
         files={".aigt_learner.py": _program("pytest_learner.py"), ".aigt_bridge.py": bridge, learner: code},
