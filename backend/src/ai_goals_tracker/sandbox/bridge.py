@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import collections
+import contextlib
 import datetime
 import decimal
 import fractions
@@ -371,7 +372,7 @@ class Peer:
             self._ids[key] = number
         return number
 
-    def encode(self, value: Any, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def encode(self, value: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise ValueError("the value is nested too deeply to cross the boundary")
         kind = type(value)
@@ -389,13 +390,18 @@ class Peer:
             for base in (str, int, float, bytes):
                 if isinstance(value, base) and kind is not bool:
                     # A subclass of a plain type (quoted_name, IntEnum…) crosses as its plain value.
-                    return self.encode(base.__new__(base, value) if base is not float else float.__float__(value), depth)
+                    return self.encode(
+                        base.__new__(base, value) if base is not float else float.__float__(value), depth
+                    )
         if kind is float:
             return {"$": "float", "v": repr(value)}
         if kind is list:
             return [self.encode(item, depth + 1) for item in value]
         if kind is dict:
-            return {"$": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()]}
+            return {
+                "$": "dict",
+                "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()],
+            }
         if kind is tuple:
             return {"$": "tuple", "v": [self.encode(item, depth + 1) for item in value]}
         if kind is set or kind is frozenset:
@@ -419,7 +425,12 @@ class Peer:
             return {"$": "counter" if kind is collections.Counter else "dict", "v": items}
         if isinstance(value, tuple) and hasattr(kind, "_fields") and all(isinstance(f, str) for f in kind._fields):
             fields = list(kind._fields)
-            return {"$": "namedtuple", "name": kind.__name__, "fields": fields, "v": [self.encode(item, depth + 1) for item in value]}
+            return {
+                "$": "namedtuple",
+                "name": kind.__name__,
+                "fields": fields,
+                "v": [self.encode(item, depth + 1) for item in value],
+            }
         if isinstance(value, BaseException) and self.side == "learner":
             return {"$": "exception", "v": self._encode_error(value)}
         data = _encode_data(value)
@@ -434,7 +445,9 @@ class Peer:
             "side": self.side,
             "id": self.export(value),
             "name": getattr(kind, "__qualname__", "object"),
-            "classes": [[getattr(c, "__module__", "") or "", getattr(c, "__qualname__", "")] for c in kind.__mro__[:16]],
+            "classes": [
+                [getattr(c, "__module__", "") or "", getattr(c, "__qualname__", "")] for c in kind.__mro__[:16]
+            ],
         }
         if isinstance(value, type) and issubclass(value, BaseException):
             described["kind"] = "exception_class"
@@ -457,7 +470,7 @@ class Peer:
             described["kind"] = "object"
         return described
 
-    def decode(self, value: Any, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def decode(self, value: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise BoundaryError("a value nested too deeply")
         if value is None or isinstance(value, bool | str):
@@ -559,9 +572,14 @@ class Peer:
         if base_name in _NEVER_RAISED_AS_IS or not issubclass(base, Exception | SystemExit):
             base = Exception
         parent = value.get("parent")
-        if isinstance(parent, dict) and parent.get("kind") == "exception_class" and type(parent.get("id")) is int:
-            if parent["id"] != number and len(self._exception_classes) < 1000:
-                base = self._exception_class(parent["id"], parent)
+        if (
+            isinstance(parent, dict)
+            and parent.get("kind") == "exception_class"
+            and type(parent.get("id")) is int
+            and parent["id"] != number
+            and len(self._exception_classes) < 1000
+        ):
+            base = self._exception_class(parent["id"], parent)
         name = str(value.get("name") or "LearnerError")[:100]
         namespace: dict[str, Any] = {"__module__": "learner", "_aigt_handle": number}
         library = _library_exception(value.get("classes"))
@@ -586,10 +604,8 @@ class Peer:
         attributes: dict[str, Any] = {}
         for key, attribute in list(getattr(exc, "__dict__", {}).items())[:32]:
             if isinstance(key, str) and not key.startswith("__"):
-                try:
+                with contextlib.suppress(Exception):  # an attribute that cannot cross is left behind
                     attributes[key] = self.encode(attribute)
-                except Exception:  # an attribute that cannot cross is left behind
-                    continue
         error["attributes"] = attributes
         if _BUILTIN_EXCEPTIONS.get(kind.__name__) is not kind:
             try:
@@ -754,17 +770,14 @@ def _namedtuple(value: dict[str, Any], items: list[Any]) -> tuple[Any, ...]:
     name = str(value.get("name") or "Record")
     key = (name if name.isidentifier() else "Record", tuple(fields))
     if key not in _namedtuple_classes:
-        _namedtuple_classes[key] = collections.namedtuple(key[0], key[1])  # type: ignore[misc]  # noqa: PYI024
+        _namedtuple_classes[key] = collections.namedtuple(key[0], key[1])  # type: ignore[misc]
     return _namedtuple_classes[key](*items)
 
 
 def _update_in_place(original: Any, now: Any) -> None:
     if isinstance(original, list) and isinstance(now, list):
         original[:] = now
-    elif isinstance(original, dict) and isinstance(now, dict):
-        original.clear()
-        original.update(now)
-    elif isinstance(original, set) and isinstance(now, set):
+    elif (isinstance(original, dict) and isinstance(now, dict)) or (isinstance(original, set) and isinstance(now, set)):
         original.clear()
         original.update(now)
     elif isinstance(original, bytearray) and isinstance(now, bytes | bytearray):
@@ -772,11 +785,11 @@ def _update_in_place(original: Any, now: Any) -> None:
 
 
 def _is_asgi_app(value: object) -> bool:
-    call = getattr(type(value), "__call__", None)
-    if call is None or isinstance(value, type | types.FunctionType | types.MethodType):
+    if not callable(value) or isinstance(value, type | types.FunctionType | types.MethodType):
         return False
     return any(
-        getattr(c, "__module__", "").split(".")[0] in ("starlette", "fastapi") and c.__name__ in ("Starlette", "FastAPI")
+        getattr(c, "__module__", "").split(".")[0] in ("starlette", "fastapi")
+        and c.__name__ in ("Starlette", "FastAPI")
         for c in type(value).__mro__
     )
 
@@ -961,7 +974,7 @@ class Handle:
         return _call(self, "call", None, args, kwargs)
 
     @property  # type: ignore[misc]
-    def __class__(self) -> type:  # noqa: PLE0202
+    def __class__(self) -> type:
         """The library class the object is of, when the tests' side has that library too (so that
         `isinstance(figure.axes[0], matplotlib.axes.Axes)` holds); otherwise the handle's own class."""
         for module, qualname in object.__getattribute__(self, "_aigt_classes"):
@@ -1091,7 +1104,10 @@ class AsgiHandle(Handle):
         if not isinstance(messages, list):
             raise BoundaryError("the learner's application answered something that is not a response")
         for message in messages:
-            if not isinstance(message, dict) or message.get("type") not in ("http.response.start", "http.response.body"):
+            if not isinstance(message, dict) or message.get("type") not in (
+                "http.response.start",
+                "http.response.body",
+            ):
                 raise BoundaryError("the learner's application answered something that is not a response")
             await send(message)
 

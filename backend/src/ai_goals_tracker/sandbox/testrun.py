@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Literal
 
+from ai_goals_tracker.sandbox.expected import pytest_expected_tests
 from ai_goals_tracker.sandbox.jail import (
     KILLED_BY_CPU_LIMIT,
     RUN_DIR,
@@ -36,7 +37,6 @@ from ai_goals_tracker.sandbox.jail import (
     python_executable,
     python_runtimes,
 )
-from ai_goals_tracker.sandbox.expected import pytest_expected_tests
 
 Framework = Literal["pytest", "node"]
 Problem = Literal["timeout", "output", "not_run", "no_tests", "unavailable", "refused"]
@@ -72,6 +72,9 @@ class TestRun:
     problem: Problem | None = None
     detail: str = ""
     seconds: float = 0.0
+    # For a refused file: its name, and the suffix a renamed one would keep.
+    refused_name: str = ""
+    suffix: str = ""
 
     @property
     def failed(self) -> list[TestResult]:
@@ -94,7 +97,8 @@ def run_tests(jail: Jail, framework: Framework, test_code: str, code: str, file_
     learner = module_file(file_path, framework)
     refusal = refused_name(file_path, learner, framework)
     if refusal is not None:
-        return TestRun(problem="refused", detail=refusal)
+        name = PurePosixPath(file_path.replace("\\", "/")).name or learner
+        return TestRun(problem="refused", detail=refusal, refused_name=name, suffix=PurePosixPath(learner).suffix)
     expected = expected_tests(framework, test_code)
     if expected is not None and not expected:
         return TestRun(problem="no_tests")

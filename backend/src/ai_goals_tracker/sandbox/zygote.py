@@ -34,8 +34,8 @@ from importlib import resources
 from ai_goals_tracker.sandbox import cgroups
 from ai_goals_tracker.sandbox.bwrap import (
     JailLimits,
-    LearnerProcess,
     JailRun,
+    LearnerProcess,
     SandboxUnavailable,
     bound_under_tmp,
     collect,
