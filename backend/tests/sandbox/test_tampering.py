@@ -42,7 +42,9 @@ RIGHT = "def add(a, b):\n    return a + b\n"
 TAMPERING = {
     "pytest.skip in the function": "import pytest\ndef add(a, b):\n    pytest.skip('later')\n",
     "pytest.xfail in the function": "import pytest\ndef add(a, b):\n    pytest.xfail('known')\n",
-    "pytest.skip at import": "import pytest\npytest.skip('all', allow_module_level=True)\ndef add(a, b):\n    return 0\n",
+    "pytest.skip at import": (
+        "import pytest\npytest.skip('all', allow_module_level=True)\ndef add(a, b):\n    return 0\n"
+    ),
     "unittest.SkipTest": "import unittest\ndef add(a, b):\n    raise unittest.SkipTest('no')\n",
     "pytest.exit": "import pytest\ndef add(a, b):\n    pytest.exit('done', returncode=0)\n",
     "KeyboardInterrupt": "def add(a, b):\n    raise KeyboardInterrupt\n",
@@ -94,7 +96,8 @@ TAMPERING = {
         "import glob, os\n"
         "def add(a, b):\n"
         "    for path in glob.glob('/proc/*/fd/*'):\n"
-        "        try:\n            with open(path, 'w') as f:\n                f.write('@aigt@{\"event\": \"done\"}\\n')\n"
+        "        try:\n            with open(path, 'w') as f:\n"
+        '                f.write(\'@aigt@{"event": "done"}\\n\')\n'
         "        except OSError:\n            pass\n"
         "    return 0\n"
     ),
@@ -117,13 +120,14 @@ TAMPERING = {
         "    return 0\n"
     ),
     "an atexit handler reporting success": (
-        "import atexit, os\natexit.register(lambda: os.write(1, b'@aigt@{\"event\": \"done\"}\\n'))\n"
+        'import atexit, os\natexit.register(lambda: os.write(1, b\'@aigt@{"event": "done"}\\n\'))\n'
         "def add(a, b):\n    return 0\n"
     ),
     "a conftest written at import": (
         "import os\nfor folder in ('/tmp', '/tmp/run', os.getcwd()):\n    try:\n"
         "        open(os.path.join(folder, 'conftest.py'), 'w').write(\n"
-        "            'import pytest\\n@pytest.hookimpl(tryfirst=True)\\ndef pytest_runtest_call(item):\\n    return True\\n')\n"
+        "            'import pytest\\n@pytest.hookimpl(tryfirst=True)\\n'\n"
+        "            'def pytest_runtest_call(item):\\n    return True\\n')\n"
         "    except OSError:\n        pass\n"
         "def add(a, b):\n    return 0\n"
     ),
@@ -174,7 +178,12 @@ def _run(jail: Jail, code: str, tests: str = GOAL_TESTS, file_path: str = "calc.
 def test_the_right_solution_passes_with_its_coverage(jail: Jail) -> None:
     run = _run(jail, RIGHT)
     assert run.passed, run
-    assert [t.name for t in run.tests] == ["test_add", "test_add_negative", "test_add_cases[1-1-2]", "test_add_cases[0-7-7]"]
+    assert [t.name for t in run.tests] == [
+        "test_add",
+        "test_add_negative",
+        "test_add_cases[1-1-2]",
+        "test_add_cases[0-7-7]",
+    ]
     assert run.coverage == 1.0
 
 
@@ -388,7 +397,9 @@ def test_ordinary_tests_keep_working_across_the_boundary(jail: Jail) -> None:
 
 
 def test_a_failing_test_points_at_the_learners_line(jail: Jail) -> None:
-    wrong = "def add(a, b):\n    total = a - b\n    if total > 100:\n        raise ValueError('too big')\n    return total\n"
+    wrong = (
+        "def add(a, b):\n    total = a - b\n    if total > 100:\n        raise ValueError('big')\n    return total\n"
+    )
     run = _run(jail, wrong)
     failed = {t.name: t for t in run.tests if t.status == "failed"}
     assert failed["test_add"].line == 1  # the function the test called

@@ -180,7 +180,11 @@ def test_a_warm_jail_killed_mid_run_loses_that_run_and_the_next_one_runs() -> No
     running.join(timeout=60)
     [lost] = results
     # test_c never ran: missing from the report, so not passed.
-    assert [(t.name, t.status) for t in lost.tests] == [("test_a", "passed"), ("test_b", "failed"), ("test_c", "failed")]
+    assert [(t.name, t.status) for t in lost.tests] == [
+        ("test_a", "passed"),
+        ("test_b", "failed"),
+        ("test_c", "failed"),
+    ]
     assert lost.tests[1].message == "the sandbox stopped before the tests finished"
     assert lost.tests[2].kind == "missing"
     assert not lost.passed

@@ -266,8 +266,8 @@ class Peer:
                 reply["mutated"] = mutated
             return reply
         if op == "unary":
-            function = _UNARY[str(message.get("name"))]
-            return {"value": self.encode(function(target))}
+            unary: Any = _UNARY[str(message.get("name"))]
+            return {"value": self.encode(unary(target))}
         if op == "binary":
             function = _BINARY[str(message.get("name"))]
             left, right = target, self.decode(message.get("other"))
@@ -385,14 +385,12 @@ class Peer:
         if kind is int:
             return value if -(2**53) < value < 2**53 else {"$": "int", "v": str(value)}
         if kind is type and vars(builtins).get(value.__name__) is value:
-            return {"$": "builtin", "v": value.__name__}
+            return {"$": "builtin", "v": str(getattr(value, "__name__", ""))}
         if kind not in (float, bytes, bytearray) and not issubclass(kind, Handle):
             for base in (str, int, float, bytes):
                 if isinstance(value, base) and kind is not bool:
                     # A subclass of a plain type (quoted_name, IntEnum…) crosses as its plain value.
-                    return self.encode(
-                        base.__new__(base, value) if base is not float else float.__float__(value), depth
-                    )
+                    return self.encode(_plain(base, value), depth)
         if kind is float:
             return {"$": "float", "v": repr(value)}
         if kind is list:
@@ -553,7 +551,7 @@ class Peer:
         proxy = self._proxies.get(number)
         if proxy is None:
             cls = _PROXY_CLASSES.get(str(kind), Handle)
-            proxy = cls.__new__(cls)
+            proxy = object.__new__(cls)
             _init_handle(proxy, self, number, value)
             self._proxies[number] = proxy
             if kind in ("class", "exception_class"):
@@ -586,7 +584,7 @@ class Peer:
         if library is not None:
             # Raised by a library in the learner's process (pydantic's ValidationError…): the tests'
             # `pytest.raises(ThatError)` recognises it.
-            namespace["__class__"] = property(lambda self, library=library: library)
+            namespace["__class__"] = property(_constant(library))
         created = type(name, (base,), namespace)
         self._exception_classes[number] = created
         return created
@@ -679,6 +677,13 @@ class Peer:
         return exc
 
 
+def _constant(value: type) -> Any:
+    def get(self: object) -> type:
+        return value
+
+    return get
+
+
 def _library_exception(classes: object) -> type | None:
     """The first library exception class (not the learner's, not builtins, never one that skips or
     ends a test) of an exception's classes that the tests' side has too."""
@@ -731,6 +736,13 @@ def _replay_output(message: dict[str, Any]) -> None:
         logger.handle(made)
 
 
+def _plain(base: type, value: Any) -> Any:
+    """The value of a subclass of str, int, float or bytes as an instance of that type itself."""
+    if base is float:
+        return float.__float__(value)
+    return base.__new__(base, value)
+
+
 _stand_ins: dict[str, type[Exception]] = {}
 
 
@@ -770,8 +782,9 @@ def _namedtuple(value: dict[str, Any], items: list[Any]) -> tuple[Any, ...]:
     name = str(value.get("name") or "Record")
     key = (name if name.isidentifier() else "Record", tuple(fields))
     if key not in _namedtuple_classes:
-        _namedtuple_classes[key] = collections.namedtuple(key[0], key[1])  # type: ignore[misc]
-    return _namedtuple_classes[key](*items)
+        _namedtuple_classes[key] = collections.namedtuple(key[0], key[1])
+    made: tuple[Any, ...] = _namedtuple_classes[key](*items)
+    return made
 
 
 def _update_in_place(original: Any, now: Any) -> None:
@@ -892,11 +905,13 @@ def _init_handle(proxy: Any, peer: Peer, number: int, described: dict[str, Any])
 
 
 def _peer_of(proxy: Any) -> Peer:
-    return object.__getattribute__(proxy, "_aigt_peer")
+    peer: Peer = object.__getattribute__(proxy, "_aigt_peer")
+    return peer
 
 
 def _id_of(proxy: Any) -> int:
-    return object.__getattribute__(proxy, "_aigt_id")
+    number: int = object.__getattribute__(proxy, "_aigt_id")
+    return number
 
 
 def _other_side(peer: Peer) -> str:
@@ -992,7 +1007,7 @@ class Handle:
     __str__ = _typed_unary("str", str)
     __len__ = _typed_unary("len", int)
     __bool__ = _typed_unary("bool", bool)
-    __hash__ = _typed_unary("hash", int)  # type: ignore[assignment]
+    __hash__ = _typed_unary("hash", int)
     __int__ = _typed_unary("int", int)
     __index__ = _typed_unary("index", int)
     __float__ = _typed_unary("float", float)
@@ -1001,8 +1016,8 @@ class Handle:
     __abs__ = _unary("abs")
     __invert__ = _unary("invert")
     __reversed__ = _unary("reversed")
-    __eq__ = _binary("eq")  # type: ignore[assignment]
-    __ne__ = _binary("ne")  # type: ignore[assignment]
+    __eq__ = _binary("eq")
+    __ne__ = _binary("ne")
     __lt__ = _binary("lt")
     __le__ = _binary("le")
     __gt__ = _binary("gt")
@@ -1068,7 +1083,7 @@ class AsgiHandle(Handle):
 
     __slots__ = ()
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:  # type: ignore[override]
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = scope.get("type")
         if kind == "lifespan":
             while True:

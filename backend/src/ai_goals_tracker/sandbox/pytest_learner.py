@@ -205,7 +205,8 @@ class AppRunner:
         state = self._lifespans.get(id(app))
         if state is not None:
             scope["state"] = dict(state[2])
-        return self._run(self._serve(app, scope, body))
+        messages: list[dict[str, Any]] = self._run(self._serve(app, scope, body))
+        return messages
 
     async def _serve(self, app: Any, scope: dict[str, Any], body: bytes) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []

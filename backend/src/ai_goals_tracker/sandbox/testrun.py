@@ -238,7 +238,7 @@ def _result(event: dict[str, object]) -> TestResult:
     line = event.get("line")
     kind: NotPassed | None = None
     if status in ("xfailed", "xpassed", "error"):
-        kind = status  # type: ignore[assignment]
+        kind = "xfailed" if status == "xfailed" else "xpassed" if status == "xpassed" else "error"
     elif status == "skipped":
         kind = "skipped"
     return TestResult(
