@@ -65,7 +65,11 @@ _UNARY = {
     "index": operator.index, "iter": iter, "next": next, "dir": dir, "reversed": reversed,
 }  # fmt: skip
 # What a learner may do with a harness object it was given (a callback, a fake the tests made).
-_LEARNER_MAY = {"call", "getattr", "setattr", "unary", "binary", "setitem", "invoke", "await"}
+_LEARNER_MAY = {"call", "getattr", "setattr", "unary", "binary", "setitem", "invoke", "await", "signature"}
+# What the learner's code may read of the dunders of a callback it was given: what `inspect` and
+# frameworks (FastAPI's dependencies) need to call it, never a path to the tests' modules (`__globals__`)
+# nor the constants of their code.
+_DESCRIBED_DUNDERS = {"__name__", "__qualname__", "__module__", "__doc__", "__code__", "__defaults__", "__kwdefaults__"}
 _BUILTIN_EXCEPTIONS = {
     name: value
     for name, value in vars(builtins).items()
@@ -156,6 +160,7 @@ class Peer:
         self.learner_file: str | None = None
         self.extra_ops: dict[str, Any] = {}
         self._sent_environment: dict[str, str] = dict(os.environ)
+        self.last_reply_live = False
 
     # -- requests ------------------------------------------------------------------------------------
 
@@ -186,6 +191,7 @@ class Peer:
                 raise
 
     def _reply_value(self, message: dict[str, Any]) -> Any:
+        self.last_reply_live = False
         line = message.get("line")
         if self.trusted and type(line) is int and line > 0:
             self.last_line = line
@@ -195,7 +201,10 @@ class Peer:
             raise self._decode_error(message["error"])
         if "mutated" in message:
             self._pending_mutations = message["mutated"]
-        return self.decode(message.get("value"))
+        value = self.decode(message.get("value"))
+        # Set once the value is read: reading it (hashing a key) may ask the other side again.
+        self.last_reply_live = message.get("live") is True
+        return value
 
     # -- serving ------------------------------------------------------------------------------------
 
@@ -245,8 +254,22 @@ class Peer:
             return {"value": self.encode(self.extra_ops[op](self, message))}
         target = self._own(message.get("target"))
         if op == "getattr":
-            name = self._public(message.get("name"))
-            return {"value": self.encode(getattr(target, name))}
+            name = message.get("name")
+            if self.trusted and name in _DESCRIBED_DUNDERS:
+                return {"value": self.encode(_described(target, str(name)))}
+            name = self._public(name)
+            value = getattr(target, name)
+            answer: dict[str, Any] = {"value": self.encode(value)}
+            if not self.trusted and type(value) in (list, dict):
+                answer["live"] = True
+            return answer
+        if op == "signature":
+            return {"value": self.encode(_signature_of(target))}
+        if op == "attr_update":
+            # A list or dict the other side read as an attribute (`app.dependency_overrides`) and changed.
+            container = getattr(target, self._public(message.get("name")))
+            _update_in_place(container, self.decode(message.get("value")))
+            return {"value": None}
         if op == "setattr":
             name = self._public(message.get("name"))
             setattr(target, name, self.decode(message.get("value")))
@@ -393,9 +416,9 @@ class Peer:
                     return self.encode(_plain(base, value), depth)
         if kind is float:
             return {"$": "float", "v": repr(value)}
-        if kind is list:
+        if kind is list or kind is _LiveList:
             return [self.encode(item, depth + 1) for item in value]
-        if kind is dict:
+        if kind is dict or kind is _LiveDict:
             return {
                 "$": "dict",
                 "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()],
@@ -614,7 +637,7 @@ class Peer:
         if kind.__name__ == "ValidationError" and kind.__module__.startswith("pydantic") and hasattr(exc, "errors"):
             try:
                 error["pydantic"] = self.encode(
-                    {"title": getattr(exc, "title", ""), "errors": exc.errors(include_url=False, include_context=False)}
+                    {"title": getattr(exc, "title", ""), "errors": exc.errors(include_url=False, include_context=True)}
                 )
             except Exception:
                 error.pop("pydantic", None)
@@ -631,7 +654,12 @@ class Peer:
         try:
             data = self.decode(error["pydantic"])
             lines = [
-                {"type": str(item["type"]), "loc": tuple(item.get("loc", ())), "input": item.get("input")}
+                {
+                    "type": str(item["type"]),
+                    "loc": tuple(item.get("loc", ())),
+                    "input": item.get("input"),
+                    **({"ctx": item["ctx"]} if isinstance(item.get("ctx"), dict) else {}),
+                }
                 for item in data["errors"]
             ]
             rebuilt: BaseException = core.ValidationError.from_exception_data(str(data.get("title") or ""), lines)
@@ -675,6 +703,51 @@ class Peer:
         if isinstance(lines, list) and lines and all(type(line) is int for line in lines):
             exc._aigt_lines = lines  # type: ignore[attr-defined]
         return exc
+
+
+def _described(target: Any, name: str) -> Any:
+    if name == "__code__":
+        code = getattr(target, "__code__", None)
+        if code is None:
+            raise AttributeError(name)
+        fields = ("co_flags", "co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_name", "co_varnames")
+        summary = types.SimpleNamespace(**{field: getattr(code, field) for field in fields})
+        summary.co_qualname, summary.co_filename, summary.co_firstlineno = code.co_name, "<tests>", 1
+        return summary
+    if name == "__doc__":
+        return getattr(target, "__doc__", None)
+    return getattr(target, name)
+
+
+def _signature_of(target: Any) -> list[list[Any]]:
+    """A callable's parameters as plain data: [name, kind, has default, default]."""
+    import inspect
+
+    parameters = []
+    for parameter in inspect.signature(target).parameters.values():
+        has_default = parameter.default is not inspect.Parameter.empty
+        parameters.append(
+            [parameter.name, int(parameter.kind), has_default, parameter.default if has_default else None]
+        )
+    return parameters
+
+
+def _signature_from(parameters: object) -> Any:
+    import inspect
+
+    if not isinstance(parameters, list):
+        raise BoundaryError("a signature that cannot be read")
+    made = []
+    for entry in parameters:
+        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) and type(entry[1]) is int):
+            raise BoundaryError("a signature that cannot be read")
+        name, kind, has_default, default = entry
+        made.append(
+            inspect.Parameter(
+                name, inspect._ParameterKind(kind), default=default if has_default else inspect.Parameter.empty
+            )
+        )
+    return inspect.Signature(made)
 
 
 def _constant(value: type) -> Any:
@@ -848,7 +921,7 @@ def _encode_pandas(value: Any) -> dict[str, Any] | None:
         frame = frame.copy()
         frame.index = frame.index.to_timestamp()
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=True)
+        table = pa.Table.from_pandas(frame, preserve_index=None)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
@@ -969,6 +1042,56 @@ def _typed_unary(name: str, kind: type) -> Any:
     return operation
 
 
+class _LiveList(list):  # type: ignore[type-arg]
+    """A list read as an attribute of the learner's object: changes made to it reach the object too."""
+
+    def __init__(self, items: Any, owner: Any, name: str) -> None:
+        super().__init__(items)
+        self._aigt_owner, self._aigt_attribute = owner, name
+
+    def _aigt_sync(self) -> None:
+        _ask(
+            self._aigt_owner,
+            "attr_update",
+            name=self._aigt_attribute,
+            value=_peer_of(self._aigt_owner).encode(list(self)),
+        )
+
+
+class _LiveDict(dict):  # type: ignore[type-arg]
+    """A dict read as an attribute of the learner's object (`app.dependency_overrides`): changes reach it."""
+
+    def __init__(self, items: Any, owner: Any, name: str) -> None:
+        super().__init__(items)
+        self._aigt_owner, self._aigt_attribute = owner, name
+
+    def _aigt_sync(self) -> None:
+        _ask(
+            self._aigt_owner,
+            "attr_update",
+            name=self._aigt_attribute,
+            value=_peer_of(self._aigt_owner).encode(dict(self)),
+        )
+
+
+def _synced(method_name: str, base: type) -> Any:
+    method = getattr(base, method_name)
+
+    def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        self._aigt_sync()
+        return result
+
+    return changed
+
+
+for _name in ("__setitem__", "__delitem__", "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"):
+    if hasattr(list, _name):
+        setattr(_LiveList, _name, _synced(_name, list))
+for _name in ("__setitem__", "__delitem__", "pop", "popitem", "clear", "update", "setdefault"):
+    setattr(_LiveDict, _name, _synced(_name, dict))
+
+
 class Handle:
     """An object of the other side; every operation on it is a request across the boundary."""
 
@@ -977,7 +1100,27 @@ class Handle:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_aigt_"):
             raise AttributeError(name)
-        return _ask(self, "getattr", name=name)
+        peer = _peer_of(self)
+        value = _ask(self, "getattr", name=name)
+        if peer.trusted and peer.last_reply_live:
+            if type(value) is list:
+                return _LiveList(value, self, name)
+            if type(value) is dict:
+                return _LiveDict(value, self, name)
+        return value
+
+    @property
+    def __signature__(self) -> Any:
+        return _signature_from(_ask(self, "signature"))
+
+    # The class's own `__module__` and `__doc__` would answer for the object: ask the other side.
+    @property
+    def __module__(self) -> Any:  # type: ignore[override]
+        return _ask(self, "getattr", name="__module__")
+
+    @property
+    def __doc__(self) -> Any:  # type: ignore[override]
+        return _ask(self, "getattr", name="__doc__")
 
     def __setattr__(self, name: str, value: Any) -> None:
         _ask(self, "setattr", name=name, value=_encode_for(_peer_of(self), value))
