@@ -40,7 +40,12 @@ _MESSAGE_CHARS = 160
 def default_jail() -> Jail:
     """The jail the settings describe; the data folder is never visible inside it."""
     settings = get_settings()
-    limits = JailLimits(wall_seconds=settings.tests_seconds, cpu_seconds=max(1, int(settings.tests_seconds)))
+    limits = JailLimits(
+        wall_seconds=settings.tests_seconds,
+        cpu_seconds=max(1, int(settings.tests_seconds)),
+        total_memory_bytes=settings.tests_memory_mb * 1024 * 1024,
+        total_processes=settings.tests_processes,
+    )
     return Jail(bwrap=settings.sandbox_bwrap, limits=limits, hidden=(str(settings.home),))
 
 
