@@ -93,12 +93,12 @@ def _share_temporary_folders() -> None:
 
     def getbasetemp(self: Any) -> Any:
         path = base(self)
-        os.chmod(path, 0o2770)
+        os.chmod(path, 0o2770)  # noqa: S103  (the learner's group: the shared folder)
         return path
 
     def mktemp(self: Any, basename: str, numbered: bool = True) -> Any:
         path = make(self, basename, numbered)
-        os.chmod(path, 0o2770)
+        os.chmod(path, 0o2770)  # noqa: S103  (the learner's group: the shared folder)
         return path
 
     TempPathFactory.getbasetemp = getbasetemp  # type: ignore[method-assign]
