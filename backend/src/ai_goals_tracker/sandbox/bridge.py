@@ -65,7 +65,10 @@ _UNARY = {
     "index": operator.index, "iter": iter, "next": next, "dir": dir, "reversed": reversed,
 }  # fmt: skip
 # What a learner may do with a harness object it was given (a callback, a fake the tests made).
-_LEARNER_MAY = {"call", "getattr", "setattr", "unary", "binary", "setitem", "invoke", "await", "signature"}
+_LEARNER_MAY = {
+    "call", "getattr", "setattr", "unary", "binary", "setitem", "invoke", "signature",
+    "await_start", "await_poll", "await_cancel",
+}  # fmt: skip
 # What the learner's code may read of the dunders of a callback it was given: what `inspect` and
 # frameworks (FastAPI's dependencies) need to call it, never a path to the tests' modules (`__globals__`)
 # nor the constants of their code.
@@ -100,10 +103,13 @@ class Channel:
         self.closed = False
 
     def send(self, message: dict[str, Any]) -> None:
+        self.send_frame(_frame(message))
+
+    def send_frame(self, data: bytes) -> None:
         if self.closed:
             raise LearnerGone("the learner's program has ended")
         try:
-            self._sock.sendall(_frame(message))
+            self._sock.sendall(data)
         except OSError as exc:
             self.closed = True
             raise LearnerGone("the learner's program has ended") from exc
@@ -161,10 +167,24 @@ class Peer:
         self.extra_ops: dict[str, Any] = {}
         self._sent_environment: dict[str, str] = dict(os.environ)
         self.last_reply_live = False
+        self._main = threading.current_thread()
+        self._arrived = threading.Condition()
+        self._inbox: collections.deque[dict[str, Any]] = collections.deque()
+        self._replies: dict[int, dict[str, Any]] = {}
+        self._ended: LearnerGone | None = None
+        self._reader: threading.Thread | None = None
+        self._sending = threading.Lock()
+        # Coroutines the other side awaits, running on this side's own event loop (`await_start`).
+        self._awaited: dict[int, Any] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- requests ------------------------------------------------------------------------------------
 
     def request(self, op: str, **fields: Any) -> Any:
+        """Ask the other side and wait for its answer. While waiting, this thread answers what the other
+        side asks meanwhile (a callback of the tests, a call back into the learner's code), when it may:
+        on the tests' side any thread, on the learner's side its main thread only (other threads of the
+        learner's code, an event loop of its own, just wait)."""
         if self.gone is not None:
             raise LearnerGone(self.gone)
         with self._lock:
@@ -176,19 +196,53 @@ class Peer:
                 if environment != self._sent_environment:
                     fields["env"] = environment
                     self._sent_environment = environment
-            try:
+        serves = self.trusted or threading.current_thread() is self._main
+        self._start_reading()
+        try:
+            with self._sending:
                 self.channel.send({"op": op, "rid": number, **fields})
-                while True:
-                    message = self.channel.receive()
-                    if "op" in message:
-                        self._serve_one(message)
-                        continue
-                    if message.get("rid") != number:
-                        raise BoundaryError("the other side answered out of turn")
-                    return self._reply_value(message)
-            except LearnerGone as exc:
-                self.gone = str(exc)
-                raise
+            while True:
+                with self._arrived:
+                    while number not in self._replies and not (serves and self._inbox) and self._ended is None:
+                        self._arrived.wait()
+                    if number in self._replies:
+                        message = self._replies.pop(number)
+                        break
+                    if self._ended is not None and not (serves and self._inbox):
+                        raise self._ended
+                    incoming = self._inbox.popleft()
+                self._serve_one(incoming)
+        except LearnerGone as exc:
+            self.gone = str(exc)
+            raise
+        return self._reply_value(message)
+
+    def _start_reading(self) -> None:
+        with self._arrived:
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, name="boundary-reader", daemon=True)
+                self._reader.start()
+
+    def _read(self) -> None:
+        """The one reader of the socket: answers go to the thread that asked, requests to the inbox."""
+        while True:
+            try:
+                message = self.channel.receive()
+            except BoundaryError as exc:
+                with self._arrived:
+                    self._ended = exc if isinstance(exc, LearnerGone) else LearnerGone(str(exc))
+                    self._arrived.notify_all()
+                return
+            with self._arrived:
+                if "op" in message:
+                    self._inbox.append(message)
+                elif type(message.get("rid")) is int:
+                    self._replies[message["rid"]] = message
+                else:
+                    self._ended = LearnerGone("the other side answered something that is not an answer")
+                    self._arrived.notify_all()
+                    return
+                self._arrived.notify_all()
 
     def _reply_value(self, message: dict[str, Any]) -> Any:
         self.last_reply_live = False
@@ -209,14 +263,19 @@ class Peer:
     # -- serving ------------------------------------------------------------------------------------
 
     def serve_forever(self) -> None:
+        """The learner's side: answer the tests' requests until the socket closes."""
+        self._start_reading()
         while True:
+            with self._arrived:
+                while not self._inbox and self._ended is None:
+                    self._arrived.wait()
+                if not self._inbox:
+                    return
+                incoming = self._inbox.popleft()
             try:
-                message = self.channel.receive()
+                self._serve_one(incoming)
             except LearnerGone:
                 return
-            if "op" not in message:
-                raise BoundaryError("a reply came with no request")
-            self._serve_one(message)
 
     def _serve_one(self, message: dict[str, Any]) -> None:
         number = message.get("rid")
@@ -239,9 +298,11 @@ class Peer:
             reply["line"] = line
         reply.update(self._output_since_last_reply())
         try:
-            self.channel.send(reply)
+            data = _frame(reply)
         except (TypeError, ValueError) as exc:
-            self.channel.send({"rid": number, "error": self._encode_error(exc)})
+            data = _frame({"rid": number, "error": self._encode_error(exc)})
+        with self._sending:
+            self.channel.send_frame(data)
 
     def _line_of_last_event(self) -> int | None:
         return None
@@ -305,8 +366,16 @@ class Peer:
         if op == "issubclass":
             candidate = self.decode(message.get("value"))
             return {"value": isinstance(candidate, type) and issubclass(candidate, target)}
-        if op == "await":
-            return {"value": self.encode(self._settle(target))}
+        if op == "await_start":
+            return {"value": self._start_awaiting(target)}
+        if op == "await_poll":
+            return {"value": self.encode(self._poll(message.get("token")))}
+        if op == "await_cancel":
+            token = message.get("token")
+            future = self._awaited.pop(token, None) if type(token) is int else None
+            if future is not None:
+                future.cancel()
+            return {"value": None}
         if op == "enter":
             return {"value": self.encode(target.__enter__())}
         if op == "exit":
@@ -316,30 +385,31 @@ class Peer:
     def _call(self, function: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         return function(*args, **kwargs)
 
-    def _settle(self, awaitable: Any) -> Any:
+    def _start_awaiting(self, awaitable: Any) -> int:
+        """Run what the other side awaits on this side's own event loop; it polls for the outcome, so
+        that its own loop keeps running meanwhile (asyncio.gather, wait_for, semaphores hold)."""
+
         async def wait() -> Any:
             return await awaitable
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(wait())
-        # Asked while this side's own loop waits on the other side: settled on a loop of its own.
-        outcome: list[Any] = []
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="boundary-loop", daemon=True).start()
+            token = len(self._awaited) + 1
+            while token in self._awaited:
+                token += 1
+            self._awaited[token] = asyncio.run_coroutine_threadsafe(wait(), self._loop)
+        return token
 
-        def settle() -> None:
-            try:
-                outcome.append((True, asyncio.run(wait())))
-            except BaseException as exc:  # handed to the caller below
-                outcome.append((False, exc))
-
-        worker = threading.Thread(target=settle, name="settle")
-        worker.start()
-        worker.join()
-        done, value = outcome[0]
-        if not done:
-            raise value
-        return value
+    def _poll(self, token: object) -> list[Any]:
+        future = self._awaited.get(token) if type(token) is int else None
+        if future is None or type(token) is not int:
+            raise BoundaryError("nothing is awaited under that name")
+        if not future.done():
+            return [False, None]
+        self._awaited.pop(token, None)
+        return [True, future.result()]
 
     def _public(self, name: object) -> str:
         if not isinstance(name, str):
@@ -1273,9 +1343,28 @@ class AsgiHandle(Handle):
 _PROXY_CLASSES: dict[str, type] = {"asgi": AsgiHandle}
 
 
+_POLL_SECONDS = 0.002
+
+
 def _awaitable(proxy: Any) -> Any:
+    """A coroutine of this side standing for the other side's awaitable: it runs there, on its own loop,
+    and this one polls for the outcome, so this side's event loop keeps running other tasks meanwhile."""
+
     async def settle() -> Any:
-        return _ask(proxy, "await")
+        peer = _peer_of(proxy)
+        token = _ask(proxy, "await_start")
+        try:
+            while True:
+                outcome = peer.request("await_poll", token=token)
+                if not (isinstance(outcome, list) and len(outcome) == 2):
+                    raise BoundaryError("an answer that is not an outcome")
+                if outcome[0] is True:
+                    return outcome[1]
+                await asyncio.sleep(_POLL_SECONDS)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BoundaryError):
+                peer.request("await_cancel", token=token)
+            raise
 
     return settle()
 
