@@ -222,6 +222,10 @@ class Peer:
             if self._reader is None:
                 self._reader = threading.Thread(target=self._read, name="boundary-reader", daemon=True)
                 self._reader.start()
+                if self.trusted:
+                    # The learner's code may call back while no thread of the tests waits on it (its
+                    # event loop awaiting the tests' coroutines): answered at once, not at the next call.
+                    threading.Thread(target=self.serve_forever, name="boundary-server", daemon=True).start()
 
     def _read(self) -> None:
         """The one reader of the socket: answers go to the thread that asked, requests to the inbox."""
@@ -263,7 +267,8 @@ class Peer:
     # -- serving ------------------------------------------------------------------------------------
 
     def serve_forever(self) -> None:
-        """The learner's side: answer the tests' requests until the socket closes."""
+        """Answer the other side's requests until the socket closes (the learner's main thread; on the
+        tests' side, a thread of its own beside the ones waiting for answers)."""
         self._start_reading()
         while True:
             with self._arrived:
@@ -746,6 +751,9 @@ class Peer:
             args = tuple(self.decode(arg) for arg in _items(error.get("args") or []))
         except BoundaryError:
             args = (str(error.get("message") or ""),)
+        rebuilt = self._pydantic_error(error) if self.trusted else None
+        if rebuilt is not None:
+            return rebuilt
         cls: type[BaseException]
         described = error.get("class")
         if isinstance(described, dict) and described.get("kind") == "exception_class" and self.trusted:
@@ -754,9 +762,8 @@ class Peer:
             cls = _BUILTIN_EXCEPTIONS.get(name, Exception)
             if self.trusted and (name in _NEVER_RAISED_AS_IS or not issubclass(cls, Exception | SystemExit)):
                 cls = _stand_in(name)
-            rebuilt = self._pydantic_error(error) if self.trusted else None
-            if rebuilt is not None:
-                return rebuilt
+        if not args and error.get("message"):
+            args = (str(error["message"]),)
         try:
             exc = cls(*args)
         except Exception:
