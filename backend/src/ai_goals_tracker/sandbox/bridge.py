@@ -173,6 +173,9 @@ class Peer:
         self._replies: dict[int, dict[str, Any]] = {}
         self._ended: LearnerGone | None = None
         self._reader: threading.Thread | None = None
+        # Threads waiting for an answer that may serve a request meanwhile: a callback of the tests runs
+        # on the thread that called into the learner's code (objects such as sqlite3's are bound to it).
+        self._waiting_servers = 0
         self._sending = threading.Lock()
         # Coroutines the other side awaits, running on this side's own event loop (`await_start`).
         self._awaited: dict[int, Any] = {}
@@ -203,8 +206,14 @@ class Peer:
                 self.channel.send({"op": op, "rid": number, **fields})
             while True:
                 with self._arrived:
-                    while number not in self._replies and not (serves and self._inbox) and self._ended is None:
-                        self._arrived.wait()
+                    self._waiting_servers += serves
+                    try:
+                        while number not in self._replies and not (serves and self._inbox) and self._ended is None:
+                            self._arrived.wait()
+                    finally:
+                        self._waiting_servers -= serves
+                        if self._inbox:
+                            self._arrived.notify_all()
                     if number in self._replies:
                         message = self._replies.pop(number)
                         break
@@ -225,7 +234,7 @@ class Peer:
                 if self.trusted:
                     # The learner's code may call back while no thread of the tests waits on it (its
                     # event loop awaiting the tests' coroutines): answered at once, not at the next call.
-                    threading.Thread(target=self.serve_forever, name="boundary-server", daemon=True).start()
+                    threading.Thread(target=self._serve_when_idle, name="boundary-server", daemon=True).start()
 
     def _read(self) -> None:
         """The one reader of the socket: answers go to the thread that asked, requests to the inbox."""
@@ -265,6 +274,20 @@ class Peer:
         return value
 
     # -- serving ------------------------------------------------------------------------------------
+
+    def _serve_when_idle(self) -> None:
+        """The tests' side: requests that arrive while none of its threads waits on the other side."""
+        while True:
+            with self._arrived:
+                while not (self._inbox and self._waiting_servers == 0) and self._ended is None:
+                    self._arrived.wait()
+                if self._ended is not None:
+                    return
+                incoming = self._inbox.popleft()
+            try:
+                self._serve_one(incoming)
+            except LearnerGone:
+                return
 
     def serve_forever(self) -> None:
         """Answer the other side's requests until the socket closes (the learner's main thread; on the
