@@ -201,19 +201,16 @@ class Peer:
                     self._sent_environment = environment
         serves = self.trusted or threading.current_thread() is self._main
         self._start_reading()
+        with self._arrived:
+            # Counted before the request leaves: a callback it causes is this thread's to run.
+            self._waiting_servers += serves
         try:
             with self._sending:
                 self.channel.send({"op": op, "rid": number, **fields})
             while True:
                 with self._arrived:
-                    self._waiting_servers += serves
-                    try:
-                        while number not in self._replies and not (serves and self._inbox) and self._ended is None:
-                            self._arrived.wait()
-                    finally:
-                        self._waiting_servers -= serves
-                        if self._inbox:
-                            self._arrived.notify_all()
+                    while number not in self._replies and not (serves and self._inbox) and self._ended is None:
+                        self._arrived.wait()
                     if number in self._replies:
                         message = self._replies.pop(number)
                         break
@@ -224,6 +221,11 @@ class Peer:
         except LearnerGone as exc:
             self.gone = str(exc)
             raise
+        finally:
+            with self._arrived:
+                self._waiting_servers -= serves
+                if self._inbox:
+                    self._arrived.notify_all()
         return self._reply_value(message)
 
     def _start_reading(self) -> None:
