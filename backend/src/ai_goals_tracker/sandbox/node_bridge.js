@@ -112,6 +112,8 @@ const CROSSING_BUILTINS = new Set([
   "JSON.parse",
 ]);
 
+const CONVERSIONS = new Set(["valueOf", "toString"]);
+
 class ProtocolError extends Error {}
 
 function hiddenIntrinsics() {
@@ -295,10 +297,7 @@ class Bridge {
         ? `${ENDED} (${ioError.code || ioError.message})`
         : ENDED;
     this.broken = reason;
-    if (this.side === "learner") {
-      if (process.env.AIGT_BRIDGE_DEBUG) process._rawDebug(`learner: ${reason}`, protocolError && protocolError.stack);
-      process.exit(0);
-    }
+    if (this.side === "learner") process.exit(0);
     for (const entry of this.deferred.values()) entry.reject(new Error(reason));
     this.deferred.clear();
     this.peerBusy = false;
@@ -315,7 +314,6 @@ class Bridge {
   }
 
   updateRef() {
-    if (process.env.AIGT_BRIDGE_DEBUG) process._rawDebug(this.side, "ref", this.peerBusy);
     if (!this.strict) return;
     if (this.peerBusy && !this.broken) this.socket.ref();
     else this.socket.unref();
@@ -423,7 +421,6 @@ class Bridge {
   }
 
   onData(chunk) {
-    if (process.env.AIGT_BRIDGE_DEBUG) process._rawDebug(this.side, "onData", chunk.length, this.buffer.length);
     if (this.broken) return;
     this.buffer = Buffer.concat([this.buffer, chunk]);
     for (;;) {
@@ -445,7 +442,6 @@ class Bridge {
   }
 
   dispatch(message) {
-    if (process.env.AIGT_BRIDGE_DEBUG) process._rawDebug(this.side, "got", JSON.stringify(message).slice(0, 200));
     try {
       if ("q" in message) this.serve(message);
       else if ("r" in message) this.acceptReply(message);
@@ -531,6 +527,7 @@ class Bridge {
     let result;
     let args = [];
     let self;
+    let before = [];
     try {
       const context = this.decodeContext([], originals);
       const op = expectString(message.op, "operation", 20);
@@ -546,6 +543,7 @@ class Bridge {
           const name = expectString(message.n, "global name", 40);
           if (!FORWARDED_GLOBALS.includes(name)) throw new ProtocolError("a global the learner cannot use");
           args = this.decodeList(message.a, context);
+          before = this.fingerprints([self, ...args]);
           const given = name.startsWith("clear") && args[0] instanceof TimerHandle ? [timerOf(args[0])] : args;
           result = Reflect.apply(globalThis[name], globalThis, given);
           break;
@@ -555,6 +553,7 @@ class Bridge {
           if (typeof target !== "function") throw new ProtocolError("a call on something not callable");
           self = op === "call" ? this.decode(message.h, context, 0) : undefined;
           args = this.decodeList(message.a, context);
+          before = this.fingerprints([self, ...args]);
           result = op === "call" ? Reflect.apply(target, self, args) : Reflect.construct(target, args);
           break;
         }
@@ -598,7 +597,7 @@ class Bridge {
       }
     } catch (error) {
       if (error instanceof ProtocolError) throw error;
-      this.reply(id, { error }, [self, ...args], originals);
+      this.reply(id, { error }, this.changed([self, ...args], before), originals);
       return;
     }
     if (message.op === "load" && isPromise(result)) {
@@ -610,7 +609,73 @@ class Bridge {
       return;
     }
     if (message.op === "global") result = this.wrapTimer(message.n, result);
-    this.reply(id, { value: result }, [self, ...args], originals);
+    this.reply(id, { value: result }, this.changed([self, ...args], before), originals);
+  }
+
+  // What a call's arguments held before it, so that only those it changed are copied back (a copy
+  // of an argument the code left alone must not undo what the caller's own callbacks did meanwhile).
+  fingerprints(values) {
+    return values.map((value) => {
+      try {
+        return this.fingerprint(value);
+      } catch {
+        return null;
+      }
+    });
+  }
+
+  changed(values, before) {
+    return values.filter((value, index) => {
+      if (before[index] === undefined || before[index] === null) return before[index] === null;
+      try {
+        return this.fingerprint(value) !== before[index];
+      } catch {
+        return true;
+      }
+    });
+  }
+
+  fingerprint(root) {
+    if (!this.identities) {
+      this.identities = new WeakMap();
+      this.nextIdentity = 1;
+    }
+    const seen = new Map();
+    const walk = (value, depth) => {
+      if (depth > MAX_DEPTH) throw new RangeError("too deep");
+      if (value === null) return "null";
+      const type = typeof value;
+      if (type === "number") return Object.is(value, -0) ? "n:-0" : `n:${value}`;
+      if (type === "string") return JSON.stringify(value);
+      if (type !== "object" && type !== "function") return `${type}:${String(value)}`;
+      if (seen.has(value)) return `@${seen.get(value)}`;
+      const kind = this.remoteIds.has(value) ? null : containerKind(value);
+      if (kind === null) {
+        if (!this.identities.has(value)) this.identities.set(value, this.nextIdentity++);
+        return `#${this.identities.get(value)}`;
+      }
+      seen.set(value, seen.size);
+      const next = depth + 1;
+      switch (kind) {
+        case "a":
+          return `[${Array.from(value, (item) => walk(item, next)).join(",")}]`;
+        case "o":
+          return `{${Object.getPrototypeOf(value) === null ? "null" : ""}${Object.keys(value)
+            .map((key) => `${JSON.stringify(key)}:${walk(value[key], next)}`)
+            .join(",")}}`;
+        case "m":
+          return `M(${Array.from(value, ([key, item]) => `${walk(key, next)}=>${walk(item, next)}`).join(",")})`;
+        case "s":
+          return `S(${Array.from(value, (item) => walk(item, next)).join(",")})`;
+        case "d":
+          return `D${value.getTime()}`;
+        case "r":
+          return `R/${value.source}/${value.flags}`;
+        default:
+          return `B${Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64")}`;
+      }
+    };
+    return walk(root, 0);
   }
 
   key(encoded) {
@@ -951,6 +1016,7 @@ class Bridge {
         for (const [key, value] of values) {
           Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
         }
+        if (values.some(([key, value]) => CONVERSIONS.has(key) && this.remoteIds.has(value))) this.guardConversion(object);
         return object;
       }
       case "m":
@@ -1019,6 +1085,28 @@ class Bridge {
       default:
         throw new ProtocolError("an unknown value tag");
     }
+  }
+
+  // Plain data whose valueOf or toString is the other side's function: == and + would call it and
+  // let an object pass for a number or a string. They throw instead, as they do for handles;
+  // String(x), Number(x) and explicit calls still reach the function.
+  guardConversion(object) {
+    Object.defineProperty(object, Symbol.toPrimitive, {
+      configurable: true,
+      value(hint) {
+        if (hint === "default") {
+          throw new TypeError("an object with its own valueOf or toString is not a primitive value: == and + do not convert it");
+        }
+        const order = hint === "string" ? ["toString", "valueOf"] : ["valueOf", "toString"];
+        for (const name of order) {
+          const method = this[name];
+          if (typeof method !== "function") continue;
+          const result = Reflect.apply(method, this, []);
+          if (result === null || (typeof result !== "object" && typeof result !== "function")) return result;
+        }
+        throw new TypeError("Cannot convert object to primitive value");
+      },
+    });
   }
 
   // The arguments a request brought, by their place, for the copy-back after the call.
@@ -1299,9 +1387,7 @@ function startLearner(file) {
     Object.defineProperty(globalThis, name, { value: forwarded, writable: true, configurable: true, enumerable: true });
   }
   let lastIdle = -1;
-  process.on("exit", (code) => { if (process.env.AIGT_BRIDGE_DEBUG) process._rawDebug("learner exit", code, bridge.framesReceived); });
   process.on("beforeExit", () => {
-    if (process.env.AIGT_BRIDGE_DEBUG) process._rawDebug("learner beforeExit", bridge.framesReceived);
     // Nothing left to do here: say so (the harness lets its own process end if it has nothing
     // either), then wait for the next frame and keep the loop alive for what it brings.
     if (lastIdle !== bridge.framesReceived) {
