@@ -253,6 +253,48 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "The test module defines no test, so nothing was checked.",
         "es": "El módulo de pruebas no define ninguna prueba, así que no se comprobó nada.",
     },
+    "evidence.tests-refused-name": {
+        "en": "The tests were not run: a file named `{name}` {reason}. Rename it (for example `solution{suffix}`) "
+        "and submit again.",
+        "es": "Las pruebas no se ejecutaron: un archivo llamado `{name}` {reason}. Cámbiale el nombre (por ejemplo "
+        "`solution{suffix}`) y envíalo de nuevo.",
+    },
+    "evidence.tests-refused-name.harness": {
+        "en": "would be loaded by Python, pytest or node on its own, before or instead of the tests",
+        "es": "lo cargarían Python, pytest o node por su cuenta, antes que las pruebas o en su lugar",
+    },
+    "evidence.tests-refused-name.shadows": {
+        "en": "would hide the module `{module}` that the tests or the tools they run need",
+        "es": "ocultaría el módulo `{module}` que necesitan las pruebas o las herramientas que usan",
+    },
+    "evidence.tests-not-passed.skipped": {"en": "skipped", "es": "omitida"},
+    "evidence.tests-not-passed.xfailed": {"en": "marked as expected to fail", "es": "marcada como fallo esperado"},
+    "evidence.tests-not-passed.xpassed": {
+        "en": "marked as expected to fail, so its pass does not count",
+        "es": "marcada como fallo esperado, así que su éxito no cuenta",
+    },
+    "evidence.tests-not-passed.error": {
+        "en": "error in its set-up or tear-down",
+        "es": "error en su preparación o limpieza",
+    },
+    "evidence.tests-not-passed.missing": {
+        "en": "never reported a result",
+        "es": "nunca informó de un resultado",
+    },
+    "evidence.tests-not-passed": {
+        "en": "{count} of {total} test(s) did not pass: {details}. Only a test that runs and passes counts.",
+        "es": "{count} de {total} prueba(s) no pasaron: {details}. Solo cuenta una prueba que se ejecuta y pasa.",
+    },
+    "finding.test-failed": {
+        "en": "The goal's test `{test}` fails here: {message}",
+        "es": "La prueba `{test}` del objetivo falla aquí: {message}",
+    },
+    "finding.test-failed.hint": {
+        "en": "Run the test's example by hand with this function and compare what it returns with what the test "
+        "expects.",
+        "es": "Ejecuta a mano el ejemplo de la prueba con esta función y compara lo que devuelve con lo que espera "
+        "la prueba.",
+    },
     "evidence.tests-wrong-language": {
         "en": "These are {framework} tests, for {expected} files; this file is {language}.",
         "es": "Son pruebas de {framework}, para archivos {expected}; este archivo es {language}.",

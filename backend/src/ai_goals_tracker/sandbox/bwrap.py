@@ -45,6 +45,18 @@ class JailLimits:
     file_bytes: int = 16 * 1024 * 1024
     tmp_bytes: int = 64 * 1024 * 1024
     open_files: int = 256
+    # The whole run, whatever it forks: enforced by a control group where one can be made (`cgroups`).
+    total_memory_bytes: int = 1024 * 1024 * 1024
+    total_processes: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class LearnerProcess:
+    """The learner's side of a run: its program and files, in a jail of its own beside the tests'."""
+
+    argv: Sequence[str]
+    files: Mapping[str, str]
+    environment: Mapping[str, str]
 
 
 # bwrap answers 128 + N for a program killed by signal N.

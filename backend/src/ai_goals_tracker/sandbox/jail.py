@@ -38,6 +38,7 @@ from ai_goals_tracker.sandbox.bwrap import (
     SANDBOX_UID_BASE,
     JailLimits,
     JailRun,
+    LearnerProcess,
     SandboxUnavailable,
     collect,
     command,
@@ -60,6 +61,7 @@ __all__ = [
     "Jail",
     "JailLimits",
     "JailRun",
+    "LearnerProcess",
     "SandboxStatus",
     "SandboxUnavailable",
     "node_runtime",
@@ -97,15 +99,28 @@ class Jail:
         *,
         runtimes: Iterable[str] = (),
         environment: Mapping[str, str] | None = None,
+        learner: LearnerProcess | None = None,
     ) -> JailRun:
         """`argv` inside the jail with `files` (name → text) in RUN_DIR, its working directory.
 
-        `runtimes` are host folders the program needs read-only (an interpreter's prefix).
+        `runtimes` are host folders the program needs read-only (an interpreter's prefix). With
+        `learner`, the learner's program runs beside it in a jail of its own (another uid, its own PID,
+        mount, network and IPC namespaces, its own /tmp), the two joined by a socket on fd 3: that needs
+        a warm jail, and where none can start the run is refused (SandboxUnavailable), never run together.
         Raises SandboxUnavailable when the jail cannot be built; never runs anything outside it.
         """
         status = self.status()
         if not status.available:
             raise SandboxUnavailable(status.detail)
+        if learner is not None:
+            outcome = zygote.run_warm(
+                self.bwrap, self.limits, self.hidden, argv, files, runtimes, environment or {}, learner
+            )
+            if outcome is None:
+                raise SandboxUnavailable(
+                    f"the tests cannot be kept apart from the learner's code here: {zygote.why_cold() or 'no warm jail'}"
+                )
+            return outcome
         if self.warm:
             outcome = zygote.run_warm(self.bwrap, self.limits, self.hidden, argv, files, runtimes, environment or {})
             if outcome is not None:

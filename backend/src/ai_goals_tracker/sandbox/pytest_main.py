@@ -1,14 +1,23 @@
-"""Runs inside the sandbox, never in the server: a goal's pytest module against the learner's file.
+"""Runs inside the sandbox, never in the server: a goal's pytest module, on the tests' side of the boundary.
 
-Copied into the jail next to them and run as `python -I pytest_main.py MARKER MODULE TESTS`. It
-reports on the saved stdout, one `MARKER{json}` line per event, as each test finishes, so a run cut
-short by its time limit still tells which tests finished and which one was running. Everything
-else written to stdout (the learner's prints, pytest's own report) goes to /dev/null.
-Only the standard library, pytest and coverage.py may be imported here.
+Copied into the tests' jail and run as `python -I -B pytest_main.py MARKER MODULE TESTS`. The learner's
+code is not here: it runs in another process (another uid, other namespaces) reached through the socket
+on fd 3 (`bridge.py`), and `import MODULE` gives the tests that process's module. The report goes to the
+saved stdout, one `MARKER{json}` line per event, as each test finishes, so a run cut short by its time
+limit still tells which tests finished and which one was running; only this process can write there.
+Everything else written to stdout goes to /dev/null.
+
+A test passes only when pytest reports its call passed and nothing about it failed: skipped, xfailed,
+xpassed, errors in set-up or tear-down and a failure of the boundary are not passes.
+Only the standard library, pytest and `bridge.py` may be imported here.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import json
 import os
 import sys
@@ -17,31 +26,115 @@ from typing import Any, TextIO
 MESSAGE_CHARS = 500
 
 
-class Reporter:
-    """A pytest plugin that turns setup/call/teardown reports into one verdict per test."""
+def _bridge() -> Any:
+    loaded = sys.modules.get("aigt_bridge")
+    if loaded is not None:
+        return loaded
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".aigt_bridge.py")
+    specification = importlib.util.spec_from_file_location("aigt_bridge", path)
+    assert specification is not None and specification.loader is not None
+    module = importlib.util.module_from_spec(specification)
+    sys.modules["aigt_bridge"] = module
+    specification.loader.exec_module(module)
+    return module
 
-    def __init__(self, emit: Any) -> None:
+
+class LearnerFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`import MODULE` asks the learner's process to import its module, and gives its names as handles."""
+
+    def __init__(self, name: str, peer: Any, source: str) -> None:
+        self.name = name
+        self.peer = peer
+        self.source = source
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
+        if fullname != self.name:
+            return None
+        return importlib.machinery.ModuleSpec(fullname, self, origin="the learner's process")
+
+    def create_module(self, spec: Any) -> Any:
+        bridge = sys.modules["aigt_bridge"]
+        answer = self.peer.request("import")
+        names, loaded = (answer.get("names"), answer.get("loaded")) if isinstance(answer, dict) else (None, None)
+        if not isinstance(names, dict):
+            raise ImportError("the learner's module could not be imported")
+        _load_alike(loaded)
+        module = bridge.LearnerModule(self.name, self.peer, {str(k): v for k, v in names.items()})
+        # Its source, for `inspect.getsource` and tracebacks: a copy the tests' side only reads.
+        module.__dict__["__file__"] = self.source
+        return module
+
+    def exec_module(self, module: Any) -> None:
+        return None
+
+
+def _load_alike(loaded: object) -> None:
+    """Submodules of libraries the tests imported already, which the learner's module loaded (a test
+    that reads `matplotlib.text.Annotation` after importing matplotlib alone relies on them). Nothing
+    else is imported: no package the tests did not import themselves, no module of the learner's."""
+    if not isinstance(loaded, list):
+        return
+    for name in loaded[:500]:
+        if not isinstance(name, str) or not all(part.isidentifier() for part in name.split(".")):
+            continue
+        top = name.split(".")[0]
+        if "." in name and top in sys.modules and name not in sys.modules and top not in ("aigt_bridge",):
+            try:
+                importlib.import_module(name)
+            except Exception:  # a module the tests' side cannot load: the tests get by without it
+                continue
+
+
+class Reporter:
+    """A pytest plugin that turns set-up/call/tear-down reports into one verdict per test."""
+
+    def __init__(self, emit: Any, peer: Any) -> None:
         self._emit = emit
+        self._peer = peer
         self._failures: dict[str, str] = {}
-        self._skipped: set[str] = set()
+        self._outcome: dict[str, str] = {}
+        self._lines: dict[str, int] = {}
 
     def pytest_runtest_logstart(self, nodeid: str, location: object) -> None:
+        if self._peer is not None:
+            self._peer.last_line = None
         self._emit(event="start", test=_test_name(nodeid))
 
+    def pytest_exception_interact(self, node: Any, call: Any, report: Any) -> None:
+        line = self._line_of(call.excinfo.value if call.excinfo is not None else None)
+        if line is not None:
+            self._lines[report.nodeid] = line
+
+    def _line_of(self, error: object) -> int | None:
+        lines = getattr(error, "_aigt_lines", None)
+        if isinstance(lines, list) and lines:
+            return int(lines[-1])
+        return self._peer.last_line if self._peer is not None else None
+
     def pytest_runtest_logreport(self, report: Any) -> None:
-        if report.failed and report.nodeid not in self._failures:
-            self._failures[report.nodeid] = _message(report)
+        nodeid = report.nodeid
+        if hasattr(report, "wasxfail"):
+            # Expected to fail, whichever way it went: not a pass of the learner's code.
+            kind = "xpassed" if report.passed else "xfailed"
+            self._outcome.setdefault(nodeid, kind)
+            self._failures.setdefault(nodeid, f"{kind}: {report.wasxfail or 'marked xfail'}")
+        elif report.failed:
+            self._outcome.setdefault(nodeid, "failed" if report.when == "call" else "error")
+            self._failures.setdefault(nodeid, _message(report))
         elif report.skipped:
-            self._skipped.add(report.nodeid)
+            self._outcome.setdefault(nodeid, "skipped")
+            self._failures.setdefault(nodeid, _skip_reason(report))
+        elif report.when == "call" and report.passed:
+            self._outcome.setdefault(nodeid, "passed")
 
     def pytest_runtest_logfinish(self, nodeid: str, location: object) -> None:
         name = _test_name(nodeid)
-        if nodeid in self._failures:
-            self._emit(event="test", test=name, status="failed", message=self._failures[nodeid])
-        elif nodeid in self._skipped:
-            self._emit(event="test", test=name, status="skipped", message=None)
-        else:
+        outcome = self._outcome.get(nodeid, "error")
+        if outcome == "passed":
             self._emit(event="test", test=name, status="passed", message=None)
+            return
+        message = self._failures.get(nodeid) or "the test did not report a result"
+        self._emit(event="test", test=name, status=outcome, message=message, line=self._lines.get(nodeid))
 
     def pytest_collectreport(self, report: Any) -> None:
         if report.failed:
@@ -59,6 +152,12 @@ def _message(report: Any) -> str:
     return _shorten("\n".join(line for line in text.splitlines() if not line.strip().startswith("+")))
 
 
+def _skip_reason(report: Any) -> str:
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr or "")
+    return _shorten(f"skipped: {reason}")
+
+
 def _shorten(text: str) -> str:
     text = text.strip()
     return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
@@ -70,17 +169,7 @@ def _collection_message(text: str) -> str:
     return _shorten(errors[-1] if errors else text)
 
 
-def _coverage_of(measured: Any, module: str) -> float | None:
-    try:
-        _, statements, _, missing, _ = measured.analysis2(module)
-    except Exception:  # the module never ran (it did not import): nothing was measured
-        return None
-    if not statements:
-        return None
-    return round((len(statements) - len(missing)) / len(statements), 4)
-
-
-def main(marker: str, module: str, tests: str) -> int:
+def main(marker: str, module: str, tests: str, source: str = "") -> int:
     channel: TextIO = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 1)
@@ -89,30 +178,28 @@ def main(marker: str, module: str, tests: str) -> int:
         channel.write(marker + json.dumps(event, ensure_ascii=False) + "\n")
         channel.flush()
 
-    sys.path.insert(0, os.path.dirname(tests))
-    import coverage
-    import coverage.collector
     import pytest
 
-    # coverage's collector keeps the call stack that started it, for its own debugging output only;
-    # walking it (inspect.stack reads every frame's source) costs more than a goal's tests do.
-    if hasattr(coverage.collector, "short_stack"):
-        coverage.collector.short_stack = lambda *args, **kwargs: ""
-    measured = coverage.Coverage(data_file=None, include=[module], config_file=False)
-    # A module that failed to import is reported as a collection error already.
-    measured.set_option("run:disable_warnings", ["no-data-collected", "module-not-imported"])
-    measured.start()
-    try:
-        exit_code = pytest.main(
-            [tests, "-q", "-p", "no:cacheprovider", "--rootdir", os.path.dirname(tests), "--tb=short"],
-            plugins=[Reporter(emit)],
-        )
-    finally:
-        measured.stop()
-    emit(event="coverage", value=_coverage_of(measured, module))
+    peer = None
+    if module:
+        bridge = _bridge()
+        peer = bridge.Peer(bridge.open_channel(), "harness")
+        sys.meta_path.insert(0, LearnerFinder(module, peer, source))
+    sys.path.insert(0, os.path.dirname(tests))
+    exit_code = pytest.main(
+        [tests, "-q", "-p", "no:cacheprovider", "--rootdir", os.path.dirname(tests), "--tb=short"],
+        plugins=[Reporter(emit, peer)],
+    )
+    coverage = None
+    if peer is not None and peer.gone is None:
+        try:
+            coverage = peer.request("coverage")
+        except Exception:  # the learner's process is gone or says nonsense: no figure
+            coverage = None
+    emit(event="coverage", value=coverage if isinstance(coverage, float) and 0 <= coverage <= 1 else None)
     emit(event="done", exit_code=int(exit_code))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:4]))
+    sys.exit(main(*sys.argv[1:5]))

@@ -4,13 +4,21 @@ The learner's file is importable by its `file_path` stem (`src/cart.py` → `imp
 `src/cart.js` → `require('./cart')`). pytest runs with the server's own interpreter and libraries
 (FastAPI's TestClient, pydantic and httpx work in tests), node:test with the `node` on the PATH.
 At most `MAX_PARALLEL_RUNS` jails run at once in a process; more wait their turn.
+
+A pytest run has two sides (docs/sandbox.md, "The boundary"): the goal's tests and their reporter in
+one jail, the learner's module in another, joined by a socket. Only a reported pass of every test the
+goal's module defines (`expected`, read from its source before anything runs) counts: a test that is
+skipped, xfailed, xpassed, errored or missing from the report is not passed.
 """
 
 from __future__ import annotations
 
+import functools
+import importlib.metadata
 import json
 import re
 import secrets
+import sys
 import threading
 from dataclasses import dataclass, field
 from importlib import resources
@@ -22,14 +30,18 @@ from ai_goals_tracker.sandbox.jail import (
     RUN_DIR,
     Jail,
     JailRun,
+    LearnerProcess,
     SandboxUnavailable,
     node_runtime,
     python_executable,
     python_runtimes,
 )
+from ai_goals_tracker.sandbox.expected import pytest_expected_tests
 
 Framework = Literal["pytest", "node"]
-Problem = Literal["timeout", "output", "not_run", "no_tests", "unavailable"]
+Problem = Literal["timeout", "output", "not_run", "no_tests", "unavailable", "refused"]
+# How a test that did not pass ended, beyond a plain failure.
+NotPassed = Literal["skipped", "xfailed", "xpassed", "error", "missing"]
 MAX_PARALLEL_RUNS = 2
 _PACKAGE = "ai_goals_tracker.sandbox"
 _parallel = threading.BoundedSemaphore(MAX_PARALLEL_RUNS)
@@ -43,6 +55,11 @@ class TestResult:
     name: str
     status: Literal["passed", "failed", "skipped"]
     message: str | None = None
+    # Why a test that is not `passed` did not pass, when it is more than a failed assertion.
+    kind: NotPassed | None = None
+    # The learner's line the failure points at (the deepest frame of the learner's file, or the
+    # function the test called last).
+    line: int | None = None
 
 
 @dataclass(slots=True)
@@ -58,11 +75,11 @@ class TestRun:
 
     @property
     def failed(self) -> list[TestResult]:
-        return [test for test in self.tests if test.status == "failed"]
+        return [test for test in self.tests if test.status != "passed"]
 
     @property
     def passed(self) -> bool:
-        return self.problem is None and bool(self.tests) and not self.failed
+        return self.problem is None and bool(self.tests) and all(test.status == "passed" for test in self.tests)
 
 
 def module_file(file_path: str, framework: Framework) -> str:
@@ -75,29 +92,50 @@ def module_file(file_path: str, framework: Framework) -> str:
 def run_tests(jail: Jail, framework: Framework, test_code: str, code: str, file_path: str) -> TestRun:
     """Run `test_code` against `code` in the jail; raises SandboxUnavailable when there is no jail."""
     learner = module_file(file_path, framework)
+    refusal = refused_name(file_path, learner, framework)
+    if refusal is not None:
+        return TestRun(problem="refused", detail=refusal)
+    expected = expected_tests(framework, test_code)
+    if expected is not None and not expected:
+        return TestRun(problem="no_tests")
     marker = f"@aigt-{secrets.token_hex(8)}@"
     if framework == "pytest":
-        tests, argv, runtimes, env = _pytest_command(learner, marker)
+        outcome = _run_pytest(jail, test_code, code, learner, marker)
     else:
-        tests, argv, runtimes, env = _node_command(learner, marker)
-    helper = "pytest_main.py" if framework == "pytest" else "node_reporter.mjs"
-    files = {
-        # The helper's name in the jail cannot be a learner's module name (those have no dot first).
-        _JAILED_HELPER[framework]: resources.files(_PACKAGE).joinpath(helper).read_text(encoding="utf-8"),
-        learner: code,
-        tests: test_code,
-    }
-    with _parallel:
-        outcome = jail.run(argv, files, runtimes=runtimes, environment=env)
-    return _read_report(outcome, marker)
+        outcome = _run_node(jail, test_code, code, learner, marker)
+    return _reconcile(_read_report(outcome, marker), expected)
 
 
-def _pytest_command(learner: str, marker: str) -> tuple[str, list[str], list[str], dict[str, str]]:
-    tests = f"test_{PurePosixPath(learner).stem}_goal.py"
-    argv = [python_executable(), "-I", "-B", f"{RUN_DIR}/{_JAILED_HELPER['pytest']}", marker, f"{RUN_DIR}/{learner}"]
+def _program(name: str) -> str:
+    return resources.files(_PACKAGE).joinpath(name).read_text(encoding="utf-8")
+
+
+def _run_pytest(jail: Jail, test_code: str, code: str, learner: str, marker: str) -> JailRun:
+    stem = PurePosixPath(learner).stem
+    tests = f"test_{stem}_goal.py"
+    helper = f"{RUN_DIR}/{_JAILED_HELPER['pytest']}"
+    argv = [python_executable(), "-I", "-B", helper, marker, stem, f"{RUN_DIR}/{tests}", f"{RUN_DIR}/{learner}"]
     # Plugins installed next to the server (its test tools) must not change how learners' tests run.
     env = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "PYTHONDONTWRITEBYTECODE": "1"}
-    return tests, [*argv, f"{RUN_DIR}/{tests}"], python_runtimes(), env
+    bridge = _program("bridge.py")
+    # The learner's source sits on the tests' side too, for `inspect.getsource` and tracebacks only:
+    # `import stem` is answered by the learner's process (pytest_main.LearnerFinder), never by this file.
+    files = {_JAILED_HELPER["pytest"]: _program("pytest_main.py"), ".aigt_bridge.py": bridge, tests: test_code}
+    files[learner] = code
+    their_side = LearnerProcess(
+        argv=[python_executable(), "-I", "-B", f"{RUN_DIR}/.aigt_learner.py", f"{RUN_DIR}/{learner}"],
+        files={".aigt_learner.py": _program("pytest_learner.py"), ".aigt_bridge.py": bridge, learner: code},
+        environment={"PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    with _parallel:
+        return jail.run(argv, files, runtimes=python_runtimes(), environment=env, learner=their_side)
+
+
+def _run_node(jail: Jail, test_code: str, code: str, learner: str, marker: str) -> JailRun:
+    tests, argv, runtimes, env = _node_command(learner, marker)
+    files = {_JAILED_HELPER["node"]: _program("node_reporter.mjs"), learner: code, tests: test_code}
+    with _parallel:
+        return jail.run(argv, files, runtimes=runtimes, environment=env)
 
 
 def _node_command(learner: str, marker: str) -> tuple[str, list[str], list[str], dict[str, str]]:
@@ -109,6 +147,58 @@ def _node_command(learner: str, marker: str) -> tuple[str, list[str], list[str],
     reporter = f"--test-reporter={RUN_DIR}/{_JAILED_HELPER['node']}"
     argv = [executable, reporter, "--test-reporter-destination=stdout"]
     return tests, [*argv, f"{RUN_DIR}/{tests}"], [prefix], {"AIGT_REPORT_MARKER": marker}
+
+
+# Names the interpreter, pytest or node load on their own, or that configure them: a learner's file
+# named so could act before, or instead of, the tests.
+_HARNESS_NAMES = frozenset(
+    {
+        "conftest.py", "pytest.py", "sitecustomize.py", "usercustomize.py", "__init__.py", "__main__.py",
+        "setup.py", "setup.cfg", "tox.ini", "pytest.ini", "pyproject.toml", "noxfile.py", "package.json",
+        "package-lock.json", ".npmrc", ".noderc", "node.config.json", ".pythonrc.py",
+    }
+)  # fmt: skip
+
+
+def refused_name(file_path: str, learner: str, framework: Framework) -> str | None:
+    """Why the learner's file cannot be tested under its name (`harness` or `shadows:MODULE`), or None."""
+    parts = PurePosixPath(file_path.replace("\\", "/")).parts
+    names = {learner.lower(), (parts[-1] if parts else "").lower()}
+    if (
+        names & _HARNESS_NAMES
+        or any(name.endswith(".pth") or name.startswith(("aigt", "_aigt", ".aigt")) for name in names)
+        or "node_modules" in parts
+    ):
+        return "harness"
+    stem = PurePosixPath(learner).stem
+    if framework == "pytest" and stem in _shadowed_modules():
+        return f"shadows:{stem}"
+    return None
+
+
+@functools.cache
+def _shadowed_modules() -> frozenset[str]:
+    """Top-level modules the tests' side has: the standard library's and every installed package's."""
+    installed = {name for name in importlib.metadata.packages_distributions() if name.isidentifier()}
+    return frozenset({*sys.stdlib_module_names, *installed, "pytest", "_pytest", "py", "pluggy", "coverage"})
+
+
+def expected_tests(framework: Framework, test_code: str) -> list[str] | None:
+    """The tests the goal's module defines, read from its source before anything runs."""
+    if framework == "pytest":
+        return pytest_expected_tests(test_code)
+    return None
+
+
+def _reconcile(run: TestRun, expected: list[str] | None) -> TestRun:
+    """Every expected test must be in the report: one that is not never ran, and is not passed."""
+    if expected is None or run.problem is not None:
+        return run
+    reported = {test.name.split("[", 1)[0] for test in run.tests}
+    for name in expected:
+        if name not in reported:
+            run.tests.append(TestResult(name=name, status="failed", message=None, kind="missing"))
+    return run
 
 
 def _read_report(outcome: JailRun, marker: str) -> TestRun:
@@ -141,10 +231,18 @@ def _read_report(outcome: JailRun, marker: str) -> TestRun:
 def _result(event: dict[str, object]) -> TestResult:
     status = event.get("status")
     message = event.get("message")
+    line = event.get("line")
+    kind: NotPassed | None = None
+    if status in ("xfailed", "xpassed", "error"):
+        kind = status  # type: ignore[assignment]
+    elif status == "skipped":
+        kind = "skipped"
     return TestResult(
         name=str(event.get("test")),
-        status=status if status in ("passed", "failed", "skipped") else "failed",
-        message=str(message) if message else None,
+        status="passed" if status == "passed" else "skipped" if status == "skipped" else "failed",
+        message=str(message) if message and status != "passed" else None,
+        kind=kind,
+        line=line if type(line) is int and line > 0 else None,
     )
 
 

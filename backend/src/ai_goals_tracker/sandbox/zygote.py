@@ -31,8 +31,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 
+from ai_goals_tracker.sandbox import cgroups
 from ai_goals_tracker.sandbox.bwrap import (
     JailLimits,
+    LearnerProcess,
     JailRun,
     SandboxUnavailable,
     bound_under_tmp,
@@ -53,7 +55,10 @@ logger = logging.getLogger(__name__)
 # The zygote's program sits outside /tmp, which each run replaces with its own.
 ZYGOTE_DIR = "/aigt"
 # The zygote, and the program pytest runs use, which the zygote runs once as it starts to warm up.
-_PROGRAMS = ("zygote_main.py", "pytest_main.py")
+_PROGRAMS = ("zygote_main.py", "pytest_main.py", "bridge.py")
+# A jail's own processes (the zygote, a run's runner, init and the learner's keepers) besides the run's.
+_JAIL_PROCESSES = 16
+_JAIL_MEMORY = 128 * 1024 * 1024
 _START_SECONDS = 60.0
 # Each process keeps at most this many warm jails per configuration idle (testrun runs two at once).
 _IDLE_PER_KEY = 2
@@ -74,6 +79,9 @@ class Zygote:
         bwrap, hidden, runtimes, self.limits = key
         self.usable = True
         self._under_tmp = bound_under_tmp(runtimes)
+        self._group = cgroups.create(
+            self.limits.total_memory_bytes + _JAIL_MEMORY, self.limits.total_processes + _JAIL_PROCESSES
+        )
         control, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         info_read, info_write = os.pipe()
         package = resources.files("ai_goals_tracker.sandbox")
@@ -86,10 +94,11 @@ class Zygote:
                 # The zygote keeps its capabilities (within the jail's namespaces) to give each run
                 # namespaces of its own; every run drops them all before its program starts.
                 setup += ["--cap-add", "ALL"]
-                zygote, reporter = (f"{ZYGOTE_DIR}/{name}" for name in _PROGRAMS)
+                zygote, reporter = (f"{ZYGOTE_DIR}/{name}" for name in _PROGRAMS[:2])
                 interpreter = [python_executable(), "-I", "-B", zygote, str(zygote_end.fileno()), reporter]
-                arguments = command(
-                    executable(bwrap), self.limits, hidden, info_write, runtimes, setup, {}, interpreter
+                arguments = cgroups.joining(
+                    self._group,
+                    command(executable(bwrap), self.limits, hidden, info_write, runtimes, setup, {}, interpreter),
                 )
                 self._process = subprocess.Popen(  # noqa: S603  (bwrap, with an argument list we built)
                     arguments,
@@ -101,6 +110,8 @@ class Zygote:
                 )
         except (OSError, SandboxUnavailable) as exc:
             control.close()
+            if self._group is not None:
+                self._group.remove()
             raise ZygoteUnavailable(str(exc)) from exc
         finally:
             os.close(info_write)
@@ -123,9 +134,16 @@ class Zygote:
         self._process.stderr.close()
         self._child_pid = self._info.read1(4096)
 
-    def run(self, argv: Sequence[str], files: Mapping[str, str], environment: Mapping[str, str]) -> JailRun:
-        """`argv` forked from the warm jail; raises ZygoteUnavailable when the run could not begin."""
-        request = {
+    def run(
+        self,
+        argv: Sequence[str],
+        files: Mapping[str, str],
+        environment: Mapping[str, str],
+        learner: LearnerProcess | None = None,
+    ) -> JailRun:
+        """`argv` forked from the warm jail, with the learner's process beside it when the run has one;
+        raises ZygoteUnavailable when the run could not begin."""
+        request: dict[str, object] = {
             "argv": list(argv),
             "environment": environment_of(environment),
             "files": list(files),
@@ -134,13 +152,21 @@ class Zygote:
             "limits": rlimits(self.limits),
             "uid": sandbox_uid() if os.geteuid() == 0 else None,
         }
+        if learner is not None:
+            request["learner"] = {
+                "argv": list(learner.argv),
+                "files": list(learner.files),
+                "environment": environment_of(learner.environment),
+                # Another uid than the tests': the learner's code can neither signal, trace nor read them.
+                "uid": sandbox_uid() if os.geteuid() == 0 else None,
+            }
         status, run_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         stdout, stdout_end = os.pipe()
         stderr, stderr_end = os.pipe()
         started = time.monotonic()
         try:
-            with memory_files(files) as descriptors:
-                fds = [run_end.fileno(), stdout_end, stderr_end, *(fd for fd, _ in descriptors)]
+            with memory_files(files) as descriptors, memory_files(learner.files if learner else {}) as theirs:
+                fds = [run_end.fileno(), stdout_end, stderr_end, *(fd for fd, _ in [*descriptors, *theirs])]
                 socket.send_fds(self._control, [b"run"], fds)
             status.send(json.dumps(request).encode())
         except OSError as exc:
@@ -195,6 +221,8 @@ class Zygote:
             self._control.close()
         end_sandbox(self._process, getattr(self, "_child_pid", b""))
         self._info.close()
+        if self._group is not None:
+            self._group.remove()
 
 
 def _report(channel: bytes) -> tuple[int | None, float | None, str | None]:
@@ -226,14 +254,21 @@ class _Pool:
         # started in a thread of their own, which lasts as long as the process does.
         self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aigt-warm-jails")
 
-    def run(self, key: Key, argv: Sequence[str], files: Mapping[str, str], env: Mapping[str, str]) -> JailRun | None:
+    def run(
+        self,
+        key: Key,
+        argv: Sequence[str],
+        files: Mapping[str, str],
+        env: Mapping[str, str],
+        learner: LearnerProcess | None = None,
+    ) -> JailRun | None:
         # A jail that died between runs is found out as the run is handed over: one more try.
         for attempt in range(2):
             zygote = self._acquire(key)
             if zygote is None:
                 return None
             try:
-                return zygote.run(argv, files, env)
+                return zygote.run(argv, files, env, learner)
             except ZygoteUnavailable as exc:
                 if attempt:
                     self._give_up(key, str(exc))
@@ -286,6 +321,13 @@ _pool = _Pool()
 atexit.register(_pool.close)
 
 
+def why_cold() -> str | None:
+    """Why runs here cannot start warm, once a warm jail failed to start; None otherwise."""
+    with _pool._lock:
+        reasons = list(_pool._impossible.values())
+    return reasons[0] if reasons else None
+
+
 def run_warm(
     bwrap: str,
     limits: JailLimits,
@@ -294,10 +336,11 @@ def run_warm(
     files: Mapping[str, str],
     runtimes: Iterable[str],
     environment: Mapping[str, str],
+    learner: LearnerProcess | None = None,
 ) -> JailRun | None:
     """The run forked from a warm jail, or None when it must start cold (not Python's runtimes, or no
     warm jail here)."""
-    wanted = tuple(sorted(set(runtimes)))
+    wanted = tuple(sorted(set(runtimes) | (set(python_runtimes()) if learner is not None else set())))
     if not set(python_runtimes()) <= set(wanted):
         return None
-    return _pool.run((bwrap, hidden, wanted, limits), argv, files, environment)
+    return _pool.run((bwrap, hidden, wanted, limits), argv, files, environment, learner)

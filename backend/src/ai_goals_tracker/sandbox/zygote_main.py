@@ -40,6 +40,10 @@ import traceback
 from typing import Any
 
 RUN_DIR = "/tmp/run"  # noqa: S108  (inside the run's own tmpfs)
+# Where the learner's files wait, readable by root only, until the learner's own /tmp is made.
+LEARNER_STAGING = "/tmp/.aigt-learner"  # noqa: S108
+# The socket between the tests and the learner's process, in each of them.
+CHANNEL_FD = 3
 _REQUEST_BYTES = 1 << 20
 _MAX_FILES = 64
 
@@ -91,9 +95,13 @@ def _remount_read_only(path: str) -> None:
 
 
 def _warm(reporter: str) -> None:
-    """Run one small test module as runs do, so that a run pays only for its own tests: pytest and
-    coverage imported, with everything they load lazily and the caches they fill (the source lines
-    coverage reads as it starts). `reporter` is the program runs use (`pytest_main.py`)."""
+    """Run one small test module as runs do, so that a run pays only for its own tests: pytest,
+    coverage and the boundary imported, with everything they load lazily and the caches they fill.
+    `reporter` is the program runs use (`pytest_main.py`); the boundary (`bridge.py`) sits beside it."""
+    bridge = importlib.util.spec_from_file_location("aigt_bridge", os.path.join(os.path.dirname(reporter), "bridge.py"))
+    assert bridge is not None and bridge.loader is not None
+    sys.modules["aigt_bridge"] = importlib.util.module_from_spec(bridge)
+    bridge.loader.exec_module(sys.modules["aigt_bridge"])
     specification = importlib.util.spec_from_file_location("_aigt_warm_reporter", reporter)
     assert specification is not None and specification.loader is not None
     program = importlib.util.module_from_spec(specification)
@@ -106,7 +114,17 @@ def _warm(reporter: str) -> None:
         handle.write("import aigt_warm_up\n\n\ndef test_one():\n    assert aigt_warm_up.one() == 1\n")
     # As pytest runs have it (testrun): the server's own pytest plugins are not for learners' tests.
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    program.main("@warm@", module, tests)
+    import coverage
+    import coverage.collector
+
+    if hasattr(coverage.collector, "short_stack"):
+        coverage.collector.short_stack = lambda *args, **kwargs: ""
+    measured = coverage.Coverage(data_file=None, include=[module], config_file=False)
+    measured.set_option("run:disable_warnings", ["no-data-collected", "module-not-imported"])
+    measured.start()
+    program.main("@warm@", "", tests)
+    measured.stop()
+    measured.analysis2(module)
     # What pytest printed is still in sys.stdout's buffer: every run would write it out as its own.
     sys.stdout.flush()
     sys.stderr.flush()
@@ -188,12 +206,20 @@ def _isolate(request: dict[str, Any], files: list[int]) -> None:
         os.close(fd)
     os.mkdir(RUN_DIR)
     os.chmod(RUN_DIR, 0o755)  # noqa: S103  (readable by the run's uid, writable by none)
-    names = request["files"]
-    if len(names) != len(files):
+    names = list(request["files"])
+    learner = request.get("learner")
+    learner_names = list(learner["files"]) if learner else []
+    if len(names) + len(learner_names) != len(files):
         raise ValueError("the request names other files than it sends")
-    for fd, name in zip(files, names, strict=True):
-        _copy(fd, name)
+    for fd, name in zip(files[: len(names)], names, strict=True):
+        _copy(fd, RUN_DIR, name)
         os.close(fd)
+    if learner:
+        # The learner's files wait where only root may look, until its own jail takes them (`_learner`).
+        os.mkdir(LEARNER_STAGING, 0o700)
+        for fd, name in zip(files[len(names) :], learner_names, strict=True):
+            _copy(fd, LEARNER_STAGING, name)
+            os.close(fd)
     shm = "/dev/shm"  # noqa: S108  (the run's own)
     if os.path.isdir(shm):
         _mount("tmpfs", shm, "tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs)
@@ -205,10 +231,10 @@ def _isolate(request: dict[str, Any], files: list[int]) -> None:
     _loopback_up()
 
 
-def _copy(fd: int, name: str) -> None:
+def _copy(fd: int, folder: str, name: str) -> None:
     if not name or "/" in name or name in (".", ".."):
         raise ValueError(f"not a file name: {name!r}")
-    path = os.path.join(RUN_DIR, name)
+    path = os.path.join(folder, name)
     target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
     try:
         while os.sendfile(target, fd, None, 1 << 20) > 0:
@@ -227,39 +253,117 @@ def _loopback_up() -> None:
 
 
 def _init(request: dict[str, Any], stdout: int, stderr: int) -> int:
-    """PID 1 of the run: its /proc, then the program as PID 2; ends when the program does."""
-    for number in signal.valid_signals():
-        if number not in (signal.SIGKILL, signal.SIGSTOP):
-            with contextlib.suppress(OSError, ValueError):
-                signal.signal(number, signal.SIG_DFL)
-    _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    for name in _PROC_COVERED:
-        path = f"/proc/{name}"
-        if os.path.exists(path):
-            _mount(path, path, None, _MS_BIND | _MS_REC)
-            _remount_read_only(path)
+    """PID 1 of the run: its /proc, the learner's process (if the run has one), then the program as
+    PID 2; ends when the program does, and with it every process of the run, the learner's too."""
+    _default_signals()
+    _mount_proc()
+    channel: int | None = None
+    learner = request.get("learner")
+    if learner:
+        tests_end, learner_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        keeper = os.fork()
+        if keeper == 0:
+            code = 1
+            try:
+                tests_end.close()
+                os.close(stdout)
+                os.close(stderr)
+                code = _learner(learner, request, learner_end.fileno())
+            finally:
+                os._exit(code)
+        learner_end.close()
+        channel = tests_end.detach()
     program = os.fork()
     if program == 0:
         code = 1
         try:
-            code = _program(request, stdout, stderr)
+            code = _program(request, stdout, stderr, channel)
         finally:
             os._exit(code)
     os.close(stdout)
     os.close(stderr)
+    if channel is not None:
+        os.close(channel)
     while True:
         pid, status = os.wait()
         if pid == program:
             return _exit_code(status)
 
 
-def _program(request: dict[str, Any], stdout: int, stderr: int) -> int:
+def _default_signals() -> None:
+    for number in signal.valid_signals():
+        if number not in (signal.SIGKILL, signal.SIGSTOP):
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(number, signal.SIG_DFL)
+
+
+def _mount_proc() -> None:
+    _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    for name in _PROC_COVERED:
+        path = f"/proc/{name}"
+        if os.path.exists(path):
+            _mount(path, path, None, _MS_BIND | _MS_REC)
+            _remount_read_only(path)
+
+
+def _learner(learner: dict[str, Any], request: dict[str, Any], channel: int) -> int:
+    """The learner's process, out of the tests' reach: its own PID, mount, network and IPC namespaces
+    (it sees no process of the tests and no file of theirs), a /tmp of its own holding only its files,
+    its own uid; the socket to the tests is all it shares with them."""
+    staged = {name: os.open(os.path.join(LEARNER_STAGING, name), os.O_RDONLY) for name in learner["files"]}
+    _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWIPC | _CLONE_NEWNET | _CLONE_NEWUTS), "unshare")
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in request["under_tmp"]]
+    tmpfs = f"size={int(request['tmp_bytes'])},mode=1777"
+    _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs)  # noqa: S108  (the learner's own)
+    for path, fd in kept:
+        os.makedirs(path, mode=0o755)
+        _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+        os.close(fd)
+    os.mkdir(RUN_DIR)
+    os.chmod(RUN_DIR, 0o755)  # noqa: S103  (readable by the learner's uid, writable by none)
+    for name, fd in staged.items():
+        _copy(fd, RUN_DIR, name)
+        os.close(fd)
+    shm = "/dev/shm"  # noqa: S108  (the learner's own)
+    if os.path.isdir(shm):
+        _mount("tmpfs", shm, "tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs)
+    _loopback_up()
+    init = os.fork()
+    if init == 0:
+        code = 1
+        try:
+            _mount_proc()
+            program = os.fork()
+            if program == 0:
+                status = 1
+                try:
+                    quiet = os.open(os.devnull, os.O_WRONLY)
+                    status = _program({**request, **learner}, quiet, quiet, channel)
+                finally:
+                    os._exit(status)
+            os.close(channel)
+            while True:
+                pid, status = os.wait()
+                if pid == program:
+                    code = _exit_code(status)
+                    break
+        finally:
+            os._exit(code)
+    os.close(channel)
+    _, status = os.waitpid(init, 0)
+    return _exit_code(status)
+
+
+def _program(request: dict[str, Any], stdout: int, stderr: int, channel: int | None) -> int:
     os.setsid()
     quiet = os.open(os.devnull, os.O_RDONLY)
     os.dup2(quiet, 0)
     os.dup2(stdout, 1)
     os.dup2(stderr, 2)
-    os.closerange(3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+    if channel is not None:
+        os.dup2(channel, CHANNEL_FD)
+    os.closerange(CHANNEL_FD + 1 if channel is not None else 3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     os.chdir(RUN_DIR)
     for name, (soft, hard) in request["limits"].items():
         resource.setrlimit(_RESOURCES[name], (int(soft), int(hard)))
@@ -292,6 +396,62 @@ def _drop_privileges(uid: int | None) -> None:
     _check(_libc.capset(header, data), "capset")
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
     _verify_dropped(uid)
+    _install_seccomp()
+
+
+# System calls no test needs, refused with EPERM: new namespaces (so no nested user namespace),
+# mounts, tracing other processes, the kernel's keyrings, BPF, perf events, io_uring, modules.
+_DENIED_X86_64 = {
+    101: "ptrace", 103: "syslog", 134: "uselib", 153: "vhangup", 155: "pivot_root",
+    159: "adjtimex", 161: "chroot", 163: "acct", 164: "settimeofday", 165: "mount", 166: "umount2",
+    167: "swapon", 168: "swapoff", 169: "reboot", 170: "sethostname", 171: "setdomainname", 172: "iopl",
+    173: "ioperm", 175: "init_module", 176: "delete_module", 179: "quotactl", 212: "lookup_dcookie",
+    227: "clock_settime", 246: "kexec_load", 248: "add_key", 249: "request_key", 250: "keyctl",
+    272: "unshare", 298: "perf_event_open", 300: "fanotify_init", 303: "name_to_handle_at",
+    304: "open_by_handle_at", 305: "clock_adjtime", 308: "setns", 310: "process_vm_readv",
+    311: "process_vm_writev", 312: "kcmp", 313: "finit_module", 320: "kexec_file_load", 321: "bpf",
+    323: "userfaultfd", 425: "io_uring_setup", 426: "io_uring_enter", 427: "io_uring_register",
+    428: "open_tree", 429: "move_mount", 430: "fsopen", 431: "fsconfig", 432: "fsmount", 433: "fspick",
+    438: "pidfd_getfd", 442: "mount_setattr",
+}  # fmt: skip
+_CLONE_X86_64, _CLONE3_X86_64 = 56, 435
+_AUDIT_ARCH_X86_64 = 0xC000003E
+_NAMESPACE_FLAGS = 0x7E020000  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
+_SECCOMP_RET_ALLOW, _SECCOMP_RET_KILL_PROCESS, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x80000000, 0x00050000
+_EPERM, _ENOSYS = 1, 38
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+
+
+def seccomp_supported() -> bool:
+    return os.uname().machine == "x86_64"
+
+
+def _seccomp_program() -> list[tuple[int, int, int, int]]:
+    """A classic BPF filter: (code, jump if true, jump if false, k)."""
+    load, jump_equal, jump_set, jump_at_least, give = 0x20, 0x15, 0x45, 0x35, 0x06
+    program = [(load, 0, 0, 4), (jump_equal, 1, 0, _AUDIT_ARCH_X86_64), (give, 0, 0, _SECCOMP_RET_KILL_PROCESS)]
+    program.append((load, 0, 0, 0))
+    # The x32 ABI's numbers (bit 30) are refused outright.
+    program += [(jump_at_least, 0, 1, 0x40000000), (give, 0, 0, _SECCOMP_RET_ERRNO | _EPERM)]
+    # clone3 passes its flags in memory a filter cannot read: refused as absent, glibc falls back to clone.
+    program += [(jump_equal, 0, 1, _CLONE3_X86_64), (give, 0, 0, _SECCOMP_RET_ERRNO | _ENOSYS)]
+    program += [(jump_equal, 0, 4, _CLONE_X86_64), (load, 0, 0, 16), (jump_set, 0, 1, _NAMESPACE_FLAGS)]
+    program += [(give, 0, 0, _SECCOMP_RET_ERRNO | _EPERM), (give, 0, 0, _SECCOMP_RET_ALLOW)]
+    for number in sorted(_DENIED_X86_64):
+        program += [(jump_equal, 0, 1, number), (give, 0, 0, _SECCOMP_RET_ERRNO | _EPERM)]
+    program.append((give, 0, 0, _SECCOMP_RET_ALLOW))
+    return program
+
+
+def _install_seccomp() -> None:
+    if not seccomp_supported():
+        raise PermissionError(f"no seccomp filter for {os.uname().machine}: the run is refused")
+    instructions = _seccomp_program()
+    filters = b"".join(struct.pack("HBBI", *instruction) for instruction in instructions)
+    buffer = ctypes.create_string_buffer(filters, len(filters))
+    program = struct.pack("HxxxxxxP", len(instructions), ctypes.addressof(buffer))
+    fprog = ctypes.create_string_buffer(program, len(program))
+    _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp")
 
 
 def _verify_dropped(uid: int | None) -> None:
