@@ -161,13 +161,9 @@ function collectIntrinsics() {
   };
   const roots = [["globalThis", globalThis], ...Object.entries(hiddenIntrinsics())];
   for (const name of Object.getOwnPropertyNames(globalThis)) {
-    let value;
-    try {
-      value = globalThis[name];
-    } catch {
-      continue;
-    }
-    roots.push([name, value]);
+    // Lazy globals (fetch, crypto, navigator…) are left unloaded: loading them costs memory and time.
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, name);
+    if (descriptor && "value" in descriptor) roots.push([name, descriptor.value]);
   }
   for (const [name, value] of roots) {
     if (!add(value, name) && paths.get(value) !== name) continue;
