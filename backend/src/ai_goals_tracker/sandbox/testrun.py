@@ -168,9 +168,14 @@ def _node_command(
     their_side = LearnerProcess(
         argv=[executable, f"{RUN_DIR}/.aigt_learner.js", f"{RUN_DIR}/{learner}"],
         files={".aigt_learner.js": _program("node_learner.js"), ".aigt_bridge.js": bridge, learner: code},
-        environment={},
+        environment=_NODE_ENVIRONMENT,
     )
-    return tests, argv, [prefix], {"AIGT_REPORT_MARKER": marker}, _NodeSides(files, their_side)
+    return tests, argv, [prefix], {"AIGT_REPORT_MARKER": marker, **_NODE_ENVIRONMENT}, _NodeSides(files, their_side)
+
+
+# glibc gives each thread that allocates an arena of its own (64 MB of address space each): node's
+# worker threads would spend a third of a process's address-space limit on them before any test runs.
+_NODE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "1"}
 
 
 # Names the interpreter, pytest or node load on their own, or that configure them: a learner's file
