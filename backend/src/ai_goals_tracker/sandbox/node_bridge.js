@@ -13,6 +13,7 @@
 "use strict";
 
 const fs = require("node:fs");
+const path = require("node:path");
 const net = require("node:net");
 const util = require("node:util");
 
@@ -24,6 +25,10 @@ const MAX_DEPTH = 400;
 const MAX_NAME = 200;
 const MAX_STACK = 4000;
 const ENDED = "the learner's program ended";
+const RUN_DIR = "/tmp/run";
+const SCRATCH = "/tmp";
+const MIRROR_BYTES = 16 * 1024 * 1024;
+const MIRROR_FILES = 200;
 const LINE = Symbol.for("aigt.learnerLine");
 const { isNativeError, isPromise, isProxy, isTypedArray, isDate, isRegExp, isMap, isSet } = util.types;
 
@@ -527,12 +532,17 @@ class Bridge {
     try {
       const context = this.decodeContext([], originals);
       const op = expectString(message.op, "operation", 20);
-      const target = op === "load" || op === "global" ? undefined : this.decode(message.t, context, 0);
-      if (op !== "load" && op !== "global" && !this.ownsObject(target)) throw new ProtocolError("a request on something not ours");
+      const free = op === "load" || op === "global" || op === "file";
+      const target = free ? undefined : this.decode(message.t, context, 0);
+      if (!free && !this.ownsObject(target)) throw new ProtocolError("a request on something not ours");
       switch (op) {
         case "load":
           if (this.strict) throw new ProtocolError("a load request");
           result = this.load();
+          break;
+        case "file":
+          if (this.strict) throw new ProtocolError("a file request");
+          result = this.writeMirrored(message);
           break;
         case "global": {
           if (!this.strict) throw new ProtocolError("a global request");
@@ -1254,17 +1264,102 @@ class Bridge {
         return false;
       },
       apply(_target, self, args) {
+        bridge.mirrorFiles(args);
         return bridge.withArgs([self, ...args], (encoded, originals) =>
           call("call", { h: encoded[0], a: encoded.slice(1) }, originals),
         );
       },
       construct(_target, args, newTarget) {
         if (newTarget !== proxy) throw new TypeError(`the ${peer} class ${name} cannot be extended across the boundary`);
+        bridge.mirrorFiles(args);
         return bridge.withArgs(args, (encoded, originals) => call("new", { a: encoded }, originals));
       },
     };
     const proxy = new Proxy(target, handler);
     return proxy;
+  }
+
+  // Files the tests made under /tmp and name in a call (a path, or a path in an array or object
+  // argument) are copied to the same path on the learner's side first: its /tmp is its own. Only
+  // the tests' files travel, only that way, never the tests' own folder.
+  mirrorFiles(args) {
+    if (!this.strict) return;
+    const paths = [];
+    const consider = (value) => {
+      if (typeof value === "string" && value.startsWith(`${SCRATCH}/`) && value.length < 4096) paths.push(value);
+    };
+    for (const arg of args) {
+      consider(arg);
+      const kind = containerKind(arg);
+      if (kind === "a") arg.forEach(consider);
+      else if (kind === "o") Object.values(arg).forEach(consider);
+    }
+    for (const given of paths) {
+      let real;
+      let stat;
+      try {
+        real = fs.realpathSync(given);
+        stat = fs.statSync(real);
+      } catch {
+        continue;
+      }
+      if (!real.startsWith(`${SCRATCH}/`) || real === RUN_DIR || real.startsWith(`${RUN_DIR}/`)) continue;
+      const files = stat.isDirectory() ? this.filesUnder(real) : stat.isFile() ? [[real, stat]] : [];
+      const target = path.resolve(given);
+      for (const [file, info] of files) {
+        const key = `${info.size}:${info.mtimeMs}`;
+        if (!this.mirrored) this.mirrored = new Map();
+        if (this.mirrored.get(file) === key || info.size > MIRROR_BYTES) continue;
+        const where = file === real ? target : path.join(target, path.relative(real, file));
+        let data;
+        try {
+          data = fs.readFileSync(file);
+        } catch {
+          continue;
+        }
+        this.request("file", { p: where, d: data.toString("base64") });
+        this.mirrored.set(file, key);
+      }
+    }
+  }
+
+  filesUnder(folder) {
+    const found = [];
+    let total = 0;
+    const stack = [folder];
+    while (stack.length && found.length < MIRROR_FILES) {
+      const current = stack.pop();
+      let entries;
+      try {
+        entries = fs.readdirSync(current, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        const full = path.join(current, entry.name);
+        if (full === RUN_DIR) continue;
+        if (entry.isDirectory()) stack.push(full);
+        else if (entry.isFile()) {
+          const info = fs.statSync(full);
+          total += info.size;
+          if (total > MIRROR_BYTES || found.length >= MIRROR_FILES) return found;
+          found.push([full, info]);
+        }
+      }
+    }
+    return found;
+  }
+
+  writeMirrored(message) {
+    const where = expectString(message.p, "path", 4096);
+    const data = Buffer.from(expectString(message.d, "file"), "base64");
+    const resolved = path.resolve(where);
+    if (resolved !== where || !where.startsWith(`${SCRATCH}/`) || where.startsWith(`${RUN_DIR}/`)) {
+      throw new ProtocolError("a file outside the scratch folder");
+    }
+    fs.mkdirSync(path.dirname(where), { recursive: true });
+    fs.writeFileSync(where, data);
+    return true;
   }
 
   // Encodes a call's arguments, remembering the containers sent so that the copy-back finds them.
