@@ -47,7 +47,7 @@ def node_expected_tests(code: str) -> list[str] | None:
 
 
 def _kind(call: Node, context: str | None) -> str | None:
-    """"test" or "suite" for a call that declares one, else None."""
+    """ "test" or "suite" for a call that declares one, else None."""
     callee = call.child_by_field_name("function")
     if callee is None:
         return None

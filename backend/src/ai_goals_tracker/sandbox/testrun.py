@@ -25,6 +25,8 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Literal
 
+from ai_goals_tracker.sandbox.expected import pytest_expected_tests
+from ai_goals_tracker.sandbox.expected_node import node_expected_tests
 from ai_goals_tracker.sandbox.jail import (
     KILLED_BY_CPU_LIMIT,
     RUN_DIR,
@@ -36,8 +38,6 @@ from ai_goals_tracker.sandbox.jail import (
     python_executable,
     python_runtimes,
 )
-from ai_goals_tracker.sandbox.expected import pytest_expected_tests
-from ai_goals_tracker.sandbox.expected_node import node_expected_tests
 
 Framework = Literal["pytest", "node"]
 Problem = Literal["timeout", "output", "not_run", "no_tests", "unavailable", "refused"]
@@ -133,7 +133,7 @@ def _run_pytest(jail: Jail, test_code: str, code: str, learner: str, marker: str
 
 
 def _run_node(jail: Jail, test_code: str, code: str, learner: str, marker: str) -> JailRun:
-    tests, argv, runtimes, env, their_side = _node_command(learner, marker, test_code, code)
+    argv, runtimes, env, their_side = _node_command(learner, marker, test_code, code)
     with _parallel:
         return jail.run(argv, their_side.files, runtimes=runtimes, environment=env, learner=their_side.learner)
 
@@ -146,7 +146,7 @@ class _NodeSides:
 
 def _node_command(
     learner: str, marker: str, test_code: str, code: str
-) -> tuple[str, list[str], list[str], dict[str, str], _NodeSides]:
+) -> tuple[list[str], list[str], dict[str, str], _NodeSides]:
     """The tests' side (node:test, the reporter, the bridge and a stand-in module named like the
     learner's file) and the learner's side (its file, served by node_learner.js), see node_bridge.js."""
     node = node_runtime()
@@ -170,7 +170,7 @@ def _node_command(
         files={".aigt_learner.js": _program("node_learner.js"), ".aigt_bridge.js": bridge, learner: code},
         environment=_NODE_ENVIRONMENT,
     )
-    return tests, argv, [prefix], {"AIGT_REPORT_MARKER": marker, **_NODE_ENVIRONMENT}, _NodeSides(files, their_side)
+    return argv, [prefix], {"AIGT_REPORT_MARKER": marker, **_NODE_ENVIRONMENT}, _NodeSides(files, their_side)
 
 
 # glibc gives each thread that allocates an arena of its own (64 MB of address space each): node's
