@@ -172,6 +172,18 @@ TAMPERING: dict[str, tuple[str, str]] = {
         "module.exports = { add: () => (found ? Number(found[1]) : 0), total: () => ({}) };",
     ),
     "a promise that never settles": (ASYNC_GOAL, "module.exports = { add: () => new Promise(() => {}) };"),
+    "the report's marker read from the environment, the callback's source read for its answers": (
+        CALLBACK_GOAL,
+        "module.exports = {\n"
+        "  map(xs, f) {\n"
+        "    const m = process.env.AIGT_REPORT_MARKER || '';\n"
+        "    console.log(m + JSON.stringify({ event: 'test', test: 'adds', status: 'passed', message: null }));\n"
+        "    let source = String(f); try { source += f.toString(); } catch {}\n"
+        "    return source.includes('x * 2') ? xs.map((x) => x * 2) : [];\n"
+        "  },\n"
+        "  total: () => ({}),\n"
+        "};",
+    ),
 }
 
 
@@ -325,6 +337,36 @@ def test_ordinary_tests_keep_working_across_the_boundary(jail: Jail) -> None:
     run = _run(jail, LIBRARY_TESTS, LIBRARY, "lib.js")
     assert run.passed, run
     assert [test.name for test in run.tests] == node_expected_tests(LIBRARY_TESTS)
+
+
+def test_the_environment_and_the_console_are_the_tests(jail: Jail) -> None:
+    tests = """
+const { test, mock } = require('node:test');
+const assert = require('node:assert/strict');
+const config = require('./config');
+
+test('reads what the test set', () => {
+  process.env.PORT = '3000';
+  assert.equal(config.port(), 3000);
+  config.remember();
+  assert.equal(process.env.SEEN, 'yes');
+});
+
+test('prints through the console of the tests', () => {
+  const log = mock.method(console, 'log', () => {});
+  config.greet('Ana');
+  assert.deepEqual(log.mock.calls.map((call) => call.arguments), [['Hello, Ana!']]);
+});
+"""
+    code = """
+module.exports = {
+  port: () => Number(process.env.PORT ?? 80),
+  remember: () => { process.env.SEEN = 'yes'; },
+  greet: (name) => console.log(`Hello, ${name}!`),
+};
+"""
+    run = _run(jail, tests, code, "config.js")
+    assert run.passed, run
 
 
 def test_a_failure_points_at_the_learners_line(jail: Jail) -> None:

@@ -85,6 +85,12 @@ const FORWARDED_GLOBALS = [
   "setImmediate",
   "clearImmediate",
 ];
+// They would read the source of the tests' functions.
+const SOURCE_READERS = new Set(["Function.prototype.toString", "Function.prototype.toLocaleString"]);
+// The learner's console writes where the tests' does (a test may watch it with mock.method).
+const FORWARDED_CONSOLE = ["log", "info", "warn", "error", "debug", "dir", "table", "trace"];
+// The run's own variables (the report's marker among them) are never the learner's to read.
+const HIDDEN_ENV = /^AIGT_/;
 // Built-in functions of the harness that may cross as handles besides built-in prototypes' methods.
 const CROSSING_BUILTINS = new Set([
   "Number",
@@ -175,7 +181,7 @@ function collectIntrinsics() {
     if (name === "globalThis") continue;
     members(value, name);
     const prototype = typeof value === "function" ? safeGet(value, "prototype") : undefined;
-    if (prototype && typeof prototype === "object") {
+    if (prototype && (typeof prototype === "object" || typeof prototype === "function")) {
       add(prototype, `${name}.prototype`);
       members(prototype, `${name}.prototype`);
     }
@@ -532,7 +538,7 @@ class Bridge {
     try {
       const context = this.decodeContext([], originals);
       const op = expectString(message.op, "operation", 20);
-      const free = op === "load" || op === "global" || op === "file";
+      const free = op === "load" || op === "global" || op === "file" || op === "env" || op === "console";
       const target = free ? undefined : this.decode(message.t, context, 0);
       if (!free && !this.ownsObject(target)) throw new ProtocolError("a request on something not ours");
       switch (op) {
@@ -544,6 +550,19 @@ class Bridge {
           if (this.strict) throw new ProtocolError("a file request");
           result = this.writeMirrored(message);
           break;
+        case "env":
+          if (!this.strict) throw new ProtocolError("an environment request");
+          result = this.serveEnv(message, context);
+          break;
+        case "console": {
+          if (!this.strict) throw new ProtocolError("a console request");
+          const name = expectString(message.n, "console method", 20);
+          if (!FORWARDED_CONSOLE.includes(name)) throw new ProtocolError("a console method the learner cannot use");
+          args = this.decodeList(message.a, context);
+          Reflect.apply(console[name], console, args);
+          result = undefined;
+          break;
+        }
         case "global": {
           if (!this.strict) throw new ProtocolError("a global request");
           const name = expectString(message.n, "global name", 40);
@@ -595,6 +614,11 @@ class Bridge {
         }
         case "prim": {
           const hint = expectString(message.n, "hint", 10);
+          if (this.strict && typeof target === "function") {
+            // The tests' source stays theirs: a callback converts to its name only.
+            result = hint === "number" ? NaN : `function ${target.name}() { [the tests' code] }`;
+            break;
+          }
           result = hint === "number" ? Number(target) : String(target);
           break;
         }
@@ -831,7 +855,8 @@ class Bridge {
   encodeIntrinsic(value) {
     const path = this.intrinsics.get(value);
     if (this.strict) {
-      const method = /^[A-Za-z]+\.prototype\.[^.]+$/.test(path) && !BLOCKED_KEYS.has(path.split(".").pop());
+      const method =
+        /^[A-Za-z]+\.prototype\.[^.]+$/.test(path) && !BLOCKED_KEYS.has(path.split(".").pop()) && !SOURCE_READERS.has(path);
       if (typeof value !== "function" || !(method || CROSSING_BUILTINS.has(path))) {
         throw new TypeError(`${path} of the tests' process cannot be handed to the learner's code`);
       }
@@ -1371,6 +1396,29 @@ class Bridge {
     return send(encoded, originals);
   }
 
+  // The tests' process.env, as the learner's code reads and writes it (a test sets a variable, then
+  // calls the learner's config loader), without the run's own variables.
+  serveEnv(message, context) {
+    const action = expectString(message.a, "environment action", 10);
+    if (action === "keys") return Object.keys(process.env).filter((key) => !HIDDEN_ENV.test(key));
+    const name = expectString(message.n, "variable", 1000);
+    if (HIDDEN_ENV.test(name)) return action === "has" ? false : undefined;
+    switch (action) {
+      case "get":
+        return process.env[name];
+      case "has":
+        return Object.hasOwn(process.env, name);
+      case "set":
+        process.env[name] = String(this.decode(message.v, context, 0));
+        return true;
+      case "del":
+        delete process.env[name];
+        return true;
+      default:
+        throw new ProtocolError("an unknown environment action");
+    }
+  }
+
   // The harness's timers reach the learner as a small handle of their own, not as node's Timeout
   // (whose list links lead to every other timer of the harness).
   wrapTimer(name, result) {
@@ -1476,6 +1524,25 @@ function startLearner(file) {
       },
     }[name];
     Object.defineProperty(globalThis, name, { value: forwarded, writable: true, configurable: true, enumerable: true });
+  }
+  const env = (action, fields = {}) => bridge.request("env", { a: action, ...fields });
+  const variables = new Proxy(Object.create(null), {
+    get: (_target, key) => (typeof key === "string" ? env("get", { n: key }) : undefined),
+    has: (_target, key) => typeof key === "string" && Boolean(env("has", { n: key })),
+    set: (_target, key, value) => Boolean(env("set", { n: String(key), v: String(value) })),
+    deleteProperty: (_target, key) => Boolean(env("del", { n: String(key) })),
+    ownKeys: () => env("keys"),
+    getOwnPropertyDescriptor: (_target, key) => {
+      const value = typeof key === "string" ? env("get", { n: key }) : undefined;
+      return value === undefined ? undefined : { value, writable: true, enumerable: true, configurable: true };
+    },
+    defineProperty: (_target, key, descriptor) => Boolean(env("set", { n: String(key), v: String(descriptor.value) })),
+  });
+  Object.defineProperty(process, "env", { value: variables, writable: true, enumerable: true, configurable: true });
+  for (const name of FORWARDED_CONSOLE) {
+    console[name] = (...args) => {
+      bridge.withArgs(args, (encoded) => bridge.request("console", { n: name, a: encoded }));
+    };
   }
   let lastIdle = -1;
   process.on("beforeExit", () => {
