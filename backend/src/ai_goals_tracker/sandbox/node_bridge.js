@@ -305,8 +305,7 @@ class Bridge {
         : ENDED;
     this.broken = reason;
     if (this.side === "learner") process.exit(0);
-    for (const entry of this.deferred.values()) entry.reject(new Error(reason));
-    this.deferred.clear();
+    for (const entry of this.deferred.values()) if (!entry.settled) entry.reject(new Error(reason));
     this.peerBusy = false;
     this.updateRef();
     try {
@@ -478,8 +477,9 @@ class Bridge {
   acceptSettle(message) {
     const pid = expectInt(message.s, "promise id");
     const entry = this.deferred.get(pid);
-    if (!entry) throw new ProtocolError("a promise settled twice or never sent");
-    this.deferred.delete(pid);
+    if (!entry || entry.settled) throw new ProtocolError("a promise settled twice or never sent");
+    // Kept: the same promise may be sent again (a cached result) and must be the settled one.
+    entry.settled = true;
     const outcome = this.decodeOutcome(message, entry.originals);
     if (outcome.ok) entry.resolve(outcome.value);
     else entry.reject(outcome.value);
@@ -1173,7 +1173,7 @@ class Bridge {
     });
     // A rejection the code never looks at must not end the process that received it.
     promise.catch(() => {});
-    this.deferred.set(pid, { resolve, reject, promise, originals: [] });
+    this.deferred.set(pid, { resolve, reject, promise, originals: [], settled: false });
     this.localPromiseIds.set(promise, pid);
     return promise;
   }
