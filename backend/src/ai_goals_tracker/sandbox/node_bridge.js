@@ -394,9 +394,9 @@ class Bridge {
     return message;
   }
 
-  // Blocks until a frame arrives (the event loop does not run meanwhile).
+  // Blocks until a frame arrives (the event loop does not run meanwhile): the socket is blocking
+  // for the read, so the wait costs nothing and the frame is taken as soon as it is there.
   nextFrameSync() {
-    let pause = 0.01;
     for (;;) {
       this.check();
       let frame;
@@ -407,12 +407,17 @@ class Bridge {
         this.check();
       }
       if (frame !== undefined) return frame;
-      if (this.readAvailable()) {
-        pause = 0.01;
+      if (this.readAvailable()) continue;
+      const handle = this.socket._handle;
+      if (!handle || typeof handle.setBlocking !== "function" || handle.setBlocking(true) !== 0) {
+        Atomics.wait(this.sleeper, 0, 0, 0.2);
         continue;
       }
-      Atomics.wait(this.sleeper, 0, 0, pause);
-      pause = Math.min(pause * 2, 1);
+      try {
+        this.readAvailable();
+      } finally {
+        if (!this.broken) handle.setBlocking(false);
+      }
     }
   }
 
