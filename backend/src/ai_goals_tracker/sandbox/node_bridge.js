@@ -1176,8 +1176,7 @@ class Bridge {
       resolve = yes;
       reject = no;
     });
-    // A rejection the code never looks at must not end the process that received it.
-    promise.catch(() => {});
+    // No handler of ours: a rejection the code never looks at is reported as node reports any.
     this.deferred.set(pid, { resolve, reject, promise, originals: [], settled: false });
     this.localPromiseIds.set(promise, pid);
     return promise;
