@@ -1221,7 +1221,9 @@ class Bridge {
       target = function () {}.bind(null);
       Object.defineProperty(target, "name", { value: label, configurable: true });
     } else {
-      target = Object.create(null);
+      // Named so that assertion messages (which do not call custom inspectors) say what it is.
+      const Named = { [label]: function () {} }[label];
+      target = Object.create(Named.prototype);
     }
     Object.defineProperty(target, util.inspect.custom, { value: () => `[${label}]`, configurable: true });
     const ref = ["R", id];
