@@ -40,6 +40,10 @@ async def test_health_is_ok_with_the_database_and_a_worker(
             assert body["worker"] == "ok"
             assert body["down"] == []
             assert tuple(int(p) for p in body["pgvector"].split(".")[:2]) >= (0, 8)
+            # What bounds a test run's total memory: a control group where the server may make one.
+            expected = "cgroup v1" if _cgroup_v1_here() else body["sandbox_bounds"]
+            assert body["sandbox_bounds"] == expected
+            assert body["sandbox_bounds"] in ("cgroup v1", "cgroup v2", "per-process limits")
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
@@ -78,3 +82,10 @@ async def test_health_answers_503_naming_a_missing_worker_and_a_lagging_queue(
 async def test_openapi_docs_are_served(client: httpx.AsyncClient) -> None:
     assert (await client.get("/docs")).status_code == 200
     assert (await client.get("/openapi.json")).json()["info"]["title"] == "AI Goals Tracker"
+
+
+def _cgroup_v1_here() -> bool:
+    """Root on a machine with cgroup v1's memory and pids controllers mounted writable (this project's)."""
+    import os
+
+    return os.geteuid() == 0 and all(os.access(f"/sys/fs/cgroup/{c}", os.W_OK) for c in ("memory", "pids"))

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # Goals' test criteria: the bubblewrap executable, and the wall time (and CPU time) of one run.
     sandbox_bwrap: str = "bwrap"
     tests_seconds: float = Field(default=20.0, gt=0, le=300)
+    # A run's total memory and processes, all its processes together (docs/sandbox.md).
+    tests_memory_mb: int = Field(default=1024, ge=128, le=65536)
+    tests_processes: int = Field(default=64, ge=8, le=4096)
 
     llm_base_url: str | None = None
     llm_model: str | None = None

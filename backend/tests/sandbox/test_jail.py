@@ -155,7 +155,9 @@ def test_a_run_that_exits_in_the_middle_fails_the_test_it_was_in() -> None:
         "def test_b():\n    os._exit(0)\n\ndef test_c():\n    pass\n"
     )
     run = run_tests(Jail(), "pytest", tests, "X = 1\n", "m.py")
-    assert [(t.name, t.status) for t in run.tests] == [("test_a", "passed"), ("test_b", "failed")]
+    # test_c never ran: it is in the goal's module but not in the report, so it is not passed either.
+    assert [(t.name, t.status) for t in run.tests] == [("test_a", "passed"), ("test_b", "failed"), ("test_c", "failed")]
+    assert run.tests[2].kind == "missing"
     assert run.tests[1].message == "the test process ended early (exit code 0)"
     assert not run.passed
 

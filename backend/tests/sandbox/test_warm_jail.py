@@ -179,8 +179,14 @@ def test_a_warm_jail_killed_mid_run_loses_that_run_and_the_next_one_runs() -> No
     os.kill(zygote_pid, signal.SIGKILL)
     running.join(timeout=60)
     [lost] = results
-    assert [(t.name, t.status) for t in lost.tests] == [("test_a", "passed"), ("test_b", "failed")]
+    # test_c never ran: missing from the report, so not passed.
+    assert [(t.name, t.status) for t in lost.tests] == [
+        ("test_a", "passed"),
+        ("test_b", "failed"),
+        ("test_c", "failed"),
+    ]
     assert lost.tests[1].message == "the sandbox stopped before the tests finished"
+    assert lost.tests[2].kind == "missing"
     assert not lost.passed
 
     after = run_tests(jail, "pytest", "import m\n\ndef test_m():\n    assert m.M\n", "M = 1\n", "m.py")

@@ -12,10 +12,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
+from ai_goals_tracker.sandbox.jail import Jail, JailLimits
+from ai_goals_tracker.sandbox.testrun import TestRun, run_tests
 from ai_goals_tracker.search.catalog import CatalogGoal, load_catalog
 
 pytestmark = pytest.mark.slow
@@ -66,6 +69,25 @@ def test_every_pytest_module_passes_against_its_reference_solution(tmp_path: Pat
     )
     assert completed.returncode == 0, _summary(completed)
     assert " passed" in completed.stdout and "skipped" not in completed.stdout, _summary(completed)
+
+
+def test_every_pytest_module_passes_through_the_sandbox_boundary() -> None:
+    """As a review runs them: the tests in one jail, the reference solution in another, across the socket."""
+    goals = _tested("pytest", (".py",))
+
+    def run(goal: CatalogGoal) -> tuple[str, TestRun]:
+        assert goal.tests is not None and goal.solution is not None
+        jail = Jail(limits=JailLimits(wall_seconds=120, cpu_seconds=120))
+        return goal.key, run_tests(jail, "pytest", goal.tests.code, goal.solution.code, goal.solution.file_path)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(pool.map(run, goals))
+    failing = {
+        key: (run.problem, run.detail, [(t.name, t.message) for t in run.tests if t.status != "passed"])
+        for key, run in runs.items()
+        if not run.passed
+    }
+    assert failing == {}
 
 
 def _node() -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolCheckoutTimeout
 from ai_goals_tracker.db.session import UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.health import repository
-from ai_goals_tracker.sandbox import sandbox_status
+from ai_goals_tracker.sandbox import sandbox_bounds, sandbox_status
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["health"])
 
@@ -37,6 +37,10 @@ class HealthRead(BaseModel):
     sandbox: str = Field(
         description="The bubblewrap version that runs goals' tests, or `unavailable` (tests then need a person)."
     )
+    sandbox_bounds: str = Field(
+        description="What bounds one test run's total memory and processes: `cgroup v1`, `cgroup v2`, or "
+        "`per-process limits` where no control group can be made."
+    )
 
 
 @router.get("/health", response_model=HealthRead, responses={503: {"model": HealthRead}})
@@ -46,6 +50,7 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
     # The first call starts a trial jail; later ones read the cached answer.
     probe = await asyncio.to_thread(sandbox_status, settings.sandbox_bwrap)
     sandbox = probe.detail if probe.available else "unavailable"
+    bounds = sandbox_bounds()
     try:
         async with request.app.state.read_sessionmaker() as session:
             version = await repository.pgvector_version(session)
@@ -61,6 +66,7 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
             queue_lag_seconds=None,
             down=["database"],
             sandbox=sandbox,
+            sandbox_bounds=bounds,
         )
         return JSONResponse(report.model_dump(), status_code=503, headers={"Retry-After": "5"})
     down = [name for name, failing in (("worker", workers == 0), ("queue", lag > QUEUE_LAG_LIMIT_SECONDS)) if failing]
@@ -73,5 +79,6 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
         queue_lag_seconds=round(lag, 1),
         down=down,
         sandbox=sandbox,
+        sandbox_bounds=bounds,
     )
     return JSONResponse(report.model_dump(), status_code=503 if down else 200)

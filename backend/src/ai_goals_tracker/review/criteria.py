@@ -7,9 +7,10 @@ match is not evidence that code does what a sentence asks.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+
+import regex
 
 from ai_goals_tracker.criteria import (
     Check,
@@ -42,7 +43,14 @@ from ai_goals_tracker.review.tests_check import TestRunner, judge_tests, run_in_
 RegexSearch = Callable[[str, str, str], int | None]
 """(pattern, flags, code) -> first matching line or None; may raise when it cannot finish."""
 
-_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+_REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
+# A goal author's pattern runs on the learner's file with this much time: a pattern that backtracks
+# catastrophically can only leave its own criterion to a person, never stall the review.
+REGEX_SECONDS = 1.0
+
+
+class RegexTimeout(Exception):
+    """The pattern did not finish within REGEX_SECONDS on this code."""
 
 
 class _CannotJudge(Exception):
@@ -63,10 +71,14 @@ class CriteriaContext:
     run_tests: TestRunner = field(default=run_in_default_jail)
 
 
-def first_regex_match(pattern: str, flags: str, code: str) -> int | None:
-    """The 1-based line of the first match; run in the sandbox since the pattern is untrusted."""
-    compiled = re.compile(pattern, _regex_flags(flags))
-    match = compiled.search(code)
+def first_regex_match(pattern: str, flags: str, code: str, seconds: float = REGEX_SECONDS) -> int | None:
+    """The 1-based line of the first match, found within `seconds` (RegexTimeout otherwise): the
+    pattern is the goal author's, and `regex` (unlike `re`) can stop a search that runs too long."""
+    compiled = regex.compile(pattern, _regex_flags(flags) | regex.VERSION0)
+    try:
+        match = compiled.search(code, timeout=seconds)
+    except TimeoutError as exc:
+        raise RegexTimeout(pattern) from exc
     return None if match is None else code.count("\n", 0, match.start()) + 1
 
 
@@ -158,7 +170,7 @@ def _defines(criterion: Defines, context: CriteriaContext) -> tuple[CriterionSta
         return CriterionStatus.NOT_MET, text("evidence.defines-missing", context.locale, name=name)
     # No parser for this language: a declaration keyword before the name is still hard evidence.
     keywords = r"(?:def|function|class|fn|func|fun|sub|struct|interface|type|let|const|var|val|proc)"
-    line = context.regex_search(rf"\b{keywords}\s+{re.escape(name)}\b", "", context.code)
+    line = context.regex_search(rf"\b{keywords}\s+{regex.escape(name)}\b", "", context.code)
     if line is None:
         return CriterionStatus.NOT_MET, text("evidence.defines-missing", context.locale, name=name)
     kind_label = kind_word(kind or "name", context.locale)
@@ -174,7 +186,7 @@ def _imports(criterion: Imports, context: CriteriaContext) -> tuple[CriterionSta
         lines = [line for imported, line in facts.imports if _same_module(imported, module)]
         found = lines[0] if lines else None
     else:
-        pattern = rf"^\s*(?:import|from|use|using|require|#include|include)\b[^\n]*\b{re.escape(module)}\b"
+        pattern = rf"^\s*(?:import|from|use|using|require|#include|include)\b[^\n]*\b{regex.escape(module)}\b"
         found = context.regex_search(pattern, "m", context.code)
     if found is None:
         return CriterionStatus.NOT_MET, text("evidence.imports-missing", context.locale, module=module)
@@ -190,6 +202,8 @@ def _regex(criterion: Regex, context: CriteriaContext) -> tuple[CriterionStatus,
     expect_match = criterion.expect == "match"
     try:
         line = context.regex_search(pattern, flags, context.code)
+    except RegexTimeout as exc:
+        raise _CannotJudge(text("evidence.regex-timeout", context.locale, seconds=REGEX_SECONDS)) from exc
     except Exception as exc:  # an invalid pattern, or one so catastrophic that the sandbox gave up on it
         raise _CannotJudge(text("evidence.invalid-check", context.locale, reason=str(exc))) from exc
     if expect_match:

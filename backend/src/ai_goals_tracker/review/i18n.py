@@ -253,6 +253,12 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "The test module defines no test, so nothing was checked.",
         "es": "El módulo de pruebas no define ninguna prueba, así que no se comprobó nada.",
     },
+    "evidence.regex-timeout": {
+        "en": "The pattern took longer than {seconds:g} s on this file, so it was stopped: a person has to judge "
+        "this criterion (the rest of the review stands).",
+        "es": "El patrón tardó más de {seconds:g} s en este archivo y se detuvo: una persona tiene que juzgar este "
+        "criterio (el resto de la revisión sigue en pie).",
+    },
     "evidence.tests-refused-name": {
         "en": "The tests were not run: a file named `{name}` {reason}. Rename it (for example `solution{suffix}`) "
         "and submit again.",

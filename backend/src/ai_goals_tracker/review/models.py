@@ -80,6 +80,8 @@ class TestOutcome(BaseModel):
     name: str
     status: Literal["passed", "failed", "skipped"]
     message: str | None = None
+    # The learner's line a failure points at, when the sandbox could tell.
+    line: int | None = None
 
 
 class CriterionResult(BaseModel):

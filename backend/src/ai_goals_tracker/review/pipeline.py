@@ -47,7 +47,7 @@ from ai_goals_tracker.review.models import (
 )
 from ai_goals_tracker.review.sandbox import SandboxError, SandboxTimeout, default_sandbox
 from ai_goals_tracker.review.scoring import passed, score
-from ai_goals_tracker.review.tests_check import tests_coverage
+from ai_goals_tracker.review.tests_check import test_failure_findings, tests_coverage
 
 _GOOD_MAINTAINABILITY = 65.0
 _SECURITY_ANALYZERS = ("ruff", "bandit", "tree-sitter", "secrets", "rules")
@@ -330,6 +330,8 @@ def _conclude(review: _Review) -> ReviewResult:
             language=review.language,
         ),
     )
+    # A failing test that points at a line of the file is a finding there, next to the code.
+    findings = findings + test_failure_findings(criteria, request.file_path, request.locale)
     # Test criteria measured how much of the file their tests run: the snapshot's `test_coverage`.
     metrics = _metrics(review).model_copy(update={"test_coverage": tests_coverage(criteria)})
     findings = _celebrations(review, findings, metrics, criteria) + findings

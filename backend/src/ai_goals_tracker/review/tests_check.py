@@ -15,9 +15,18 @@ from typing import Any
 from ai_goals_tracker.config import get_settings
 from ai_goals_tracker.criteria import Tests
 from ai_goals_tracker.review.i18n import text
-from ai_goals_tracker.review.models import CriterionResult, CriterionStatus, Locale, TestOutcome
+from ai_goals_tracker.review.models import (
+    Category,
+    CriterionResult,
+    CriterionStatus,
+    Finding,
+    FindingType,
+    Locale,
+    Severity,
+    TestOutcome,
+)
 from ai_goals_tracker.sandbox.jail import Jail, JailLimits, SandboxUnavailable
-from ai_goals_tracker.sandbox.testrun import TestRun, run_tests
+from ai_goals_tracker.sandbox.testrun import TestResult, TestRun, run_tests
 
 TestRunner = Callable[[Tests, str, str], TestRun]
 """(criterion, code, file_path) -> the run; raises SandboxUnavailable when there is no sandbox."""
@@ -31,7 +40,12 @@ _MESSAGE_CHARS = 160
 def default_jail() -> Jail:
     """The jail the settings describe; the data folder is never visible inside it."""
     settings = get_settings()
-    limits = JailLimits(wall_seconds=settings.tests_seconds, cpu_seconds=max(1, int(settings.tests_seconds)))
+    limits = JailLimits(
+        wall_seconds=settings.tests_seconds,
+        cpu_seconds=max(1, int(settings.tests_seconds)),
+        total_memory_bytes=settings.tests_memory_mb * 1024 * 1024,
+        total_processes=settings.tests_processes,
+    )
     return Jail(bwrap=settings.sandbox_bwrap, limits=limits, hidden=(str(settings.home),))
 
 
@@ -60,12 +74,31 @@ def judge_tests(
     return {
         "status": status,
         "evidence": _evidence(run, locale),
-        "tests": [TestOutcome(name=t.name, status=t.status, message=t.message) for t in run.tests],
+        "tests": [
+            TestOutcome(name=t.name, status=t.status, message=_outcome_message(t, locale), line=t.line)
+            for t in run.tests
+        ],
         "coverage": run.coverage,
     }
 
 
+def _outcome_message(test: TestResult, locale: Locale) -> str | None:
+    """The assertion's words, or why a test that was not a plain failure does not count as a pass."""
+    if test.kind in ("skipped", "xfailed", "xpassed", "error", "missing"):
+        reason = text(f"evidence.tests-not-passed.{test.kind}", locale)
+        return f"{reason}: {test.message}" if test.message and test.kind != "skipped" else reason
+    return test.message
+
+
 def _evidence(run: TestRun, locale: Locale) -> str:
+    if run.problem == "refused":
+        reason, _, module = run.detail.partition(":")
+        explained = (
+            text("evidence.tests-refused-name.shadows", locale, module=module)
+            if reason == "shadows"
+            else text("evidence.tests-refused-name.harness", locale)
+        )
+        return text("evidence.tests-refused-name", locale, name=run.refused_name, reason=explained, suffix=run.suffix)
     if run.problem == "timeout":
         running = f"`{run.detail}`" if run.detail else text("evidence.tests-timeout-import", locale)
         return text("evidence.tests-timeout", locale, seconds=round(run.seconds), test=running)
@@ -78,10 +111,43 @@ def _evidence(run: TestRun, locale: Locale) -> str:
     failed = run.failed
     if not failed:
         return text("evidence.tests-passed", locale, total=len(run.tests))
-    details = [f"`{t.name}` ({_short(t.message)})" if t.message else f"`{t.name}`" for t in failed[:_LISTED_FAILURES]]
+    details = []
+    for test in failed[:_LISTED_FAILURES]:
+        message = _outcome_message(test, locale)
+        details.append(f"`{test.name}` ({_short(message)})" if message else f"`{test.name}`")
     if len(failed) > _LISTED_FAILURES:
         details.append(text("evidence.tests-more", locale, count=len(failed) - _LISTED_FAILURES))
-    return text("evidence.tests-failed", locale, failed=len(failed), total=len(run.tests), details="; ".join(details))
+    if all(test.kind is None for test in failed):
+        return text(
+            "evidence.tests-failed", locale, failed=len(failed), total=len(run.tests), details="; ".join(details)
+        )
+    return text(
+        "evidence.tests-not-passed", locale, count=len(failed), total=len(run.tests), details="; ".join(details)
+    )
+
+
+def test_failure_findings(results: Sequence[CriterionResult], file_path: str, locale: Locale) -> list[Finding]:
+    """Each failing test that points at a line of the learner's file, as a finding on that line."""
+    findings: list[Finding] = []
+    for result in results:
+        for test in result.tests or []:
+            if test.status != "failed" or test.line is None:
+                continue
+            findings.append(
+                Finding(
+                    type=FindingType.ACTIONABLE,
+                    severity=Severity.MAJOR,
+                    category=Category.BUG,
+                    rule="test-failed",
+                    message=text("finding.test-failed", locale, test=test.name, message=_short(test.message) or "?"),
+                    file=file_path,
+                    start_line=test.line,
+                    end_line=test.line,
+                    suggestion=text("finding.test-failed.hint", locale),
+                    analyzer="tests",
+                )
+            )
+    return findings
 
 
 def _short(message: str | None) -> str:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import collections
+import contextlib
 import datetime
 import decimal
 import fractions
@@ -64,7 +65,14 @@ _UNARY = {
     "index": operator.index, "iter": iter, "next": next, "dir": dir, "reversed": reversed,
 }  # fmt: skip
 # What a learner may do with a harness object it was given (a callback, a fake the tests made).
-_LEARNER_MAY = {"call", "getattr", "setattr", "unary", "binary", "setitem", "invoke", "await"}
+_LEARNER_MAY = {
+    "call", "getattr", "setattr", "unary", "binary", "setitem", "invoke", "signature",
+    "await_start", "await_poll", "await_cancel",
+}  # fmt: skip
+# What the learner's code may read of the dunders of a callback it was given: what `inspect` and
+# frameworks (FastAPI's dependencies) need to call it, never a path to the tests' modules (`__globals__`)
+# nor the constants of their code.
+_DESCRIBED_DUNDERS = {"__name__", "__qualname__", "__module__", "__doc__", "__code__", "__defaults__", "__kwdefaults__"}
 _BUILTIN_EXCEPTIONS = {
     name: value
     for name, value in vars(builtins).items()
@@ -95,10 +103,13 @@ class Channel:
         self.closed = False
 
     def send(self, message: dict[str, Any]) -> None:
+        self.send_frame(_frame(message))
+
+    def send_frame(self, data: bytes) -> None:
         if self.closed:
             raise LearnerGone("the learner's program has ended")
         try:
-            self._sock.sendall(_frame(message))
+            self._sock.sendall(data)
         except OSError as exc:
             self.closed = True
             raise LearnerGone("the learner's program has ended") from exc
@@ -155,10 +166,25 @@ class Peer:
         self.learner_file: str | None = None
         self.extra_ops: dict[str, Any] = {}
         self._sent_environment: dict[str, str] = dict(os.environ)
+        self.last_reply_live = False
+        self._main = threading.current_thread()
+        self._arrived = threading.Condition()
+        self._inbox: collections.deque[dict[str, Any]] = collections.deque()
+        self._replies: dict[int, dict[str, Any]] = {}
+        self._ended: LearnerGone | None = None
+        self._reader: threading.Thread | None = None
+        self._sending = threading.Lock()
+        # Coroutines the other side awaits, running on this side's own event loop (`await_start`).
+        self._awaited: dict[int, Any] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # -- requests ------------------------------------------------------------------------------------
 
     def request(self, op: str, **fields: Any) -> Any:
+        """Ask the other side and wait for its answer. While waiting, this thread answers what the other
+        side asks meanwhile (a callback of the tests, a call back into the learner's code), when it may:
+        on the tests' side any thread, on the learner's side its main thread only (other threads of the
+        learner's code, an event loop of its own, just wait)."""
         if self.gone is not None:
             raise LearnerGone(self.gone)
         with self._lock:
@@ -170,21 +196,56 @@ class Peer:
                 if environment != self._sent_environment:
                     fields["env"] = environment
                     self._sent_environment = environment
-            try:
+        serves = self.trusted or threading.current_thread() is self._main
+        self._start_reading()
+        try:
+            with self._sending:
                 self.channel.send({"op": op, "rid": number, **fields})
-                while True:
-                    message = self.channel.receive()
-                    if "op" in message:
-                        self._serve_one(message)
-                        continue
-                    if message.get("rid") != number:
-                        raise BoundaryError("the other side answered out of turn")
-                    return self._reply_value(message)
-            except LearnerGone as exc:
-                self.gone = str(exc)
-                raise
+            while True:
+                with self._arrived:
+                    while number not in self._replies and not (serves and self._inbox) and self._ended is None:
+                        self._arrived.wait()
+                    if number in self._replies:
+                        message = self._replies.pop(number)
+                        break
+                    if self._ended is not None and not (serves and self._inbox):
+                        raise self._ended
+                    incoming = self._inbox.popleft()
+                self._serve_one(incoming)
+        except LearnerGone as exc:
+            self.gone = str(exc)
+            raise
+        return self._reply_value(message)
+
+    def _start_reading(self) -> None:
+        with self._arrived:
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, name="boundary-reader", daemon=True)
+                self._reader.start()
+
+    def _read(self) -> None:
+        """The one reader of the socket: answers go to the thread that asked, requests to the inbox."""
+        while True:
+            try:
+                message = self.channel.receive()
+            except BoundaryError as exc:
+                with self._arrived:
+                    self._ended = exc if isinstance(exc, LearnerGone) else LearnerGone(str(exc))
+                    self._arrived.notify_all()
+                return
+            with self._arrived:
+                if "op" in message:
+                    self._inbox.append(message)
+                elif type(message.get("rid")) is int:
+                    self._replies[message["rid"]] = message
+                else:
+                    self._ended = LearnerGone("the other side answered something that is not an answer")
+                    self._arrived.notify_all()
+                    return
+                self._arrived.notify_all()
 
     def _reply_value(self, message: dict[str, Any]) -> Any:
+        self.last_reply_live = False
         line = message.get("line")
         if self.trusted and type(line) is int and line > 0:
             self.last_line = line
@@ -194,19 +255,27 @@ class Peer:
             raise self._decode_error(message["error"])
         if "mutated" in message:
             self._pending_mutations = message["mutated"]
-        return self.decode(message.get("value"))
+        value = self.decode(message.get("value"))
+        # Set once the value is read: reading it (hashing a key) may ask the other side again.
+        self.last_reply_live = message.get("live") is True
+        return value
 
     # -- serving ------------------------------------------------------------------------------------
 
     def serve_forever(self) -> None:
+        """The learner's side: answer the tests' requests until the socket closes."""
+        self._start_reading()
         while True:
+            with self._arrived:
+                while not self._inbox and self._ended is None:
+                    self._arrived.wait()
+                if not self._inbox:
+                    return
+                incoming = self._inbox.popleft()
             try:
-                message = self.channel.receive()
+                self._serve_one(incoming)
             except LearnerGone:
                 return
-            if "op" not in message:
-                raise BoundaryError("a reply came with no request")
-            self._serve_one(message)
 
     def _serve_one(self, message: dict[str, Any]) -> None:
         number = message.get("rid")
@@ -229,9 +298,11 @@ class Peer:
             reply["line"] = line
         reply.update(self._output_since_last_reply())
         try:
-            self.channel.send(reply)
+            data = _frame(reply)
         except (TypeError, ValueError) as exc:
-            self.channel.send({"rid": number, "error": self._encode_error(exc)})
+            data = _frame({"rid": number, "error": self._encode_error(exc)})
+        with self._sending:
+            self.channel.send_frame(data)
 
     def _line_of_last_event(self) -> int | None:
         return None
@@ -244,8 +315,22 @@ class Peer:
             return {"value": self.encode(self.extra_ops[op](self, message))}
         target = self._own(message.get("target"))
         if op == "getattr":
-            name = self._public(message.get("name"))
-            return {"value": self.encode(getattr(target, name))}
+            name = message.get("name")
+            if self.trusted and name in _DESCRIBED_DUNDERS:
+                return {"value": self.encode(_described(target, str(name)))}
+            name = self._public(name)
+            value = getattr(target, name)
+            answer: dict[str, Any] = {"value": self.encode(value)}
+            if not self.trusted and type(value) in (list, dict):
+                answer["live"] = True
+            return answer
+        if op == "signature":
+            return {"value": self.encode(_signature_of(target))}
+        if op == "attr_update":
+            # A list or dict the other side read as an attribute (`app.dependency_overrides`) and changed.
+            container = getattr(target, self._public(message.get("name")))
+            _update_in_place(container, self.decode(message.get("value")))
+            return {"value": None}
         if op == "setattr":
             name = self._public(message.get("name"))
             setattr(target, name, self.decode(message.get("value")))
@@ -265,8 +350,8 @@ class Peer:
                 reply["mutated"] = mutated
             return reply
         if op == "unary":
-            function = _UNARY[str(message.get("name"))]
-            return {"value": self.encode(function(target))}
+            unary: Any = _UNARY[str(message.get("name"))]
+            return {"value": self.encode(unary(target))}
         if op == "binary":
             function = _BINARY[str(message.get("name"))]
             left, right = target, self.decode(message.get("other"))
@@ -281,8 +366,16 @@ class Peer:
         if op == "issubclass":
             candidate = self.decode(message.get("value"))
             return {"value": isinstance(candidate, type) and issubclass(candidate, target)}
-        if op == "await":
-            return {"value": self.encode(self._settle(target))}
+        if op == "await_start":
+            return {"value": self._start_awaiting(target)}
+        if op == "await_poll":
+            return {"value": self.encode(self._poll(message.get("token")))}
+        if op == "await_cancel":
+            token = message.get("token")
+            future = self._awaited.pop(token, None) if type(token) is int else None
+            if future is not None:
+                future.cancel()
+            return {"value": None}
         if op == "enter":
             return {"value": self.encode(target.__enter__())}
         if op == "exit":
@@ -292,30 +385,31 @@ class Peer:
     def _call(self, function: Any, args: list[Any], kwargs: dict[str, Any]) -> Any:
         return function(*args, **kwargs)
 
-    def _settle(self, awaitable: Any) -> Any:
+    def _start_awaiting(self, awaitable: Any) -> int:
+        """Run what the other side awaits on this side's own event loop; it polls for the outcome, so
+        that its own loop keeps running meanwhile (asyncio.gather, wait_for, semaphores hold)."""
+
         async def wait() -> Any:
             return await awaitable
 
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(wait())
-        # Asked while this side's own loop waits on the other side: settled on a loop of its own.
-        outcome: list[Any] = []
+        with self._lock:
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, name="boundary-loop", daemon=True).start()
+            token = len(self._awaited) + 1
+            while token in self._awaited:
+                token += 1
+            self._awaited[token] = asyncio.run_coroutine_threadsafe(wait(), self._loop)
+        return token
 
-        def settle() -> None:
-            try:
-                outcome.append((True, asyncio.run(wait())))
-            except BaseException as exc:  # handed to the caller below
-                outcome.append((False, exc))
-
-        worker = threading.Thread(target=settle, name="settle")
-        worker.start()
-        worker.join()
-        done, value = outcome[0]
-        if not done:
-            raise value
-        return value
+    def _poll(self, token: object) -> list[Any]:
+        future = self._awaited.get(token) if type(token) is int else None
+        if future is None or type(token) is not int:
+            raise BoundaryError("nothing is awaited under that name")
+        if not future.done():
+            return [False, None]
+        self._awaited.pop(token, None)
+        return [True, future.result()]
 
     def _public(self, name: object) -> str:
         if not isinstance(name, str):
@@ -371,7 +465,7 @@ class Peer:
             self._ids[key] = number
         return number
 
-    def encode(self, value: Any, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def encode(self, value: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise ValueError("the value is nested too deeply to cross the boundary")
         kind = type(value)
@@ -384,18 +478,21 @@ class Peer:
         if kind is int:
             return value if -(2**53) < value < 2**53 else {"$": "int", "v": str(value)}
         if kind is type and vars(builtins).get(value.__name__) is value:
-            return {"$": "builtin", "v": value.__name__}
+            return {"$": "builtin", "v": str(getattr(value, "__name__", ""))}
         if kind not in (float, bytes, bytearray) and not issubclass(kind, Handle):
             for base in (str, int, float, bytes):
                 if isinstance(value, base) and kind is not bool:
                     # A subclass of a plain type (quoted_name, IntEnum…) crosses as its plain value.
-                    return self.encode(base.__new__(base, value) if base is not float else float.__float__(value), depth)
+                    return self.encode(_plain(base, value), depth)
         if kind is float:
             return {"$": "float", "v": repr(value)}
-        if kind is list:
+        if kind is list or kind is _LiveList:
             return [self.encode(item, depth + 1) for item in value]
-        if kind is dict:
-            return {"$": "dict", "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()]}
+        if kind is dict or kind is _LiveDict:
+            return {
+                "$": "dict",
+                "v": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()],
+            }
         if kind is tuple:
             return {"$": "tuple", "v": [self.encode(item, depth + 1) for item in value]}
         if kind is set or kind is frozenset:
@@ -419,7 +516,12 @@ class Peer:
             return {"$": "counter" if kind is collections.Counter else "dict", "v": items}
         if isinstance(value, tuple) and hasattr(kind, "_fields") and all(isinstance(f, str) for f in kind._fields):
             fields = list(kind._fields)
-            return {"$": "namedtuple", "name": kind.__name__, "fields": fields, "v": [self.encode(item, depth + 1) for item in value]}
+            return {
+                "$": "namedtuple",
+                "name": kind.__name__,
+                "fields": fields,
+                "v": [self.encode(item, depth + 1) for item in value],
+            }
         if isinstance(value, BaseException) and self.side == "learner":
             return {"$": "exception", "v": self._encode_error(value)}
         data = _encode_data(value)
@@ -434,7 +536,9 @@ class Peer:
             "side": self.side,
             "id": self.export(value),
             "name": getattr(kind, "__qualname__", "object"),
-            "classes": [[getattr(c, "__module__", "") or "", getattr(c, "__qualname__", "")] for c in kind.__mro__[:16]],
+            "classes": [
+                [getattr(c, "__module__", "") or "", getattr(c, "__qualname__", "")] for c in kind.__mro__[:16]
+            ],
         }
         if isinstance(value, type) and issubclass(value, BaseException):
             described["kind"] = "exception_class"
@@ -457,7 +561,7 @@ class Peer:
             described["kind"] = "object"
         return described
 
-    def decode(self, value: Any, depth: int = 0) -> Any:  # noqa: C901, PLR0911, PLR0912
+    def decode(self, value: Any, depth: int = 0) -> Any:
         if depth > _MAX_DEPTH:
             raise BoundaryError("a value nested too deeply")
         if value is None or isinstance(value, bool | str):
@@ -540,7 +644,7 @@ class Peer:
         proxy = self._proxies.get(number)
         if proxy is None:
             cls = _PROXY_CLASSES.get(str(kind), Handle)
-            proxy = cls.__new__(cls)
+            proxy = object.__new__(cls)
             _init_handle(proxy, self, number, value)
             self._proxies[number] = proxy
             if kind in ("class", "exception_class"):
@@ -559,16 +663,21 @@ class Peer:
         if base_name in _NEVER_RAISED_AS_IS or not issubclass(base, Exception | SystemExit):
             base = Exception
         parent = value.get("parent")
-        if isinstance(parent, dict) and parent.get("kind") == "exception_class" and type(parent.get("id")) is int:
-            if parent["id"] != number and len(self._exception_classes) < 1000:
-                base = self._exception_class(parent["id"], parent)
+        if (
+            isinstance(parent, dict)
+            and parent.get("kind") == "exception_class"
+            and type(parent.get("id")) is int
+            and parent["id"] != number
+            and len(self._exception_classes) < 1000
+        ):
+            base = self._exception_class(parent["id"], parent)
         name = str(value.get("name") or "LearnerError")[:100]
         namespace: dict[str, Any] = {"__module__": "learner", "_aigt_handle": number}
         library = _library_exception(value.get("classes"))
         if library is not None:
             # Raised by a library in the learner's process (pydantic's ValidationError…): the tests'
             # `pytest.raises(ThatError)` recognises it.
-            namespace["__class__"] = property(lambda self, library=library: library)
+            namespace["__class__"] = property(_constant(library))
         created = type(name, (base,), namespace)
         self._exception_classes[number] = created
         return created
@@ -586,10 +695,8 @@ class Peer:
         attributes: dict[str, Any] = {}
         for key, attribute in list(getattr(exc, "__dict__", {}).items())[:32]:
             if isinstance(key, str) and not key.startswith("__"):
-                try:
+                with contextlib.suppress(Exception):  # an attribute that cannot cross is left behind
                     attributes[key] = self.encode(attribute)
-                except Exception:  # an attribute that cannot cross is left behind
-                    continue
         error["attributes"] = attributes
         if _BUILTIN_EXCEPTIONS.get(kind.__name__) is not kind:
             try:
@@ -600,7 +707,7 @@ class Peer:
         if kind.__name__ == "ValidationError" and kind.__module__.startswith("pydantic") and hasattr(exc, "errors"):
             try:
                 error["pydantic"] = self.encode(
-                    {"title": getattr(exc, "title", ""), "errors": exc.errors(include_url=False, include_context=False)}
+                    {"title": getattr(exc, "title", ""), "errors": exc.errors(include_url=False, include_context=True)}
                 )
             except Exception:
                 error.pop("pydantic", None)
@@ -617,7 +724,12 @@ class Peer:
         try:
             data = self.decode(error["pydantic"])
             lines = [
-                {"type": str(item["type"]), "loc": tuple(item.get("loc", ())), "input": item.get("input")}
+                {
+                    "type": str(item["type"]),
+                    "loc": tuple(item.get("loc", ())),
+                    "input": item.get("input"),
+                    **({"ctx": item["ctx"]} if isinstance(item.get("ctx"), dict) else {}),
+                }
                 for item in data["errors"]
             ]
             rebuilt: BaseException = core.ValidationError.from_exception_data(str(data.get("title") or ""), lines)
@@ -661,6 +773,58 @@ class Peer:
         if isinstance(lines, list) and lines and all(type(line) is int for line in lines):
             exc._aigt_lines = lines  # type: ignore[attr-defined]
         return exc
+
+
+def _described(target: Any, name: str) -> Any:
+    if name == "__code__":
+        code = getattr(target, "__code__", None)
+        if code is None:
+            raise AttributeError(name)
+        fields = ("co_flags", "co_argcount", "co_posonlyargcount", "co_kwonlyargcount", "co_name", "co_varnames")
+        summary = types.SimpleNamespace(**{field: getattr(code, field) for field in fields})
+        summary.co_qualname, summary.co_filename, summary.co_firstlineno = code.co_name, "<tests>", 1
+        return summary
+    if name == "__doc__":
+        return getattr(target, "__doc__", None)
+    return getattr(target, name)
+
+
+def _signature_of(target: Any) -> list[list[Any]]:
+    """A callable's parameters as plain data: [name, kind, has default, default]."""
+    import inspect
+
+    parameters = []
+    for parameter in inspect.signature(target).parameters.values():
+        has_default = parameter.default is not inspect.Parameter.empty
+        parameters.append(
+            [parameter.name, int(parameter.kind), has_default, parameter.default if has_default else None]
+        )
+    return parameters
+
+
+def _signature_from(parameters: object) -> Any:
+    import inspect
+
+    if not isinstance(parameters, list):
+        raise BoundaryError("a signature that cannot be read")
+    made = []
+    for entry in parameters:
+        if not (isinstance(entry, list) and len(entry) == 4 and isinstance(entry[0], str) and type(entry[1]) is int):
+            raise BoundaryError("a signature that cannot be read")
+        name, kind, has_default, default = entry
+        made.append(
+            inspect.Parameter(
+                name, inspect._ParameterKind(kind), default=default if has_default else inspect.Parameter.empty
+            )
+        )
+    return inspect.Signature(made)
+
+
+def _constant(value: type) -> Any:
+    def get(self: object) -> type:
+        return value
+
+    return get
 
 
 def _library_exception(classes: object) -> type | None:
@@ -715,6 +879,13 @@ def _replay_output(message: dict[str, Any]) -> None:
         logger.handle(made)
 
 
+def _plain(base: type, value: Any) -> Any:
+    """The value of a subclass of str, int, float or bytes as an instance of that type itself."""
+    if base is float:
+        return float.__float__(value)
+    return base.__new__(base, value)
+
+
 _stand_ins: dict[str, type[Exception]] = {}
 
 
@@ -754,17 +925,15 @@ def _namedtuple(value: dict[str, Any], items: list[Any]) -> tuple[Any, ...]:
     name = str(value.get("name") or "Record")
     key = (name if name.isidentifier() else "Record", tuple(fields))
     if key not in _namedtuple_classes:
-        _namedtuple_classes[key] = collections.namedtuple(key[0], key[1])  # type: ignore[misc]  # noqa: PYI024
-    return _namedtuple_classes[key](*items)
+        _namedtuple_classes[key] = collections.namedtuple(key[0], key[1])
+    made: tuple[Any, ...] = _namedtuple_classes[key](*items)
+    return made
 
 
 def _update_in_place(original: Any, now: Any) -> None:
     if isinstance(original, list) and isinstance(now, list):
         original[:] = now
-    elif isinstance(original, dict) and isinstance(now, dict):
-        original.clear()
-        original.update(now)
-    elif isinstance(original, set) and isinstance(now, set):
+    elif (isinstance(original, dict) and isinstance(now, dict)) or (isinstance(original, set) and isinstance(now, set)):
         original.clear()
         original.update(now)
     elif isinstance(original, bytearray) and isinstance(now, bytes | bytearray):
@@ -772,11 +941,11 @@ def _update_in_place(original: Any, now: Any) -> None:
 
 
 def _is_asgi_app(value: object) -> bool:
-    call = getattr(type(value), "__call__", None)
-    if call is None or isinstance(value, type | types.FunctionType | types.MethodType):
+    if not callable(value) or isinstance(value, type | types.FunctionType | types.MethodType):
         return False
     return any(
-        getattr(c, "__module__", "").split(".")[0] in ("starlette", "fastapi") and c.__name__ in ("Starlette", "FastAPI")
+        getattr(c, "__module__", "").split(".")[0] in ("starlette", "fastapi")
+        and c.__name__ in ("Starlette", "FastAPI")
         for c in type(value).__mro__
     )
 
@@ -822,7 +991,7 @@ def _encode_pandas(value: Any) -> dict[str, Any] | None:
         frame = frame.copy()
         frame.index = frame.index.to_timestamp()
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=True)
+        table = pa.Table.from_pandas(frame, preserve_index=None)
         sink = pa.BufferOutputStream()
         with pa.ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
@@ -879,11 +1048,13 @@ def _init_handle(proxy: Any, peer: Peer, number: int, described: dict[str, Any])
 
 
 def _peer_of(proxy: Any) -> Peer:
-    return object.__getattribute__(proxy, "_aigt_peer")
+    peer: Peer = object.__getattribute__(proxy, "_aigt_peer")
+    return peer
 
 
 def _id_of(proxy: Any) -> int:
-    return object.__getattribute__(proxy, "_aigt_id")
+    number: int = object.__getattribute__(proxy, "_aigt_id")
+    return number
 
 
 def _other_side(peer: Peer) -> str:
@@ -941,6 +1112,56 @@ def _typed_unary(name: str, kind: type) -> Any:
     return operation
 
 
+class _LiveList(list):  # type: ignore[type-arg]
+    """A list read as an attribute of the learner's object: changes made to it reach the object too."""
+
+    def __init__(self, items: Any, owner: Any, name: str) -> None:
+        super().__init__(items)
+        self._aigt_owner, self._aigt_attribute = owner, name
+
+    def _aigt_sync(self) -> None:
+        _ask(
+            self._aigt_owner,
+            "attr_update",
+            name=self._aigt_attribute,
+            value=_peer_of(self._aigt_owner).encode(list(self)),
+        )
+
+
+class _LiveDict(dict):  # type: ignore[type-arg]
+    """A dict read as an attribute of the learner's object (`app.dependency_overrides`): changes reach it."""
+
+    def __init__(self, items: Any, owner: Any, name: str) -> None:
+        super().__init__(items)
+        self._aigt_owner, self._aigt_attribute = owner, name
+
+    def _aigt_sync(self) -> None:
+        _ask(
+            self._aigt_owner,
+            "attr_update",
+            name=self._aigt_attribute,
+            value=_peer_of(self._aigt_owner).encode(dict(self)),
+        )
+
+
+def _synced(method_name: str, base: type) -> Any:
+    method = getattr(base, method_name)
+
+    def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        self._aigt_sync()
+        return result
+
+    return changed
+
+
+for _name in ("__setitem__", "__delitem__", "append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"):
+    if hasattr(list, _name):
+        setattr(_LiveList, _name, _synced(_name, list))
+for _name in ("__setitem__", "__delitem__", "pop", "popitem", "clear", "update", "setdefault"):
+    setattr(_LiveDict, _name, _synced(_name, dict))
+
+
 class Handle:
     """An object of the other side; every operation on it is a request across the boundary."""
 
@@ -949,7 +1170,27 @@ class Handle:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_aigt_"):
             raise AttributeError(name)
-        return _ask(self, "getattr", name=name)
+        peer = _peer_of(self)
+        value = _ask(self, "getattr", name=name)
+        if peer.trusted and peer.last_reply_live:
+            if type(value) is list:
+                return _LiveList(value, self, name)
+            if type(value) is dict:
+                return _LiveDict(value, self, name)
+        return value
+
+    @property
+    def __signature__(self) -> Any:
+        return _signature_from(_ask(self, "signature"))
+
+    # The class's own `__module__` and `__doc__` would answer for the object: ask the other side.
+    @property
+    def __module__(self) -> Any:  # type: ignore[override]
+        return _ask(self, "getattr", name="__module__")
+
+    @property
+    def __doc__(self) -> Any:  # type: ignore[override]
+        return _ask(self, "getattr", name="__doc__")
 
     def __setattr__(self, name: str, value: Any) -> None:
         _ask(self, "setattr", name=name, value=_encode_for(_peer_of(self), value))
@@ -961,7 +1202,7 @@ class Handle:
         return _call(self, "call", None, args, kwargs)
 
     @property  # type: ignore[misc]
-    def __class__(self) -> type:  # noqa: PLE0202
+    def __class__(self) -> type:
         """The library class the object is of, when the tests' side has that library too (so that
         `isinstance(figure.axes[0], matplotlib.axes.Axes)` holds); otherwise the handle's own class."""
         for module, qualname in object.__getattribute__(self, "_aigt_classes"):
@@ -979,7 +1220,7 @@ class Handle:
     __str__ = _typed_unary("str", str)
     __len__ = _typed_unary("len", int)
     __bool__ = _typed_unary("bool", bool)
-    __hash__ = _typed_unary("hash", int)  # type: ignore[assignment]
+    __hash__ = _typed_unary("hash", int)
     __int__ = _typed_unary("int", int)
     __index__ = _typed_unary("index", int)
     __float__ = _typed_unary("float", float)
@@ -988,8 +1229,8 @@ class Handle:
     __abs__ = _unary("abs")
     __invert__ = _unary("invert")
     __reversed__ = _unary("reversed")
-    __eq__ = _binary("eq")  # type: ignore[assignment]
-    __ne__ = _binary("ne")  # type: ignore[assignment]
+    __eq__ = _binary("eq")
+    __ne__ = _binary("ne")
     __lt__ = _binary("lt")
     __le__ = _binary("le")
     __gt__ = _binary("gt")
@@ -1055,7 +1296,7 @@ class AsgiHandle(Handle):
 
     __slots__ = ()
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:  # type: ignore[override]
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         kind = scope.get("type")
         if kind == "lifespan":
             while True:
@@ -1091,7 +1332,10 @@ class AsgiHandle(Handle):
         if not isinstance(messages, list):
             raise BoundaryError("the learner's application answered something that is not a response")
         for message in messages:
-            if not isinstance(message, dict) or message.get("type") not in ("http.response.start", "http.response.body"):
+            if not isinstance(message, dict) or message.get("type") not in (
+                "http.response.start",
+                "http.response.body",
+            ):
                 raise BoundaryError("the learner's application answered something that is not a response")
             await send(message)
 
@@ -1099,9 +1343,28 @@ class AsgiHandle(Handle):
 _PROXY_CLASSES: dict[str, type] = {"asgi": AsgiHandle}
 
 
+_POLL_SECONDS = 0.002
+
+
 def _awaitable(proxy: Any) -> Any:
+    """A coroutine of this side standing for the other side's awaitable: it runs there, on its own loop,
+    and this one polls for the outcome, so this side's event loop keeps running other tasks meanwhile."""
+
     async def settle() -> Any:
-        return _ask(proxy, "await")
+        peer = _peer_of(proxy)
+        token = _ask(proxy, "await_start")
+        try:
+            while True:
+                outcome = peer.request("await_poll", token=token)
+                if not (isinstance(outcome, list) and len(outcome) == 2):
+                    raise BoundaryError("an answer that is not an outcome")
+                if outcome[0] is True:
+                    return outcome[1]
+                await asyncio.sleep(_POLL_SECONDS)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BoundaryError):
+                peer.request("await_cancel", token=token)
+            raise
 
     return settle()
 

@@ -117,9 +117,8 @@ class Jail:
                 self.bwrap, self.limits, self.hidden, argv, files, runtimes, environment or {}, learner
             )
             if outcome is None:
-                raise SandboxUnavailable(
-                    f"the tests cannot be kept apart from the learner's code here: {zygote.why_cold() or 'no warm jail'}"
-                )
+                reason = zygote.why_cold() or "no warm jail"
+                raise SandboxUnavailable(f"the tests cannot be kept apart from the learner's code here: {reason}")
             return outcome
         if self.warm:
             outcome = zygote.run_warm(self.bwrap, self.limits, self.hidden, argv, files, runtimes, environment or {})

@@ -191,6 +191,7 @@ class AppRunner:
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._lifespans: dict[int, tuple[asyncio.Queue[Any], asyncio.Queue[Any], dict[str, Any]]] = {}
 
     def _run(self, coroutine: Any) -> Any:
@@ -204,7 +205,8 @@ class AppRunner:
         state = self._lifespans.get(id(app))
         if state is not None:
             scope["state"] = dict(state[2])
-        return self._run(self._serve(app, scope, body))
+        messages: list[dict[str, Any]] = self._run(self._serve(app, scope, body))
+        return messages
 
     async def _serve(self, app: Any, scope: dict[str, Any], body: bytes) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
@@ -240,7 +242,7 @@ class AppRunner:
                 nonlocal inbox, outbox
                 inbox, outbox = asyncio.Queue(), asyncio.Queue()
                 scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": state}
-                asyncio.ensure_future(app(scope, inbox.get, outbox.put))
+                self._tasks.add(asyncio.ensure_future(app(scope, inbox.get, outbox.put)))
                 await inbox.put({"type": "lifespan.startup"})
                 return await outbox.get()
 

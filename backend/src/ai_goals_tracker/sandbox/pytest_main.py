@@ -14,6 +14,7 @@ Only the standard library, pytest and `bridge.py` may be imported here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -24,6 +25,7 @@ import sys
 from typing import Any, TextIO
 
 MESSAGE_CHARS = 500
+SHARED_DIR = "/tmp/.aigt-shared"  # noqa: S108  (zygote_main.SHARED_DIR)
 
 
 def _bridge() -> Any:
@@ -79,10 +81,57 @@ def _load_alike(loaded: object) -> None:
             continue
         top = name.split(".")[0]
         if "." in name and top in sys.modules and name not in sys.modules and top not in ("aigt_bridge",):
-            try:
+            with contextlib.suppress(Exception):  # a module the tests' side cannot load: they get by without it
                 importlib.import_module(name)
-            except Exception:  # a module the tests' side cannot load: the tests get by without it
-                continue
+
+
+def _share_temporary_folders() -> None:
+    """pytest makes its temporary folders private to this uid: the learner's (its group) may use them."""
+    from _pytest.tmpdir import TempPathFactory
+
+    make, base = TempPathFactory.mktemp, TempPathFactory.getbasetemp
+
+    def getbasetemp(self: Any) -> Any:
+        path = base(self)
+        os.chmod(path, 0o2770)  # noqa: S103  (the learner's group: the shared folder)
+        return path
+
+    def mktemp(self: Any, basename: str, numbered: bool = True) -> Any:
+        path = make(self, basename, numbered)
+        os.chmod(path, 0o2770)  # noqa: S103  (the learner's group: the shared folder)
+        return path
+
+    TempPathFactory.getbasetemp = getbasetemp  # type: ignore[method-assign]
+    TempPathFactory.mktemp = mktemp  # type: ignore[method-assign]
+
+
+_TYPE_EXPRESSION_NODES = (
+    "Expression", "Name", "Attribute", "Subscript", "Tuple", "List", "Constant", "BinOp", "BitOr", "Load", "Index",
+)  # fmt: skip
+
+
+def _guard_annotations() -> None:
+    """`typing.get_type_hints` evaluates string annotations, which the learner writes: on this side,
+    only plain type expressions (names, attributes, subscripts, `|`) are evaluated, never a call."""
+    import ast
+    import typing
+
+    evaluate = typing.ForwardRef._evaluate
+
+    def guarded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            tree = ast.parse(self.__forward_arg__, mode="eval")
+        except SyntaxError as exc:
+            raise NameError(f"annotation {self.__forward_arg__!r} is not a type expression") from exc
+        for node in ast.walk(tree):
+            private = isinstance(node, ast.Attribute | ast.Name) and getattr(
+                node, "attr", getattr(node, "id", "")
+            ).startswith("_")
+            if type(node).__name__ not in _TYPE_EXPRESSION_NODES or private:
+                raise NameError(f"annotation {self.__forward_arg__!r} is not a plain type expression")
+        return evaluate(self, *args, **kwargs)
+
+    typing.ForwardRef._evaluate = guarded  # type: ignore[method-assign]
 
 
 class Reporter:
@@ -185,11 +234,14 @@ def main(marker: str, module: str, tests: str, source: str = "") -> int:
         bridge = _bridge()
         peer = bridge.Peer(bridge.open_channel(), "harness")
         sys.meta_path.insert(0, LearnerFinder(module, peer, source))
+        _guard_annotations()
     sys.path.insert(0, os.path.dirname(tests))
-    exit_code = pytest.main(
-        [tests, "-q", "-p", "no:cacheprovider", "--rootdir", os.path.dirname(tests), "--tb=short"],
-        plugins=[Reporter(emit, peer)],
-    )
+    arguments = [tests, "-q", "-p", "no:cacheprovider", "--rootdir", os.path.dirname(tests), "--tb=short"]
+    if peer is not None and os.path.isdir(SHARED_DIR):
+        # tmp_path in the folder the learner's process sees too, so that a test can hand it a file.
+        arguments.append(f"--basetemp={SHARED_DIR}/pytest")
+        _share_temporary_folders()
+    exit_code = pytest.main(arguments, plugins=[Reporter(emit, peer)])
     coverage = None
     if peer is not None and peer.gone is None:
         try:

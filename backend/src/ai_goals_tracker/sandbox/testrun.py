@@ -73,6 +73,9 @@ class TestRun:
     problem: Problem | None = None
     detail: str = ""
     seconds: float = 0.0
+    # For a refused file: its name, and the suffix a renamed one would keep.
+    refused_name: str = ""
+    suffix: str = ""
 
     @property
     def failed(self) -> list[TestResult]:
@@ -95,7 +98,8 @@ def run_tests(jail: Jail, framework: Framework, test_code: str, code: str, file_
     learner = module_file(file_path, framework)
     refusal = refused_name(file_path, learner, framework)
     if refusal is not None:
-        return TestRun(problem="refused", detail=refusal)
+        name = PurePosixPath(file_path.replace("\\", "/")).name or learner
+        return TestRun(problem="refused", detail=refusal, refused_name=name, suffix=PurePosixPath(learner).suffix)
     expected = expected_tests(framework, test_code)
     if expected is not None and not expected:
         return TestRun(problem="no_tests")
@@ -223,7 +227,8 @@ def _reconcile(run: TestRun, expected: list[str] | None) -> TestRun:
     """Every expected test must be in the report: one that is not never ran, and is not passed."""
     if expected is None or run.problem is not None:
         return run
-    reported = {test.name.split("[", 1)[0] for test in run.tests}
+    # A pytest case ("test_x[1]") counts for its test; a node name may hold brackets of its own.
+    reported = {test.name for test in run.tests} | {test.name.split("[", 1)[0] for test in run.tests}
     for name in expected:
         if name not in reported:
             run.tests.append(TestResult(name=name, status="failed", message=None, kind="missing"))
@@ -263,7 +268,7 @@ def _result(event: dict[str, object]) -> TestResult:
     line = event.get("line")
     kind: NotPassed | None = None
     if status in ("xfailed", "xpassed", "error"):
-        kind = status  # type: ignore[assignment]
+        kind = "xfailed" if status == "xfailed" else "xpassed" if status == "xpassed" else "error"
     elif status == "skipped":
         kind = "skipped"
     return TestResult(

@@ -34,8 +34,8 @@ from importlib import resources
 from ai_goals_tracker.sandbox import cgroups
 from ai_goals_tracker.sandbox.bwrap import (
     JailLimits,
-    LearnerProcess,
     JailRun,
+    LearnerProcess,
     SandboxUnavailable,
     bound_under_tmp,
     collect,
@@ -153,12 +153,15 @@ class Zygote:
             "uid": sandbox_uid() if os.geteuid() == 0 else None,
         }
         if learner is not None:
+            tests_uid = request["uid"]
             request["learner"] = {
                 "argv": list(learner.argv),
                 "files": list(learner.files),
                 "environment": environment_of(learner.environment),
                 # Another uid than the tests': the learner's code can neither signal, trace nor read them.
                 "uid": sandbox_uid() if os.geteuid() == 0 else None,
+                # The tests' group, for the folder both sides share (zygote_main.SHARED_DIR) alone.
+                "groups": [tests_uid] if tests_uid is not None else [],
             }
         status, run_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         stdout, stdout_end = os.pipe()

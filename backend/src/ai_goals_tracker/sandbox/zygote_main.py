@@ -42,6 +42,9 @@ from typing import Any
 RUN_DIR = "/tmp/run"  # noqa: S108  (inside the run's own tmpfs)
 # Where the learner's files wait, readable by root only, until the learner's own /tmp is made.
 LEARNER_STAGING = "/tmp/.aigt-learner"  # noqa: S108
+# The one folder both sides of a run see (pytest's tmp_path lives there): files the tests write for the
+# learner's code, and files it writes for them. Its group is the tests' gid, which the learner also has.
+SHARED_DIR = "/tmp/.aigt-shared"  # noqa: S108
 # The socket between the tests and the learner's process, in each of them.
 CHANNEL_FD = 3
 _REQUEST_BYTES = 1 << 20
@@ -217,6 +220,12 @@ def _isolate(request: dict[str, Any], files: list[int]) -> None:
     if learner:
         # The learner's files wait where only root may look, until its own jail takes them (`_learner`).
         os.mkdir(LEARNER_STAGING, 0o700)
+        os.mkdir(SHARED_DIR)
+        if request.get("uid") is not None:
+            os.chown(SHARED_DIR, 0, int(request["uid"]))
+            os.chmod(SHARED_DIR, 0o2770)  # noqa: S103  (the tests' group, which the learner has)
+        else:
+            os.chmod(SHARED_DIR, 0o777)  # noqa: S103  (one uid on both sides: the namespaces keep them apart)
         for fd, name in zip(files[len(names) :], learner_names, strict=True):
             _copy(fd, LEARNER_STAGING, name)
             os.close(fd)
@@ -313,7 +322,8 @@ def _learner(learner: dict[str, Any], request: dict[str, Any], channel: int) -> 
     staged = {name: os.open(os.path.join(LEARNER_STAGING, name), os.O_RDONLY) for name in learner["files"]}
     _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWIPC | _CLONE_NEWNET | _CLONE_NEWUTS), "unshare")
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
-    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in request["under_tmp"]]
+    shown = [*request["under_tmp"], SHARED_DIR]
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in shown]
     tmpfs = f"size={int(request['tmp_bytes'])},mode=1777"
     _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, tmpfs)  # noqa: S108  (the learner's own)
     for path, fd in kept:
@@ -365,9 +375,11 @@ def _program(request: dict[str, Any], stdout: int, stderr: int, channel: int | N
         os.dup2(channel, CHANNEL_FD)
     os.closerange(CHANNEL_FD + 1 if channel is not None else 3, resource.getrlimit(resource.RLIMIT_NOFILE)[0])
     os.chdir(RUN_DIR)
+    # Files either side writes in the shared folder are its group's to read and write.
+    os.umask(0o007)
     for name, (soft, hard) in request["limits"].items():
         resource.setrlimit(_RESOURCES[name], (int(soft), int(hard)))
-    _drop_privileges(request.get("uid"))
+    _drop_privileges(request.get("uid"), request.get("groups") or [])
     os.environ.clear()
     os.environ.update(request["environment"])
     argv: list[str] = request["argv"]
@@ -381,14 +393,14 @@ def _program(request: dict[str, Any], stdout: int, stderr: int, channel: int | N
     os.execvpe(argv[0], argv, request["environment"])  # noqa: S606  (the program the run is for)
 
 
-def _drop_privileges(uid: int | None) -> None:
+def _drop_privileges(uid: int | None, groups: list[int]) -> None:
     """What setpriv does for a cold jail: no capabilities, none to regain, and the run's own uid."""
     _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     with open("/proc/sys/kernel/cap_last_cap") as last:
         for capability in range(int(last.read()) + 1):
             _check(_libc.prctl(_PR_CAPBSET_DROP, capability, 0, 0, 0), "drop the bounding set")
     if uid is not None:
-        os.setgroups([])
+        os.setgroups([int(group) for group in groups])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
     header = struct.pack("Ii", _CAPABILITY_VERSION_3, 0)
