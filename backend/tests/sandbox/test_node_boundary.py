@@ -327,7 +327,7 @@ test('errors with their properties', () => {
   assert.throws(() => lib.validate(0), Error);
 });
 
-test('generators', () => {
+test('generators [and a name with brackets]', () => {
   assert.deepEqual([...lib.count(3)], [0, 1, 2]);
 });
 """
