@@ -381,6 +381,16 @@ def test_a_failure_points_at_the_learners_line(jail: Jail) -> None:
     assert result.line == LIBRARY.splitlines().index("  if (!x) throw new ValidationError('x is required', 'x');") + 1
 
 
+def test_a_failed_assertion_points_at_the_learners_function_called_last(jail: Jail) -> None:
+    code = "const helper = (x) => x;\n\nfunction add(a, b) {\n  return helper(a - b);\n}\n\nmodule.exports = { add };\n"
+    tests = (
+        "const { test } = require('node:test');\nconst assert = require('node:assert/strict');\n"
+        "const calc = require('./calc');\ntest('adds', () => { assert.equal(calc.add(1, 2), 3); });\n"
+    )
+    [result] = _run(jail, tests, code).tests
+    assert (result.status, result.line) == ("failed", 3)
+
+
 def test_a_test_the_report_leaves_out_is_missing_not_passed(jail: Jail) -> None:
     # The second test is declared only after a learner's call that ends its process mid-module.
     tests = GOAL + "calc.add(0, 0);\ntest('after', () => {});\n"

@@ -509,6 +509,7 @@ class Bridge {
     }
     const reply = this.replies.get(id);
     this.replies.delete(id);
+    if ((op === "call" || op === "new") && Number.isSafeInteger(reply.l) && reply.l > 0) this.lastLine = reply.l;
     const outcome = this.decodeOutcome(reply, originals);
     if (!outcome.ok) throw outcome.value;
     return outcome.value;
@@ -584,6 +585,7 @@ class Bridge {
           self = op === "call" ? this.decode(message.h, context, 0) : undefined;
           args = this.decodeList(message.a, context);
           before = this.fingerprints([self, ...args]);
+          if (!this.strict) this.calledLine = this.functionLine(target);
           result = op === "call" ? Reflect.apply(target, self, args) : Reflect.construct(target, args);
           break;
         }
@@ -753,7 +755,66 @@ class Bridge {
       encoded = this.encodeOutcome({ error: new TypeError(`the result cannot cross: ${error.message}`) }, [], new Map());
     }
     Object.assign(message, encoded);
+    if (this.calledLine) message.l = this.calledLine;
+    this.calledLine = null;
     this.send(message);
+  }
+
+  // Where the learner's function starts in the learner's file (null elsewhere): what a failed
+  // assertion on its result points at. Read once per function, through the inspector.
+  functionLine(fn) {
+    if (!this.lines) this.lines = new WeakMap();
+    if (this.lines.has(fn)) return this.lines.get(fn);
+    let line = null;
+    try {
+      line = this.locate(fn);
+    } catch {
+      line = null;
+    }
+    this.lines.set(fn, line);
+    return line;
+  }
+
+  locate(fn) {
+    if (!this.inspector) {
+      const inspector = require("node:inspector");
+      const session = new inspector.Session();
+      session.connect();
+      // The learner's file is loaded by now: the debugger lists it as it starts, and is stopped
+      // again at once (a debugger left on would slow the learner's code down).
+      const file = this.file || "";
+      const href = require("node:url").pathToFileURL(file).href;
+      let script = null;
+      const listen = (event) => {
+        if (event.params.url === file || event.params.url === href) script = event.params.scriptId;
+      };
+      session.on("Debugger.scriptParsed", listen);
+      session.post("Debugger.enable", () => {});
+      session.post("Debugger.disable", () => {});
+      session.removeListener("Debugger.scriptParsed", listen);
+      this.inspector = { session, script };
+    }
+    const { session, script } = this.inspector;
+    if (script === null) return null;
+    const slot = Symbol.for("aigt.locate");
+    globalThis[slot] = fn;
+    let objectId = null;
+    let location = null;
+    try {
+      session.post("Runtime.evaluate", { expression: "globalThis[Symbol.for('aigt.locate')]" }, (error, answer) => {
+        objectId = error ? null : answer.result.objectId;
+      });
+      if (objectId) {
+        session.post("Runtime.getProperties", { objectId, ownProperties: true }, (error, answer) => {
+          const found = error ? null : (answer.internalProperties || []).find((p) => p.name === "[[FunctionLocation]]");
+          location = found ? found.value.value : null;
+        });
+        session.post("Runtime.releaseObject", { objectId }, () => {});
+      }
+    } finally {
+      delete globalThis[slot];
+    }
+    return location && location.scriptId === script ? location.lineNumber + 1 : null;
   }
 
   encodeOutcome(outcome, callArgs, originals) {
@@ -1508,8 +1569,61 @@ function learnerLine(stack) {
 let harnessBridge = null;
 
 function harness() {
-  if (!harnessBridge) harnessBridge = new Bridge("harness");
+  if (!harnessBridge) {
+    harnessBridge = new Bridge("harness");
+    markAssertions(harnessBridge);
+  }
   return harnessBridge;
+}
+
+const ASSERTIONS = [
+  "equal", "strictEqual", "deepEqual", "deepStrictEqual", "notEqual", "notStrictEqual", "notDeepEqual",
+  "notDeepStrictEqual", "ok", "match", "doesNotMatch", "throws", "doesNotThrow", "rejects", "doesNotReject",
+  "fail", "ifError",
+];
+
+// A failed assertion of the tests points at the learner's function they called last (the line it
+// starts on), for the reporter's `line`. The assertion itself is node's, untouched.
+function markAssertions(bridge) {
+  const mark = (error) => {
+    if (
+      error instanceof Error &&
+      error.code === "ERR_ASSERTION" &&
+      bridge.lastLine &&
+      !Object.getOwnPropertyDescriptor(error, LINE)
+    ) {
+      Object.defineProperty(error, LINE, { value: bridge.lastLine, configurable: true });
+    }
+    return error;
+  };
+  for (const name of ["node:assert", "node:assert/strict"]) {
+    const module = require(name);
+    for (const key of ASSERTIONS) {
+      const original = module[key];
+      if (typeof original !== "function" || original.aigtMarked) continue;
+      const wrapped = {
+        [key](...args) {
+          let result;
+          try {
+            result = Reflect.apply(original, this, args);
+          } catch (error) {
+            throw mark(error);
+          }
+          return isPromise(result)
+            ? result.catch((error) => {
+                throw mark(error);
+              })
+            : result;
+        },
+      }[key];
+      Object.defineProperty(wrapped, "aigtMarked", { value: true });
+      try {
+        module[key] = wrapped;
+      } catch {
+        // a frozen module keeps node's own
+      }
+    }
+  }
 }
 
 // In the harness: the learner's module, as the tests' `require('./<stem>')` gives it.
