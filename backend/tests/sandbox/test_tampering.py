@@ -103,6 +103,18 @@ TAMPERING = {
     ),
     "sys.exit(0) at import": "import sys\nsys.exit(0)\n",
     "os._exit(0) in the function": "import os\ndef add(a, b):\n    os._exit(0)\n",
+    "sys.exit(0) in the function": "import sys\ndef add(a, b):\n    sys.exit(0)\n",
+    "GeneratorExit and BaseException": (
+        "class Quiet(BaseException):\n    pass\ndef add(a, b):\n    raise (GeneratorExit if a > 0 else Quiet)('stop')\n"
+    ),
+    "an exception dressed as pytest's Skipped": (
+        "class Skipped(BaseException):\n    __module__ = '_pytest.outcomes'\n"
+        "def add(a, b):\n    raise Skipped('dressed')\n"
+    ),
+    "NotImplemented and Ellipsis": "def add(a, b):\n    return NotImplemented if a > 0 else ...\n",
+    "an answer nested beyond any depth": (
+        "def add(a, b):\n    value = []\n    for _ in range(100000):\n        value = [value]\n    return value\n"
+    ),
     "killing every process it can": (
         "import os, signal\ndef add(a, b):\n    os.kill(-1, signal.SIGKILL)\n    return 0\n"
     ),

@@ -173,6 +173,9 @@ class Peer:
         self._replies: dict[int, dict[str, Any]] = {}
         self._ended: LearnerGone | None = None
         self._reader: threading.Thread | None = None
+        # Threads waiting for an answer that may serve a request meanwhile: a callback of the tests runs
+        # on the thread that called into the learner's code (objects such as sqlite3's are bound to it).
+        self._waiting_servers = 0
         self._sending = threading.Lock()
         # Coroutines the other side awaits, running on this side's own event loop (`await_start`).
         self._awaited: dict[int, Any] = {}
@@ -203,8 +206,14 @@ class Peer:
                 self.channel.send({"op": op, "rid": number, **fields})
             while True:
                 with self._arrived:
-                    while number not in self._replies and not (serves and self._inbox) and self._ended is None:
-                        self._arrived.wait()
+                    self._waiting_servers += serves
+                    try:
+                        while number not in self._replies and not (serves and self._inbox) and self._ended is None:
+                            self._arrived.wait()
+                    finally:
+                        self._waiting_servers -= serves
+                        if self._inbox:
+                            self._arrived.notify_all()
                     if number in self._replies:
                         message = self._replies.pop(number)
                         break
@@ -222,6 +231,10 @@ class Peer:
             if self._reader is None:
                 self._reader = threading.Thread(target=self._read, name="boundary-reader", daemon=True)
                 self._reader.start()
+                if self.trusted:
+                    # The learner's code may call back while no thread of the tests waits on it (its
+                    # event loop awaiting the tests' coroutines): answered at once, not at the next call.
+                    threading.Thread(target=self._serve_when_idle, name="boundary-server", daemon=True).start()
 
     def _read(self) -> None:
         """The one reader of the socket: answers go to the thread that asked, requests to the inbox."""
@@ -262,8 +275,23 @@ class Peer:
 
     # -- serving ------------------------------------------------------------------------------------
 
+    def _serve_when_idle(self) -> None:
+        """The tests' side: requests that arrive while none of its threads waits on the other side."""
+        while True:
+            with self._arrived:
+                while not (self._inbox and self._waiting_servers == 0) and self._ended is None:
+                    self._arrived.wait()
+                if self._ended is not None:
+                    return
+                incoming = self._inbox.popleft()
+            try:
+                self._serve_one(incoming)
+            except LearnerGone:
+                return
+
     def serve_forever(self) -> None:
-        """The learner's side: answer the tests' requests until the socket closes."""
+        """Answer the other side's requests until the socket closes (the learner's main thread; on the
+        tests' side, a thread of its own beside the ones waiting for answers)."""
         self._start_reading()
         while True:
             with self._arrived:
@@ -746,6 +774,9 @@ class Peer:
             args = tuple(self.decode(arg) for arg in _items(error.get("args") or []))
         except BoundaryError:
             args = (str(error.get("message") or ""),)
+        rebuilt = self._pydantic_error(error) if self.trusted else None
+        if rebuilt is not None:
+            return rebuilt
         cls: type[BaseException]
         described = error.get("class")
         if isinstance(described, dict) and described.get("kind") == "exception_class" and self.trusted:
@@ -754,9 +785,8 @@ class Peer:
             cls = _BUILTIN_EXCEPTIONS.get(name, Exception)
             if self.trusted and (name in _NEVER_RAISED_AS_IS or not issubclass(cls, Exception | SystemExit)):
                 cls = _stand_in(name)
-            rebuilt = self._pydantic_error(error) if self.trusted else None
-            if rebuilt is not None:
-                return rebuilt
+        if not args and error.get("message"):
+            args = (str(error["message"]),)
         try:
             exc = cls(*args)
         except Exception:
