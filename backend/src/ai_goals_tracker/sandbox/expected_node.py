@@ -10,6 +10,8 @@ of tests is then what counts.
 
 from __future__ import annotations
 
+import re
+
 from tree_sitter import Node
 
 _TESTS = frozenset({"test", "it"})
@@ -17,6 +19,15 @@ _SUITES = frozenset({"describe", "suite"})
 _MODIFIERS = frozenset({"skip", "only", "todo"})
 _FUNCTIONS = frozenset({"arrow_function", "function_expression", "function"})
 _MAX_DEPTH = 200
+# node:test bound to other names (`const t = require('node:test')`, `{ test: check }`, `import t from`):
+# the declarations are then not read here.
+_RENAMED = re.compile(
+    r"""(?:(?:const|let|var)\s+(?!test\b)[\w$]+\s*=\s*require\(\s*['"](?:node:)?test['"]\s*\))"""
+    r"""|(?:\{[^}]*\b(?:test|it|describe|suite)\s*:[^}]*\}\s*=\s*require\(\s*['"](?:node:)?test['"])"""
+    r"""|(?:import\s+(?!test\b)[\w$]+\s*(?:,|from)[^;]*['"](?:node:)?test['"])"""
+    r"""|(?:import\s*\{[^}]*\bas\b[^}]*\}\s*from\s*['"](?:node:)?test['"])"""
+    r"""|(?:import\s*\*\s*as)"""
+)
 
 
 class _NotPlain(Exception):
@@ -25,6 +36,8 @@ class _NotPlain(Exception):
 
 def node_expected_tests(code: str) -> list[str] | None:
     """Full names of the tests `code` declares, in source order, or None when they cannot be read statically."""
+    if _RENAMED.search(code):
+        return None
     # Imported here: the review package imports the sandbox's test runs, which import this module.
     from ai_goals_tracker.review.analyzers.script import GrammarUnavailable, parser_for
 
@@ -43,7 +56,8 @@ def node_expected_tests(code: str) -> list[str] | None:
         return None
     if any(call.id not in accounted for call in _test_calls(tree.root_node)):
         return None
-    return names
+    # None found may mean declarations made some other way: the run's own report decides then.
+    return names or None
 
 
 def _kind(call: Node, context: str | None) -> str | None:
