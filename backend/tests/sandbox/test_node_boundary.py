@@ -141,11 +141,13 @@ TAMPERING: dict[str, tuple[str, str]] = {
         GOAL,
         "module.exports = { add() { process.exit(0); }, total() { process.exit(0); } };",
     ),
-    "signals to itself and to every process it can see": (
+    # Its parent and its namespace's first process (never kill(-1): run outside a jail as root, that
+    # is every process of the machine).
+    "signals to its parent, to the first process it sees and to itself": (
         GOAL,
         "module.exports = {\n"
-        "  add() { try { process.kill(-1, 'SIGKILL'); } catch {} process.kill(process.pid, 'SIGKILL'); },"
-        " total() { process.kill(1, 'SIGKILL'); } };",
+        "  add() { try { process.kill(process.ppid, 'SIGKILL'); } catch {} process.kill(process.pid, 'SIGKILL'); },"
+        " total() { try { process.kill(1, 'SIGKILL'); } catch {} process.kill(process.pid, 'SIGKILL'); } };",
     ),
     "throwing values that are not errors": (
         GOAL,
