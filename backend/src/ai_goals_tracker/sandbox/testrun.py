@@ -26,6 +26,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 
 from ai_goals_tracker.sandbox.expected import pytest_expected_tests
+from ai_goals_tracker.sandbox.expected_node import node_expected_tests
 from ai_goals_tracker.sandbox.jail import (
     KILLED_BY_CPU_LIMIT,
     RUN_DIR,
@@ -136,21 +137,49 @@ def _run_pytest(jail: Jail, test_code: str, code: str, learner: str, marker: str
 
 
 def _run_node(jail: Jail, test_code: str, code: str, learner: str, marker: str) -> JailRun:
-    tests, argv, runtimes, env = _node_command(learner, marker)
-    files = {_JAILED_HELPER["node"]: _program("node_reporter.mjs"), learner: code, tests: test_code}
+    argv, runtimes, env, their_side = _node_command(learner, marker, test_code, code)
     with _parallel:
-        return jail.run(argv, files, runtimes=runtimes, environment=env)
+        return jail.run(argv, their_side.files, runtimes=runtimes, environment=env, learner=their_side.learner)
 
 
-def _node_command(learner: str, marker: str) -> tuple[str, list[str], list[str], dict[str, str]]:
+@dataclass(frozen=True, slots=True)
+class _NodeSides:
+    files: dict[str, str]  # the tests' side
+    learner: LearnerProcess
+
+
+def _node_command(
+    learner: str, marker: str, test_code: str, code: str
+) -> tuple[list[str], list[str], dict[str, str], _NodeSides]:
+    """The tests' side (node:test, the reporter, the bridge and a stand-in module named like the
+    learner's file) and the learner's side (its file, served by node_learner.js), see node_bridge.js."""
     node = node_runtime()
     if node is None:
         raise SandboxUnavailable("node is not installed on the server")
     executable, prefix = node
-    tests = f"{PurePosixPath(learner).stem}.goal.test.js"
+    stem = PurePosixPath(learner).stem
+    tests = f"{stem}.goal.test.js"
     reporter = f"--test-reporter={RUN_DIR}/{_JAILED_HELPER['node']}"
-    argv = [executable, reporter, "--test-reporter-destination=stdout"]
-    return tests, [*argv, f"{RUN_DIR}/{tests}"], [prefix], {"AIGT_REPORT_MARKER": marker}
+    argv = [executable, reporter, "--test-reporter-destination=stdout", f"{RUN_DIR}/{tests}"]
+    bridge = _program("node_bridge.js")
+    files = {
+        _JAILED_HELPER["node"]: _program("node_reporter.mjs"),
+        ".aigt_bridge.js": bridge,
+        tests: test_code,
+        # `require('./stem')` in the tests gets this stand-in: the learner's module, through the socket.
+        f"{stem}.js": "module.exports = require('./.aigt_bridge.js').learnerModule();\n",
+    }
+    their_side = LearnerProcess(
+        argv=[executable, f"{RUN_DIR}/.aigt_learner.js", f"{RUN_DIR}/{learner}"],
+        files={".aigt_learner.js": _program("node_learner.js"), ".aigt_bridge.js": bridge, learner: code},
+        environment=_NODE_ENVIRONMENT,
+    )
+    return argv, [prefix], {"AIGT_REPORT_MARKER": marker, **_NODE_ENVIRONMENT}, _NodeSides(files, their_side)
+
+
+# glibc gives each thread that allocates an arena of its own (64 MB of address space each): node's
+# worker threads would spend a third of a process's address-space limit on them before any test runs.
+_NODE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "1"}
 
 
 # Names the interpreter, pytest or node load on their own, or that configure them: a learner's file
@@ -191,14 +220,15 @@ def expected_tests(framework: Framework, test_code: str) -> list[str] | None:
     """The tests the goal's module defines, read from its source before anything runs."""
     if framework == "pytest":
         return pytest_expected_tests(test_code)
-    return None
+    return node_expected_tests(test_code)
 
 
 def _reconcile(run: TestRun, expected: list[str] | None) -> TestRun:
     """Every expected test must be in the report: one that is not never ran, and is not passed."""
     if expected is None or run.problem is not None:
         return run
-    reported = {test.name.split("[", 1)[0] for test in run.tests}
+    # A pytest case ("test_x[1]") counts for its test; a node name may hold brackets of its own.
+    reported = {test.name for test in run.tests} | {test.name.split("[", 1)[0] for test in run.tests}
     for name in expected:
         if name not in reported:
             run.tests.append(TestResult(name=name, status="failed", message=None, kind="missing"))
