@@ -348,3 +348,57 @@ async def test_code_tasks_offer_submitting_code_instead_of_completing(client: ht
     goal_page = (await client.get(f"/goals/{goal['id']}")).text
     assert 'aria-label="Complete: Notes"' in goal_page
     assert 'aria-label="Submit code: Notes"' not in goal_page
+
+
+async def test_a_criterion_waiting_for_the_learner_is_confirmed_from_the_review_page(
+    client: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    user = await register_and_login(client, "judging")
+    criteria = ["add returns the sum of both numbers", {"check": "defines", "name": "add"}]
+    body = {"title": "Sums", "validation_criteria": {"criteria": criteria}}
+    goal = (await client.post(f"{API}/goals", json=body, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    code = "def add(a: int, b: int) -> int:\n    return a + b\n"
+    snapshot = (
+        await client.post(
+            f"{API}/tasks/{task['id']}/snapshots",
+            json={"file_path": "add.py", "code_content": code},
+            headers=user.headers,
+        )
+    ).json()
+    await run_reviews(settings, database_url)
+    await web_login(client, "judging")
+    review_path = f"/reviews/{snapshot['id']}"
+
+    html = (await client.get(review_path)).text
+    assert "Awaiting your judgement" in html
+    assert "some criteria cannot be decided by a check" in html
+    assert f'action="{review_path}/criteria/0/judgement"' in html
+    assert f'action="{review_path}/criteria/1/judgement"' not in html
+    assert "Confirm: it is met" in html and "Reject: not met" in html
+    assert '<span class="badge decided decided-check">Checked</span>' in html
+    assert (await client.get(f"{review_path}/state")).json() == {"state": "awaiting_judgement"}
+    goal_html = (await client.get(f"/goals/{goal['id']}")).text
+    assert "Waits for your judgement" in goal_html
+    assert f'action="{review_path}/criteria/0/judgement"' in goal_html
+
+    token = await csrf_of(client, review_path)
+    without_token = await client.post(f"{review_path}/criteria/0/judgement", data={"met": "true"})
+    assert without_token.status_code == 403
+    confirmed = await client.post(
+        f"{review_path}/criteria/0/judgement",
+        data={"csrf_token": token, "met": "true", "note": "tried 2 + 3"},
+        headers={"referer": review_path},
+    )
+    assert confirmed.status_code == 303, confirmed.text
+
+    html = (await client.get(review_path)).text
+    assert "every criterion is decided and the review passed" in html
+    assert "Passed" in html
+    assert '<span class="badge decided decided-learner-met">Confirmed by you</span>' in html
+    assert "Note: tried 2 + 3" in html
+    assert "/judgement" not in html
+    assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "completed"
+    goal_html = (await client.get(f"/goals/{goal['id']}")).text
+    assert "Confirmed by you" in goal_html and "Checked" in goal_html
+    assert "/judgement" not in goal_html
