@@ -153,10 +153,13 @@ async def judge_criterion(
     `POST /api/v1/snapshots/{id}/criteria/{index}/judgement` does."""
     data = CriterionJudgement(met=met, note=note or None)
     snapshot = await snapshots_service.judge_criterion(session, snapshot_id, index, data, learner.user, learner.context)
-    key = "criterion.confirmed_flash" if met else "criterion.rejected_flash"
-    if snapshot.validation_passed is not None:
-        key = "criterion.verdict_passed_flash" if snapshot.validation_passed else "criterion.verdict_failed_flash"
-    return redirect(learner.request, back_path(learner.request), Flash("success", learner.t(key)))
+    if snapshot.validation_passed is None:
+        said = learner.t("criterion.confirmed_flash")  # a rejection always settles the verdict
+    elif snapshot.validation_passed:
+        said = learner.t("criterion.verdict_passed_flash")
+    else:
+        said = learner.t("criterion.verdict_failed_flash")
+    return redirect(learner.request, back_path(learner.request), Flash("success", said))
 
 
 @router.post("/courses/{course_id}/suggest")
