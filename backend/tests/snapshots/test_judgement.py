@@ -99,6 +99,7 @@ async def test_the_learner_rejects_the_criterion_and_the_task_fails(
     assert criterion["status"] == "not_met"
     assert (criterion["judged_by"], criterion["judge_id"]) == ("learner", user.id)
     assert criterion["note"] == "a * b is a product"
+    assert criterion["evidence"] == "Rejected by the learner who submitted the code."
     assert criterion["judged_at"] is not None
     task = await resource(client, user, f"tasks/{task_id}")
     assert task["status"] == "failed"

@@ -185,6 +185,16 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "es": "Criterio en lenguaje natural: ninguna comprobación puede decidirlo, así que espera a que tú (o quien "
         "creó el objetivo) lo confirmes o lo rechaces.",
     },
+    "evidence.learner-met": {
+        "en": "Confirmed by the learner who submitted the code.",
+        "es": "Confirmado por quien envió el código.",
+    },
+    "evidence.learner-not_met": {
+        "en": "Rejected by the learner who submitted the code.",
+        "es": "Rechazado por quien envió el código.",
+    },
+    "evidence.owner-met": {"en": "Confirmed by the goal's owner.", "es": "Confirmado por quien creó el objetivo."},
+    "evidence.owner-not_met": {"en": "Rejected by the goal's owner.", "es": "Rechazado por quien creó el objetivo."},
     "evidence.unparsed": {
         "en": "The code has syntax errors, so its structure cannot be verified.",
         "es": "El código tiene errores de sintaxis, así que no se puede verificar su estructura.",

@@ -79,13 +79,17 @@ def judge(
     judge_id: str,
     note: str | None,
     at: datetime,
+    locale: Locale,
 ) -> list[CriterionResult]:
-    """The criteria with the waiting one at `index` confirmed (met) or rejected (not met) by a person."""
+    """The criteria with the waiting one at `index` confirmed (met) or rejected (not met) by a person;
+    its evidence says who decided it instead of why nobody could."""
     if not criteria[index].awaiting_judgement:
         raise NotAwaitingJudgement
+    status = CriterionStatus.MET if met else CriterionStatus.NOT_MET
     judged = criteria[index].model_copy(
         update={
-            "status": CriterionStatus.MET if met else CriterionStatus.NOT_MET,
+            "status": status,
+            "evidence": text(f"evidence.{judged_by}-{status.value}", locale),
             "judged_by": judged_by,
             "judged_at": at,
             "judge_id": judge_id,

@@ -130,6 +130,7 @@ async def judge_criterion(
     if not snapshot.awaiting_judgement:
         raise _not_waiting(index, SnapshotRead.model_validate(snapshot).review_status)
     now = datetime.now(UTC)
+    locale = negotiate(review.get("locale"))
     try:
         criteria = judge(
             [CriterionResult.model_validate(item) for item in stored],
@@ -139,10 +140,10 @@ async def judge_criterion(
             judge_id=user.id,
             note=data.note or None,
             at=now,
+            locale=locale,
         )
     except NotAwaitingJudgement:
         raise _not_waiting(index, "decided") from None
-    locale = negotiate(review.get("locale"))
     threshold = review.get("pass_threshold")
     threshold = threshold if isinstance(threshold, int | float) else get_settings().review_pass_threshold
     findings = [Finding.model_validate(issue) for issue in snapshot.issues_found]
