@@ -40,7 +40,7 @@ COMPUTED_WEB_KEYS = {
     "priority": list(GoalPriority),
     "task_type": list(TaskType),
     "severity": list(Severity),
-    "criterion": [*CriterionStatus, "unchecked"],
+    "criterion": [*CriterionStatus, "unchecked", "undecided"],
     "review.state": ["passed", "failed", "pending", "awaiting_judgement", "not_reviewed"],
     "criterion.by": ["check", "llm", "learner.met", "learner.not_met", "owner.met", "owner.not_met"],
     "task.action": ["in_progress", "completed", "skipped", "todo"],

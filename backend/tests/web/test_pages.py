@@ -402,3 +402,28 @@ async def test_a_criterion_waiting_for_the_learner_is_confirmed_from_the_review_
     goal_html = (await client.get(f"/goals/{goal['id']}")).text
     assert "Confirmed by you" in goal_html and "Checked" in goal_html
     assert "/judgement" not in goal_html
+
+
+async def test_a_failed_review_shows_undecided_criteria_without_asking_for_a_judgement(
+    client: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    user = await register_and_login(client, "undecided")
+    criteria = ["add returns the sum of both numbers", {"check": "defines", "name": "subtract"}]
+    body = {"title": "Sums", "validation_criteria": {"criteria": criteria}}
+    goal = (await client.post(f"{API}/goals", json=body, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    snapshot = (
+        await client.post(
+            f"{API}/tasks/{task['id']}/snapshots",
+            json={"file_path": "add.py", "code_content": "def add(a: int, b: int) -> int:\n    return a + b\n"},
+            headers=user.headers,
+        )
+    ).json()
+    await run_reviews(settings, database_url)
+    await web_login(client, "undecided")
+
+    for path in (f"/reviews/{snapshot['id']}", f"/goals/{goal['id']}"):
+        html = (await client.get(path)).text
+        assert '<span class="badge criterion-undecided">Not decided</span>' in html, path
+        assert '<span class="badge criterion-not_met">Not met</span>' in html, path
+        assert "Waits for your judgement" not in html and "/judgement" not in html, path

@@ -116,10 +116,7 @@ _TEXTS: dict[str, dict[Locale, str]] = {
     },
     "status.met": {"en": "met", "es": "cumplido"},
     "status.not_met": {"en": "not met", "es": "no cumplido"},
-    "status.needs_human": {
-        "en": "waits for your judgement (or the goal's owner's)",
-        "es": "espera tu juicio (o el de quien creó el objetivo)",
-    },
+    "status.needs_human": {"en": "needs a person's judgement", "es": "necesita el juicio de una persona"},
     "praise.parses": {
         "en": "The {language} code parses without syntax errors ({loc} lines of code).",
         "es": "El código {language} no tiene errores de sintaxis ({loc} líneas de código).",
@@ -180,10 +177,10 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "es": "El archivo no compila, así que se omitieron linters, complejidad y análisis de seguridad.",
     },
     "evidence.needs-human": {
-        "en": "Natural-language criterion: no check can decide it, so it waits until you (or the goal's owner) "
-        "confirm or reject it.",
-        "es": "Criterio en lenguaje natural: ninguna comprobación puede decidirlo, así que espera a que tú (o quien "
-        "creó el objetivo) lo confirmes o lo rechaces.",
+        "en": "Natural-language criterion: no check can decide it, so a person (you or the goal's owner) "
+        "must confirm or reject it.",
+        "es": "Criterio en lenguaje natural: ninguna comprobación puede decidirlo, así que una persona (tú o quien "
+        "creó el objetivo) debe confirmarlo o rechazarlo.",
     },
     "evidence.learner-met": {
         "en": "Confirmed by the learner who submitted the code.",

@@ -60,6 +60,15 @@ class CriterionRow:
     judge_at: tuple[str, int] | None = None
 
     @property
+    def shown_status(self) -> str:
+        """The badge: a criterion nobody decided waits only while its review does; otherwise it stays undecided."""
+        if self.status is None:
+            return "unchecked"
+        if self.status == "needs_human" and self.judge_at is None:
+            return "undecided"
+        return self.status
+
+    @property
     def decided_by(self) -> str | None:
         """The label's key: checked, judged by the model, or confirmed/rejected by a person."""
         if self.status in (None, "needs_human") or self.judged_by is None:
