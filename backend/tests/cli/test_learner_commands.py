@@ -322,6 +322,9 @@ def test_submit_shows_the_verdict_findings_and_feedback_then_progress(aigt: Aigt
     snapshot_id = re.search(r"Snapshot (cs_\w+)", waiting.stdout)
     assert snapshot_id is not None
     assert f"aigt judge {snapshot_id.group(1)} 0 --met" in waiting.stderr
+    task_shown = aigt("tasks", "show", task["id"])
+    assert task_shown.exit_code == 0, task_shown.output
+    assert f"Last review: awaiting your judgement (see `aigt review {snapshot_id.group(1)}`)" in task_shown.stdout
 
     passed = aigt("judge", snapshot_id.group(1), "0", "--met", "--note", "total() sums the prices")
 
