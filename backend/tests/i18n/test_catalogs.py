@@ -42,6 +42,7 @@ COMPUTED_WEB_KEYS = {
     "severity": list(Severity),
     "criterion": [*CriterionStatus, "unchecked", "undecided"],
     "review.state": ["passed", "failed", "pending", "awaiting_judgement", "not_reviewed"],
+    "task.review_by": ["check", "learner", "owner", "waiting"],
     "criterion.by": ["check", "llm", "learner.met", "learner.not_met", "owner.met", "owner.not_met"],
     "task.action": ["in_progress", "completed", "skipped", "todo"],
     "task.now": list(TaskStatus),

@@ -380,6 +380,7 @@ async def test_a_criterion_waiting_for_the_learner_is_confirmed_from_the_review_
     assert (await client.get(f"{review_path}/state")).json() == {"state": "awaiting_judgement"}
     goal_html = (await client.get(f"/goals/{goal['id']}")).text
     assert "Waits for your judgement" in goal_html
+    assert '<span class="badge decided decided-waiting">Awaiting your judgement</span>' in goal_html
     assert f'action="{review_path}/criteria/0/judgement"' in goal_html
 
     token = await csrf_of(client, review_path)
@@ -401,6 +402,8 @@ async def test_a_criterion_waiting_for_the_learner_is_confirmed_from_the_review_
     assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "completed"
     goal_html = (await client.get(f"/goals/{goal['id']}")).text
     assert "Confirmed by you" in goal_html and "Checked" in goal_html
+    assert '<span class="badge decided decided-learner">Judged by you</span>' in goal_html
+    assert "Judged by you" in (await client.get(f"/tasks/{task['id']}")).text
     assert "/judgement" not in goal_html
 
 
@@ -427,3 +430,4 @@ async def test_a_failed_review_shows_undecided_criteria_without_asking_for_a_jud
         assert '<span class="badge criterion-undecided">Not decided</span>' in html, path
         assert '<span class="badge criterion-not_met">Not met</span>' in html, path
         assert "Waits for your judgement" not in html and "/judgement" not in html, path
+    assert "Checked by the review" in (await client.get(f"/goals/{goal['id']}")).text

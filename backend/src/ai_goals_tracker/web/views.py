@@ -33,6 +33,20 @@ def submits_code(task: Task) -> bool:
     return task.task_type is TaskType.CODE and task.status not in (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
 
 
+def review_decided_by(task: Task) -> str | None:
+    """Who decided the task's last review, for its badge: "learner" or "owner" when a person judged one
+    of its criteria, "check" when the review's checks (and model) decided it alone, "waiting" while
+    criteria wait for a person; None without a review or while one runs."""
+    result = task.validation_result if isinstance(task.validation_result, dict) else {}
+    if result.get("status") == "awaiting_judgement":
+        return "waiting" if task.status is TaskStatus.IN_REVIEW else None
+    if not isinstance(result.get("passed"), bool):
+        return None
+    criteria = result.get("criteria")
+    judges = {c.get("judged_by") for c in criteria if isinstance(c, dict)} if isinstance(criteria, list) else set()
+    return "learner" if "learner" in judges else "owner" if "owner" in judges else "check"
+
+
 ReviewState = Literal["passed", "failed", "pending", "awaiting_judgement", "not_reviewed"]
 
 
