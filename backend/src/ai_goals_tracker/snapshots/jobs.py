@@ -14,6 +14,11 @@ verdict on the snapshot alone. A snapshot whose task was deleted is reviewed wit
 A review that could not reach a verdict (an analyzer crashed or timed out, the file is too large,
 or the review stopped its worker on every attempt) is recorded as `not_reviewed` with the reason:
 the snapshot has no verdict, the task keeps its status, and `POST /snapshots/{id}/review` retries.
+
+A review whose criteria nobody could decide, with nothing else failing the code, is recorded as
+`awaiting_judgement`: no verdict yet, the task stays `in_review` with the review on it, and
+`snapshots.service.judge_criterion` reaches the verdict once a person has judged each waiting
+criterion, through the same `apply_to_task`.
 """
 
 from __future__ import annotations
