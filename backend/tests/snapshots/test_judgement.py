@@ -8,8 +8,10 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy import update
 
 from ai_goals_tracker.config import Settings
+from ai_goals_tracker.models import CodeSnapshot
 from tests.helpers import API, ApiUser, events_of, register_and_login
 from tests.review.corpus import sample_code
 from tests.snapshots.helpers import run_reviews, submit, task_with_criteria
@@ -239,3 +241,26 @@ async def test_the_waiting_criteria_are_explained_in_spanish(
     assert "Aún sin veredicto" in snapshot["review_reason"]
     assert "ninguna comprobación puede decidirlo" in snapshot["awaiting_criteria"][0]["reason"]
     assert "esperan el juicio de una persona" in snapshot["metadata"]["review"]["summary"]
+
+
+async def test_the_goals_owner_judges_as_owner_when_someone_else_submitted_the_code(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, database_url: str
+) -> None:
+    owner, _, task_id, snapshot_id = await awaiting_review(client, settings, database_url, "author", [SUM], RIGHT_SUM)
+    learner = await register_and_login(client, "submitter")
+    # Goals and their tasks belong to one user today; a snapshot handed to another learner stands
+    # for a goal whose author is not the person who submitted the code.
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(CodeSnapshot).where(CodeSnapshot.id == snapshot_id).values(user_id=learner.id))
+        await session.commit()
+    stranger = await register_and_login(client, "onlooker")
+    assert (await judge(client, stranger, snapshot_id, 0, {"met": True})).status_code == 404
+
+    response = await judge(client, owner, snapshot_id, 0, {"met": True})
+
+    assert response.status_code == 200, response.text
+    criterion = response.json()["metadata"]["review"]["criteria"][0]
+    assert (criterion["judged_by"], criterion["judge_id"]) == ("owner", owner.id)
+    assert criterion["evidence"] == "Confirmed by the goal's owner."
+    assert response.json()["review_status"] == "passed"
+    assert (await resource(client, owner, f"tasks/{task_id}"))["status"] == "completed"
