@@ -102,6 +102,9 @@ async def test_the_learner_rejects_the_criterion_and_the_task_fails(
     assert (criterion["judged_by"], criterion["judge_id"]) == ("learner", user.id)
     assert criterion["note"] == "a * b is a product"
     assert criterion["evidence"] == "Rejected by the learner who submitted the code."
+    assert snapshot["validation_feedback"].endswith(
+        f"### Judged by a person\n- ❌ {SUM} — Rejected by the learner who submitted the code. Note: a * b is a product"
+    )
     assert criterion["judged_at"] is not None
     task = await resource(client, user, f"tasks/{task_id}")
     assert task["status"] == "failed"
@@ -153,6 +156,8 @@ async def test_confirming_every_waiting_criterion_completes_the_task_and_rolls_u
     assert snapshot["validation_score"] >= 0.7
     assert [c["judged_by"] for c in snapshot["metadata"]["review"]["criteria"]] == ["learner", "learner", "check"]
     assert "2 criterion/criteria judged by a person" in snapshot["metadata"]["review"]["summary"]
+    assert snapshot["validation_feedback"].count("### Judged by a person") == 1
+    assert "- ✅ add is named for what it does — Confirmed by the learner" in snapshot["validation_feedback"]
     task = await resource(client, user, f"tasks/{task_id}")
     assert (task["status"], task["validation_result"]["passed"]) == ("completed", True)
     goal = await resource(client, user, f"goals/{goal_id}")

@@ -156,6 +156,8 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "{waiting} criterio(s) esperan el juicio de una persona: {labels}. Confirma o rechaza cada uno para "
         "obtener el veredicto.",
     },
+    "judged-by-person": {"en": "Judged by a person", "es": "Juzgado por una persona"},
+    "judgement-note": {"en": "Note: {note}", "es": "Nota: {note}"},
     "awaiting.reason": {
         "en": "No verdict yet: {count} criterion/criteria wait for you (or the goal's owner) to confirm or reject "
         "them. {criteria}",

@@ -110,3 +110,15 @@ def awaiting_reason(criteria: Sequence[CriterionResult], locale: Locale) -> str:
     """Which criteria wait for a person and why, in the learner's language."""
     waiting = [f"«{c.label or describe(c.criterion)}»: {c.evidence}" for c in awaiting_judgement(criteria)]
     return text("awaiting.reason", locale, count=len(waiting), criteria=" · ".join(waiting))
+
+
+def feedback_with_judgement(feedback: str, judged: CriterionResult, locale: Locale) -> str:
+    """The review's feedback with a person's judgement of a criterion added under its own heading
+    (the review's own criteria section says what the review could decide)."""
+    heading = f"### {text('judged-by-person', locale)}"
+    mark = "✅" if judged.status is CriterionStatus.MET else "❌"
+    line = f"- {mark} {judged.label or describe(judged.criterion)} — {judged.evidence}"
+    if judged.note:
+        line += f" {text('judgement-note', locale, note=judged.note)}"
+    opened = feedback if heading in feedback else f"{feedback}\n\n{heading}" if feedback else heading
+    return f"{opened}\n{line}"

@@ -30,7 +30,13 @@ from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.review import lines_of_code, normalize_language
 from ai_goals_tracker.review.feedback import compose_summary
 from ai_goals_tracker.review.models import CriterionResult, Finding, JudgedBy, ReviewOutcome
-from ai_goals_tracker.review.verdict import NotAwaitingJudgement, awaiting_reason, judge, verdict_of
+from ai_goals_tracker.review.verdict import (
+    NotAwaitingJudgement,
+    awaiting_reason,
+    feedback_with_judgement,
+    judge,
+    verdict_of,
+)
 from ai_goals_tracker.snapshots import repository
 from ai_goals_tracker.snapshots.jobs import apply_to_task, decides_task, review_snapshot
 from ai_goals_tracker.snapshots.schemas import CriterionJudgement, SnapshotCreate, SnapshotRead
@@ -156,6 +162,7 @@ async def judge_criterion(
     )
     decided = verdict is not ReviewOutcome.AWAITING_JUDGEMENT
     snapshot.meta = {**snapshot.meta, "review": review}
+    snapshot.validation_feedback = feedback_with_judgement(snapshot.validation_feedback or "", criteria[index], locale)
     snapshot.validation_passed = verdict is ReviewOutcome.PASSED if decided else None
     snapshot.validation_score = final_score if decided else None
     judged = review["criteria"][index]
