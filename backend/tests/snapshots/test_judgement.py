@@ -189,6 +189,9 @@ async def test_judging_refuses_others_decided_criteria_and_bad_input(
         assert response.status_code == 422, (body, response.text)
     assert (await judge(client, user, snapshot_id, -1, {"met": True})).status_code == 422
     assert (await snapshot_of(client, user, snapshot_id))["review_status"] == "awaiting_judgement"
+    # Nothing failed in the review: reviewing again would decide nothing more.
+    retried = await client.post(f"{API}/snapshots/{snapshot_id}/review", headers=user.headers)
+    assert (retried.status_code, retried.json()["review_status"]) == (409, "awaiting_judgement")
 
     assert (await judge(client, user, snapshot_id, 0, {"met": True})).status_code == 200
     again = await judge(client, user, snapshot_id, 0, {"met": False})

@@ -94,7 +94,7 @@ async def retry_review(session: AsyncSession, snapshot: CodeSnapshot) -> CodeSna
     if not snapshot.not_reviewed:
         raise ConflictError(
             N_("Only a snapshot that could not be reviewed can be reviewed again"),
-            extra={"review_status": "pending" if snapshot.validation_passed is None else "reviewed"},
+            extra={"review_status": SnapshotRead.model_validate(snapshot).review_status},
         )
     review = dict(snapshot.meta.get("review") or {})
     review.update(status="retrying", reason=None)
