@@ -3,6 +3,7 @@ confirms or rejects each one; the verdict, the task's status, progress and event
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -272,3 +273,22 @@ async def test_the_goals_owner_judges_as_owner_when_someone_else_submitted_the_c
     assert criterion["evidence"] == "Confirmed by the goal's owner."
     assert response.json()["review_status"] == "passed"
     assert (await resource(client, owner, f"tasks/{task_id}"))["status"] == "completed"
+
+
+async def test_two_criteria_judged_at_once_reach_one_verdict(
+    client: httpx.AsyncClient, app: FastAPI, settings: Settings, database_url: str
+) -> None:
+    criteria = [SUM, "add is named for what it does"]
+    user, _, task_id, snapshot_id = await awaiting_review(client, settings, database_url, "twice", criteria, RIGHT_SUM)
+
+    first, second = await asyncio.gather(
+        judge(client, user, snapshot_id, 0, {"met": True}), judge(client, user, snapshot_id, 1, {"met": True})
+    )
+
+    assert (first.status_code, second.status_code) == (200, 200), (first.text, second.text)
+    snapshot = await snapshot_of(client, user, snapshot_id)
+    assert snapshot["review_status"] == "passed"
+    assert [c["judged_by"] for c in snapshot["metadata"]["review"]["criteria"]] == ["learner", "learner"]
+    assert (await resource(client, user, f"tasks/{task_id}"))["status"] == "completed"
+    events = [e.event_type.value for e in await events_of(app, user.id) if e.meta["source"] != "worker"]
+    assert (events.count("code.reviewed"), events.count("code.validated"), events.count("task.completed")) == (2, 1, 1)
