@@ -403,6 +403,7 @@ async def test_a_criterion_waiting_for_the_learner_is_confirmed_from_the_review_
     goal_html = (await client.get(f"/goals/{goal['id']}")).text
     assert "Confirmed by you" in goal_html and "Checked" in goal_html
     assert '<span class="badge decided decided-learner">Judged by you</span>' in goal_html
+    assert "1 completed task(s) passed with a criterion you or the goal&#39;s owner confirmed" in goal_html
     assert "Judged by you" in (await client.get(f"/tasks/{task['id']}")).text
     assert "/judgement" not in goal_html
 
