@@ -172,6 +172,10 @@ class ApiClient:
     def retry_review(self, snapshot_id: str) -> SnapshotRead:
         return self.read(SnapshotRead, "POST", f"/snapshots/{snapshot_id}/review")
 
+    def judge_criterion(self, snapshot_id: str, index: int, *, met: bool, note: str | None = None) -> SnapshotRead:
+        body: dict[str, Any] = {"met": met, "note": note} if note else {"met": met}
+        return self.read(SnapshotRead, "POST", f"/snapshots/{snapshot_id}/criteria/{index}/judgement", json=body)
+
     # Search, planning, activity
 
     def search(self, query: str, *, entity_type: str | None = None, limit: int = 10) -> SearchResults:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -309,13 +310,33 @@ def test_submit_shows_the_verdict_findings_and_feedback_then_progress(aigt: Aigt
     assert "Feedback" in out
     assert f"Task {task['id']} (Write total()) is now ✘ failed" in out
 
+    # Nothing fails the fixed code, but no check can decide the goal's sentence: it waits for the learner.
     source.write_text(FIXED)
-    passed = aigt("submit", task["id"], str(source))
+    waiting = aigt("submit", task["id"], str(source))
+
+    assert waiting.exit_code == 11, waiting.output
+    assert "⧗ AWAITING YOUR JUDGEMENT" in waiting.stdout
+    criterion_row = next(line for line in waiting.stdout.splitlines() if line.startswith("│ 0 "))
+    assert "waiting for you" in criterion_row
+    assert "is now ✔ completed" not in waiting.stdout
+    snapshot_id = re.search(r"Snapshot (cs_\w+)", waiting.stdout)
+    assert snapshot_id is not None
+    assert f"aigt judge {snapshot_id.group(1)} 0 --met" in waiting.stderr
+    task_shown = aigt("tasks", "show", task["id"])
+    assert task_shown.exit_code == 0, task_shown.output
+    assert f"Last review: awaiting your judgement (see `aigt review {snapshot_id.group(1)}`)" in task_shown.stdout
+
+    passed = aigt("judge", snapshot_id.group(1), "0", "--met", "--note", "total() sums the prices")
 
     assert passed.exit_code == 0, passed.output
     assert "✔ PASSED  score" in passed.stdout
+    criterion_row = next(line for line in passed.stdout.splitlines() if line.startswith("│ 0 "))
+    assert "✔" in criterion_row and "you" in criterion_row
+    assert "Confirmed by the learner who submitted the code." in criterion_row
+    assert "Note: total() sums the prices" in passed.stdout
     assert "is now ✔ completed" in passed.stdout
     assert "Goal Sum a basket: ████████████ 100%" in passed.stdout
+    assert aigt("judge", snapshot_id.group(1), "0", "--not-met").exit_code != 0
 
     again = aigt("submit", task["id"], str(source))
     assert again.exit_code == 7, "a completed task takes no more submissions"
@@ -456,7 +477,8 @@ def test_a_goal_with_tests_shows_each_test_and_the_coverage(aigt: Aigt, tmp_path
     out = failed.stdout
     assert "Tests: 1 of 2 passed" in out
     assert next(line for line in out.splitlines() if "test_total_adds_prices" in line and "✔" in line)
-    failing = next(line for line in out.splitlines() if "✘" in line and "test_total_of_nothing_is_zero" in line)
+    # The tests' table, after the criteria's: the failing test's row with its assertion message.
+    failing = [line for line in out.splitlines() if "✘" in line and "test_total_of_nothing_is_zero" in line][-1]
     assert "an empty basket costs nothing" in failing
     # Between them the two tests run every line, the early return for an empty basket included.
     assert f"Coverage of {source.as_posix()} by the goal's tests: 100%" in out

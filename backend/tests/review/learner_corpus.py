@@ -24,7 +24,7 @@ from typing import Any, Literal
 from ai_goals_tracker.config import get_settings
 from ai_goals_tracker.review import Finding, ReviewRequest, ReviewResult, review_submission_with_llm
 from ai_goals_tracker.review.languages import normalize_language
-from ai_goals_tracker.review.models import Category, Criterion, Locale
+from ai_goals_tracker.review.models import Category, Criterion, Locale, ReviewOutcome
 from ai_goals_tracker.review.scoring import blocking_findings
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -46,6 +46,14 @@ class Case:
     rationale: str
     primary_line: int | None = None
     criteria: tuple[Criterion, ...] = ()
+
+    @property
+    def expected_outcome(self) -> ReviewOutcome:
+        """Offline nobody judges a sentence: correct code under one waits for the learner to confirm it."""
+        if self.expected == "fail":
+            return ReviewOutcome.FAILED
+        sentences = any(isinstance(criterion, str) for criterion in self.criteria)
+        return ReviewOutcome.AWAITING_JUDGEMENT if sentences else ReviewOutcome.PASSED
 
     @property
     def code(self) -> str:
@@ -188,6 +196,8 @@ class CaseOutcome:
     """How the engine did on one case, in the terms the tests and the benchmark report use."""
 
     case: Case
+    outcome: ReviewOutcome
+    # Not failed by the engine: passed, or waiting only for a person to confirm what no check decides.
     passed: bool
     # Whether a blocking finding covers the primary line, and how many other places (distinct start
     # lines, a finding without a line counting as one) the engine blocked on: false alarms.
@@ -199,7 +209,7 @@ class CaseOutcome:
 
     @property
     def verdict_right(self) -> bool:
-        return self.passed is (self.case.expected == "pass")
+        return self.outcome is self.case.expected_outcome
 
     @property
     def caught(self) -> bool:
@@ -217,7 +227,8 @@ def judge(case: Case, result: ReviewResult) -> CaseOutcome:
     elsewhere = {f.start_line for f in blocking if primary is None or f.start_line is None or not _covers(f, primary)}
     return CaseOutcome(
         case=case,
-        passed=result.passed,
+        outcome=result.outcome,
+        passed=result.outcome in (ReviewOutcome.PASSED, ReviewOutcome.AWAITING_JUDGEMENT),
         on_primary=primary is not None and bool(blocking_on_line(result.findings, primary)),
         false_alarms=len(elsewhere),
         leaks=tuple(language_leaks(result, case.learner_language)),

@@ -38,14 +38,13 @@ def _described(result: ReviewResult) -> str:
         for f in result.findings
         if f.type.value != "celebratory"
     ]
-    return f"passed={result.passed} score={result.score} findings={findings}"
+    return f"outcome={result.outcome.value} score={result.score} findings={findings}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
 def test_verdict(case: Case) -> None:
     result = review_case(case.id)
-    expected = case.expected == "pass"
-    assert result.passed is expected, f"{case.rationale} — got {_described(result)}"
+    assert result.outcome is case.expected_outcome, f"{case.rationale} — got {_described(result)}"
 
 
 @pytest.mark.parametrize("case", FLAWED, ids=_ids(FLAWED))

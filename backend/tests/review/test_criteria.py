@@ -101,10 +101,14 @@ def test_natural_language_needs_a_human_offline_even_when_words_match() -> None:
         {"check": "no_findings", "severity": "apocalyptic"},
     ],
 )
-def test_malformed_checks_need_a_human_and_do_not_fail_the_submission(criterion: dict[str, Any]) -> None:
+def test_malformed_checks_wait_for_a_person_and_neither_fail_nor_pass_the_submission(
+    criterion: dict[str, Any],
+) -> None:
     result = review("correct_login.py", criteria=[criterion])
     assert result.criteria[0].status is CriterionStatus.NEEDS_HUMAN
-    assert result.passed
+    assert result.criteria[0].judged_by is None
+    assert result.outcome is ReviewOutcome.AWAITING_JUDGEMENT
+    assert not result.passed
 
 
 def test_catastrophic_regex_fails_only_its_own_criterion() -> None:

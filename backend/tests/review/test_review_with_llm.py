@@ -6,7 +6,7 @@ import json
 
 from ai_goals_tracker.ai.llm import LLMClient
 from ai_goals_tracker.review import ReviewRequest, review_submission_with_llm
-from ai_goals_tracker.review.models import CriterionStatus
+from ai_goals_tracker.review.models import CriterionStatus, ReviewOutcome
 from tests.ai.openai_stub import Reply, openai_stub
 from tests.review.corpus import sample_code
 
@@ -91,3 +91,18 @@ async def test_provider_error_falls_back() -> None:
 async def test_without_llm_the_review_is_offline_and_warning_free() -> None:
     result = await review_submission_with_llm(request(), None)
     assert result.feedback_source == "offline" and result.warnings == []
+
+
+async def test_a_criterion_the_llm_decides_stops_waiting_one_it_leaves_undecided_still_waits() -> None:
+    with openai_stub(Reply(llm_answer("met"))) as (url, _):
+        judged = await review_submission_with_llm(request("en"), llm(url))
+    assert (judged.outcome, judged.passed) == (ReviewOutcome.PASSED, True)
+    silent = json.dumps({"summary": "Fine.", "feedback_markdown": "Fine.", "criteria": []})
+    with openai_stub(Reply(silent)) as (url, _):
+        unjudged = await review_submission_with_llm(request("en"), llm(url))
+    assert (unjudged.outcome, unjudged.passed) == (ReviewOutcome.AWAITING_JUDGEMENT, False)
+    assert unjudged.criteria[0].judged_by is None
+    assert "wait for a person's judgement" in unjudged.summary
+    with openai_stub(Reply("Sure! Here is my review: great job")) as (url, _):
+        invalid = await review_submission_with_llm(request("en"), llm(url))
+    assert invalid.outcome is ReviewOutcome.AWAITING_JUDGEMENT

@@ -9,9 +9,10 @@ from ai_goals_tracker.review.models import (
     CriterionStatus,
     Finding,
     FindingType,
+    ReviewOutcome,
     Severity,
 )
-from ai_goals_tracker.review.scoring import passed, score
+from ai_goals_tracker.review.scoring import outcome, passed, score
 from tests.review.corpus import review, sample_code
 
 
@@ -109,3 +110,57 @@ def test_unknown_language_feedback_says_why_nothing_was_decided() -> None:
     spanish = review("secrets_service.go", locale="es").feedback
     assert "No analyzer here can check `go` code" in english
     assert "Ningún analizador de aquí puede revisar código `go`" in spanish
+
+
+def judged(status: CriterionStatus, judged_by: str | None) -> CriterionResult:
+    return CriterionResult.model_validate(
+        {"criterion": "it adds", "kind": "natural_language", "status": status, "evidence": "", "judged_by": judged_by}
+    )
+
+
+def test_a_criterion_nobody_decided_leaves_the_review_waiting_never_passed() -> None:
+    met = criterion(CriterionStatus.MET)
+    waiting = judged(CriterionStatus.NEEDS_HUMAN, None)
+    assert outcome([], [waiting], 1.0, 0.7) is ReviewOutcome.AWAITING_JUDGEMENT
+    assert outcome([], [met, waiting], 1.0, 0.7) is ReviewOutcome.AWAITING_JUDGEMENT
+    assert not passed([], [met, waiting], 1.0, 0.7)
+    assert outcome([], [met, judged(CriterionStatus.MET, "learner")], 1.0, 0.7) is ReviewOutcome.PASSED
+
+
+def test_what_fails_the_code_fails_it_even_while_criteria_wait() -> None:
+    waiting = judged(CriterionStatus.NEEDS_HUMAN, None)
+    security = finding(Severity.MAJOR, category=Category.SECURITY)
+    assert outcome([security], [waiting], 0.9, 0.7) is ReviewOutcome.FAILED
+    assert outcome([], [waiting, criterion(CriterionStatus.NOT_MET)], 0.6, 0.7) is ReviewOutcome.FAILED
+    # Even if the waiting criterion were confirmed the score would stay under the threshold.
+    heavy = [finding(Severity.CRITICAL)] * 2
+    assert outcome(heavy, [waiting], score(heavy, [waiting]), 0.7) is ReviewOutcome.FAILED
+
+
+def test_a_persons_rejection_gates_the_verdict_a_models_does_not() -> None:
+    met = criterion(CriterionStatus.MET)
+    assert outcome([], [met, judged(CriterionStatus.NOT_MET, "learner")], 0.8, 0.7) is ReviewOutcome.FAILED
+    assert outcome([], [met, judged(CriterionStatus.NOT_MET, "owner")], 0.8, 0.7) is ReviewOutcome.FAILED
+    assert outcome([], [met, judged(CriterionStatus.NOT_MET, "llm")], 0.8, 0.7) is ReviewOutcome.PASSED
+
+
+def test_reviews_stored_with_the_old_judge_names_read_as_today() -> None:
+    assert judged(CriterionStatus.MET, "analyzer").judged_by == "check"
+    assert judged(CriterionStatus.NEEDS_HUMAN, "none").judged_by is None
+    assert outcome([], [judged(CriterionStatus.NOT_MET, "analyzer")], 0.8, 0.7) is ReviewOutcome.FAILED
+
+
+def test_an_offline_review_of_a_sentence_waits_and_says_so_in_the_learners_language() -> None:
+    for locale, words in (("en", "wait for a person's judgement"), ("es", "esperan el juicio de una persona")):
+        result = review_submission(
+            ReviewRequest(
+                code="def add(a, b):\n    return a * b\n",
+                file_path="add.py",
+                criteria=["the function returns the sum of two numbers"],
+                locale=locale,
+            )
+        )
+        assert result.outcome is ReviewOutcome.AWAITING_JUDGEMENT
+        assert not result.passed
+        assert words in result.summary
+        assert "the function returns the sum of two numbers" in result.summary

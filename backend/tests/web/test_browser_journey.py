@@ -201,7 +201,8 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str, scree
     await accessible(p)
     await shoot(p, screenshots, "review")
 
-    # Code that passes completes the task, and the goal's progress moves.
+    # Code with nothing wrong still waits: no check can decide the goal's sentence, so the learner
+    # confirms it, and only then does the review pass, complete the task and move the goal's progress.
     await (
         p.get_by_role("navigation", name="Ruta de navegación")
         .get_by_role("link", name="Escribir la función sumar")
@@ -210,7 +211,21 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str, scree
     await p.get_by_label("Ruta del archivo").fill("sumar.py")
     await p.get_by_label("Código", exact=True).fill(PASSING_CODE)
     await p.get_by_role("button", name="Enviar a revisión").click()
+    await wait_for_verdict(p, "Espera tu juicio")
+    criterion = "La función sumar devuelve la suma de dos números"
+    assert (await p.locator("#criteria-title + .table-scroll tbody .badge").first.inner_text()) == "Espera tu juicio"
+    assert await p.get_by_role("button", name=f"Confirmar: se cumple: {criterion}").is_visible()
+    await accessible(p)
+    await shoot(p, screenshots, "review-awaiting")
+    await p.get_by_label("Nota (opcional)").fill("Probada con 2 + 3")
+    await p.get_by_role("button", name=f"Confirmar: se cumple: {criterion}").click()
+    assert "todos los criterios están decididos" in await flash(p)
     await wait_for_verdict(p, "Aprobado")
+    assert await p.locator("#criteria-title + .table-scroll tbody .badge").all_inner_texts() == [
+        "Cumplido",
+        "Confirmado por ti",
+    ]
+    assert "Nota: Probada con 2 + 3" in await p.locator("#criteria-title + .table-scroll tbody").inner_text()
     await (
         p.get_by_role("navigation", name="Ruta de navegación")
         .get_by_role("link", name="Escribir la función sumar")
@@ -222,7 +237,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str, scree
     await shoot(p, screenshots, "task")
     await p.goto(goal_url)
     assert await progress_of(p) == "100 %"
-    assert (await p.locator(".criterion .badge").first.inner_text()) == "Requiere una persona"
+    assert await p.locator(".criterion .badge").all_inner_texts() == ["Cumplido", "Confirmado por ti"]
     await accessible(p)
     await shoot(p, screenshots, "goal")
     await (

@@ -348,3 +348,87 @@ async def test_code_tasks_offer_submitting_code_instead_of_completing(client: ht
     goal_page = (await client.get(f"/goals/{goal['id']}")).text
     assert 'aria-label="Complete: Notes"' in goal_page
     assert 'aria-label="Submit code: Notes"' not in goal_page
+
+
+async def test_a_criterion_waiting_for_the_learner_is_confirmed_from_the_review_page(
+    client: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    user = await register_and_login(client, "judging")
+    criteria = ["add returns the sum of both numbers", {"check": "defines", "name": "add"}]
+    body = {"title": "Sums", "validation_criteria": {"criteria": criteria}}
+    goal = (await client.post(f"{API}/goals", json=body, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    code = "def add(a: int, b: int) -> int:\n    return a + b\n"
+    snapshot = (
+        await client.post(
+            f"{API}/tasks/{task['id']}/snapshots",
+            json={"file_path": "add.py", "code_content": code},
+            headers=user.headers,
+        )
+    ).json()
+    await run_reviews(settings, database_url)
+    await web_login(client, "judging")
+    review_path = f"/reviews/{snapshot['id']}"
+
+    html = (await client.get(review_path)).text
+    assert "Awaiting your judgement" in html
+    assert "some criteria cannot be decided by a check" in html
+    assert f'action="{review_path}/criteria/0/judgement"' in html
+    assert f'action="{review_path}/criteria/1/judgement"' not in html
+    assert "Confirm: it is met" in html and "Reject: not met" in html
+    assert '<span class="badge decided decided-check">Checked</span>' in html
+    assert (await client.get(f"{review_path}/state")).json() == {"state": "awaiting_judgement"}
+    goal_html = (await client.get(f"/goals/{goal['id']}")).text
+    assert "Waits for your judgement" in goal_html
+    assert '<span class="badge decided decided-waiting">Awaiting your judgement</span>' in goal_html
+    assert f'action="{review_path}/criteria/0/judgement"' in goal_html
+
+    token = await csrf_of(client, review_path)
+    without_token = await client.post(f"{review_path}/criteria/0/judgement", data={"met": "true"})
+    assert without_token.status_code == 403
+    confirmed = await client.post(
+        f"{review_path}/criteria/0/judgement",
+        data={"csrf_token": token, "met": "true", "note": "tried 2 + 3"},
+        headers={"referer": review_path},
+    )
+    assert confirmed.status_code == 303, confirmed.text
+
+    html = (await client.get(review_path)).text
+    assert "every criterion is decided and the review passed" in html
+    assert "Passed" in html
+    assert '<span class="badge decided decided-learner-met">Confirmed by you</span>' in html
+    assert "Note: tried 2 + 3" in html
+    assert "/judgement" not in html
+    assert (await client.get(f"{API}/tasks/{task['id']}", headers=user.headers)).json()["status"] == "completed"
+    goal_html = (await client.get(f"/goals/{goal['id']}")).text
+    assert "Confirmed by you" in goal_html and "Checked" in goal_html
+    assert '<span class="badge decided decided-learner">Judged by you</span>' in goal_html
+    assert "1 completed task(s) passed with a criterion you or the goal&#39;s owner confirmed" in goal_html
+    assert "Judged by you" in (await client.get(f"/tasks/{task['id']}")).text
+    assert "/judgement" not in goal_html
+
+
+async def test_a_failed_review_shows_undecided_criteria_without_asking_for_a_judgement(
+    client: httpx.AsyncClient, settings: Settings, database_url: str
+) -> None:
+    user = await register_and_login(client, "undecided")
+    criteria = ["add returns the sum of both numbers", {"check": "defines", "name": "subtract"}]
+    body = {"title": "Sums", "validation_criteria": {"criteria": criteria}}
+    goal = (await client.post(f"{API}/goals", json=body, headers=user.headers)).json()
+    task = (await client.post(f"{API}/tasks", json={"goal_id": goal["id"], "title": "T"}, headers=user.headers)).json()
+    snapshot = (
+        await client.post(
+            f"{API}/tasks/{task['id']}/snapshots",
+            json={"file_path": "add.py", "code_content": "def add(a: int, b: int) -> int:\n    return a + b\n"},
+            headers=user.headers,
+        )
+    ).json()
+    await run_reviews(settings, database_url)
+    await web_login(client, "undecided")
+
+    for path in (f"/reviews/{snapshot['id']}", f"/goals/{goal['id']}"):
+        html = (await client.get(path)).text
+        assert '<span class="badge criterion-undecided">Not decided</span>' in html, path
+        assert '<span class="badge criterion-not_met">Not met</span>' in html, path
+        assert "Waits for your judgement" not in html and "/judgement" not in html, path
+    assert "Checked by the review" in (await client.get(f"/goals/{goal['id']}")).text

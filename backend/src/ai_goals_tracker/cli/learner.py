@@ -36,6 +36,10 @@ def add_learner_commands(app: typer.Typer) -> None:
             submit.review,
             _("Show the review of a submitted snapshot (or, with --retry, review a not-reviewed one again)."),
         ),
+        (
+            submit.judge,
+            _("Confirm or reject a criterion of a review that awaits your judgement (see `aigt review`)."),
+        ),
         (search.search, _("Search your courses, goals, tasks and code by meaning.")),
         (search.suggest, _("Suggest goals (with criteria and tasks) for a course, and save the ones you pick.")),
         (stats.stats, _("Your activity heatmap, streak, weekly completions and scores, and hours per goal.")),

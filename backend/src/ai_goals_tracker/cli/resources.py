@@ -462,9 +462,15 @@ def show_task(_client: ApiClient, task: TaskRead, as_json: bool) -> None:
     if task.description:
         out.print(task.description)
     result = task.validation_result
-    if result:
+    if result and result.get("status") == "awaiting_judgement":
+        out.print(
+            _("Last review: [yellow]awaiting your judgement[/] (see `aigt review {id}`)").format(
+                id=result.get("snapshot_id")
+            )
+        )
+    elif result:
         verdict = _("[green]passed[/]") if result.get("passed") else _("[red]not passed[/]")
-        score = f"{result.get('score', 0) * 100:.0f}"
+        score = f"{(result.get('score') or 0) * 100:.0f}"
         out.print(_("Last review: {verdict}, score {score}%").format(verdict=verdict, score=score))
     if task.ai_feedback:
         out.print(task.ai_feedback)

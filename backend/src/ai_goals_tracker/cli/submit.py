@@ -41,6 +41,8 @@ EXIT_REVIEW_PENDING = 8
 EXIT_REVIEW_FAILED = 9
 # Exit code for a review that could not reach a verdict (an analyzer did not finish, the file is too large).
 EXIT_NOT_REVIEWED = 10
+# Exit code for a review whose criteria wait for the learner's judgement (`aigt judge`): no verdict yet.
+EXIT_AWAITING_JUDGEMENT = 11
 
 
 def wait_for_review(client: ApiClient, snapshot: SnapshotRead, timeout: float) -> SnapshotRead:
@@ -110,6 +112,26 @@ def _spinner(out: Console, quiet: bool, message: str) -> Any:
     return _NoSpinner() if quiet else out.status(message, spinner="dots")
 
 
+@handles_api_errors
+def judge(
+    snapshot_id: Annotated[str, typer.Argument(help=_("A snapshot id, as `aigt submit` prints it."))],
+    index: Annotated[int, typer.Argument(min=0, help=_("The criterion's number, as `aigt review` shows it."))],
+    met: Annotated[
+        bool,
+        typer.Option(
+            "--met/--not-met", help=_("Confirm that the code meets the criterion, or reject it."), show_default=False
+        ),
+    ],
+    note: Annotated[str | None, typer.Option(help=_("Why, in a few words (kept with your judgement)."))] = None,
+    server: ServerOption = DEFAULT_SERVER,
+    as_json: JsonOption = False,
+) -> None:
+    out = stdout()
+    with open_client(server) as client:
+        snapshot = client.judge_criterion(snapshot_id, index, met=met, note=note)
+        _show_outcome(client, snapshot, out, as_json)
+
+
 def _show_outcome(client: ApiClient, snapshot: SnapshotRead, out: Console, as_json: bool) -> None:
     task = client.tasks.get(snapshot.task_id) if snapshot.task_id else None
     goal = client.goals.get(task.goal_id) if task else None
@@ -127,6 +149,14 @@ def _show_outcome(client: ApiClient, snapshot: SnapshotRead, out: Console, as_js
             _("Submit again, or ask for a new review with `aigt review {id} --retry`.").format(id=snapshot.id)
         )
         raise typer.Exit(EXIT_NOT_REVIEWED)
+    if snapshot.review_status == "awaiting_judgement":
+        first = snapshot.awaiting_criteria[0].index if snapshot.awaiting_criteria else 0
+        stderr().print(
+            _("Confirm or reject each waiting criterion, e.g. `aigt judge {id} {index} --met` or `--not-met`.").format(
+                id=snapshot.id, index=first
+            )
+        )
+        raise typer.Exit(EXIT_AWAITING_JUDGEMENT)
     if not snapshot.validation_passed:
         raise typer.Exit(EXIT_REVIEW_FAILED)
 
@@ -151,14 +181,19 @@ def render_review(out: Console, snapshot: SnapshotRead, task: TaskRead | None, g
             still = _("Task {id} ({title}) is still ").format(id=task.id, title=task.title)
             out.print(Text.assemble(still, status_text(task.status, task=True)))
         return
-    score = snapshot.validation_score or 0.0
-    verdict = (
-        Text(_("✔ PASSED"), style="bold green") if snapshot.validation_passed else Text(_("✘ NOT PASSED"), "bold red")
-    )
-    out.print(verdict, Text(_(" score {score}%").format(score=f"{score * 100:.0f}"), style="bold"))
+    if snapshot.review_status == "awaiting_judgement":
+        out.print(Text(_("⧗ AWAITING YOUR JUDGEMENT"), style="bold yellow"), Text(f" {snapshot.review_reason or ''}"))
+    else:
+        score = snapshot.validation_score or 0.0
+        verdict = (
+            Text(_("✔ PASSED"), style="bold green")
+            if snapshot.validation_passed
+            else Text(_("✘ NOT PASSED"), "bold red")
+        )
+        out.print(verdict, Text(_(" score {score}%").format(score=f"{score * 100:.0f}"), style="bold"))
 
-    result = (task.validation_result if task else None) or {}
-    criteria = result.get("criteria") or snapshot.metadata.get("review", {}).get("criteria") or []
+    # This snapshot's own review: the task's may belong to a newer attempt.
+    criteria = snapshot.metadata.get("review", {}).get("criteria") or []
     if criteria:
         out.print(criteria_table(criteria))
     for item in criteria:
@@ -194,16 +229,36 @@ JsonObject = dict[str, Any]
 
 def criteria_table(criteria: list[JsonObject]) -> Table:
     table = Table(title=_("Criteria"), title_justify="left")
+    table.add_column("#", no_wrap=True)
     table.add_column("", no_wrap=True)
     table.add_column(_("Criterion"), ratio=1)
+    table.add_column(_("Decided by"), no_wrap=True)
     table.add_column(_("Evidence"), ratio=1)
     marks = {"met": Text("✔", "green"), "not_met": Text("✘", "red"), "needs_human": Text("?", "yellow")}
-    for item in criteria:
+    for index, item in enumerate(criteria):
         # Text, not str: a regex criterion such as `Annotated\[` must not be read as Rich markup.
         criterion = Text(str(item.get("label") or render_raw(item.get("criterion"), cli_locale())))
         evidence = Text(str(item.get("evidence") or ""))
-        table.add_row(marks.get(str(item.get("status")), Text("·")), criterion, evidence)
+        if item.get("note"):
+            evidence.append("\n" + _("Note: {note}").format(note=item["note"]), style="italic")
+        status = str(item.get("status"))
+        table.add_row(str(index), marks.get(status, Text("·")), criterion, _decided_by(item, status), evidence)
     return table
+
+
+def _decided_by(item: JsonObject, status: str) -> Text:
+    """Checked, judged by the model, or confirmed/rejected by a person; waiting when nobody decided it."""
+    if status == "needs_human":
+        return Text(_("waiting for you"), style="bold yellow")
+    # Anything else is a check: reviews stored before people could judge said `analyzer`.
+    judge = item.get("judged_by")
+    if judge == "llm":
+        return Text(_("the model"))
+    if judge == "learner":
+        return Text(_("you"), style="bold magenta")
+    if judge == "owner":
+        return Text(_("the goal's owner"), style="bold magenta")
+    return Text(_("a check"), style="dim")
 
 
 def tests_table(item: JsonObject) -> Table:

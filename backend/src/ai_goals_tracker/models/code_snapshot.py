@@ -39,16 +39,28 @@ class CodeSnapshot(Base):
     task: Mapped[Task | None] = relationship(back_populates="code_snapshots", lazy="raise")
 
     NOT_REVIEWED = "not_reviewed"
+    AWAITING_JUDGEMENT = "awaiting_judgement"
+
+    @property
+    def review_status(self) -> str | None:
+        """The stored review's `status`, None before the review has finished."""
+        review = self.meta.get("review")
+        status = review.get("status") if isinstance(review, dict) else None
+        return status if isinstance(status, str) else None
 
     @property
     def not_reviewed(self) -> bool:
         """The review could not reach a verdict (an analyzer could not finish); it may be retried."""
-        review = self.meta.get("review")
-        return isinstance(review, dict) and review.get("status") == self.NOT_REVIEWED
+        return self.validation_passed is None and self.review_status == self.NOT_REVIEWED
+
+    @property
+    def awaiting_judgement(self) -> bool:
+        """The review ended with criteria nobody could decide: no verdict until a person judges each."""
+        return self.validation_passed is None and self.review_status == self.AWAITING_JUDGEMENT
 
     @property
     def review_settled(self) -> bool:
-        """No review is pending: a verdict, or a review that could not reach one."""
-        return self.validation_passed is not None or self.not_reviewed
+        """No review is pending: a verdict, a review that could not reach one, or one that waits for a person."""
+        return self.validation_passed is not None or self.not_reviewed or self.awaiting_judgement
 
     owner: Mapped[User] = relationship(back_populates="code_snapshots", lazy="raise")

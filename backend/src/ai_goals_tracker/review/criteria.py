@@ -97,7 +97,9 @@ def describe(criterion: Criterion) -> str:
 
 
 def evaluate_criteria(criteria: Sequence[Criterion], context: CriteriaContext) -> list[CriterionResult]:
-    return [_evaluate(criterion, context) for criterion in criteria]
+    results = [_evaluate(criterion, context) for criterion in criteria]
+    # Nobody decided a criterion that ends `needs_human`, whichever check gave up on it.
+    return [r.model_copy(update={"judged_by": None}) if r.status is CriterionStatus.NEEDS_HUMAN else r for r in results]
 
 
 def _evaluate(raw: Criterion, context: CriteriaContext) -> CriterionResult:
@@ -109,7 +111,7 @@ def _evaluate(raw: Criterion, context: CriteriaContext) -> CriterionResult:
             kind="natural_language",
             status=CriterionStatus.NEEDS_HUMAN,
             evidence=text("evidence.needs-human", context.locale),
-            judged_by="none",
+            judged_by=None,
             label=label,
         )
     result = CriterionResult(

@@ -13,9 +13,10 @@ from ai_goals_tracker.review.models import (
     Finding,
     FindingType,
     Locale,
+    ReviewOutcome,
     Severity,
 )
-from ai_goals_tracker.review.scoring import blocking_findings
+from ai_goals_tracker.review.scoring import awaiting_judgement, blocking_findings
 
 _STATUS_MARK = {CriterionStatus.MET: "✅", CriterionStatus.NOT_MET: "❌", CriterionStatus.NEEDS_HUMAN: "👀"}
 _SEVERITY_ORDER = (Severity.CRITICAL, Severity.MAJOR, Severity.MINOR, Severity.INFO)
@@ -39,7 +40,11 @@ def compose_feedback(
 
 
 def compose_summary(
-    findings: Sequence[Finding], criteria: Sequence[CriterionResult], score: float, passed: bool, locale: Locale
+    findings: Sequence[Finding],
+    criteria: Sequence[CriterionResult],
+    score: float,
+    outcome: ReviewOutcome,
+    locale: Locale,
 ) -> str:
     decided = [c for c in criteria if c.status is not CriterionStatus.NEEDS_HUMAN]
     met = sum(c.status is CriterionStatus.MET for c in decided)
@@ -51,8 +56,23 @@ def compose_summary(
     comments = [f for f in findings if f.type is not FindingType.CELEBRATORY and f.category is not Category.LIMITS]
     essential = len(blocking_findings(comments))
     issues_part = text("summary.issues", locale, essential=essential, other=len(comments) - essential)
-    key = "summary.passed" if passed else "summary.failed"
-    return text(key, locale, score=score, criteria=criteria_part, issues=issues_part)
+    judged = sum(c.judged_by_person for c in criteria)
+    judged_part = f" {text('summary.judged', locale, judged=judged)}" if judged else ""
+    waiting = awaiting_judgement(criteria)
+    if outcome is ReviewOutcome.AWAITING_JUDGEMENT and waiting:
+        labels = "; ".join(c.label or describe(c.criterion) for c in waiting)
+        summary = text(
+            "summary.awaiting",
+            locale,
+            score=score,
+            criteria=criteria_part,
+            issues=issues_part,
+            waiting=len(waiting),
+            labels=labels,
+        )
+        return summary + judged_part
+    key = "summary.passed" if outcome is ReviewOutcome.PASSED else "summary.failed"
+    return text(key, locale, score=score, criteria=criteria_part, issues=issues_part) + judged_part
 
 
 def _went_well(findings: Sequence[Finding], locale: Locale) -> str:

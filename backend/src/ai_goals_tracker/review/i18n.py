@@ -116,7 +116,7 @@ _TEXTS: dict[str, dict[Locale, str]] = {
     },
     "status.met": {"en": "met", "es": "cumplido"},
     "status.not_met": {"en": "not met", "es": "no cumplido"},
-    "status.needs_human": {"en": "needs a human reviewer", "es": "necesita revisión humana"},
+    "status.needs_human": {"en": "needs a person's judgement", "es": "necesita el juicio de una persona"},
     "praise.parses": {
         "en": "The {language} code parses without syntax errors ({loc} lines of code).",
         "es": "El código {language} no tiene errores de sintaxis ({loc} líneas de código).",
@@ -149,6 +149,25 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "Not passed yet (score {score:.2f}): {criteria}, {issues}.",
         "es": "Aún no aprobado (puntuación {score:.2f}): {criteria}, {issues}.",
     },
+    "summary.awaiting": {
+        "en": "Nothing fails this code so far (score {score:.2f}: {criteria}, {issues}), but {waiting} "
+        "criterion/criteria wait for a person's judgement: {labels}. Confirm or reject each to get the verdict.",
+        "es": "Por ahora nada suspende este código (puntuación {score:.2f}: {criteria}, {issues}), pero "
+        "{waiting} criterio(s) esperan el juicio de una persona: {labels}. Confirma o rechaza cada uno para "
+        "obtener el veredicto.",
+    },
+    "judged-by-person": {"en": "Judged by a person", "es": "Juzgado por una persona"},
+    "judgement-note": {"en": "Note: {note}", "es": "Nota: {note}"},
+    "awaiting.reason": {
+        "en": "No verdict yet: {count} criterion/criteria wait for you (or the goal's owner) to confirm or reject "
+        "them. {criteria}",
+        "es": "Aún sin veredicto: {count} criterio(s) esperan a que tú (o quien creó el objetivo) los confirmes o "
+        "rechaces. {criteria}",
+    },
+    "summary.judged": {
+        "en": "{judged} criterion/criteria judged by a person.",
+        "es": "{judged} criterio(s) juzgados por una persona.",
+    },
     "summary.criteria": {"en": "{met}/{total} criteria met", "es": "{met}/{total} criterios cumplidos"},
     "summary.no-criteria": {"en": "no checkable criteria", "es": "sin criterios comprobables"},
     "summary.issues": {
@@ -160,9 +179,21 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "es": "El archivo no compila, así que se omitieron linters, complejidad y análisis de seguridad.",
     },
     "evidence.needs-human": {
-        "en": "Natural-language criterion: no deterministic check applies, so a reviewer (or the LLM) must judge it.",
-        "es": "Criterio en lenguaje natural: no hay comprobación determinista; debe juzgarlo una persona (o el LLM).",
+        "en": "Natural-language criterion: no check can decide it, so a person (you or the goal's owner) "
+        "must confirm or reject it.",
+        "es": "Criterio en lenguaje natural: ninguna comprobación puede decidirlo, así que una persona (tú o quien "
+        "creó el objetivo) debe confirmarlo o rechazarlo.",
     },
+    "evidence.learner-met": {
+        "en": "Confirmed by the learner who submitted the code.",
+        "es": "Confirmado por quien envió el código.",
+    },
+    "evidence.learner-not_met": {
+        "en": "Rejected by the learner who submitted the code.",
+        "es": "Rechazado por quien envió el código.",
+    },
+    "evidence.owner-met": {"en": "Confirmed by the goal's owner.", "es": "Confirmado por quien creó el objetivo."},
+    "evidence.owner-not_met": {"en": "Rejected by the goal's owner.", "es": "Rechazado por quien creó el objetivo."},
     "evidence.unparsed": {
         "en": "The code has syntax errors, so its structure cannot be verified.",
         "es": "El código tiene errores de sintaxis, así que no se puede verificar su estructura.",

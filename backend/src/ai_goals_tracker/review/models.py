@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ai_goals_tracker.i18n import Locale as Locale  # re-exported: the review speaks the learner's language
 
@@ -46,10 +47,15 @@ class Category(StrEnum):
 
 
 class ReviewOutcome(StrEnum):
-    """`not_reviewed`: an analyzer that applies could not finish, so the code was neither passed nor failed."""
+    """`not_reviewed`: an analyzer that applies could not finish, so the code was neither passed nor failed.
+
+    `awaiting_judgement`: the review found nothing that fails the code, but a criterion nobody could
+    decide (`needs_human`) waits for the learner or the goal's owner; until each is judged there is no verdict.
+    """
 
     PASSED = "passed"
     FAILED = "failed"
+    AWAITING_JUDGEMENT = "awaiting_judgement"
     NOT_REVIEWED = "not_reviewed"
 
 
@@ -84,17 +90,48 @@ class TestOutcome(BaseModel):
     line: int | None = None
 
 
+JudgedBy = Literal["check", "llm", "learner", "owner"]
+"""Who decided a criterion: a deterministic check (analyzers, tests), a model, or a person: the
+learner who submitted the code or the goal's owner. A person's judgement gates the verdict as a check does."""
+PERSON_JUDGES: tuple[JudgedBy, ...] = ("learner", "owner")
+# Reviews stored before the judges had these names.
+_LEGACY_JUDGED_BY: dict[str, JudgedBy | None] = {"analyzer": "check", "none": None}
+
+
+def stored_judge(value: object) -> object:
+    """A stored `judged_by` in today's names (reviews stored earlier said `analyzer` and `none`)."""
+    return _LEGACY_JUDGED_BY.get(value, value) if isinstance(value, str) else value
+
+
 class CriterionResult(BaseModel):
     criterion: Criterion
     kind: Literal["natural_language", "structured"]
     status: CriterionStatus
     evidence: str
-    judged_by: Literal["analyzer", "llm", "none"] = "analyzer"
+    # None while nobody has decided the criterion (`needs_human`).
+    judged_by: JudgedBy | None = "check"
+    judged_at: datetime | None = None
+    # The person who judged it (`learner` / `owner`), and what they wrote about it.
+    judge_id: str | None = None
+    note: str | None = None
     # The criterion in one line (criteria.render), so clients need not know every check.
     label: str = ""
     # A `tests` criterion that ran: each test's outcome, and the line coverage of the learner's file.
     tests: list[TestOutcome] | None = None
     coverage: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("judged_by", mode="before")
+    @classmethod
+    def _legacy_judge(cls, value: object) -> object:
+        return stored_judge(value)
+
+    @property
+    def awaiting_judgement(self) -> bool:
+        return self.status is CriterionStatus.NEEDS_HUMAN
+
+    @property
+    def judged_by_person(self) -> bool:
+        return self.judged_by in PERSON_JUDGES
 
 
 class Metrics(BaseModel):

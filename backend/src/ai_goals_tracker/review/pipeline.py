@@ -46,8 +46,9 @@ from ai_goals_tracker.review.models import (
     ReviewResult,
 )
 from ai_goals_tracker.review.sandbox import SandboxError, SandboxTimeout, default_sandbox
-from ai_goals_tracker.review.scoring import passed, score
+from ai_goals_tracker.review.scoring import outcome, score
 from ai_goals_tracker.review.tests_check import test_failure_findings, tests_coverage
+from ai_goals_tracker.review.verdict import settle
 
 _GOOD_MAINTAINABILITY = 65.0
 _SECURITY_ANALYZERS = ("ruff", "bandit", "tree-sitter", "secrets", "rules")
@@ -168,7 +169,8 @@ async def review_submission_with_llm(
     except LLMError as exc:
         warning = f"LLM feedback unavailable, offline feedback used: {exc}"
         return offline.model_copy(update={"warnings": [*offline.warnings, warning]})
-    return apply_llm_review(offline, verdict, request.pass_threshold)
+    # The model may have decided waiting criteria: the outcome follows from what is decided now.
+    return settle(apply_llm_review(offline, verdict, request.pass_threshold), request.pass_threshold, request.locale)
 
 
 def not_reviewed_result(request: ReviewRequest, reason: str, findings: Sequence[Finding] = ()) -> ReviewResult:
@@ -336,10 +338,10 @@ def _conclude(review: _Review) -> ReviewResult:
     metrics = _metrics(review).model_copy(update={"test_coverage": tests_coverage(criteria)})
     findings = _celebrations(review, findings, metrics, criteria) + findings
     final_score = score(findings, criteria)
-    verdict = passed(findings, criteria, final_score, request.pass_threshold)
+    verdict = outcome(findings, criteria, final_score, request.pass_threshold)
     return ReviewResult(
-        outcome=ReviewOutcome.PASSED if verdict else ReviewOutcome.FAILED,
-        passed=verdict,
+        outcome=verdict,
+        passed=verdict is ReviewOutcome.PASSED,
         score=final_score,
         summary=compose_summary(findings, criteria, final_score, verdict, request.locale),
         feedback=compose_feedback(

@@ -10,6 +10,7 @@ from ai_goals_tracker.review.models import (
     CriterionStatus,
     Finding,
     FindingType,
+    ReviewOutcome,
     Severity,
 )
 
@@ -54,11 +55,42 @@ def blocking_findings(findings: Sequence[Finding]) -> list[Finding]:
 
 
 def unmet_deterministic(criteria: Sequence[CriterionResult]) -> list[CriterionResult]:
-    # Only analyzer evidence gates the verdict; an LLM's judgement moves the score, not the gate.
-    return [c for c in criteria if c.judged_by == "analyzer" and c.status is CriterionStatus.NOT_MET]
+    """Criteria whose `not_met` fails the submission: a check's evidence or a person's rejection.
+
+    An LLM's judgement moves the score, not the gate."""
+    return [c for c in criteria if c.judged_by != "llm" and c.status is CriterionStatus.NOT_MET]
+
+
+def awaiting_judgement(criteria: Sequence[CriterionResult]) -> list[CriterionResult]:
+    """Criteria nobody has decided: a sentence offline, a check that could not run, a model answer that
+    did not validate. Each waits for a person; none of them counts as met."""
+    return [c for c in criteria if c.status is CriterionStatus.NEEDS_HUMAN]
+
+
+def best_case_score(findings: Sequence[Finding], criteria: Sequence[CriterionResult]) -> float:
+    """The score the submission would have if every waiting criterion were confirmed met."""
+    hoped = [c.model_copy(update={"status": CriterionStatus.MET}) if c.awaiting_judgement else c for c in criteria]
+    return score(findings, hoped)
+
+
+def outcome(
+    findings: Sequence[Finding], criteria: Sequence[CriterionResult], final_score: float, threshold: float
+) -> ReviewOutcome:
+    """The verdict: a pass needs every criterion decided.
+
+    What fails the code fails it at once, waiting criteria or not: a blocking finding, a criterion
+    not met, or a score below the threshold even if every waiting criterion were confirmed. Otherwise a
+    waiting criterion leaves the review `awaiting_judgement` (no verdict), and only then can it pass.
+    """
+    if blocking_findings(findings) or unmet_deterministic(criteria):
+        return ReviewOutcome.FAILED
+    if awaiting_judgement(criteria):
+        hoped = best_case_score(findings, criteria)
+        return ReviewOutcome.AWAITING_JUDGEMENT if hoped >= threshold else ReviewOutcome.FAILED
+    return ReviewOutcome.PASSED if final_score >= threshold else ReviewOutcome.FAILED
 
 
 def passed(
     findings: Sequence[Finding], criteria: Sequence[CriterionResult], final_score: float, threshold: float
 ) -> bool:
-    return not blocking_findings(findings) and not unmet_deterministic(criteria) and final_score >= threshold
+    return outcome(findings, criteria, final_score, threshold) is ReviewOutcome.PASSED

@@ -3,15 +3,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Path as FastAPIPath
 
+from ai_goals_tracker.auth.deps import CurrentUser
 from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.errors import PayloadTooLargeError
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.i18n import N_
-from ai_goals_tracker.ownership import OwnedSnapshot, OwnedSnapshotForUpdate, OwnedTask, OwnedTaskForUpdate
+from ai_goals_tracker.ownership import ID_PATH, OwnedSnapshot, OwnedSnapshotForUpdate, OwnedTask, OwnedTaskForUpdate
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.snapshots import repository, service
-from ai_goals_tracker.snapshots.schemas import SnapshotCreate, SnapshotRead
+from ai_goals_tracker.snapshots.schemas import CriterionJudgement, SnapshotCreate, SnapshotRead
 
 router = APIRouter(route_class=UnitOfWorkRoute, tags=["snapshots"])
 
@@ -96,3 +98,26 @@ async def read_snapshot(snapshot: OwnedSnapshot) -> SnapshotRead:
 async def retry_snapshot_review(snapshot: OwnedSnapshotForUpdate, session: SessionDep) -> SnapshotRead:
     """Review again a snapshot whose review could not finish (`review_status: not_reviewed`)."""
     return SnapshotRead.model_validate(await service.retry_review(session, snapshot))
+
+
+@router.post(
+    "/snapshots/{snapshot_id}/criteria/{index}/judgement",
+    responses={
+        404: {"description": "Not your snapshot (nor your goal's), or no criterion at that index."},
+        409: {"description": "The criterion does not wait for a judgement (the review is not `awaiting_judgement`)."},
+    },
+)
+async def judge_criterion(
+    snapshot_id: Annotated[str, ID_PATH],
+    index: Annotated[int, FastAPIPath(ge=0, le=1000, description="The criterion's position in the review.")],
+    data: CriterionJudgement,
+    user: CurrentUser,
+    session: SessionDep,
+    context: ChangeContextDep,
+) -> SnapshotRead:
+    """Confirm (`met: true`) or reject (`met: false`) a criterion the review could not decide.
+
+    The learner who submitted the code or the goal's owner may judge. When the last waiting criterion
+    is judged the snapshot gets its verdict, and the task is completed or failed as after any review."""
+    snapshot = await service.judge_criterion(session, snapshot_id, index, data, user, context)
+    return SnapshotRead.model_validate(snapshot)

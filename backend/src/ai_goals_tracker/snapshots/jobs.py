@@ -14,6 +14,11 @@ verdict on the snapshot alone. A snapshot whose task was deleted is reviewed wit
 A review that could not reach a verdict (an analyzer crashed or timed out, the file is too large,
 or the review stopped its worker on every attempt) is recorded as `not_reviewed` with the reason:
 the snapshot has no verdict, the task keeps its status, and `POST /snapshots/{id}/review` retries.
+
+A review whose criteria nobody could decide, with nothing else failing the code, is recorded as
+`awaiting_judgement`: no verdict yet, the task stays `in_review` with the review on it, and
+`snapshots.service.judge_criterion` reaches the verdict once a person has judged each waiting
+criterion, through the same `apply_to_task`.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from ai_goals_tracker.ai.llm import LLMClient
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import unit_of_work
 from ai_goals_tracker.events.recorder import record, record_raw
-from ai_goals_tracker.events.types import WORKER_CONTEXT
+from ai_goals_tracker.events.types import WORKER_CONTEXT, ChangeContext
 from ai_goals_tracker.goals.service import roll_up as roll_up_goal
 from ai_goals_tracker.i18n import user_locale
 from ai_goals_tracker.jobs import REVIEW_PRIORITY, WORKER_STARTUP_HOOKS, job_app, runtime
@@ -41,6 +46,7 @@ from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.review import (
     Criterion,
     FindingType,
+    Locale,
     ReviewOutcome,
     ReviewRequest,
     ReviewResult,
@@ -51,6 +57,7 @@ from ai_goals_tracker.review import (
     warm_up_reviews,
 )
 from ai_goals_tracker.review.limits import DEFAULT_LIMITS
+from ai_goals_tracker.review.verdict import awaiting_reason, stamp_decided
 from ai_goals_tracker.search.memory import recurring_mistakes
 from ai_goals_tracker.snapshots import repository as snapshots
 from ai_goals_tracker.tasks import repository as tasks
@@ -181,22 +188,28 @@ async def _record(
         if task is not None and snapshot.task_id != task.id:
             task = None  # the task was deleted after the review started
         validated_at = datetime.now(UTC)
+        result = result.model_copy(update={"criteria": stamp_decided(result.criteria, validated_at)})
         issues = [f.model_dump(mode="json") for f in result.findings if f.type is not FindingType.CELEBRATORY]
-        _apply_to_snapshot(snapshot, result, issues, validated_at)
+        _apply_to_snapshot(snapshot, result, issues, validated_at, subject.request)
         await _record_snapshot_events(session, snapshot, result, error)
         if result.outcome is ReviewOutcome.NOT_REVIEWED:
             return  # no verdict, so the task keeps its status
-        if task is not None and await _decides_task(session, task, snapshot):
-            await _apply_to_task(session, task, snapshot, result, issues, validated_at)
+        if task is not None and await decides_task(session, task, snapshot):
+            await apply_to_task(session, task, snapshot, WORKER_CONTEXT, validated_at)
 
 
 def _apply_to_snapshot(
-    snapshot: CodeSnapshot, result: ReviewResult, issues: list[dict[str, Any]], validated_at: datetime
+    snapshot: CodeSnapshot,
+    result: ReviewResult,
+    issues: list[dict[str, Any]],
+    validated_at: datetime,
+    request: ReviewRequest,
 ) -> None:
     metrics = result.metrics
-    reviewed = result.outcome is not ReviewOutcome.NOT_REVIEWED
-    snapshot.validation_passed = result.passed if reviewed else None
-    snapshot.validation_score = result.score if reviewed else None
+    # Only a pass or a fail is a verdict: a review that waits for a person has none yet, nor a score.
+    decided = result.outcome in (ReviewOutcome.PASSED, ReviewOutcome.FAILED)
+    snapshot.validation_passed = result.passed if decided else None
+    snapshot.validation_score = result.score if decided else None
     snapshot.validation_feedback = result.feedback
     snapshot.issues_found = issues
     snapshot.meta = {
@@ -209,14 +222,24 @@ def _apply_to_snapshot(
         "test_coverage": metrics.test_coverage,
         "review": {
             "status": result.outcome.value,
-            "reason": result.not_reviewed_reason,
+            "reason": _reason(result, request.locale),
             "summary": result.summary,
             "criteria": [c.model_dump(mode="json") for c in result.criteria],
             "analyzers": result.analyzers_run,
             "feedback_source": result.feedback_source,
             "validated_at": validated_at.isoformat(),
+            # What a person's judgement of a waiting criterion needs to reach the verdict.
+            "pass_threshold": request.pass_threshold,
+            "locale": request.locale,
         },
     }
+
+
+def _reason(result: ReviewResult, locale: Locale) -> str | None:
+    """Why there is no verdict: the analyzers could not finish, or which criteria wait for a person and why."""
+    if result.outcome is ReviewOutcome.AWAITING_JUDGEMENT:
+        return awaiting_reason(result.criteria, locale)
+    return result.not_reviewed_reason
 
 
 async def _record_snapshot_events(
@@ -261,34 +284,38 @@ async def _record_snapshot_events(
         await raw(EventType.SYSTEM_WARNING, {"message": "code not reviewed", "reason": result.not_reviewed_reason})
 
 
-async def _decides_task(session: AsyncSession, task: Task, snapshot: CodeSnapshot) -> bool:
+async def decides_task(session: AsyncSession, task: Task, snapshot: CodeSnapshot) -> bool:
+    """Only the task's newest attempt decides it, and only while the task is `in_review`."""
     if task.status is not TaskStatus.IN_REVIEW:
         return False
     return await snapshots.latest_snapshot_id(session, task.id) == snapshot.id
 
 
-async def _apply_to_task(
-    session: AsyncSession,
-    task: Task,
-    snapshot: CodeSnapshot,
-    result: ReviewResult,
-    issues: list[dict[str, Any]],
-    validated_at: datetime,
+async def apply_to_task(
+    session: AsyncSession, task: Task, snapshot: CodeSnapshot, context: ChangeContext, validated_at: datetime
 ) -> None:
+    """The snapshot's review on its task: a verdict completes or fails it and rolls progress up; a review
+    that waits for a person is recorded on the task, which stays `in_review`."""
+    review = snapshot.meta.get("review") or {}
+    awaiting = snapshot.awaiting_judgement
     task.validation_result = {
-        "passed": result.passed,
-        "score": result.score,
-        "summary": result.summary,
-        "criteria": [c.model_dump(mode="json") for c in result.criteria],
-        "issues": issues,
+        "passed": snapshot.validation_passed,
+        "score": snapshot.validation_score,
+        "status": review.get("status"),
+        "summary": review.get("summary"),
+        "criteria": review.get("criteria", []),
+        "issues": snapshot.issues_found,
         "validated_at": validated_at.isoformat(),
         "snapshot_id": snapshot.id,
-        "feedback_source": result.feedback_source,
+        "feedback_source": review.get("feedback_source"),
     }
-    task.ai_feedback = result.feedback
-    if result.passed:
+    task.ai_feedback = snapshot.validation_feedback
+    if awaiting:
+        await record(session, EventType.TASK_UPDATED, task, context, user_id=task.user_id)
+        return
+    if snapshot.validation_passed:
         # The verdict, then the status change: `task.completed` is what every completion emits.
-        await record(session, EventType.TASK_VALIDATED, task, WORKER_CONTEXT, user_id=task.user_id)
-    verdict = TaskStatus.COMPLETED if result.passed else TaskStatus.FAILED
-    await move(session, task, verdict, WORKER_CONTEXT, reviewed=True)
-    await roll_up_goal(session, task.goal_id, WORKER_CONTEXT)
+        await record(session, EventType.TASK_VALIDATED, task, context, user_id=task.user_id)
+    verdict = TaskStatus.COMPLETED if snapshot.validation_passed else TaskStatus.FAILED
+    await move(session, task, verdict, context, reviewed=True)
+    await roll_up_goal(session, task.goal_id, context)

@@ -4,7 +4,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.db.locks import for_writing
-from ai_goals_tracker.models import CodeSnapshot
+from ai_goals_tracker.models import CodeSnapshot, Goal, Task
 
 
 def task_history_query(task_id: str) -> Select[CodeSnapshot]:
@@ -24,3 +24,11 @@ async def get(session: AsyncSession, snapshot_id: str) -> CodeSnapshot | None:
 async def lock(session: AsyncSession, snapshot_id: str) -> CodeSnapshot | None:
     """The snapshot, locked for writing: after its task, before the goal (`db/locks.py`)."""
     return await session.scalar(for_writing(select(CodeSnapshot).where(CodeSnapshot.id == snapshot_id)))
+
+
+async def goal_owner_id(session: AsyncSession, snapshot: CodeSnapshot) -> str | None:
+    """Who owns the goal the snapshot's task serves (None once the task is deleted)."""
+    if snapshot.task_id is None:
+        return None
+    query = select(Goal.user_id).join(Task, Task.goal_id == Goal.id).where(Task.id == snapshot.task_id)
+    return await session.scalar(query)

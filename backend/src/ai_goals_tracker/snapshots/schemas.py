@@ -22,6 +22,26 @@ class SnapshotCreate(BaseModel):
     metadata: Metadata = Field(default_factory=dict)
 
 
+ReviewStatus = Literal["pending", "passed", "failed", "awaiting_judgement", "not_reviewed"]
+
+
+class AwaitingCriterion(BaseModel):
+    index: int = Field(description="The criterion's position in `metadata.review.criteria`.")
+    label: str = Field(description="The criterion in one line, in the learner's language.")
+    reason: str = Field(description="Why no check could decide it, in the learner's language.")
+
+
+class CriterionJudgement(BaseModel):
+    """A person's decision on a criterion the review could not decide."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    met: bool = Field(description="true confirms the criterion is met; false rejects it.")
+    note: Annotated[StorableText, StringConstraints(strip_whitespace=True, max_length=2000)] | None = Field(
+        default=None, description="Why, in a few words (kept with the judgement)."
+    )
+
+
 class SnapshotRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -40,18 +60,36 @@ class SnapshotRead(BaseModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def review_status(self) -> Literal["pending", "passed", "failed", "not_reviewed"]:
-        """`not_reviewed`: an analyzer could not finish, so there is no verdict; see `review_reason`."""
+    def review_status(self) -> ReviewStatus:
+        """`not_reviewed`: an analyzer could not finish, so there is no verdict; see `review_reason`.
+        `awaiting_judgement`: nothing fails the code, but criteria wait for a person (`awaiting_criteria`)."""
         if self.validation_passed is None:
-            return "not_reviewed" if self._review.get("status") == "not_reviewed" else "pending"
+            status = self._review.get("status")
+            return status if status in ("not_reviewed", "awaiting_judgement") else "pending"
         return "passed" if self.validation_passed else "failed"
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def review_reason(self) -> str | None:
-        """Why the snapshot could not be reviewed, in the learner's language."""
-        reason = self._review.get("reason") if self.review_status == "not_reviewed" else None
+        """Why the snapshot has no verdict (it could not be reviewed, or which criteria wait), in the
+        learner's language."""
+        waits = self.review_status in ("not_reviewed", "awaiting_judgement")
+        reason = self._review.get("reason") if waits else None
         return reason if isinstance(reason, str) else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def awaiting_criteria(self) -> list[AwaitingCriterion]:
+        """The criteria a person must confirm or reject before the review has a verdict
+        (`POST /snapshots/{id}/criteria/{index}/judgement`); empty unless `review_status` is `awaiting_judgement`."""
+        if self.review_status != "awaiting_judgement":
+            return []
+        criteria = self._review.get("criteria")
+        return [
+            AwaitingCriterion(index=index, label=str(item.get("label") or ""), reason=str(item.get("evidence") or ""))
+            for index, item in enumerate(criteria if isinstance(criteria, list) else [])
+            if isinstance(item, dict) and item.get("status") == "needs_human"
+        ]
 
     @property
     def _review(self) -> dict[str, Any]:

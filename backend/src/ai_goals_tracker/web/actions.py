@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Path, Request, Response, UploadFile
 
 from ai_goals_tracker.ai.embeddings import get_embedding_provider
 from ai_goals_tracker.courses import service as courses_service
@@ -22,7 +22,7 @@ from ai_goals_tracker.ownership import ID_PATH, load_owned
 from ai_goals_tracker.planning import service as planning_service
 from ai_goals_tracker.planning.schemas import AcceptRequest, ChosenGoal, SuggestRequest
 from ai_goals_tracker.snapshots import service as snapshots_service
-from ai_goals_tracker.snapshots.schemas import SnapshotCreate
+from ai_goals_tracker.snapshots.schemas import CriterionJudgement, SnapshotCreate
 from ai_goals_tracker.tasks import service as tasks_service
 from ai_goals_tracker.tasks.schemas import TaskCreate
 from ai_goals_tracker.web.page import Flash, LearnerDep, back_path, redirect, render
@@ -138,6 +138,28 @@ async def submit_code(
     await session.commit()
     await snapshots_service.wait_for_verdict(request.app.state.sessionmaker, snapshot.id, REVIEW_WAIT_SECONDS)
     return redirect(request, f"/reviews/{snapshot.id}")
+
+
+@router.post("/reviews/{snapshot_id}/criteria/{index}/judgement")
+async def judge_criterion(
+    snapshot_id: IdPath,
+    index: Annotated[int, Path(ge=0, le=1000)],
+    learner: LearnerDep,
+    session: SessionDep,
+    met: Annotated[bool, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Confirm or reject a criterion the review could not decide, as
+    `POST /api/v1/snapshots/{id}/criteria/{index}/judgement` does."""
+    data = CriterionJudgement(met=met, note=note or None)
+    snapshot = await snapshots_service.judge_criterion(session, snapshot_id, index, data, learner.user, learner.context)
+    if snapshot.validation_passed is None:
+        said = learner.t("criterion.confirmed_flash")  # a rejection always settles the verdict
+    elif snapshot.validation_passed:
+        said = learner.t("criterion.verdict_passed_flash")
+    else:
+        said = learner.t("criterion.verdict_failed_flash")
+    return redirect(learner.request, back_path(learner.request), Flash("success", said))
 
 
 @router.post("/courses/{course_id}/suggest")

@@ -33,7 +33,7 @@ from ai_goals_tracker.web.session import (
     set_flash_cookie,
     set_language_cookie,
 )
-from ai_goals_tracker.web.views import submits_code, task_actions
+from ai_goals_tracker.web.views import review_decided_by, submits_code, task_actions
 
 templates = Environment(
     loader=PackageLoader("ai_goals_tracker.web", "templates"),
@@ -66,7 +66,9 @@ def _percent(fraction: float | None) -> str:
 templates.filters.update(
     when=_when, day=_day, hours=_hours, percent=_percent, feedback=render_feedback, inline=render_inline
 )
-templates.globals.update(task_actions=task_actions, submits_code=submits_code, describe=describe)
+templates.globals.update(
+    task_actions=task_actions, submits_code=submits_code, describe=describe, review_decided_by=review_decided_by
+)
 
 
 class SignInRequired(Exception):

@@ -15,7 +15,7 @@ from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.events.analytics import Window
 from ai_goals_tracker.goals import repository as goals_repository
 from ai_goals_tracker.models import CodeSnapshot, Course, Goal, Task
-from ai_goals_tracker.models.enums import GoalPriority, TaskType
+from ai_goals_tracker.models.enums import GoalPriority, TaskStatus, TaskType
 from ai_goals_tracker.ownership import ID_PATH, load_owned
 from ai_goals_tracker.search import service as search_service
 from ai_goals_tracker.search.schemas import EntityTypeFilter
@@ -85,6 +85,10 @@ async def goal_page(goal_id: IdPath, learner: LearnerDep, session: SessionDep) -
         course=course,
         tasks=tasks,
         criteria=views.goal_criteria(goal.validation_criteria, tasks),
+        # Progress a person's confirmation decided, told apart from the progress checks proved.
+        judged_tasks=sum(
+            t.status is TaskStatus.COMPLETED and views.review_decided_by(t) in ("learner", "owner") for t in tasks
+        ),
         task_types=list(TaskType),
     )
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from ai_goals_tracker.models import CodeSnapshot, Task
 from ai_goals_tracker.models.enums import TaskStatus, TaskType
 from ai_goals_tracker.review.criteria import describe
+from ai_goals_tracker.review.models import stored_judge
 
 
 def task_actions(task: Task) -> list[str]:
@@ -32,14 +33,31 @@ def submits_code(task: Task) -> bool:
     return task.task_type is TaskType.CODE and task.status not in (TaskStatus.COMPLETED, TaskStatus.SKIPPED)
 
 
-ReviewState = Literal["passed", "failed", "pending", "not_reviewed"]
+def review_decided_by(task: Task) -> str | None:
+    """Who decided the task's last review, for its badge: "learner" or "owner" when a person judged one
+    of its criteria, "check" when the review's checks (and model) decided it alone, "waiting" while
+    criteria wait for a person; None without a review or while one runs."""
+    result = task.validation_result if isinstance(task.validation_result, dict) else {}
+    if result.get("status") == "awaiting_judgement":
+        return "waiting" if task.status is TaskStatus.IN_REVIEW else None
+    if not isinstance(result.get("passed"), bool):
+        return None
+    criteria = result.get("criteria")
+    judges = {c.get("judged_by") for c in criteria if isinstance(c, dict)} if isinstance(criteria, list) else set()
+    return "learner" if "learner" in judges else "owner" if "owner" in judges else "check"
+
+
+ReviewState = Literal["passed", "failed", "pending", "awaiting_judgement", "not_reviewed"]
 
 
 def review_state(snapshot: CodeSnapshot) -> ReviewState:
     """Passed or failed once a verdict is stored. Without one, a review that has finished (its record
-    is in the metadata) could not judge the code: "not reviewed"; otherwise it is still running."""
+    is in the metadata) either waits for a person to judge some criteria or could not judge the code:
+    "not reviewed"; otherwise it is still running."""
     if snapshot.validation_passed is not None:
         return "passed" if snapshot.validation_passed else "failed"
+    if snapshot.awaiting_judgement:
+        return "awaiting_judgement"
     review = snapshot.meta.get("review") if isinstance(snapshot.meta, dict) else None
     return "not_reviewed" if isinstance(review, dict) and review.get("validated_at") else "pending"
 
@@ -49,6 +67,45 @@ class CriterionRow:
     text: str
     status: str | None
     evidence: str | None = None
+    # Who decided it: "check" (analyzers, tests), "llm", or a person ("learner", "owner"); None if nobody.
+    judged_by: str | None = None
+    note: str | None = None
+    # Where a waiting criterion is judged: its snapshot and position in that review.
+    judge_at: tuple[str, int] | None = None
+
+    @property
+    def shown_status(self) -> str:
+        """The badge: a criterion nobody decided waits only while its review does; otherwise it stays undecided."""
+        if self.status is None:
+            return "unchecked"
+        if self.status == "needs_human" and self.judge_at is None:
+            return "undecided"
+        return self.status
+
+    @property
+    def decided_by(self) -> str | None:
+        """The label's key: checked, judged by the model, or confirmed/rejected by a person."""
+        if self.status in (None, "needs_human") or self.judged_by is None:
+            return None
+        if self.judged_by in ("learner", "owner"):
+            return f"{self.judged_by}.{self.status}"
+        return self.judged_by
+
+
+def _row(text: str, outcome: dict[str, Any] | None, snapshot_id: str | None, index: int | None) -> CriterionRow:
+    if outcome is None:
+        return CriterionRow(text=text, status=None)
+    status = str(outcome.get("status"))
+    judged_by = stored_judge(outcome.get("judged_by", "check"))
+    waiting = status == "needs_human" and snapshot_id is not None and index is not None
+    return CriterionRow(
+        text=text,
+        status=status,
+        evidence=str(outcome.get("evidence") or ""),
+        judged_by=None if status == "needs_human" or not isinstance(judged_by, str) else judged_by,
+        note=outcome.get("note") if isinstance(outcome.get("note"), str) else None,
+        judge_at=(snapshot_id, index) if waiting and snapshot_id is not None and index is not None else None,
+    )
 
 
 def _key(criterion: object) -> str:
@@ -60,34 +117,36 @@ def goal_criteria(validation_criteria: dict[str, Any], tasks: Sequence[Task]) ->
     criteria = validation_criteria.get("criteria", [])
     if not isinstance(criteria, list):
         return []
-    reviewed = [t.validation_result for t in tasks if isinstance(t.validation_result, dict)]
-    reviewed.sort(key=lambda result: str(result.get("validated_at", "")))
-    last: dict[str, dict[str, Any]] = {}
-    for result in reviewed:
-        for outcome in result.get("criteria", []):
+    reviewed = [t for t in tasks if isinstance(t.validation_result, dict)]
+    reviewed.sort(key=lambda task: str((task.validation_result or {}).get("validated_at", "")))
+    # criterion -> (its latest outcome, where to judge it while its review waits for a person)
+    last: dict[str, tuple[dict[str, Any], str | None, int]] = {}
+    for task in reviewed:
+        result = task.validation_result or {}
+        waits = result.get("status") == "awaiting_judgement" and task.status is TaskStatus.IN_REVIEW
+        snapshot_id = result.get("snapshot_id") if waits and isinstance(result.get("snapshot_id"), str) else None
+        for index, outcome in enumerate(result.get("criteria", [])):
             if isinstance(outcome, dict):
-                last[_key(outcome.get("criterion"))] = outcome
+                last[_key(outcome.get("criterion"))] = (outcome, snapshot_id, index)
     rows = []
     for criterion in criteria:
         if not isinstance(criterion, str | dict):
             continue
-        outcome = last.get(_key(criterion))
-        rows.append(
-            CriterionRow(
-                text=describe(criterion),
-                status=str(outcome["status"]) if outcome else None,
-                evidence=str(outcome.get("evidence", "")) if outcome else None,
-            )
-        )
+        found = last.get(_key(criterion))
+        if found is None:
+            rows.append(_row(describe(criterion), None, None, None))
+        else:
+            rows.append(_row(describe(criterion), *found))
     return rows
 
 
 def snapshot_criteria(snapshot: CodeSnapshot) -> list[CriterionRow]:
     review = snapshot.meta.get("review") if isinstance(snapshot.meta, dict) else None
     outcomes = review.get("criteria", []) if isinstance(review, dict) else []
+    waits = snapshot.id if snapshot.awaiting_judgement else None
     return [
-        CriterionRow(text=describe(o.get("criterion", "")), status=str(o.get("status")), evidence=o.get("evidence"))
-        for o in outcomes
+        _row(str(o.get("label") or describe(o.get("criterion", ""))), o, waits, index)
+        for index, o in enumerate(outcomes)
         if isinstance(o, dict)
     ]
 
