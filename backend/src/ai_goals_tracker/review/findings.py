@@ -34,7 +34,16 @@ _LEFT_TO_THE_SECRET_SCANNER = frozenset({"sec-105", "sec-106", "sec-107"})
 # Rules that only belong outside tests.
 _FINE_IN_TESTS = frozenset({"sec-101", "sec-105", "sec-106", "sec-107", "sec-311", "sec-108"})
 # A project rule that names the defect more precisely than a generic one on the same line.
-_COVERS = {"weak-password-hash": frozenset({"sec-303", "sec-324"})}
+_COVERS = {
+    "weak-password-hash": frozenset({"sec-303", "sec-324"}),
+    "weak-hash-signature": frozenset({"sec-303", "sec-324"}),
+    "secret-in-log": frozenset({"log-injection"}),
+    "insecure-random": frozenset({"sec-311"}),
+    "sql-injection": frozenset({"sec-608", "sql-injection-js"}),
+    "xxe": frozenset({f"sec-{number}" for number in range(313, 321)}),
+    "weak-cipher": frozenset({"sec-304", "sec-305", "sec-413"}),
+    "template-injection": frozenset({"xss-response"}),
+}
 _SHELL_RULES = frozenset({"sec-602", "sec-604", "sec-605"})
 
 

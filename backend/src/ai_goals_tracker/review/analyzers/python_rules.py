@@ -6,8 +6,13 @@ which is what a reviewer of learner code looks for:
 - `jwt-no-verify`: a JWT decoded with its signature check turned off, or with the `none` algorithm.
 - `weak-password-hash`: a password hashed with a fast digest (md5, sha1, sha256…) instead of a
   password hash (argon2, bcrypt, scrypt, pbkdf2).
-- `path-traversal`: a file opened or served at a path built from request input, without reducing it
-  to a file name or checking that it stays inside a folder.
+- `insecure-random`: `random` producing a token, password, session id or reset code (a game's dice
+  or a shuffled quiz is fine).
+- `weak-cipher`: AES in ECB mode with PyCryptodome (bandit and ruff see DES, RC4 and `modes.ECB`).
+- `tls-verify-off`: an `ssl` context with `check_hostname = False` or `CERT_NONE`.
+- `permissive-cors`: any origin allowed together with credentials (Flask-CORS, FastAPI's middleware).
+- `weak-hash-signature`: MD5 or SHA-1 over a secret to sign or authenticate a message.
+Request input followed to its sinks (path traversal, open redirect, SSRF…) is python_taint's job.
 """
 
 from __future__ import annotations
@@ -16,24 +21,26 @@ import ast
 import re
 from collections.abc import Iterator
 
+from ai_goals_tracker.review.analyzers.python_taint import call_name as _taint_call_name
+from ai_goals_tracker.review.analyzers.python_taint import dotted, taint_hazards
+
 Hazard = tuple[str, int, int]
 
 _FAST_DIGESTS = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s"})
 # Words of a password in the languages learners name their variables in.
 PASSWORD_WORDS = re.compile(r"pass(?:word|wd|wort)?|pwd|contrase(?:n|ñ|ni)a|clave|senha|motdepasse", re.IGNORECASE)
-_ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket"})
-_REQUEST_SOURCES = frozenset({"args", "form", "values", "query_params", "path_params", "files", "json", "GET", "POST"})
-_FILE_SINKS = frozenset({"open", "FileResponse", "send_file", "Path", "read_text", "read_bytes", "remove", "unlink"})
-# Calls that turn input into a bare file name, or check that a path stays inside a folder.
-_SANITIZERS = frozenset({"basename", "secure_filename", "is_relative_to", "commonpath", "normpath_inside"})
-_NOT_INPUT = frozenset({"self", "cls", "request", "db", "session", "settings", "background_tasks", "response"})
 
 
 def python_hazards(tree: ast.Module) -> list[Hazard]:
-    hazards = [*_jwt_without_verification(tree), *_fast_password_hashes(tree)]
-    for function in ast.walk(tree):
-        if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
-            hazards.extend(_path_traversal(function))
+    hazards = [
+        *_jwt_without_verification(tree),
+        *_fast_password_hashes(tree),
+        *_insecure_random(tree),
+        *_weak_ciphers(tree),
+        *_tls_checks_off(tree),
+        *_permissive_cors(tree),
+        *taint_hazards(tree),
+    ]
     return sorted(set(hazards), key=lambda hazard: hazard[1])
 
 
@@ -90,6 +97,8 @@ def _fast_password_hashes(tree: ast.Module) -> Iterator[Hazard]:
             digest = str(call.args[0].value).lower()
         if digest in _FAST_DIGESTS and _hashes_a_password(call):
             yield ("weak-password-hash", *_span(call))
+        elif digest in ("md5", "sha1") and _signs_with_a_secret(call):
+            yield ("weak-hash-signature", *_span(call))
 
 
 def _hashes_a_password(call: ast.Call) -> bool:
@@ -101,65 +110,143 @@ def _hashes_a_password(call: ast.Call) -> bool:
     return False
 
 
-def _path_traversal(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[Hazard]:
-    """Request input reaching a file sink inside one handler, following plain assignments in order."""
-    tainted = _handler_inputs(function)
-    body = sorted(
-        (node for node in ast.walk(function) if isinstance(node, ast.Assign | ast.AnnAssign | ast.Call)),
-        key=lambda node: (node.lineno, node.col_offset),
-    )
-    if any(_call_name(call) in _SANITIZERS for call in _calls(function)):
+_RANDOM_CALLS = frozenset(
+    {"random", "randint", "choice", "choices", "sample", "randrange", "getrandbits", "shuffle", "uniform", "randbytes"}
+)
+# Words that make a random value a secret: `token`, `reset_code`, `session_id`, `contraseña`…
+_SECRET_USE = re.compile(
+    r"token|passw|pwd|contrase|secret|secreto|otp|nonce|salt|session|sesion|sid\b|csrf|api_?key|apikey|"
+    r"(?:reset|verif|verification|activation|activacion|confirm|recovery|recuperacion|auth|login|acceso|"
+    r"2fa|mfa|invite|invitacion)\w*?_?(?:code|codigo|pin|key|clave|link|id)|"
+    r"(?:code|codigo|pin|clave)_?(?:reset|verif\w*|recuperacion|acceso|activacion|confirm\w*|auth\w*|2fa|mfa)|"
+    r"\bpin\b|^pin|clave|cookie|jwt|signing|firma",
+    re.IGNORECASE,
+)
+# "secret" in a guessing game names the number to guess, not a credential.
+_GAME_WORDS = re.compile(
+    r"number|numero|número|word|palabra|color|card|carta|dice|dado|guess|adivin|game|juego|pregunta|question",
+    re.IGNORECASE,
+)
+
+
+def _random_imports(tree: ast.Module) -> set[str]:
+    """Names that call the `random` module: `random` itself and what `from random import …` brought in."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(alias.name == "random" for alias in node.names):
+            names.add("random")
+        elif isinstance(node, ast.ImportFrom) and node.module == "random":
+            names.update(alias.asname or alias.name for alias in node.names)
+    return names
+
+
+def _insecure_random(tree: ast.Module) -> Iterator[Hazard]:
+    names = _random_imports(tree)
+    if not names:
         return
-    for node in body:
-        if isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            if node.value is not None and (_is_request_input(node.value) or _uses(node.value, tainted)):
-                tainted |= {target.id for target in targets if isinstance(target, ast.Name)}
-        elif _call_name(node) in _FILE_SINKS and _reaches_sink(node, tainted):
-            yield ("path-traversal", *_span(node))
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    for call in _calls(tree):
+        function = call.func
+        is_random = (
+            isinstance(function, ast.Attribute)
+            and function.attr in _RANDOM_CALLS
+            and isinstance(function.value, ast.Name)
+            and function.value.id == "random"
+            and "random" in names
+        ) or (isinstance(function, ast.Name) and function.id in names and function.id in _RANDOM_CALLS)
+        if is_random and _used_for_a_secret(call, parents):
+            yield ("insecure-random", *_span(call))
 
 
-def _reaches_sink(call: ast.Call, tainted: set[str]) -> bool:
-    # `open(path)`, `FileResponse(path)`, and `(BASE / name).read_text()` (the path is the receiver).
-    subjects: list[ast.expr] = list(call.args[:1])
-    if isinstance(call.func, ast.Attribute):
-        subjects.append(call.func.value)
-    return any(_uses(subject, tainted) or _is_request_input(subject) for subject in subjects)
+def _used_for_a_secret(call: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
+    """The names around the call: what it is assigned to, the key it is stored under, its function's name."""
+    node: ast.AST = call
+    words: list[str] = []
+    while node in parents:
+        parent = parents[node]
+        if isinstance(parent, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+            words += [dotted(target) or _subscript_key(target) for target in targets]
+        elif isinstance(parent, ast.keyword) and parent.arg:
+            words.append(parent.arg)
+        elif isinstance(parent, ast.Dict):
+            words += [str(key.value) for key, value in zip(parent.keys, parent.values, strict=True)
+                      if isinstance(key, ast.Constant) and value is node]
+        elif isinstance(parent, ast.Call) and _taint_call_name(parent) in ("set_cookie", "setex", "set"):
+            words.append("cookie" if _taint_call_name(parent) == "set_cookie" else "")
+        elif isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
+            words.append(parent.name)
+            break
+        node = parent
+    return any(word and _SECRET_USE.search(word) and not _GAME_WORDS.search(word) for word in words)
 
 
-def _handler_inputs(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
-    is_route = any(
-        isinstance(decorator, ast.Call)
-        and isinstance(decorator.func, ast.Attribute)
-        and decorator.func.attr in _ROUTE_DECORATORS
-        for decorator in function.decorator_list
-    )
-    if not is_route:
-        return set()
-    arguments = [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]
-    return {
-        argument.arg
-        for argument in arguments
-        if argument.arg not in _NOT_INPUT and not _is_numeric_annotation(argument.annotation)
-    }
+def _subscript_key(target: ast.expr) -> str:
+    if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+        return str(target.slice.value)
+    return ""
 
 
-def _is_numeric_annotation(annotation: ast.expr | None) -> bool:
-    """An `int` or `UUID` parameter cannot carry `../`."""
-    return isinstance(annotation, ast.Name) and annotation.id in ("int", "float", "bool", "UUID")
+def _weak_ciphers(tree: ast.Module) -> Iterator[Hazard]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "MODE_ECB":
+            yield ("weak-cipher", *_span(node))
+        if isinstance(node, ast.Call) and _call_name(node) == "new" and isinstance(node.func, ast.Attribute):
+            if dotted(node.func.value) in ("DES", "DES3", "ARC4", "ARC2", "Blowfish", "CAST", "XOR"):
+                yield ("weak-cipher", *_span(node))
 
 
-def _is_request_input(node: ast.expr) -> bool:
-    """`request.args[...]`, `request.query_params.get(...)`, `input()`…"""
-    for child in ast.walk(node):
-        if isinstance(child, ast.Attribute) and child.attr in _REQUEST_SOURCES:
-            base = child.value
-            if isinstance(base, ast.Name) and base.id in ("request", "req"):
+def _tls_checks_off(tree: ast.Module) -> Iterator[Hazard]:
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assign):
+            continue
+        for target in node.targets:
+            if not isinstance(target, ast.Attribute):
+                continue
+            if target.attr == "check_hostname" and isinstance(node.value, ast.Constant) and node.value.value is False:
+                yield ("tls-verify-off", *_span(node))
+            if target.attr == "verify_mode" and dotted(node.value).endswith("CERT_NONE"):
+                yield ("tls-verify-off", *_span(node))
+
+
+def _permissive_cors(tree: ast.Module) -> Iterator[Hazard]:
+    for call in _calls(tree):
+        name = _call_name(call)
+        keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
+        if name == "CORS":
+            credentials = keywords.get("supports_credentials")
+            origins = keywords.get("origins") or keywords.get("resources")
+            if _true(credentials) and (origins is None or _any_origin(origins)):
+                yield ("permissive-cors", *_span(call))
+        elif name == "add_middleware" and call.args and dotted(call.args[0]).endswith("CORSMiddleware"):
+            origins = keywords.get("allow_origins")
+            regex = keywords.get("allow_origin_regex")
+            wide = (origins is not None and _any_origin(origins)) or (
+                isinstance(regex, ast.Constant) and str(regex.value) in (".*", "https?://.*", "^.*$")
+            )
+            if wide and _true(keywords.get("allow_credentials")):
+                yield ("permissive-cors", *_span(call))
+
+
+def _true(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _any_origin(node: ast.expr) -> bool:
+    return any(isinstance(child, ast.Constant) and child.value in ("*", ".*", "r'.*'") for child in ast.walk(node))
+
+
+_SIGNING_SECRET = re.compile(r"secret|secreto|signing|private|api_?key|firma|signature|hmac", re.IGNORECASE)
+
+
+def _signs_with_a_secret(call: ast.Call) -> bool:
+    """`md5(SECRET_KEY + payload)`: a home-made signature, forgeable by length extension or collisions."""
+    for argument in call.args:
+        for node in ast.walk(argument):
+            identifier = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+            if identifier and _SIGNING_SECRET.search(identifier):
                 return True
-        if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id == "input":
-            return True
     return False
-
-
-def _uses(node: ast.expr, names: set[str]) -> bool:
-    return bool(names) and any(isinstance(child, ast.Name) and child.id in names for child in ast.walk(node))

@@ -18,6 +18,7 @@ from typing import Any
 from tree_sitter import Language, Node, Parser
 
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, Definition, FunctionShape, SyntaxProblem
+from ai_goals_tracker.review.analyzers.script_taint import script_taint_hazards
 
 MAX_SYNTAX_PROBLEMS = 5
 
@@ -157,6 +158,10 @@ def script_facts(code: str, language: str) -> CodeFacts:
         owner, depth = _visit(node, owner, depth, walk)
         stack.extend((child, owner, depth) for child in reversed(node.children))
     walk.facts.functions = [_shape(function) for function in walk.functions]
+    if walk.facts.parsed:
+        # Request input followed through the file to where it must not go (script_taint).
+        modules = [module for module, _ in walk.facts.imports]
+        walk.facts.hazards += script_taint_hazards(tree.root_node, modules)
     return walk.facts
 
 
