@@ -173,8 +173,11 @@ def _used_for_a_secret(call: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
         elif isinstance(parent, ast.keyword) and parent.arg:
             words.append(parent.arg)
         elif isinstance(parent, ast.Dict):
-            words += [str(key.value) for key, value in zip(parent.keys, parent.values, strict=True)
-                      if isinstance(key, ast.Constant) and value is node]
+            words += [
+                str(key.value)
+                for key, value in zip(parent.keys, parent.values, strict=True)
+                if isinstance(key, ast.Constant) and value is node
+            ]
         elif isinstance(parent, ast.Call) and _taint_call_name(parent) in ("set_cookie", "setex", "set"):
             words.append("cookie" if _taint_call_name(parent) == "set_cookie" else "")
         elif isinstance(parent, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -190,13 +193,17 @@ def _subscript_key(target: ast.expr) -> str:
     return ""
 
 
+_BROKEN_CIPHERS = frozenset({"DES", "DES3", "ARC4", "ARC2", "Blowfish", "CAST", "XOR"})
+
+
 def _weak_ciphers(tree: ast.Module) -> Iterator[Hazard]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr == "MODE_ECB":
             yield ("weak-cipher", *_span(node))
-        if isinstance(node, ast.Call) and _call_name(node) == "new" and isinstance(node.func, ast.Attribute):
-            if dotted(node.func.value) in ("DES", "DES3", "ARC4", "ARC2", "Blowfish", "CAST", "XOR"):
-                yield ("weak-cipher", *_span(node))
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr == "new" and dotted(node.func.value) in _BROKEN_CIPHERS:
+            yield ("weak-cipher", *_span(node))
 
 
 def _tls_checks_off(tree: ast.Module) -> Iterator[Hazard]:

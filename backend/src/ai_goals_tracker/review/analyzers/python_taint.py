@@ -545,10 +545,7 @@ class _Walker:
             self._block(statement.body)
             self._block(statement.body)
             self._block(statement.orelse)
-        elif isinstance(statement, ast.While):
-            self._block(statement.body)
-            self._block(statement.orelse)
-        elif isinstance(statement, ast.If):
+        elif isinstance(statement, ast.While | ast.If):
             self._block(statement.body)
             self._block(statement.orelse)
         elif isinstance(statement, ast.With | ast.AsyncWith):
@@ -693,7 +690,11 @@ class _Walker:
         arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
         receiver = self.taint(call.func.value) if isinstance(call.func, ast.Attribute) else None
         full = dotted(call.func)
-        if full == "re.escape" or name == "escape" and _receiver(call) == "re":
+        local = self.info.functions.get(name) if isinstance(call.func, ast.Name) or _receiver(call) == "self" else None
+        if local is not None:
+            self._pass_to(local, call)
+            return local.returns
+        if full == "re.escape" or (name == "escape" and _receiver(call) == "re"):
             cleaned = _SANITIZERS["re.escape"]
         else:
             cleaned = _SANITIZERS.get(name, frozenset())
@@ -707,12 +708,8 @@ class _Walker:
         if name == "loads" and _receiver(call) == "json":
             value = merge(self.taint(argument) for argument in arguments)
             return Taint(value.cleaned, True, value.web) if value is not None else None
-        local = self.info.functions.get(name) if isinstance(call.func, ast.Name) or _receiver(call) == "self" else None
-        if local is not None:
-            self._pass_to(local, call)
-            return local.returns
         if name in _PROPAGATORS or (isinstance(call.func, ast.Attribute) and receiver is not None):
-            values = [receiver] if receiver is not None else []
+            values: list[Taint | None] = [receiver]
             if name in _PROPAGATORS:
                 values += [self.taint(argument) for argument in arguments]
             return merge(values)
@@ -720,7 +717,9 @@ class _Walker:
 
     def _removes_line_breaks(self, call: ast.Call) -> bool:
         return bool(call.args) and any(
-            isinstance(node, ast.Constant) and isinstance(node.value, str) and ("\n" in node.value or "\r" in node.value)
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and ("\n" in node.value or "\r" in node.value)
             for node in ast.walk(call.args[0])
         )
 
@@ -756,8 +755,10 @@ class _Walker:
         for node in _own_nodes(statement):
             if isinstance(node, ast.Call):
                 self._check_call(node)
+                if call_name(node) in self.info.functions:
+                    self.taint(node)  # hands tainted arguments to the file's own function
 
-    def _check_call(self, call: ast.Call) -> None:  # noqa: C901, PLR0912
+    def _check_call(self, call: ast.Call) -> None:
         name = call_name(call)
         receiver = _receiver(call)
         first = _argument(call, 0)
@@ -801,9 +802,9 @@ class _Walker:
             if any(self._reaches(value, "header") for value in headers.values):
                 self._report("header-injection", call)
         if name in _LDAP_SINKS and info.imported("ldap", "ldap3"):
-            if any(self._reaches(argument, "ldap", web_only=False) for argument in call.args[:3]):
-                self._report("ldap-injection", call)
-            elif self._reaches(_keyword(call, "search_filter") or _keyword(call, "filterstr"), "ldap", web_only=False):
+            search_filter = _keyword(call, "search_filter") or _keyword(call, "filterstr")
+            arguments = [*call.args[:3], *([search_filter] if search_filter is not None else [])]
+            if any(self._reaches(argument, "ldap", web_only=False) for argument in arguments):
                 self._report("ldap-injection", call)
         if name in _XPATH_SINKS and first is not None and info.imported("lxml", "xml.etree", "elementpath"):
             built = name in ("xpath", "XPath") or _literal_prefix(first) is not None
@@ -845,7 +846,9 @@ class _Walker:
             value = _keyword(call, keyword)
             if isinstance(value, ast.Constant) and "html" not in str(value.value):
                 return False
-        return call_name(call) in ("HttpResponse", "HTMLResponse") or _looks_like_html(body) or isinstance(body, ast.Name)
+        return (
+            call_name(call) in ("HttpResponse", "HTMLResponse") or _looks_like_html(body) or isinstance(body, ast.Name)
+        )
 
     def _safe_filter_with_input(self, call: ast.Call) -> bool:
         template = call.args[0] if call.args else None
@@ -862,9 +865,8 @@ class _Walker:
             return
         body = node.elts[0] if isinstance(node, ast.Tuple) and node.elts else node
         built = _literal_prefix(body) is not None
-        if built and _looks_like_html(body) or isinstance(body, ast.Name | ast.Subscript) and self._is_text(body):
-            self._report("xss-response", statement)
-        elif built and self.info.imported("flask"):
+        raw_text = isinstance(body, ast.Name | ast.Subscript) and self._is_text(body)
+        if (built and (_looks_like_html(body) or self.info.imported("flask"))) or raw_text:
             self._report("xss-response", statement)
 
     def _is_text(self, body: ast.expr) -> bool:
@@ -935,7 +937,12 @@ class _Walker:
         if name == "update" and call.args and isinstance(call.func, ast.Attribute):
             target = call.func.value
             value = self._reaches(call.args[0], "mass")
-            if value is not None and value.structured and isinstance(target, ast.Attribute) and target.attr == "__dict__":
+            if (
+                value is not None
+                and value.structured
+                and isinstance(target, ast.Attribute)
+                and target.attr == "__dict__"
+            ):
                 self._report("mass-assignment", call)
 
 

@@ -65,7 +65,9 @@ _TEXT = frozenset(
     {"params", "headers", "cookies", "url", "originalUrl", "path", "hostname", "ip", "querystring", "href", "search"}
 )
 _SOURCE_CALLS = frozenset({"get", "header", "param", "query", "json", "formData", "text"})
-_BROWSER = re.compile(r"^(?:window\.)?(?:document\.)?location(?:\.(?:search|hash|href|pathname))?$|^document\.(?:URL|referrer)$")
+_BROWSER = re.compile(
+    r"^(?:window\.)?(?:document\.)?location(?:\.(?:search|hash|href|pathname))?$|^document\.(?:URL|referrer)$"
+)
 
 _NUMERIC = ALL
 _SANITIZERS: dict[str, frozenset[str]] = {
@@ -140,7 +142,9 @@ _BUILTIN_CLASSES = frozenset(
     | {"TypeError", "RangeError", "Response", "Request", "Headers", "Blob", "File", "FormData", "Intl", "WeakMap"}
 )
 _TEMPLATE_COMPILERS = frozenset({"compile", "render", "renderString", "template", "compileFile"})
-_TEMPLATE_MODULES = re.compile(r"^(?:ejs|pug|jade|Handlebars|handlebars|hbs|nunjucks|_|lodash|doT|dot|mustache|Mustache)$")
+_TEMPLATE_MODULES = re.compile(
+    r"^(?:ejs|pug|jade|Handlebars|handlebars|hbs|nunjucks|_|lodash|doT|dot|mustache|Mustache)$"
+)
 _LOG_RECEIVERS = re.compile(r"^(?:console|logger|log|winston|pino|app\.log|fastify\.log|\w*[lL]ogger)$")
 _LOG_METHODS = frozenset({"log", "info", "warn", "error", "debug", "trace"})
 _HEADER_SETTERS = frozenset({"setHeader", "set", "header", "append", "writeHead"})
@@ -336,10 +340,10 @@ class ScriptTaint:
             if node.type in _FUNCTIONS:
                 continue
             if node.type == "call_expression":
-                name, receiver = _callee_parts(node)
+                name, _ = _callee_parts(node)
                 classes = _GUARDS.get(name)
                 if classes is not None:
-                    subjects = [*(_arguments(node)), *(() if name in ("includes", "has", "indexOf") else ())]
+                    subjects: list[Node | None] = list(_arguments(node))
                     if name == "startsWith":
                         callee = node.child_by_field_name("function")
                         subjects = [callee.child_by_field_name("object")] if callee is not None else []
@@ -373,14 +377,17 @@ class ScriptTaint:
             left = node.child_by_field_name("left")
             if right is not None:
                 self._visit(right, state, depth + 1)
-                value = self.taint(right, state, 0)
+                assigned = self.taint(right, state, 0)
                 if kind == "augmented_assignment_expression" and left is not None:
-                    value = _merge([value, self.taint(left, state, 0)])
-                self._check_assignment(node, left, right, value)
-                self._bind(left, value, state)
+                    assigned = _merge([assigned, self.taint(left, state, 0)])
+                self._check_assignment(node, left, right, assigned)
+                self._bind(left, assigned, state)
             return
         if kind in ("call_expression", "new_expression"):
             self._check_call(node, state)
+            name, receiver = _callee_parts(node)
+            if name in self.functions and (not receiver or receiver == "this"):
+                self.taint(node, state, 0)  # hands tainted arguments to the file's own function
         elif kind == "return_statement" and node.named_children:
             self._returned(state, self.taint(node.named_children[0], state, 0))
         elif kind == "regex":
@@ -420,7 +427,7 @@ class ScriptTaint:
 
     # ---- values
 
-    def taint(self, node: Node | None, state: _Scope, depth: int) -> Taint | None:  # noqa: C901, PLR0911, PLR0912
+    def taint(self, node: Node | None, state: _Scope, depth: int) -> Taint | None:
         if node is None or depth > _MAX_DEPTH:
             return None
         kind = node.type
@@ -443,7 +450,11 @@ class ScriptTaint:
             return self._call_taint(node, state, depth)
         if kind == "template_string":
             return _merge(
-                [self.taint(child, state, depth + 1) for child in node.named_children if child.type != "string_fragment"]
+                [
+                    self.taint(child, state, depth + 1)
+                    for child in node.named_children
+                    if child.type != "string_fragment"
+                ]
             )
         if kind == "template_substitution":
             return _merge([self.taint(child, state, depth + 1) for child in node.named_children])
@@ -480,7 +491,9 @@ class ScriptTaint:
                 else:
                     values.append(self.taint(child, state, depth + 1))
             combined = _merge(values)
-            return combined.clean(frozenset(), structured=False) if combined is not None and kind == "object" else combined
+            return (
+                combined.clean(frozenset(), structured=False) if combined is not None and kind == "object" else combined
+            )
         return None
 
     def _guarded(self, name: str, value: Taint | None, state: _Scope) -> Taint | None:
@@ -500,7 +513,9 @@ class ScriptTaint:
             object_taint = self.taint(callee.child_by_field_name("object") if callee else None, state, depth + 1)
             return object_taint or (Taint() if "request" in receiver or "req" in receiver else None)
         arguments = _arguments(call)
-        receiver_node = callee.child_by_field_name("object") if callee is not None and callee.type == "member_expression" else None
+        receiver_node = (
+            callee.child_by_field_name("object") if callee is not None and callee.type == "member_expression" else None
+        )
         receiver_taint = self.taint(receiver_node, state, depth + 1) if receiver_node is not None else None
         cleaned = _SANITIZERS.get(name)
         if cleaned is not None:
@@ -550,7 +565,7 @@ class ScriptTaint:
             return None
         return value
 
-    def _check_call(self, call: Node, state: _Scope) -> None:  # noqa: C901, PLR0912, PLR0915
+    def _check_call(self, call: Node, state: _Scope) -> None:
         name, receiver = _callee_parts(call)
         arguments = _arguments(call)
         first = arguments[0] if arguments else None
@@ -563,12 +578,17 @@ class ScriptTaint:
             target = last if last is not None and last.type != "number" else first
             if self._reaches(target, "redirect", state) and _external_redirect(target):
                 self._report("open-redirect", call)
-        if name in ("assign", "replace", "open") and receiver in ("location", "window.location", "window", "document.location"):
+        if name in ("assign", "replace", "open") and receiver in (
+            "location",
+            "window.location",
+            "window",
+            "document.location",
+        ):
             if self._reaches(first, "redirect", state) and _external_redirect(first):
                 self._report("open-redirect", call)
         # SSRF.
         if self._is_http_call(name, receiver) and not is_new:
-            url = first
+            url: Node | None = first
             if first.type == "object":
                 url = _property(first, "url") or _property(first, "host") or _property(first, "hostname")
             if url is not None and self._reaches(url, "ssrf", state) and _controls_host(url):
@@ -599,7 +619,9 @@ class ScriptTaint:
             if self.imported("child_process") and self._reaches(first, "shell", state, web_only=False):
                 self._report("shell-injection-js", call)
         if name in ("spawn", "spawnSync", "execFile", "execFileSync") and self.imported("child_process"):
-            shell = any(argument.type == "object" and text(_property(argument, "shell")) == "true" for argument in arguments)
+            shell = any(
+                argument.type == "object" and text(_property(argument, "shell")) == "true" for argument in arguments
+            )
             if shell and any(self._reaches(argument, "shell", state, web_only=False) for argument in arguments[:2]):
                 self._report("shell-injection-js", call)
         # Code from strings.
@@ -630,9 +652,10 @@ class ScriptTaint:
         if name == "search" and self.imported("ldapjs", "ldapts"):
             if any(self._reaches(argument, "ldap", state, web_only=False) for argument in arguments[:2]):
                 self._report("ldap-injection", call)
-        if (name in ("select", "select1", "evaluate", "useNamespaces") and self.imported("xpath", "@xmldom/xmldom", "xmldom")) or (
-            name == "evaluate" and receiver == "document"
-        ):
+        if (
+            name in ("select", "select1", "evaluate", "useNamespaces")
+            and self.imported("xpath", "@xmldom/xmldom", "xmldom")
+        ) or (name == "evaluate" and receiver == "document"):
             if self._reaches(first, "xpath", state, web_only=False):
                 self._report("xpath-injection", call)
         # XXE.
@@ -650,11 +673,17 @@ class ScriptTaint:
         if name in ("createCipheriv", "createDecipheriv") and first.type == "string":
             if _WEAK_CIPHERS.match(_unquoted(first)):
                 self._report("weak-cipher", call)
-        if name in ("chmod", "chmodSync") and len(arguments) > 1 and re.fullmatch(r"0o?77[67]|'77[67]'|\"77[67]\"|511", text(arguments[1])):
+        if (
+            name in ("chmod", "chmodSync")
+            and len(arguments) > 1
+            and re.fullmatch(r"0o?77[67]|'77[67]'|\"77[67]\"|511", text(arguments[1]))
+        ):
             self._report("insecure-permissions", call)
         if name == "cors" and first.type == "object":
             origin = text(_property(first, "origin"))
-            if text(_property(first, "credentials")) == "true" and (origin in ("true", "'*'", '"*"') or "=> cb(null, true)" in origin or "callback(null, true)" in origin):
+            if text(_property(first, "credentials")) == "true" and (
+                origin in ("true", "'*'", '"*"') or "=> cb(null, true)" in origin or "callback(null, true)" in origin
+            ):
                 self._report("permissive-cors", call)
 
     def _sql_params(self, arguments: list[Node]) -> bool:
@@ -664,7 +693,7 @@ class ScriptTaint:
         if not receiver:
             return name in _HTTP_CLIENTS and (name == "fetch" or self.imported(name))
         root = receiver.split(".")[0]
-        return name in _HTTP_METHODS and root in _HTTP_MODULES and self.imported(root) or (
+        return (name in _HTTP_METHODS and root in _HTTP_MODULES and self.imported(root)) or (
             name == "get" and root in ("http", "https")
         )
 
@@ -695,12 +724,18 @@ class ScriptTaint:
         elif call.type == "new_expression" and name[:1].isupper() and name not in _BUILTIN_CLASSES:
             candidates = arguments[:1]
         elif name in _MASS_METHODS and receiver:
-            candidates = arguments[1:2] if name.startswith(("findByIdAndUpdate", "update", "findOneAndUpdate")) else arguments[:1]
+            candidates = (
+                arguments[1:2]
+                if name.startswith(("findByIdAndUpdate", "update", "findOneAndUpdate"))
+                else arguments[:1]
+            )
             if name in ("updateOne", "updateMany", "findOneAndUpdate") and len(arguments) > 1:
                 candidates = arguments[1:2]
         for candidate in candidates:
             node = _property(candidate, "data") if candidate.type == "object" else candidate
-            spread = candidate.type == "object" and any(child.type == "spread_element" for child in candidate.named_children)
+            spread = candidate.type == "object" and any(
+                child.type == "spread_element" for child in candidate.named_children
+            )
             subjects = [node] if node is not None else []
             if spread:
                 subjects += [child for child in candidate.named_children if child.type == "spread_element"]

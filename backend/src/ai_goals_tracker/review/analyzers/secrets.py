@@ -130,13 +130,41 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _ENTROPY_THRESHOLD = 4.2
 
 
+# Names that mean "key" as much as "password" (`clave` in Spanish, `key`): their value and their use decide.
+_AMBIGUOUS_WORDS = frozenset({"clave", "key", "llave", "chave"})
+# An object key, a file name, a cache key or a config name: `fotos/2024/a.jpg`, `user:42`, `app.theme`.
+_KEY_SHAPED = re.compile(r"^[\w.-]*[/:][\w./:-]*$|^[a-z_]+(?:\.[a-z_]+)+$|^[\w-]+\.[a-z0-9]{2,4}$")
+
+
 def find_secrets(code: str) -> list[SecretHit]:
     hits: list[SecretHit] = []
     for number, line in enumerate(code.splitlines(), start=1):
         hit = _secret_in_line(line[:MAX_LINE_CHARS], number)
-        if hit is not None:
+        if hit is not None and not _names_a_lookup_key(hit, line, code):
             hits.append(hit)
     return hits
+
+
+def _names_a_lookup_key(hit: SecretHit, line: str, code: str) -> bool:
+    """`clave = "fotos/perfil.jpg"` then `s3.get_object(Key=clave)`: an object key, not a credential."""
+    if hit.rule != "secret-hardcoded-credential":
+        return False
+    words = name_words(hit.name)
+    if not words or (words[-1] not in _AMBIGUOUS_WORDS and not (len(words) > 1 and words[0] in _AMBIGUOUS_WORDS)):
+        return False
+    value = next(
+        (match.group("value") for match in _NAMED_LITERAL.finditer(line) if match.group("name") == hit.name), ""
+    )
+    if value and _KEY_SHAPED.match(value):
+        return True
+    # A column or field name (`fecha_alta`), unless the words themselves say secret (`mi_clave_secreta`).
+    if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", value) and not any(word in _SECRET_WORDS for word in value.split("_")):
+        return True
+    name = re.escape(hit.name)
+    used_as_key = re.compile(
+        rf"(?:\bKey\s*=\s*|\[\s*|\.(?:get|getItem|setItem|set|delete|pop|remove|hget|hset|exists)\(\s*){name}\b"
+    )
+    return used_as_key.search(code) is not None
 
 
 def _secret_in_line(line: str, number: int) -> SecretHit | None:
