@@ -107,7 +107,10 @@ _ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route",
 _NOT_INPUT = frozenset(
     {"self", "cls", "request", "req", "db", "session", "settings", "background_tasks", "response", "current_user"}
 )
-_TRUSTED_ANNOTATIONS = frozenset({"int", "float", "bool", "UUID", "Session", "AsyncSession", "Request", "Response"})
+_TRUSTED_ANNOTATIONS = frozenset(
+    {"int", "float", "bool", "UUID", "Session", "AsyncSession", "Request", "Response", "BackgroundTasks"}
+    | {"date", "datetime", "Decimal", "HttpRequest"}
+)
 _STRUCTURED_ANNOTATIONS = frozenset({"dict", "Dict", "Any", "list", "List"})
 
 # ---- sanitizers ----------------------------------------------------------------------------------------
@@ -323,17 +326,35 @@ def _file_info(tree: ast.Module) -> _FileInfo:
             state = _FunctionState(node, [argument.arg for argument in arguments])
             state.is_handler = _is_handler(node, imports)
             if state.is_handler:
+                defaults = _defaults(node)
                 for argument in arguments:
-                    if argument.arg in _NOT_INPUT:
+                    if argument.arg in _NOT_INPUT or _is_dependency(defaults.get(argument.arg)):
                         continue
                     annotation = _annotation_name(argument.annotation)
-                    if annotation in _TRUSTED_ANNOTATIONS or (annotation and annotation[0].isupper()):
-                        if annotation not in _STRUCTURED_ANNOTATIONS:
-                            continue
+                    if annotation in _TRUSTED_ANNOTATIONS:
+                        continue
+                    # A Pydantic model's fields are fixed (no mass assignment), but its strings are input.
                     state.tainted_params[argument.arg] = Taint(structured=annotation in _STRUCTURED_ANNOTATIONS)
             # Two functions with one name (methods of two classes): the later one shadows, as at import.
             functions[node.name] = state
     return _FileInfo(frozenset(imports), flask_or_django, functions)
+
+
+def _defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
+    positional = [*node.args.posonlyargs, *node.args.args]
+    found = {
+        argument.arg: default
+        for argument, default in zip(positional[len(positional) - len(node.args.defaults) :], node.args.defaults, strict=True)
+    }
+    found.update(
+        {argument.arg: default for argument, default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if default}
+    )
+    return found
+
+
+def _is_dependency(default: ast.expr | None) -> bool:
+    """`db: Session = Depends(get_db)`: FastAPI fills it in, the client does not."""
+    return isinstance(default, ast.Call) and call_name(default) in ("Depends", "Security")
 
 
 def _annotation_name(annotation: ast.expr | None) -> str:
@@ -864,7 +885,9 @@ class _Walker:
         if not value.web or not value.reaches("xss") or value.structured:
             return
         body = node.elts[0] if isinstance(node, ast.Tuple) and node.elts else node
-        built = _literal_prefix(body) is not None
+        built = _literal_prefix(body) is not None or (
+            isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id in self.info.functions
+        )
         raw_text = isinstance(body, ast.Name | ast.Subscript) and self._is_text(body)
         if (built and (_looks_like_html(body) or self.info.imported("flask"))) or raw_text:
             self._report("xss-response", statement)
@@ -959,6 +982,7 @@ def _is_secret_name(identifier: str) -> bool:
     if not _LOGGED_SECRET_WORDS.search(identifier):
         return False
     lowered = identifier.lower()
-    if any(word in lowered for word in ("hash", "length", "len", "policy", "expir", "reset_url", "field", "type")):
+    harmless = ("hash", "length", "len", "policy", "expir", "reset_url", "field", "type", "given", "provided", "valid")
+    if any(word in lowered for word in harmless) or lowered.startswith(("is_", "has_")) or lowered.endswith("_ok"):
         return False
     return names_a_secret(identifier) or bool(re.search(r"cvv|card|tarjeta|ssn", lowered))

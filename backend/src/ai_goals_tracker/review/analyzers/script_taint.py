@@ -152,7 +152,10 @@ _SECRET_LOGGED = re.compile(
     r"pass(?:word|wd)?|pwd|contrase(?:n|ñ|ni)a|secret|secreto|token|api_?key|apikey|credential|cvv|card_?number",
     re.IGNORECASE,
 )
-_NOT_SECRET = re.compile(r"hash|length|len\b|policy|expir|type|field|url|name|label|header", re.IGNORECASE)
+_NOT_SECRET = re.compile(
+    r"hash|length|len\b|policy|expir|type|field|url|name|label|header|given|provided|valid|match|changed|exists|"
+    r"required|strength|reset|^is[A-Z_]|^has[A-Z_]|Ok$|_ok$",
+)
 _CATASTROPHIC = re.compile(r"\((?:[^()]{0,40}[+*]|[^()]{0,40}\|[^()]{0,40})\)(?:[+*]|\{\d+,\})")
 _WEAK_CIPHERS = re.compile(r"^(?:des|des-|des3|rc4|rc2|bf|blowfish|.*-ecb$|idea|cast)", re.IGNORECASE)
 _SECRET_USE = re.compile(
@@ -607,8 +610,7 @@ class ScriptTaint:
         if name in ("send", "write", "end") and receiver.split(".")[-1] in ("res", "response", "reply", "ctx.res"):
             value = self._reaches(first, "xss", state)
             if value is not None and (_looks_like_html(first) or first.type in ("member_expression", "identifier")):
-                if not (value.structured and first.type == "identifier" and not _looks_like_html(first)):
-                    self._report("xss-response", call)
+                self._report("xss-response", call)
         # SQL built elsewhere and passed as a variable (literals built in place are sql-injection-js).
         if name in _SQL_METHODS and receiver and first.type in ("identifier", "member_expression"):
             if self._reaches(first, "sql", state, web_only=False) and not self._sql_params(arguments):
