@@ -726,6 +726,9 @@ class _Walker:
             if inputs is None:
                 return None
             return None if cleaned >= ALL else inputs.clean(cleaned)
+        if name == "str" and isinstance(call.func, ast.Name):
+            text = merge(self.taint(argument) for argument in arguments)
+            return Taint(text.cleaned | {"mass"}, False, text.web) if text is not None else None
         if name == "loads" and _receiver(call) == "json":
             value = merge(self.taint(argument) for argument in arguments)
             return Taint(value.cleaned, True, value.web) if value is not None else None

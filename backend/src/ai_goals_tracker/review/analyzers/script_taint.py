@@ -154,7 +154,8 @@ _SECRET_LOGGED = re.compile(
 )
 _NOT_SECRET = re.compile(
     r"hash|length|len\b|policy|expir|type|field|url|name|label|header|given|provided|valid|match|changed|exists|"
-    r"required|strength|reset|^is[A-Z_]|^has[A-Z_]|Ok$|_ok$",
+    r"required|strength|reset|(?-i:^is[A-Z_]|^has[A-Z_]|Ok$)|_ok$",
+    re.IGNORECASE,
 )
 _CATASTROPHIC = re.compile(r"\((?:[^()]{0,40}[+*]|[^()]{0,40}\|[^()]{0,40})\)(?:[+*]|\{\d+,\})")
 _WEAK_CIPHERS = re.compile(r"^(?:des|des-|des3|rc4|rc2|bf|blowfish|.*-ecb$|idea|cast)", re.IGNORECASE)
@@ -726,13 +727,8 @@ class ScriptTaint:
         elif call.type == "new_expression" and name[:1].isupper() and name not in _BUILTIN_CLASSES:
             candidates = arguments[:1]
         elif name in _MASS_METHODS and receiver:
-            candidates = (
-                arguments[1:2]
-                if name.startswith(("findByIdAndUpdate", "update", "findOneAndUpdate"))
-                else arguments[:1]
-            )
-            if name in ("updateOne", "updateMany", "findOneAndUpdate") and len(arguments) > 1:
-                candidates = arguments[1:2]
+            # `create(body)`, `findByIdAndUpdate(id, body)`, Prisma's `update({ where, data: body })`.
+            candidates = arguments[1:2] if len(arguments) > 1 else arguments[:1]
         for candidate in candidates:
             node = _property(candidate, "data") if candidate.type == "object" else candidate
             spread = candidate.type == "object" and any(
@@ -884,8 +880,9 @@ def insecure_random(root: Node) -> list[Hazard]:
                 name = current.child_by_field_name("name")
                 if name is None and current.parent is not None and current.parent.type == "variable_declarator":
                     name = current.parent.child_by_field_name("name")
-                words.append(text(name))
-                break
+                if name is not None:
+                    words.append(text(name))
+                    break
             current = current.parent
         if any(word and _SECRET_USE.search(word) and not _GAME_WORDS.search(word) for word in words):
             hazards.append(("insecure-random", node.start_point.row + 1, node.end_point.row + 1))
