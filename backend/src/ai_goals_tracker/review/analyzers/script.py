@@ -281,8 +281,6 @@ def _call_hazard(node: Node, context: _FileContext) -> str | None:
         return "jwt-no-verify"
     if name == "update" and owner is not None and _is_fast_digest(owner) and first is not None:
         return "weak-password-hash" if _PASSWORD_WORDS.search(_text(first)) else None
-    if name in _FILE_SINKS and first is not None and not context.checks_paths and _from_request(first, context):
-        return "path-traversal"
     return None
 
 

@@ -598,7 +598,8 @@ class ScriptTaint:
             if url is not None and self._reaches(url, "ssrf", state) and _controls_host(url):
                 self._report("ssrf", call)
         # Path traversal.
-        if name in _FS_SINKS and (receiver.startswith(("fs", "fsp", "promises")) or receiver.endswith("promises")):
+        from_fs = receiver.startswith(("fs", "fsp", "promises")) or receiver.endswith("promises")
+        if name in _FS_SINKS and (from_fs or (not receiver and self.imported("fs", "node:fs", "fs-extra"))):
             if self._reaches(first, "path", state):
                 self._report("path-traversal", call)
         if name in _SEND_FILE and receiver:
