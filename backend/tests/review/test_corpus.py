@@ -130,3 +130,9 @@ def test_a_blocking_finding_counts_on_every_line_it_spans() -> None:
         analyzer="ruff",
     )
     assert [line for line in range(1, 8) if blocking_on_line([finding], line)] == [3, 4, 5]
+
+
+def test_case_ids_are_unique() -> None:
+    """Reviews are cached by case id: two cases with one id would be judged on one file."""
+    ids = [case.id for case in CASES]
+    assert sorted(i for i, n in Counter(ids).items() if n > 1) == []

@@ -133,7 +133,7 @@ _ENTROPY_THRESHOLD = 4.2
 # Names that mean "key" as much as "password" (`clave` in Spanish, `key`): their value and their use decide.
 _AMBIGUOUS_WORDS = frozenset({"clave", "key", "llave", "chave"})
 # An object key, a file name, a cache key or a config name: `fotos/2024/a.jpg`, `user:42`, `app.theme`.
-_KEY_SHAPED = re.compile(r"^[\w.-]*[/:][\w./:-]*$|^[a-z_]+(?:\.[a-z_]+)+$|^[\w-]+\.[a-z0-9]{2,4}$")
+_KEY_SHAPED = re.compile(r"^[\w.{}-]*[/:][\w./:{}-]*$|^[a-z_]+(?:\.[a-z_]+)+$|^[\w{}-]+\.[a-z0-9]{2,4}$")
 
 
 def find_secrets(code: str) -> list[SecretHit]:
