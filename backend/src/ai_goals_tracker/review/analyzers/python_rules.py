@@ -119,7 +119,7 @@ _SECRET_USE = re.compile(
     r"(?:reset|verif|verification|activation|activacion|confirm|recovery|recuperacion|auth|login|acceso|"
     r"2fa|mfa|invite|invitacion)\w*?_?(?:code|codigo|pin|key|clave|link|id)|"
     r"(?:code|codigo|pin|clave)_?(?:reset|verif\w*|recuperacion|acceso|activacion|confirm\w*|auth\w*|2fa|mfa)|"
-    r"\bpin\b|^pin|clave|cookie|jwt|signing|firma",
+    r"\bpin\b|^pin|clave|cookie|jwt|signing|firma|(?:generate|gen|crypto|encryption|aes|secret|private|signing)_?key",
     re.IGNORECASE,
 )
 # "secret" in a guessing game names the number to guess, not a credential.

@@ -191,6 +191,11 @@ _PROPAGATORS = frozenset(
         "concat",
         "urlunparse",
         "Request",
+        "replace",
+        "StringIO",
+        "BytesIO",
+        "b64encode",
+        "fromstring",
     }
 )
 _ALLOWLIST_GUARDS: dict[str, frozenset[str]] = {
@@ -247,7 +252,10 @@ _SQL_SINKS = frozenset({"execute", "executemany", "executescript", "raw", "text"
 _TEMPLATE_SINKS = frozenset({"render_template_string", "from_string", "Template"})
 _HTML_RESPONSES = frozenset({"make_response", "Response", "HttpResponse", "HTMLResponse", "Markup"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception", "log"})
-_LOGGERS = re.compile(r"^(?:logging|logger|log|_logger|_log|LOGGER|LOG|app\.logger|current_app\.logger|\w*logger)$")
+_LOGGERS = re.compile(
+    r"^(?:logging|logger|log|_logger|_log|app\.logger|current_app\.logger|\w*logger|.*getLogger\(\))$",
+    re.IGNORECASE,
+)
 _LDAP_SINKS = frozenset({"search", "search_s", "search_st", "search_ext", "search_ext_s", "paged_search"})
 _XPATH_SINKS = frozenset({"xpath", "XPath", "find", "findall", "iterfind", "findtext", "select"})
 _MONGO_SINKS = frozenset(
@@ -344,10 +352,16 @@ def _defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.exp
     positional = [*node.args.posonlyargs, *node.args.args]
     found = {
         argument.arg: default
-        for argument, default in zip(positional[len(positional) - len(node.args.defaults) :], node.args.defaults, strict=True)
+        for argument, default in zip(
+            positional[len(positional) - len(node.args.defaults) :], node.args.defaults, strict=True
+        )
     }
     found.update(
-        {argument.arg: default for argument, default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True) if default}
+        {
+            argument.arg: default
+            for argument, default in zip(node.args.kwonlyargs, node.args.kw_defaults, strict=True)
+            if default
+        }
     )
     return found
 
@@ -447,6 +461,15 @@ def _literal_prefix(node: ast.expr) -> str | None:
         base = node.func.value
         if isinstance(base, ast.Constant) and isinstance(base.value, str):
             return base.value.split("{", 1)[0]
+    return None
+
+
+def _first_part(node: ast.expr) -> ast.expr | None:
+    if isinstance(node, ast.JoinedStr) and node.values:
+        first = node.values[0]
+        return first.value if isinstance(first, ast.FormattedValue) else first
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _first_part(node.left) or node.left
     return None
 
 
@@ -789,12 +812,13 @@ class _Walker:
         info = self.info
         if name in _REDIRECTS:
             target = _argument(call, 0, "location", "url", "redirect_to", "to")
-            if target is not None and self._reaches(target, "redirect") and _redirect_is_external(target):
+            external = target is not None and _redirect_is_external(target) and not self._fixed_base(target)
+            if target is not None and self._reaches(target, "redirect") and external:
                 self._report("open-redirect", call)
         if self._is_http_call(call, name, receiver):
             url = _argument(call, 1 if name == "request" else 0, "url")
             value = self._reaches(url, "ssrf")
-            if url is not None and value is not None and _controls_host(url, value):
+            if url is not None and value is not None and _controls_host(url, value) and not self._fixed_base(url):
                 self._report("ssrf", call)
         if name in _FILE_SINKS and first is not None and self._reaches(first, "path"):
             self._report("path-traversal", call)
@@ -853,6 +877,11 @@ class _Walker:
         if name in _ALLOCATORS and first is not None and self._reaches(first, "resource"):
             self._report("resource-from-input", call)
 
+    def _fixed_base(self, node: ast.expr) -> bool:
+        """`f"{API_URL}/users/{name}"`: a built URL that starts with the program's own value, not input."""
+        first = _first_part(node)
+        return first is not None and not isinstance(first, ast.Constant) and self.taint(first) is None
+
     def _no_network_off(self, call: ast.Call) -> bool:
         value = _keyword(call, "no_network")
         return isinstance(value, ast.Constant) and value.value is False
@@ -870,8 +899,13 @@ class _Walker:
             value = _keyword(call, keyword)
             if isinstance(value, ast.Constant) and "html" not in str(value.value):
                 return False
+        # Flask's responses and Django's HttpResponse are text/html unless told otherwise.
+        flask_response = call_name(call) in ("make_response", "Response") and self.info.imported("flask")
         return (
-            call_name(call) in ("HttpResponse", "HTMLResponse") or _looks_like_html(body) or isinstance(body, ast.Name)
+            call_name(call) in ("HttpResponse", "HTMLResponse")
+            or flask_response
+            or _looks_like_html(body)
+            or isinstance(body, ast.Name)
         )
 
     def _safe_filter_with_input(self, call: ast.Call) -> bool:

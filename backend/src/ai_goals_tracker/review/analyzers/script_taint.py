@@ -64,6 +64,8 @@ _STRUCTURED = frozenset({"body", "query", "fields"})
 _TEXT = frozenset(
     {"params", "headers", "cookies", "url", "originalUrl", "path", "hostname", "ip", "querystring", "href", "search"}
 )
+_UNBROKEN = frozenset({"headers", "url", "originalUrl", "path", "hostname", "ip", "href"})
+_NO_LINE_BREAKS = frozenset({"log", "header"})
 _SOURCE_CALLS = frozenset({"get", "header", "param", "query", "json", "formData", "text"})
 _BROWSER = re.compile(
     r"^(?:window\.)?(?:document\.)?location(?:\.(?:search|hash|href|pathname))?$|^document\.(?:URL|referrer)$"
@@ -163,7 +165,7 @@ _SECRET_USE = re.compile(
     r"token|passw|pwd|contrase|secret|secreto|otp|nonce|salt|session|sesion|\bsid\b|csrf|api_?key|apikey|"
     r"(?:reset|verif\w*|activation|activacion|confirm\w*|recovery|recuperacion|auth|login|acceso|2fa|mfa|invite)_?"
     r"(?:code|codigo|pin|key|clave|link|id)|(?:code|codigo|pin)_?(?:reset|verif\w*|recuperacion|acceso|2fa|mfa)|"
-    r"clave|cookie|jwt|signing|firma",
+    r"clave|cookie|jwt|signing|firma|(?:generate|gen|crypto|encryption|aes|secret|private|signing)_?key",
     re.IGNORECASE,
 )
 _GAME_WORDS = re.compile(
@@ -213,6 +215,20 @@ def _literal_prefix(node: Node) -> str | None:
             return _unquoted(left)
         inner = _literal_prefix(left)
         return inner if inner is not None else ""
+    return None
+
+
+def _first_part(node: Node) -> Node | None:
+    if node.type == "template_string":
+        for child in node.named_children:
+            if child.type == "template_substitution":
+                return child.named_children[0] if child.named_children else None
+            if child.type == "string_fragment":
+                return child
+        return None
+    if node.type == "binary_expression":
+        left = node.child_by_field_name("left")
+        return (_first_part(left) or left) if left is not None else None
     return None
 
 
@@ -510,6 +526,8 @@ class ScriptTaint:
         name, receiver = _callee_parts(call)
         callee = call.child_by_field_name("function") or call.child_by_field_name("constructor")
         if receiver in _REQUEST_OBJECTS and name in _SOURCE_CALLS:
+            if name in ("get", "header"):
+                return Taint(cleaned=_NO_LINE_BREAKS)  # a header value
             return Taint(structured=name in ("json", "formData", "query"))
         if receiver.endswith("cookies") and name == "get":
             return Taint()
@@ -580,7 +598,11 @@ class ScriptTaint:
         # Open redirect: res.redirect(url), res.redirect(302, url), ctx.redirect(url), NextResponse.redirect(url).
         if name == "redirect" and receiver:
             target = last if last is not None and last.type != "number" else first
-            if self._reaches(target, "redirect", state) and _external_redirect(target):
+            if (
+                self._reaches(target, "redirect", state)
+                and _external_redirect(target)
+                and not self._fixed_base(target, state)
+            ):
                 self._report("open-redirect", call)
         if name in ("assign", "replace", "open") and receiver in (
             "location",
@@ -595,7 +617,12 @@ class ScriptTaint:
             url: Node | None = first
             if first.type == "object":
                 url = _property(first, "url") or _property(first, "host") or _property(first, "hostname")
-            if url is not None and self._reaches(url, "ssrf", state) and _controls_host(url):
+            if (
+                url is not None
+                and self._reaches(url, "ssrf", state)
+                and _controls_host(url)
+                and not self._fixed_base(url, state)
+            ):
                 self._report("ssrf", call)
         # Path traversal.
         from_fs = receiver.startswith(("fs", "fsp", "promises")) or receiver.endswith("promises")
@@ -690,6 +717,15 @@ class ScriptTaint:
             ):
                 self._report("permissive-cors", call)
 
+    def _fixed_base(self, node: Node, state: _Scope) -> bool:
+        """`${API_URL}/users/${id}`: a built URL that starts with the program's own value, not input."""
+        first = _first_part(node)
+        return (
+            first is not None
+            and first.type not in ("string_fragment", "string")
+            and self.taint(first, state, 0) is None
+        )
+
     def _sql_params(self, arguments: list[Node]) -> bool:
         return len(arguments) > 1 and arguments[1].type in ("array", "object")
 
@@ -762,7 +798,7 @@ class ScriptTaint:
             if self._reaches(value, "redirect", state) and _external_redirect(value):
                 self._report("open-redirect", call)
         elif header == "access-control-allow-origin":
-            if self._reaches(value, "header", state) and "allow-credentials" in text(self.root).lower():
+            if self.taint(value, state, 0) is not None and "allow-credentials" in text(self.root).lower():
                 self._report("permissive-cors", call)
         elif self._reaches(value, "header", state):
             self._report("header-injection", call)
@@ -814,7 +850,8 @@ def _source(node: Node) -> Taint | None:
         if prop in _STRUCTURED:
             return Taint(structured=True)
         if prop in _TEXT:
-            return Taint()
+            # Node's HTTP parser refuses CR and LF in the request line and in header values.
+            return Taint(cleaned=_NO_LINE_BREAKS) if prop in _UNBROKEN else Taint()
     if owner == "process" and prop == "argv":
         return Taint(web=False)
     if _BROWSER.match(text(node)) and prop in ("search", "hash", "href", "URL", "referrer"):
