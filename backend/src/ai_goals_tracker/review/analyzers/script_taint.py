@@ -29,7 +29,14 @@ ALL = frozenset(
     {"path", "redirect", "ssrf", "sql", "xss", "shell", "code", "template", "header", "log", "ldap", "xpath"}
     | {"nosql", "regex", "mass"}
 )
-_MAX_DEPTH = 120
+# Deeper than any file a person writes; past it the review says it cannot decide instead of guessing.
+_MAX_DEPTH = 300
+
+
+class TooDeepToFollow(RecursionError):
+    """The file nests expressions deeper than the tracker follows: the review ends `not_reviewed`."""
+
+
 _MAX_ROUNDS = 5
 
 
@@ -64,6 +71,8 @@ _STRUCTURED = frozenset({"body", "query", "fields"})
 _TEXT = frozenset(
     {"params", "headers", "cookies", "url", "originalUrl", "path", "hostname", "ip", "querystring", "href", "search"}
 )
+_QUERY_STRING = frozenset({"body"})
+_AUTH_KEYS = re.compile(r"pass|pwd|contrase|clave|token|secret|pin|code|codigo|otp|hash", re.IGNORECASE)
 _UNBROKEN = frozenset({"headers", "url", "originalUrl", "path", "hostname", "ip", "href"})
 _NO_LINE_BREAKS = frozenset({"log", "header"})
 _SOURCE_CALLS = frozenset({"get", "header", "param", "query", "json", "formData", "text"})
@@ -197,8 +206,42 @@ def _arguments(call: Node) -> list[Node]:
     return [child for child in arguments.named_children if child.type != "comment"] if arguments else []
 
 
+_JOINING = frozenset({"+", "||", "??", "&&"})
+
+
+def _operands(node: Node, operators: frozenset[str] | None) -> list[Node]:
+    """The operands of a chain of binary operators (all of them, or only `operators`), in order."""
+    found: list[Node] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        operator = current.child_by_field_name("operator")
+        if current.type == "binary_expression" and operator is not None:
+            if operators is not None and operator.type not in operators:
+                continue
+            stack.extend(c for c in (current.child_by_field_name("right"), current.child_by_field_name("left")) if c)
+        else:
+            found.append(current)
+    return found
+
+
+def _leftmost(node: Node) -> Node:
+    """The first operand of a chain of `+` (iteratively: a chain can be thousands long)."""
+    while node.type == "binary_expression":
+        left = node.child_by_field_name("left")
+        if left is None:
+            break
+        node = left
+    return node
+
+
 def _literal_prefix(node: Node) -> str | None:
     """The constant text a built string starts with ("" when input comes first), None if not built."""
+    if node.type == "binary_expression":
+        first = _leftmost(node)
+        if first.type == "string":
+            return _unquoted(first)
+        return _literal_prefix(first) if first.type == "template_string" else ""
     if node.type == "template_string":
         prefix = ""
         for child in node.children:
@@ -207,18 +250,13 @@ def _literal_prefix(node: Node) -> str | None:
             if child.type == "string_fragment":
                 prefix += text(child)
         return prefix
-    if node.type == "binary_expression":
-        left = node.child_by_field_name("left")
-        if left is None:
-            return None
-        if left.type == "string":
-            return _unquoted(left)
-        inner = _literal_prefix(left)
-        return inner if inner is not None else ""
     return None
 
 
 def _first_part(node: Node) -> Node | None:
+    if node.type == "binary_expression":
+        first = _leftmost(node)
+        return _first_part(first) or first if first.type == "template_string" else first
     if node.type == "template_string":
         for child in node.named_children:
             if child.type == "template_substitution":
@@ -226,9 +264,6 @@ def _first_part(node: Node) -> Node | None:
             if child.type == "string_fragment":
                 return child
         return None
-    if node.type == "binary_expression":
-        left = node.child_by_field_name("left")
-        return (_first_part(left) or left) if left is not None else None
     return None
 
 
@@ -381,10 +416,14 @@ class ScriptTaint:
 
     def _visit(self, node: Node, state: _Scope, depth: int) -> None:
         if depth > _MAX_DEPTH:
-            return
+            raise TooDeepToFollow(f"expressions nested more than {_MAX_DEPTH} levels deep")
         kind = node.type
         if kind in _FUNCTIONS:
             self._walk_scope(node, state.env, self._function_named(node), depth)
+            return
+        if kind == "binary_expression":
+            for operand in _operands(node, None):
+                self._visit(operand, state, depth + 1)
             return
         if kind == "variable_declarator":
             value = node.child_by_field_name("value")
@@ -448,8 +487,10 @@ class ScriptTaint:
     # ---- values
 
     def taint(self, node: Node | None, state: _Scope, depth: int) -> Taint | None:
-        if node is None or depth > _MAX_DEPTH:
+        if node is None:
             return None
+        if depth > _MAX_DEPTH:
+            raise TooDeepToFollow(f"expressions nested more than {_MAX_DEPTH} levels deep")
         kind = node.type
         if kind in ("identifier", "shorthand_property_identifier"):
             return self._guarded(text(node), state.env.get(text(node)), state)
@@ -479,12 +520,8 @@ class ScriptTaint:
         if kind == "template_substitution":
             return _merge([self.taint(child, state, depth + 1) for child in node.named_children])
         if kind == "binary_expression":
-            operator = node.child_by_field_name("operator")
-            if operator is not None and operator.type in ("+", "||", "??", "&&"):
-                left = self.taint(node.child_by_field_name("left"), state, depth + 1)
-                right = self.taint(node.child_by_field_name("right"), state, depth + 1)
-                return _merge([left, right])
-            return None
+            # A chain of `+` is as deep as it is long: its operands are taken flat.
+            return _merge([self.taint(operand, state, depth + 1) for operand in _operands(node, _JOINING)])
         if kind == "ternary_expression":
             return _merge(
                 [
@@ -751,7 +788,10 @@ class ScriptTaint:
             item_value = self._reaches(item, "nosql", state, web_only=False)
             if item_value is None:
                 continue
-            if key == "$where" or (item_value.structured and (item is None or item.type != "template_string")):
+            by_query_only = not item_value.reaches("body") and not _AUTH_KEYS.search(key)
+            if key == "$where" or (
+                item_value.structured and not by_query_only and (item is None or item.type != "template_string")
+            ):
                 self._report("nosql-injection", call)
                 return
 
@@ -848,7 +888,9 @@ def _source(node: Node) -> Taint | None:
     owner = text(obj)
     if owner in _REQUEST_OBJECTS or owner.endswith(".request"):
         if prop in _STRUCTURED:
-            return Taint(structured=True)
+            # A query string only turns into objects through qs's brackets (`?a[$ne]=`): the "query" mark
+            # lets a plain lookup by a query value pass where a login by one does not.
+            return Taint(structured=True, cleaned=_QUERY_STRING if prop in ("query", "querystring") else frozenset())
         if prop in _TEXT:
             # Node's HTTP parser refuses CR and LF in the request line and in header values.
             return Taint(cleaned=_NO_LINE_BREAKS) if prop in _UNBROKEN else Taint()
