@@ -100,9 +100,12 @@ _TEXT_SOURCES = frozenset(
         "referrer",
         "remote_addr",
         "environ",
+        "match_info",
+        "view_args",
     }
 )
 _STRUCTURED_SOURCES = frozenset({"form", "json", "data", "POST", "body", "get_json", "get_data", "stream", "query"})
+_TORNADO_ARGUMENTS = frozenset({"get_argument", "get_query_argument", "get_body_argument", "get_arguments"})
 _ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head"})
 _NOT_INPUT = frozenset(
     {"self", "cls", "request", "req", "db", "session", "settings", "background_tasks", "response", "current_user"}
@@ -727,10 +730,12 @@ class _Walker:
         name = call_name(call)
         if isinstance(call.func, ast.Name) and name == "input":
             return Taint(web=False)
-        if name in ("get_json", "json", "get_data", "body", "form") and isinstance(call.func, ast.Attribute):
+        if name in ("get_json", "json", "get_data", "body", "form", "post") and isinstance(call.func, ast.Attribute):
             base = call.func.value
             if isinstance(base, ast.Name) and base.id in _REQUEST_NAMES:
                 return Taint(structured=True)
+        if name in _TORNADO_ARGUMENTS and _receiver(call) == "self":
+            return Taint()
         arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
         receiver = self.taint(call.func.value) if isinstance(call.func, ast.Attribute) else None
         full = dotted(call.func)

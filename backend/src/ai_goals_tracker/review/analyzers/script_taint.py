@@ -67,11 +67,12 @@ def _merge(values: list[Taint | None]) -> Taint | None:
 
 
 _REQUEST_OBJECTS = frozenset({"req", "request", "ctx", "ctx.request", "context.request", "event", "c.req"})
-_STRUCTURED = frozenset({"body", "query", "fields"})
+_STRUCTURED = frozenset({"body", "query", "fields", "payload"})
 _TEXT = frozenset(
     {"params", "headers", "cookies", "url", "originalUrl", "path", "hostname", "ip", "querystring", "href", "search"}
 )
 _QUERY_STRING = frozenset({"body"})
+_ROUTE_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "getServerSideProps"})
 _AUTH_KEYS = re.compile(r"pass|pwd|contrase|clave|token|secret|pin|code|codigo|otp|hash", re.IGNORECASE)
 _UNBROKEN = frozenset({"headers", "url", "originalUrl", "path", "hostname", "ip", "href"})
 _NO_LINE_BREAKS = frozenset({"log", "header"})
@@ -309,7 +310,7 @@ class _Function:
 class ScriptTaint:
     def __init__(self, root: Node, imports: list[str]) -> None:
         self.root = root
-        self.imports = frozenset(imports)
+        self.imports = frozenset(name.removeprefix("node:") for name in imports)
         self.functions: dict[str, _Function] = {}
         self.hazards: set[Hazard] = set()
         self.changed = False
@@ -347,7 +348,19 @@ class ScriptTaint:
                     name = text(node.child_by_field_name("name"))
             if name:
                 self.functions[name] = _Function(function, self._params(function))
+                if name in _ROUTE_EXPORTS:
+                    self._route_parameters(self.functions[name], function)
             stack.extend(node.named_children)
+
+    def _route_parameters(self, function: _Function, node: Node) -> None:
+        """Next.js App Router and `getServerSideProps`: `{ params }` and `{ query }` come from the URL."""
+        parameters = node.child_by_field_name("parameters")
+        if parameters is None:
+            return
+        for parameter in parameters.named_children:
+            for identifier in _identifiers(parameter):
+                if identifier in ("params", "query", "searchParams"):
+                    function.tainted[identifier] = Taint(structured=identifier == "query")
 
     def _params(self, function: Node) -> list[str]:
         parameters = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
@@ -901,14 +914,17 @@ def _source(node: Node) -> Taint | None:
     return None
 
 
+_IDENTIFIERS = frozenset({"identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"})
+
+
 def _identifiers(node: Node | None) -> list[str]:
     if node is None:
         return []
-    found = [text(node)] if node.type in ("identifier", "shorthand_property_identifier") else []
+    found = [text(node)] if node.type in _IDENTIFIERS else []
     stack = list(node.named_children)
     while stack:
         current = stack.pop()
-        if current.type in ("identifier", "shorthand_property_identifier"):
+        if current.type in _IDENTIFIERS:
             found.append(text(current))
         if current.type not in _FUNCTIONS:
             stack.extend(current.named_children)
