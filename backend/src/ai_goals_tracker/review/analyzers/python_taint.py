@@ -467,6 +467,17 @@ def _literal_prefix(node: ast.expr) -> str | None:
     return None
 
 
+_SQL_TEXT = re.compile(
+    r"\b(?:select\s.+\sfrom|insert\s+into|update\s.+\sset|delete\s+from)\b", re.IGNORECASE | re.DOTALL
+)
+
+
+def _constant_text(node: ast.expr) -> str:
+    return " ".join(
+        part.value for part in ast.walk(node) if isinstance(part, ast.Constant) and isinstance(part.value, str)
+    )
+
+
 def _first_part(node: ast.expr) -> ast.expr | None:
     if isinstance(node, ast.JoinedStr) and node.values:
         first = node.values[0]
@@ -502,6 +513,21 @@ def _looks_like_html(node: ast.expr) -> bool:
 _STOP = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
+def _header(statement: ast.stmt) -> list[ast.AST]:
+    """The parts of a statement that are not nested statements."""
+    if isinstance(statement, ast.If | ast.While):
+        return [statement.test]
+    if isinstance(statement, ast.For | ast.AsyncFor):
+        return [statement.iter]
+    if isinstance(statement, ast.With | ast.AsyncWith):
+        return [item.context_expr for item in statement.items]
+    if isinstance(statement, ast.Match):
+        return [statement.subject]
+    if isinstance(statement, ast.Try | ast.TryStar):
+        return []
+    return [statement]
+
+
 def _own_nodes(statement: ast.AST) -> Iterator[ast.AST]:
     """The nodes of a statement, without descending into nested functions or classes."""
     stack = [statement]
@@ -520,6 +546,7 @@ class _Walker:
         self.changed = False
         self.guarded: dict[str, frozenset[str]] = {}
         self.responses: set[str] = set()
+        self.sql_built: set[str] = set()
 
     # ---- walking
 
@@ -624,6 +651,10 @@ class _Walker:
                 self.env.pop(target.id, None)
             else:
                 self.env[target.id] = value
+            if _literal_prefix(source) is not None and _SQL_TEXT.search(_constant_text(source)):
+                self.sql_built.add(target.id)
+            else:
+                self.sql_built.discard(target.id)
             if isinstance(source, ast.Call) and call_name(source) in _HTML_RESPONSES | {"JsonResponse", "jsonify"}:
                 self.responses.add(target.id)
         elif isinstance(target, ast.Tuple | ast.List):
@@ -804,7 +835,8 @@ class _Walker:
         return value
 
     def _check_calls(self, statement: ast.stmt) -> None:
-        for node in _own_nodes(statement):
+        # A compound statement's body is checked statement by statement; here only its own header.
+        for node in (node for part in _header(statement) for node in _own_nodes(part)):
             if isinstance(node, ast.Call):
                 self._check_call(node)
                 if call_name(node) in self.info.functions:
@@ -830,7 +862,9 @@ class _Walker:
         if name in _PATH_METHODS and isinstance(call.func, ast.Attribute):
             if self._reaches(call.func.value, "path") and info.imported("pathlib"):
                 self._report("path-traversal", call)
-        if name in _SQL_SINKS and first is not None and not isinstance(first, ast.Constant):
+        # A query built in a variable is reported where it is built (ruff S608), not again where it runs.
+        built_elsewhere = isinstance(first, ast.Name) and first.id in self.sql_built
+        if name in _SQL_SINKS and first is not None and not isinstance(first, ast.Constant) and not built_elsewhere:
             if self._reaches(first, "sql", web_only=False) and (name != "text" or info.imported("sqlalchemy")):
                 self._report("sql-injection", call)
         if name in _TEMPLATE_SINKS and first is not None:

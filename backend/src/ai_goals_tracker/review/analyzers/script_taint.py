@@ -318,6 +318,8 @@ class ScriptTaint:
             "next" in self.imports
         )
         self._collect_functions()
+        self._guard_cache: dict[tuple[int, int], dict[str, frozenset[str]]] = {}
+        self._by_position = {(f.node.start_byte, f.node.end_byte): f for f in self.functions.values()}
 
     def imported(self, *names: str) -> bool:
         return any(name in self.imports or any(i.startswith(name + "/") for i in self.imports) for name in names)
@@ -376,10 +378,7 @@ class ScriptTaint:
         return names
 
     def _function_named(self, node: Node) -> _Function | None:
-        for function in self.functions.values():
-            if function.node == node:
-                return function
-        return None
+        return self._by_position.get((node.start_byte, node.end_byte))
 
     # ---- scopes and statements
 
@@ -389,7 +388,12 @@ class ScriptTaint:
         if function is not None:
             env.update(function.tainted)
         if scope.type in _FUNCTIONS:
-            self._guards(scope, guards)
+            # Guards depend on the tree alone: found once, whatever the number of rounds.
+            key = (scope.start_byte, scope.end_byte)
+            if key not in self._guard_cache:
+                self._guard_cache[key] = {}
+                self._guards(scope, self._guard_cache[key])
+            guards.update(self._guard_cache[key])
         body = scope.child_by_field_name("body") if scope.type in _FUNCTIONS else scope
         if body is None:
             return
