@@ -106,6 +106,11 @@ _TEXT_SOURCES = frozenset(
 )
 _STRUCTURED_SOURCES = frozenset({"form", "json", "data", "POST", "body", "get_json", "get_data", "stream", "query"})
 _TORNADO_ARGUMENTS = frozenset({"get_argument", "get_query_argument", "get_body_argument", "get_arguments"})
+# An address cannot carry a line break; sending a visitor back where they came from is no open redirect.
+_SOURCE_CLEAN = {
+    "remote_addr": frozenset({"log", "header", "path", "redirect", "sql", "xss"}),
+    "referrer": frozenset({"redirect"}),
+}
 _ROUTE_DECORATORS = frozenset({"get", "post", "put", "patch", "delete", "route", "api_route", "websocket", "head"})
 _NOT_INPUT = frozenset(
     {"self", "cls", "request", "req", "db", "session", "settings", "background_tasks", "response", "current_user"}
@@ -338,8 +343,12 @@ def _file_info(tree: ast.Module) -> _FileInfo:
             state.is_handler = _is_handler(node, imports)
             if state.is_handler:
                 defaults = _defaults(node)
+                numeric = _numeric_route_parameters(node)
+                is_django = any(name.startswith(("django", "rest_framework")) for name in imports)
                 for argument in arguments:
                     if argument.arg in _NOT_INPUT or _is_dependency(defaults.get(argument.arg)):
+                        continue
+                    if argument.arg in numeric or (is_django and _NUMERIC_NAME.search(argument.arg)):
                         continue
                     annotation = _annotation_name(argument.annotation)
                     if annotation in _TRUSTED_ANNOTATIONS:
@@ -349,6 +358,19 @@ def _file_info(tree: ast.Module) -> _FileInfo:
             # Two functions with one name (methods of two classes): the later one shadows, as at import.
             functions[node.name] = state
     return _FileInfo(frozenset(imports), flask_or_django, functions)
+
+
+# Flask's `<int:item_id>`; Django's converters live in urls.py, so its ids are known by their names.
+_CONVERTER = re.compile(r"<(?:int|float|uuid):(\w+)>")
+_NUMERIC_NAME = re.compile(r"^(?:pk|id|\w+_id|\w+_pk|year|month|day|page|anio|mes|dia|pagina)$")
+
+
+def _numeric_route_parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    names: set[str] = set()
+    for decorator in node.decorator_list:
+        if isinstance(decorator, ast.Call) and decorator.args and isinstance(decorator.args[0], ast.Constant):
+            names.update(_CONVERTER.findall(str(decorator.args[0].value)))
+    return names
 
 
 def _defaults(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, ast.expr]:
@@ -752,7 +774,7 @@ class _Walker:
             if node.attr in _STRUCTURED_SOURCES:
                 return Taint(structured=True)
             if node.attr in _TEXT_SOURCES:
-                return Taint()
+                return Taint(cleaned=_SOURCE_CLEAN.get(node.attr, frozenset()))
         if base_name == "sys" and node.attr == "argv":
             return Taint(web=False)
         return None
@@ -977,7 +999,8 @@ class _Walker:
 
     def _check_log(self, call: ast.Call) -> None:
         self._check_secret_logged(call)
-        arguments = [*call.args, *(keyword.value for keyword in call.keywords)]
+        # A whole request dict or form is logged through repr(), which escapes line breaks.
+        arguments = [a for a in [*call.args, *(k.value for k in call.keywords)] if not _whole_container(a)]
         if any(self._reaches(argument, "log") for argument in arguments):
             self._report("log-injection", call)
 
@@ -1043,6 +1066,17 @@ class _Walker:
                 and target.attr == "__dict__"
             ):
                 self._report("mass-assignment", call)
+
+
+def _whole_container(node: ast.expr) -> bool:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get_json":
+        return True
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr in ("json", "form", "args", "values", "GET", "POST", "headers", "cookies")
+        and isinstance(node.value, ast.Name)
+        and node.value.id in _REQUEST_NAMES
+    )
 
 
 _MODEL_WRITERS = frozenset({"create", "update", "get_or_create", "update_or_create", "insert", "model_validate"})

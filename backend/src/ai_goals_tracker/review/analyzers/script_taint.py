@@ -72,6 +72,8 @@ _TEXT = frozenset(
     {"params", "headers", "cookies", "url", "originalUrl", "path", "hostname", "ip", "querystring", "href", "search"}
 )
 _QUERY_STRING = frozenset({"body"})
+_WHOLE_REQUEST = re.compile(r"^(?:req|request|ctx)(?:\.request)?\.(?:body|query|params|headers|cookies)$")
+_RESPONSES = re.compile(r"^(?:res|response|reply|ctx\.res)(?:\.(?:status|type|set|header|cookie|vary)\([^()]*\))*$")
 _ROUTE_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "getServerSideProps"})
 _AUTH_KEYS = re.compile(r"pass|pwd|contrase|clave|token|secret|pin|code|codigo|otp|hash", re.IGNORECASE)
 _UNBROKEN = frozenset({"headers", "url", "originalUrl", "path", "hostname", "ip", "href"})
@@ -690,9 +692,11 @@ class ScriptTaint:
             if not has_root and self._reaches(first, "path", state):
                 self._report("path-traversal", call)
         # XSS in a server response.
-        if name in ("send", "write", "end") and receiver.split(".")[-1] in ("res", "response", "reply", "ctx.res"):
+        # Express answers a string as text/html: `res.send`, also after `res.status(404)`.
+        if name in ("send", "write", "end") and _RESPONSES.match(receiver):
             value = self._reaches(first, "xss", state)
-            if value is not None and (_looks_like_html(first) or first.type in ("member_expression", "identifier")):
+            shapes = ("member_expression", "identifier", "template_string", "binary_expression")
+            if value is not None and first.type in shapes:
                 self._report("xss-response", call)
         # SQL built elsewhere and passed as a variable (literals built in place are sql-injection-js).
         if name in _SQL_METHODS and receiver and first.type in ("identifier", "member_expression"):
@@ -867,7 +871,9 @@ class ScriptTaint:
                 if _SECRET_LOGGED.search(identifier) and not _NOT_SECRET.search(identifier) and server:
                     self._report("secret-in-log", call)
                     return
-        if any(self._reaches(argument, "log", state) for argument in arguments):
+        # A whole request object is printed through util.inspect, which escapes line breaks.
+        logged = [argument for argument in arguments if not _WHOLE_REQUEST.match(text(argument))]
+        if any(self._reaches(argument, "log", state) for argument in logged):
             self._report("log-injection", call)
 
     def _check_assignment(self, node: Node, left: Node | None, right: Node, value: Taint | None) -> None:
