@@ -39,6 +39,7 @@ def python_hazards(tree: ast.Module) -> list[Hazard]:
         *_weak_ciphers(tree),
         *_tls_checks_off(tree),
         *_permissive_cors(tree),
+        *_world_writable(tree),
         *taint_hazards(tree),
     ]
     return sorted(set(hazards), key=lambda hazard: hazard[1])
@@ -257,3 +258,23 @@ def _signs_with_a_secret(call: ast.Call) -> bool:
             if identifier and _SIGNING_SECRET.search(identifier):
                 return True
     return False
+
+
+# `os.open`, `os.mkdir`, `os.makedirs` with a mode that lets every user write (bandit sees `os.chmod`).
+_MODE_ARGUMENT = {"open": 2, "mkdir": 1, "makedirs": 1}
+
+
+def _world_writable(tree: ast.Module) -> Iterator[Hazard]:
+    for call in _calls(tree):
+        name = _call_name(call)
+        if not (isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "os"):
+            continue
+        if name == "umask" and call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value == 0:
+            yield ("insecure-permissions", *_span(call))
+        position = _MODE_ARGUMENT.get(name)
+        if position is None:
+            continue
+        mode = call.args[position] if len(call.args) > position else None
+        mode = mode or next((keyword.value for keyword in call.keywords if keyword.arg == "mode"), None)
+        if isinstance(mode, ast.Constant) and isinstance(mode.value, int) and mode.value & 0o002:
+            yield ("insecure-permissions", *_span(call))
