@@ -58,10 +58,28 @@ _SECRET_WORDS = frozenset(
         "senha",
         "passwort",
         "motdepasse",
+        "mdp",
+        "contrasenya",
+        "kennwort",
+        "wachtwoord",
+        "haslo",
+        "sifre",
+        "passord",
+        "losenord",
+        "salasana",
+        "jelszo",
+        "heslo",
+        "lozinka",
+        "geheim",
+        "segredo",
+        "senhas",
     }
 )
 # Secret when they end the name: `access_token`, `api_key`, `private_key`, `llave_privada`.
-_SECRET_ENDINGS = frozenset({"token", "apikey", "accesskey", "secretkey", "privatekey", "authkey", "llaveprivada"})
+_SECRET_ENDINGS = frozenset(
+    {"token", "apikey", "accesskey", "secretkey", "privatekey", "authkey", "llaveprivada", "motdepasse"}
+    | {"clavesecreta", "claveprivada", "chiavesegreta", "chaveprivada", "cledapi", "claveapi", "chiaveapi"}
+)
 # The name says it holds something about a secret, not the secret itself.
 _NOT_A_VALUE = frozenset(
     {
