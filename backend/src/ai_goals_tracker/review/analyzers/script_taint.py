@@ -920,7 +920,8 @@ def _source(node: Node) -> Taint | None:
     if owner == "process" and prop == "argv":
         return Taint(web=False)
     if _BROWSER.match(text(node)) and prop in ("search", "hash", "href", "URL", "referrer"):
-        return Taint()
+        # The page's own URL, in the browser: it can redirect or write HTML, it reaches no server file.
+        return Taint(cleaned=ALL - {"redirect", "xss", "code"})
     return None
 
 

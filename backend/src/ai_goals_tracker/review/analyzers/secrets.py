@@ -23,7 +23,7 @@ MAX_LINE_CHARS = 4096
 # A quoted literal of at least 4 characters assigned (=, :, :=, =>) to, or compared (==, ===) with, a
 # name, perhaps type-annotated.
 _NAMED_LITERAL = re.compile(
-    r"""(?P<name>[A-Za-z_$ñÑ][\w$]{0,60})["']?(?:\s*:\s*[\w.|\[\] ]{1,40}?)?\s*(?::=|=>|={1,3}|:|!==?)\s*"""
+    r"""(?P<name>[A-Za-z_$ñÑ][\w$]{0,60})["']?\]?(?:\s*:\s*[\w.|\[\] ]{1,40}?)?\s*(?::=|=>|={1,3}|:|!==?)\s*"""
     r"""(?:[rbuf]{0,2})(?P<quote>["'`])(?P<value>[^"'`\s]{4,200})(?P=quote)"""
 )
 # A key handed straight to an API client: `new WeatherClient("3f9a…")`, `Stripe('sk_…')`.
@@ -36,6 +36,10 @@ _CLIENT_LITERAL = re.compile(
     r"""(?P<name>[A-Za-z_$][\w$]{0,60})\s*\(\s*(?P<quote>["'`])(?P<value>[A-Za-z0-9_\-]{24,200})(?P=quote)"""
 )
 _CLIENT_WORDS = re.compile(r"client|api|key|token|auth|sdk|credential|secret", re.IGNORECASE)
+# A JWT signed or checked with a key written in the call: `jwt.sign(payload, "mi_clave_123")`.
+_SIGNING_LITERAL = re.compile(
+    r"""\bjwt\.(?P<call>sign|verify|encode|decode)\(\s*[^,()]{1,120},\s*(?P<quote>["'`])(?P<value>[^"'`\s]{4,200})(?P=quote)"""
+)
 _LITERAL = re.compile(r"""(?P<quote>["'`])(?P<value>[A-Za-z0-9+/=_\-.]{20,400})(?P=quote)""")
 # Words of a name that make it a secret, after splitting snake_case and camelCase.
 _SECRET_WORDS = frozenset(
@@ -193,6 +197,9 @@ def _secret_in_line(line: str, number: int) -> SecretHit | None:
         name, value = match.group("name"), match.group("value")
         if names_a_secret(name) and looks_like_a_credential(value):
             return SecretHit("secret-hardcoded-credential", number, name)
+    for match in _SIGNING_LITERAL.finditer(line):
+        if looks_like_a_credential(match.group("value")):
+            return SecretHit("secret-hardcoded-credential", number, f"jwt.{match.group('call')}")
     for match in _CLIENT_LITERAL.finditer(line):
         name, value = match.group("name"), match.group("value")
         if _CLIENT_WORDS.search(name) and looks_like_a_credential(value) and any(c.isdigit() for c in value):
