@@ -38,7 +38,7 @@ _CLIENT_LITERAL = re.compile(
 _CLIENT_WORDS = re.compile(r"client|api|key|token|auth|sdk|credential|secret", re.IGNORECASE)
 # A JWT signed or checked with a key written in the call: `jwt.sign(payload, "mi_clave_123")`.
 _SIGNING_LITERAL = re.compile(
-    r"""\bjwt\.(?P<call>sign|verify|encode|decode)\(\s*[^,()]{1,120},\s*(?P<quote>["'`])(?P<value>[^"'`\s]{4,200})(?P=quote)"""
+    r"""\bjwt\.(?P<call>sign|verify|encode|decode)\(.{1,200}?,\s*(?P<quote>["'`])(?P<value>[^"'`\s]{4,200})(?P=quote)"""
 )
 _LITERAL = re.compile(r"""(?P<quote>["'`])(?P<value>[A-Za-z0-9+/=_\-.]{20,400})(?P=quote)""")
 # Words of a name that make it a secret, after splitting snake_case and camelCase.
