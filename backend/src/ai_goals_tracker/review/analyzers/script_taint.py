@@ -762,12 +762,9 @@ class ScriptTaint:
         if name in ("createCipheriv", "createDecipheriv") and first.type == "string":
             if _WEAK_CIPHERS.match(_unquoted(first)):
                 self._report("weak-cipher", call)
-        if (
-            name in ("chmod", "chmodSync")
-            and len(arguments) > 1
-            and re.fullmatch(r"0o?77[67]|'77[67]'|\"77[67]\"|511", text(arguments[1]))
-        ):
-            self._report("insecure-permissions", call)
+        if name in ("chmod", "chmodSync", "fchmod", "fchmodSync") and len(arguments) > 1:
+            if _world_writable(text(arguments[1])):
+                self._report("insecure-permissions", call)
         if name == "cors" and first.type == "object":
             origin = text(_property(first, "origin"))
             if text(_property(first, "credentials")) == "true" and (
@@ -926,6 +923,21 @@ def _source(node: Node) -> Taint | None:
 
 
 _IDENTIFIERS = frozenset({"identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"})
+
+
+def _world_writable(mode: str) -> bool:
+    """`0o777`, `0777`, `'666'`, `511`: a mode that lets every user of the machine write."""
+    written = mode.strip("'\"`")
+    try:
+        if written.startswith(("0o", "0O")):
+            value = int(written[2:], 8)
+        elif mode != written or (written.startswith("0") and len(written) > 1):
+            value = int(written, 8)
+        else:
+            value = int(written)
+    except ValueError:
+        return False
+    return bool(value & 0o002)
 
 
 def _identifiers(node: Node | None) -> list[str]:
