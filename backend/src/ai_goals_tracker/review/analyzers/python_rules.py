@@ -32,14 +32,16 @@ PASSWORD_WORDS = re.compile(r"pass(?:word|wd|wort)?|pwd|contrase(?:n|ñ|ni)a|cla
 
 
 def python_hazards(tree: ast.Module) -> list[Hazard]:
+    # One walk of the tree, shared by every rule.
+    nodes = list(ast.walk(tree))
     hazards = [
-        *_jwt_without_verification(tree),
-        *_fast_password_hashes(tree),
-        *_insecure_random(tree),
-        *_weak_ciphers(tree),
-        *_tls_checks_off(tree),
-        *_permissive_cors(tree),
-        *_world_writable(tree),
+        *_jwt_without_verification(nodes),
+        *_fast_password_hashes(nodes),
+        *_insecure_random(nodes),
+        *_weak_ciphers(nodes),
+        *_tls_checks_off(nodes),
+        *_permissive_cors(nodes),
+        *_world_writable(nodes),
         *taint_hazards(tree),
     ]
     return sorted(set(hazards), key=lambda hazard: hazard[1])
@@ -57,12 +59,12 @@ def _call_name(call: ast.Call) -> str:
     return function.id if isinstance(function, ast.Name) else ""
 
 
-def _calls(tree: ast.AST) -> Iterator[ast.Call]:
-    return (node for node in ast.walk(tree) if isinstance(node, ast.Call))
+def _calls(nodes: list[ast.AST]) -> Iterator[ast.Call]:
+    return (node for node in nodes if isinstance(node, ast.Call))
 
 
-def _jwt_without_verification(tree: ast.Module) -> Iterator[Hazard]:
-    for call in _calls(tree):
+def _jwt_without_verification(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    for call in _calls(nodes):
         name = _call_name(call)
         if name == "get_unverified_claims" or (name == "decode" and _decodes_unverified(call)):
             yield ("jwt-no-verify", *_span(call))
@@ -90,8 +92,8 @@ def _mentions_none_algorithm(value: ast.expr) -> bool:
     )
 
 
-def _fast_password_hashes(tree: ast.Module) -> Iterator[Hazard]:
-    for call in _calls(tree):
+def _fast_password_hashes(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    for call in _calls(nodes):
         name = _call_name(call)
         digest = name
         if name == "new" and call.args and isinstance(call.args[0], ast.Constant):
@@ -130,10 +132,10 @@ _GAME_WORDS = re.compile(
 )
 
 
-def _random_imports(tree: ast.Module) -> set[str]:
+def _random_imports(nodes: list[ast.AST]) -> set[str]:
     """Names that call the `random` module: `random` itself and what `from random import …` brought in."""
     names = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import) and any(alias.name == "random" for alias in node.names):
             names.add("random")
         elif isinstance(node, ast.ImportFrom) and node.module == "random":
@@ -141,15 +143,15 @@ def _random_imports(tree: ast.Module) -> set[str]:
     return names
 
 
-def _insecure_random(tree: ast.Module) -> Iterator[Hazard]:
-    names = _random_imports(tree)
+def _insecure_random(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    names = _random_imports(nodes)
     if not names:
         return
     parents: dict[ast.AST, ast.AST] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         for child in ast.iter_child_nodes(node):
             parents[child] = node
-    for call in _calls(tree):
+    for call in _calls(nodes):
         function = call.func
         is_random = (
             isinstance(function, ast.Attribute)
@@ -197,8 +199,8 @@ def _subscript_key(target: ast.expr) -> str:
 _BROKEN_CIPHERS = frozenset({"DES", "DES3", "ARC4", "ARC2", "Blowfish", "CAST", "XOR"})
 
 
-def _weak_ciphers(tree: ast.Module) -> Iterator[Hazard]:
-    for node in ast.walk(tree):
+def _weak_ciphers(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    for node in nodes:
         if isinstance(node, ast.Attribute) and node.attr == "MODE_ECB":
             yield ("weak-cipher", *_span(node))
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -207,8 +209,8 @@ def _weak_ciphers(tree: ast.Module) -> Iterator[Hazard]:
             yield ("weak-cipher", *_span(node))
 
 
-def _tls_checks_off(tree: ast.Module) -> Iterator[Hazard]:
-    for node in ast.walk(tree):
+def _tls_checks_off(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    for node in nodes:
         if not isinstance(node, ast.Assign):
             continue
         for target in node.targets:
@@ -220,8 +222,8 @@ def _tls_checks_off(tree: ast.Module) -> Iterator[Hazard]:
                 yield ("tls-verify-off", *_span(node))
 
 
-def _permissive_cors(tree: ast.Module) -> Iterator[Hazard]:
-    for call in _calls(tree):
+def _permissive_cors(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    for call in _calls(nodes):
         name = _call_name(call)
         keywords = {keyword.arg: keyword.value for keyword in call.keywords if keyword.arg}
         if name == "CORS":
@@ -264,8 +266,8 @@ def _signs_with_a_secret(call: ast.Call) -> bool:
 _MODE_ARGUMENT = {"open": 2, "mkdir": 1, "makedirs": 1}
 
 
-def _world_writable(tree: ast.Module) -> Iterator[Hazard]:
-    for call in _calls(tree):
+def _world_writable(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    for call in _calls(nodes):
         name = _call_name(call)
         if not (isinstance(call.func, ast.Attribute) and dotted(call.func.value) == "os"):
             continue

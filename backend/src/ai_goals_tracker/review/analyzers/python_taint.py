@@ -296,6 +296,8 @@ class _FunctionState:
     tainted_params: dict[str, Taint] = field(default_factory=dict)
     returns: Taint | None = None
     is_handler: bool = False
+    # Guards depend on the tree alone: found in the first round, kept for the next ones.
+    guards: dict[str, frozenset[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -574,9 +576,11 @@ class _Walker:
 
     def run(self) -> None:
         node = self.state.node
-        body = node.body
-        self._guards(node)
-        self._block(body)
+        if self.state.guards is None:
+            self._guards(node)
+            self.state.guards = dict(self.guarded)
+        self.guarded = dict(self.state.guards)
+        self._block(node.body)
 
     def _guards(self, root: ast.AST) -> None:
         """Names checked in this function by an allow-list or a guard call: clean for those classes."""
