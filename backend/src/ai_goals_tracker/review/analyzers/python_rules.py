@@ -118,7 +118,7 @@ _RANDOM_CALLS = frozenset(
 )
 # Words that make a random value a secret: `token`, `reset_code`, `session_id`, `contraseña`…
 _SECRET_USE = re.compile(
-    r"token|passw|pwd|contrase|secret|secreto|otp|nonce|salt|session|sesion|sid\b|csrf|api_?key|apikey|"
+    r"token|passw|pwd|contrase|secret|secreto|otp|nonce|salt|sess?ion_?(?:id|key|token|clave)|sessionid|sid\b|csrf|api_?key|apikey|"
     r"(?:reset|verif|verification|activation|activacion|confirm|recovery|recuperacion|auth|login|acceso|"
     r"2fa|mfa|invite|invitacion)\w*?_?(?:code|codigo|pin|key|clave|link|id)|"
     r"(?:code|codigo|pin|clave)_?(?:reset|verif\w*|recuperacion|acceso|activacion|confirm\w*|auth\w*|2fa|mfa)|"
@@ -127,7 +127,8 @@ _SECRET_USE = re.compile(
 )
 # "secret" in a guessing game names the number to guess, not a credential.
 _GAME_WORDS = re.compile(
-    r"number|numero|número|word|palabra|color|card|carta|dice|dado|guess|adivin|game|juego|pregunta|question",
+    r"number|numero|número|(?<!pass)word|palabra|color|card|carta|dice|dado|guess|adivin|game|juego|pregunta|question|"
+    r"quiz|trivia|deck|baraja|team|equipo|length|longitud|len\b|size|count|attempt|intento|delay|wait|espera|retry",
     re.IGNORECASE,
 )
 
@@ -187,7 +188,19 @@ def _used_for_a_secret(call: ast.Call, parents: dict[ast.AST, ast.AST]) -> bool:
             words.append(parent.name)
             break
         node = parent
-    return any(word and _SECRET_USE.search(word) and not _GAME_WORDS.search(word) for word in words)
+    return names_a_secret_use(words)
+
+
+def names_a_secret_use(words: list[str]) -> bool:
+    """The nearest name decides: `password_length` in `make_password` is a length, `token` in `roll` a token."""
+    for word in words:
+        if not word:
+            continue
+        if _GAME_WORDS.search(word):
+            return False
+        if _SECRET_USE.search(word):
+            return True
+    return False
 
 
 def _subscript_key(target: ast.expr) -> str:

@@ -174,14 +174,15 @@ _NOT_SECRET = re.compile(
 _CATASTROPHIC = re.compile(r"\((?:[^()]{0,40}[+*]|[^()]{0,40}\|[^()]{0,40})\)(?:[+*]|\{\d+,\})")
 _WEAK_CIPHERS = re.compile(r"^(?:des|des-|des3|rc4|rc2|bf|blowfish|.*-ecb$|idea|cast)", re.IGNORECASE)
 _SECRET_USE = re.compile(
-    r"token|passw|pwd|contrase|secret|secreto|otp|nonce|salt|session|sesion|\bsid\b|csrf|api_?key|apikey|"
+    r"token|passw|pwd|contrase|secret|secreto|otp|nonce|salt|sess?ion_?(?:id|key|token|clave)|sessionid|\bsid\b|csrf|api_?key|apikey|"
     r"(?:reset|verif\w*|activation|activacion|confirm\w*|recovery|recuperacion|auth|login|acceso|2fa|mfa|invite)_?"
     r"(?:code|codigo|pin|key|clave|link|id)|(?:code|codigo|pin)_?(?:reset|verif\w*|recuperacion|acceso|2fa|mfa)|"
     r"clave|cookie|jwt|signing|firma|(?:generate|gen|crypto|encryption|aes|secret|private|signing)_?key",
     re.IGNORECASE,
 )
 _GAME_WORDS = re.compile(
-    r"number|numero|número|word|palabra|color|card|carta|dice|dado|guess|adivin|game|juego|pregunta|question",
+    r"number|numero|número|(?<!pass)word|palabra|color|card|carta|dice|dado|guess|adivin|game|juego|pregunta|question|"
+    r"quiz|trivia|deck|baraja|team|equipo|length|longitud|len\b|size|count|attempt|intento|delay|wait|espera|retry",
     re.IGNORECASE,
 )
 
@@ -977,6 +978,18 @@ def _property(obj: Node | None, key: str) -> Node | None:
     return None
 
 
+def _names_a_secret_use(words: list[str]) -> bool:
+    """The nearest name decides: `passwordLength` is a length, `token` inside `rollDice` a token."""
+    for word in words:
+        if not word:
+            continue
+        if _GAME_WORDS.search(word):
+            return False
+        if _SECRET_USE.search(word):
+            return True
+    return False
+
+
 def insecure_random(root: Node) -> list[Hazard]:
     """`Math.random()` making a token, password, session id or reset code (a game's dice are fine)."""
     hazards: list[Hazard] = []
@@ -991,7 +1004,7 @@ def insecure_random(root: Node) -> list[Hazard]:
         while current is not None:
             if current.type == "variable_declarator":
                 words.append(text(current.child_by_field_name("name")))
-            elif current.type == "assignment_expression":
+            elif current.type in ("assignment_expression", "augmented_assignment_expression"):
                 words.append(text(current.child_by_field_name("left")))
             elif current.type == "pair":
                 words.append(_unquoted(current.child_by_field_name("key")))
@@ -1003,7 +1016,7 @@ def insecure_random(root: Node) -> list[Hazard]:
                     words.append(text(name))
                     break
             current = current.parent
-        if any(word and _SECRET_USE.search(word) and not _GAME_WORDS.search(word) for word in words):
+        if _names_a_secret_use(words):
             hazards.append(("insecure-random", node.start_point.row + 1, node.end_point.row + 1))
     return hazards
 
