@@ -128,7 +128,7 @@ _SECRET_USE = re.compile(
 # "secret" in a guessing game names the number to guess, not a credential.
 _GAME_WORDS = re.compile(
     r"number|numero|número|(?<!pass)word|palabra|color|card|carta|dice|dado|guess|adivin|game|juego|pregunta|question|"
-    r"quiz|trivia|deck|baraja|team|equipo|length|longitud|len\b|size|count|attempt|intento|delay|wait|espera|retry",
+    r"quiz|trivia|deck|baraja|team|equipo|length|longitud|len\b|size|(?<!ac)count|attempt|intento|delay|wait|espera|retry",
     re.IGNORECASE,
 )
 

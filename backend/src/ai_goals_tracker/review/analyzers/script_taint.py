@@ -182,7 +182,7 @@ _SECRET_USE = re.compile(
 )
 _GAME_WORDS = re.compile(
     r"number|numero|número|(?<!pass)word|palabra|color|card|carta|dice|dado|guess|adivin|game|juego|pregunta|question|"
-    r"quiz|trivia|deck|baraja|team|equipo|length|longitud|len\b|size|count|attempt|intento|delay|wait|espera|retry",
+    r"quiz|trivia|deck|baraja|team|equipo|length|longitud|len\b|size|(?<!ac)count|attempt|intento|delay|wait|espera|retry",
     re.IGNORECASE,
 )
 
