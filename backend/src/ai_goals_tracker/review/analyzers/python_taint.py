@@ -1087,7 +1087,7 @@ _MODEL_WRITERS = frozenset({"create", "update", "get_or_create", "update_or_crea
 _SECRET_SAFE_CALLS = frozenset({"len", "hash_password", "generate_password_hash", "mask", "bool"})
 _LOGGED_SECRET_WORDS = re.compile(
     r"pass(?:word|wd)?|pwd|contrase(?:n|ñ|ni)a|secret|secreto|token|api_?key|apikey|credential|credencial|cvv|"
-    r"card_?number|numero_?tarjeta|ssn",
+    r"card_?number|numero_?tarjeta|(?<![a-z])ssn(?![a-z])",
     re.IGNORECASE,
 )
 
@@ -1099,4 +1099,11 @@ def _is_secret_name(identifier: str) -> bool:
     harmless = ("hash", "length", "len", "policy", "expir", "reset_url", "field", "type", "given", "provided", "valid")
     if any(word in lowered for word in harmless) or lowered.startswith(("is_", "has_")) or lowered.endswith("_ok"):
         return False
-    return names_a_secret(identifier) or bool(re.search(r"cvv|card|tarjeta|ssn", lowered))
+    return is_logged_secret_name(identifier)
+
+
+def is_logged_secret_name(identifier: str) -> bool:
+    """A name that holds a secret: the secret scanner's words, or a card number, CVV or social security number."""
+    lowered = identifier.lower()
+    card = re.search(r"cvv|card_?number|cardnumber|numero_?tarjeta|(?<![a-z])ssn(?![a-z])", lowered)
+    return names_a_secret(identifier) or card is not None

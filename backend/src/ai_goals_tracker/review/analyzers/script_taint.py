@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from ai_goals_tracker.review.analyzers.python_taint import is_logged_secret_name
+
 Hazard = tuple[str, int, int]
 
 ALL = frozenset(
@@ -162,10 +164,6 @@ _TEMPLATE_MODULES = re.compile(
 _LOG_RECEIVERS = re.compile(r"^(?:console|logger|log|winston|pino|app\.log|fastify\.log|\w*[lL]ogger)$")
 _LOG_METHODS = frozenset({"log", "info", "warn", "error", "debug", "trace"})
 _HEADER_SETTERS = frozenset({"setHeader", "set", "header", "append", "writeHead"})
-_SECRET_LOGGED = re.compile(
-    r"pass(?:word|wd)?|pwd|contrase(?:n|ñ|ni)a|secret|secreto|token|api_?key|apikey|credential|cvv|card_?number",
-    re.IGNORECASE,
-)
 _NOT_SECRET = re.compile(
     r"hash|length|len\b|policy|expir|type|field|url|name|label|header|given|provided|valid|match|changed|exists|"
     r"required|strength|reset|(?-i:^is[A-Z_]|^has[A-Z_]|Ok$)|_ok$",
@@ -866,7 +864,7 @@ class ScriptTaint:
         server = self.server or any(self._reaches(argument, "log", state) for argument in arguments)
         for argument in arguments:
             for identifier in _identifiers(argument) + _property_names(argument):
-                if _SECRET_LOGGED.search(identifier) and not _NOT_SECRET.search(identifier) and server:
+                if server and is_logged_secret_name(identifier) and not _NOT_SECRET.search(identifier):
                     self._report("secret-in-log", call)
                     return
         # A whole request object is printed through util.inspect, which escapes line breaks.
