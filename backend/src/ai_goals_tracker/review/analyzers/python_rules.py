@@ -108,9 +108,15 @@ def _hashes_a_password(call: ast.Call) -> bool:
     for argument in [*call.args, *(keyword.value for keyword in call.keywords)]:
         for node in ast.walk(argument):
             identifier = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
-            if identifier and PASSWORD_WORDS.search(identifier) and "hash" not in identifier.lower():
+            if identifier and PASSWORD_WORDS.search(identifier) and not _NOT_A_PASSWORD.search(identifier):
                 return True
     return False
+
+
+# A reset token is random already (a fast hash of it is right), and a `clave` can name a cache or object key.
+_NOT_A_PASSWORD = re.compile(
+    r"hash|token|cache|objeto|archivo|fichero|s3|redis|etag|checksum|orden|mapa", re.IGNORECASE
+)
 
 
 _RANDOM_CALLS = frozenset(
