@@ -74,6 +74,7 @@ _TEXT = frozenset(
     {"params", "headers", "cookies", "url", "originalUrl", "path", "hostname", "ip", "querystring", "href", "search"}
 )
 _QUERY_STRING = frozenset({"body"})
+_VALIDATORS = ("express-mongo-sanitize", "mongo-sanitize", "express-validator", "joi", "zod", "yup", "celebrate")
 _WHOLE_REQUEST = re.compile(r"^(?:req|request|ctx)(?:\.request)?\.(?:body|query|params|headers|cookies)$")
 _RESPONSES = re.compile(r"^(?:res|response|reply|ctx\.res)(?:\.(?:status|type|set|header|cookie|vary)\([^()]*\))*$")
 _ROUTE_EXPORTS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "getServerSideProps"})
@@ -695,7 +696,8 @@ class ScriptTaint:
         if name in ("send", "write", "end") and _RESPONSES.match(receiver):
             value = self._reaches(first, "xss", state)
             shapes = ("member_expression", "identifier", "template_string", "binary_expression")
-            if value is not None and first.type in shapes:
+            # Echoing a whole body or query object answers JSON.
+            if value is not None and first.type in shapes and not _WHOLE_REQUEST.match(text(first)):
                 self._report("xss-response", call)
         # SQL built elsewhere and passed as a variable (literals built in place are sql-injection-js).
         if name in _SQL_METHODS and receiver and first.type in ("identifier", "member_expression"):
@@ -795,6 +797,11 @@ class ScriptTaint:
         value = self._reaches(query, "nosql", state, web_only=False)
         if value is None:
             return
+        # A body checked by a schema or stripped of `$` keys by a sanitizer carries no operators; `$where`
+        # with input is still code.
+        validated = self.imported(*_VALIDATORS)
+        if validated and "$where" not in text(query):
+            return
         if query.type != "object":
             if value.structured:
                 self._report("nosql-injection", call)
@@ -877,7 +884,8 @@ class ScriptTaint:
             return
         target = text(left)
         if value is not None and value.web and target in ("ctx.body", "this.body") and value.reaches("xss"):
-            if _looks_like_html(right) or right.type in ("member_expression", "identifier"):
+            echoed_object = _WHOLE_REQUEST.match(text(right)) is not None
+            if _looks_like_html(right) or (right.type in ("member_expression", "identifier") and not echoed_object):
                 self._report("xss-response", node)
         if target in ("location", "window.location", "location.href", "window.location.href", "document.location"):
             if value is not None and value.reaches("redirect") and _external_redirect(right):
