@@ -73,6 +73,7 @@ PROJECT_RULES: dict[str, frozenset[str]] = {
             "sql-injection",
             "code-injection",
             "insecure-permissions",
+            "sql-from-constants",
         )
     },
 }

@@ -43,6 +43,7 @@ _COVERS = {
     "xxe": frozenset({f"sec-{number}" for number in range(313, 321)}),
     "weak-cipher": frozenset({"sec-304", "sec-305", "sec-413"}),
     "template-injection": frozenset({"xss-response"}),
+    "sql-from-constants": frozenset({"sec-608"}),
 }
 _SHELL_RULES = frozenset({"sec-602", "sec-604", "sec-605"})
 

@@ -42,6 +42,7 @@ def python_hazards(tree: ast.Module) -> list[Hazard]:
         *_tls_checks_off(nodes),
         *_permissive_cors(nodes),
         *_world_writable(nodes),
+        *_sql_from_constants(nodes),
         *taint_hazards(tree),
     ]
     return sorted(set(hazards), key=lambda hazard: hazard[1])
@@ -299,3 +300,37 @@ def _world_writable(nodes: list[ast.AST]) -> Iterator[Hazard]:
         mode = mode or next((keyword.value for keyword in call.keywords if keyword.arg == "mode"), None)
         if isinstance(mode, ast.Constant) and isinstance(mode.value, int) and mode.value & 0o002:
             yield ("insecure-permissions", *_span(call))
+
+
+_SQL_TEXT = re.compile(
+    r"\b(?:select\s.+\sfrom|insert\s+into|update\s.+\sset|delete\s+from)\b", re.IGNORECASE | re.DOTALL
+)
+_CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _sql_from_constants(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    """`f"SELECT * FROM {TABLE} WHERE id = ?"`: only the program's own constants in the query text.
+
+    ruff's S608 blocks any built query; this marks the ones where nothing but UPPER_CASE constants and
+    numbers is written in, so that the finding only informs.
+    """
+    for node in nodes:
+        pieces: list[ast.expr] | None = None
+        text = ""
+        if isinstance(node, ast.JoinedStr):
+            pieces = [value.value for value in node.values if isinstance(value, ast.FormattedValue)]
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+            template = node.func.value
+            if isinstance(template, ast.Constant) and isinstance(template.value, str):
+                pieces = [*node.args, *(keyword.value for keyword in node.keywords)]
+                text = template.value
+        if pieces and _SQL_TEXT.search(text) and all(_is_constant_piece(piece) for piece in pieces):
+            yield ("sql-from-constants", *_span(node))
+
+
+def _is_constant_piece(piece: ast.expr) -> bool:
+    if isinstance(piece, ast.Constant):
+        return True
+    name = piece.id if isinstance(piece, ast.Name) else piece.attr if isinstance(piece, ast.Attribute) else ""
+    return bool(name) and _CONSTANT_NAME.match(name) is not None

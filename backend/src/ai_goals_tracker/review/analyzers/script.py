@@ -332,9 +332,23 @@ def _built_sql(node: Node) -> str | None:
         operator = node.child_by_field_name("operator")
         if operator is None or operator.type != "+" or (parent is not None and parent.type == "binary_expression"):
             return None
-    if not _is_built_string(node):
+    if not _is_built_string(node) or not _SQL.search(_text(node)):
         return None
-    return "sql-injection-js" if _SQL.search(_text(node)) else None
+    # `SELECT * FROM ${TABLE}`: only the program's own constants are written into the query.
+    return "sql-from-constants" if _only_constants(node) else "sql-injection-js"
+
+
+_CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _only_constants(node: Node) -> bool:
+    if node.type == "template_string":
+        pieces = [child.named_children[0] for child in node.named_children if child.type == "template_substitution"]
+    else:
+        pieces = [part for part in _concatenated(node) if part.type not in ("string", "template_string")]
+    return bool(pieces) and all(
+        piece.type == "number" or _CONSTANT_NAME.match(_text(piece)) is not None for piece in pieces if piece
+    )
 
 
 def _is_built_string(node: Node) -> bool:
