@@ -714,7 +714,9 @@ class ScriptTaint:
             )
             if shell and any(self._reaches(argument, "shell", state, web_only=False) for argument in arguments[:2]):
                 self._report("shell-injection-js", call)
-        # Code from strings.
+        # Code from strings, and modules loaded by a name from the request.
+        if name == "require" and not receiver and first.type != "string" and self._reaches(first, "code", state):
+            self._report("code-injection", call)
         if name in ("runInNewContext", "runInThisContext", "runInContext", "compileFunction") or (
             is_new and name == "Script" and receiver == "vm"
         ):
@@ -824,7 +826,8 @@ class ScriptTaint:
     ) -> None:
         candidates: list[Node] = []
         if name == "assign" and receiver == "Object":
-            candidates = arguments[1:]
+            # `Object.assign({}, DEFAULTS, req.query)` builds a fresh options object, not a stored model.
+            candidates = arguments[1:] if arguments and arguments[0].type != "object" else []
         elif call.type == "new_expression" and name[:1].isupper() and name not in _BUILTIN_CLASSES:
             candidates = arguments[:1]
         elif name in _MASS_METHODS and receiver:
