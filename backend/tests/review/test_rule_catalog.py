@@ -74,6 +74,7 @@ PROJECT_RULES: dict[str, frozenset[str]] = {
             "code-injection",
             "insecure-permissions",
             "sql-from-constants",
+            "secret-in-url",
         )
     },
 }

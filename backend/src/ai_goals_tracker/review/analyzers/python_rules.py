@@ -43,6 +43,7 @@ def python_hazards(tree: ast.Module) -> list[Hazard]:
         *_permissive_cors(nodes),
         *_world_writable(nodes),
         *_sql_from_constants(nodes),
+        *_password_in_url(nodes),
         *taint_hazards(tree),
     ]
     return sorted(set(hazards), key=lambda hazard: hazard[1])
@@ -334,3 +335,29 @@ def _is_constant_piece(piece: ast.expr) -> bool:
         return True
     name = piece.id if isinstance(piece, ast.Name) else piece.attr if isinstance(piece, ast.Attribute) else ""
     return bool(name) and _CONSTANT_NAME.match(name) is not None
+
+
+# `?password=…` or `&contraseña=…` written into a URL: it lands in server logs, proxies and browser history.
+PASSWORD_IN_QUERY = re.compile(
+    r"[?&](?:password|passwd|pwd|pass|contrase(?:n|ñ)a|clave|senha|passwort|mot_?de_?passe)=", re.IGNORECASE
+)
+
+
+def _password_in_url(nodes: list[ast.AST]) -> Iterator[Hazard]:
+    for node in nodes:
+        if not isinstance(node, ast.JoinedStr | ast.BinOp):
+            continue
+        text = " ".join(
+            child.value for child in ast.walk(node) if isinstance(child, ast.Constant) and isinstance(child.value, str)
+        )
+        built = any(not isinstance(child, ast.Constant) for child in _parts(node))
+        if built and PASSWORD_IN_QUERY.search(text):
+            yield ("secret-in-url", *_span(node))
+
+
+def _parts(node: ast.expr) -> list[ast.expr]:
+    if isinstance(node, ast.JoinedStr):
+        return [value.value if isinstance(value, ast.FormattedValue) else value for value in node.values]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return [*_parts(node.left), *_parts(node.right)]
+    return [node]

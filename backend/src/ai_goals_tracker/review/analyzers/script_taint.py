@@ -1030,5 +1030,31 @@ def insecure_random(root: Node) -> list[Hazard]:
     return hazards
 
 
+_PASSWORD_IN_QUERY = re.compile(
+    r"[?&](?:password|passwd|pwd|pass|contrase(?:n|ñ)a|clave|senha|passwort|mot_?de_?passe)=", re.IGNORECASE
+)
+
+
+def password_in_url(root: Node) -> list[Hazard]:
+    """`?password=${password}` in a URL: it lands in server logs, proxies and browser history."""
+    hazards: list[Hazard] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.named_children)
+        if node.type == "template_string":
+            fragments = " ".join(text(child) for child in node.named_children if child.type == "string_fragment")
+            built = any(child.type == "template_substitution" for child in node.named_children)
+        elif node.type == "binary_expression" and (node.parent is None or node.parent.type != "binary_expression"):
+            parts = _operands(node, frozenset({"+"}))
+            fragments = " ".join(_unquoted(part) for part in parts if part.type == "string")
+            built = any(part.type != "string" for part in parts)
+        else:
+            continue
+        if built and _PASSWORD_IN_QUERY.search(fragments):
+            hazards.append(("secret-in-url", node.start_point.row + 1, node.end_point.row + 1))
+    return hazards
+
+
 def script_taint_hazards(root: Node, imports: list[str]) -> list[Hazard]:
-    return [*ScriptTaint(root, imports).run(), *insecure_random(root)]
+    return [*ScriptTaint(root, imports).run(), *insecure_random(root), *password_in_url(root)]
