@@ -180,7 +180,9 @@ def _names_a_lookup_key(hit: SecretHit, line: str, code: str) -> bool:
     if value and _KEY_SHAPED.match(value):
         return True
     # A column or field name (`fecha_alta`), unless the words themselves say secret (`mi_clave_secreta`).
-    if re.fullmatch(r"[a-z]+(?:_[a-z]+)+", value) and not any(word in _SECRET_WORDS for word in value.split("_")):
+    if re.fullmatch(r"[a-z]+(?:_[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+", value) and not any(
+        word in _SECRET_WORDS for word in name_words(value)
+    ):
         return True
     name = re.escape(hit.name)
     used_as_key = re.compile(
