@@ -75,6 +75,7 @@ PROJECT_RULES: dict[str, frozenset[str]] = {
             "insecure-permissions",
             "sql-from-constants",
             "secret-in-url",
+            "password-in-storage",
         )
     },
 }

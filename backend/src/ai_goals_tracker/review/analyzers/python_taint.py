@@ -907,6 +907,8 @@ class _Walker:
             self._check_log(call)
         elif name == "print" and info.flask_or_django and self.state.is_handler:
             self._check_secret_logged(call)
+        if name in _STORAGE_WRITERS and any(_names_a_password(argument) for argument in _all_arguments(call)):
+            self._report("password-in-storage", call)
         if name in ("add", "set", "setdefault", "add_header", "set_header") and receiver.endswith("headers"):
             if self._reaches(_argument(call, 1), "header"):
                 self._report("header-injection", call)
@@ -1070,6 +1072,37 @@ class _Walker:
                 and target.attr == "__dict__"
             ):
                 self._report("mass-assignment", call)
+
+
+# Where a password must not be written as it is: files, JSON and CSV, cookies.
+_STORAGE_WRITERS = frozenset({"write", "writelines", "writerow", "writerows", "dump", "set_cookie"})
+_PASSWORD_NAME = re.compile(r"password|passwd|pwd|contrase(?:n|ñ|ni)a|clave|senha|passwort|mot_?de_?passe", re.I)
+
+
+def _all_arguments(call: ast.Call) -> list[ast.expr]:
+    return [*call.args, *(keyword.value for keyword in call.keywords)]
+
+
+def _names_a_password(argument: ast.expr) -> bool:
+    """A password itself (`password`, `datos["contraseña"]`), not its hash, length or field name."""
+    for node in ast.walk(argument):
+        if isinstance(node, ast.Call) and call_name(node) in _SECRET_SAFE_CALLS | _HASHERS:
+            return False
+        identifier = ""
+        if isinstance(node, ast.Name):
+            identifier = node.id
+        elif isinstance(node, ast.Attribute):
+            identifier = node.attr
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            identifier = str(node.slice.value)
+        if re.search(r"hash|cifrad|encrypt|salt", identifier, re.IGNORECASE):
+            continue
+        if identifier and _PASSWORD_NAME.search(identifier) and names_a_secret(identifier):
+            return True
+    return False
+
+
+_HASHERS = frozenset({"hash", "hashpw", "generate_password_hash", "make_password", "encrypt", "sha256", "argon2"})
 
 
 def _whole_container(node: ast.expr) -> bool:

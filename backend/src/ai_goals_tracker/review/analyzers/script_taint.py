@@ -740,6 +740,12 @@ class ScriptTaint:
         # Logs.
         if name in _LOG_METHODS and _LOG_RECEIVERS.match(receiver or "-"):
             self._check_log(call, arguments, state)
+        # A password written as it is into storage: files, cookies, the browser's storage.
+        stores = (name in ("setItem",) and receiver.endswith(("localStorage", "sessionStorage"))) or (
+            name in ("writeFile", "writeFileSync", "appendFile", "appendFileSync", "cookie")
+        )
+        if stores and any(_holds_a_password(argument) for argument in arguments):
+            self._report("password-in-storage", call)
         # LDAP and XPath.
         if name == "search" and self.imported("ldapjs", "ldapts"):
             if any(self._reaches(argument, "ldap", state, web_only=False) for argument in arguments[:2]):
@@ -933,6 +939,19 @@ def _source(node: Node) -> Taint | None:
 
 
 _IDENTIFIERS = frozenset({"identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"})
+
+
+_PASSWORD_NAME = re.compile(r"password|passwd|pwd|contrase(?:n|ñ|ni)a|clave|senha|passwort", re.IGNORECASE)
+
+
+def _holds_a_password(node: Node) -> bool:
+    """`password`, `user.password`, `'password'` as a storage key: a password itself, not its hash."""
+    names = [*_identifiers(node), *_property_names(node)]
+    if node.type == "string":
+        names.append(_unquoted(node))
+    if re.search(r"hash|bcrypt|argon|encrypt|cifra", text(node), re.IGNORECASE):
+        return False
+    return any(_PASSWORD_NAME.search(name) and is_logged_secret_name(name) for name in names)
 
 
 def _world_writable(mode: str) -> bool:
