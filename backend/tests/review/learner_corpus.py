@@ -46,6 +46,9 @@ class Case:
     rationale: str
     primary_line: int | None = None
     criteria: tuple[Criterion, ...] = ()
+    # The weakness class (docs/code-review.md) a case shows, or imitates without showing it.
+    weakness: str | None = None
+    cwe: str | None = None
 
     @property
     def expected_outcome(self) -> ReviewOutcome:
@@ -62,14 +65,19 @@ class Case:
 
 @cache
 def load_cases() -> tuple[Case, ...]:
-    manifest = tomllib.loads(MANIFEST.read_text(encoding="utf-8"))
-    return tuple(_case(entry) for entry in manifest["case"])
+    """The cases of `cases.toml`, then those of each weakness class's folder (`corpus/<class>/cases.toml`)."""
+    cases: list[Case] = []
+    for manifest_path in [MANIFEST, *sorted(CORPUS.glob("*/cases.toml"))]:
+        manifest = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+        folder = manifest_path.parent.relative_to(CORPUS).as_posix()
+        cases.extend(_case(entry, "" if folder == "." else folder + "/") for entry in manifest["case"])
+    return tuple(cases)
 
 
-def _case(entry: dict[str, Any]) -> Case:
+def _case(entry: dict[str, Any], folder: str = "") -> Case:
     return Case(
         id=entry["id"],
-        file=entry["file"],
+        file=folder + entry["file"],
         file_path=entry["file_path"],
         language=entry["language"],
         learner_language=entry["learner_language"],
@@ -78,6 +86,8 @@ def _case(entry: dict[str, Any]) -> Case:
         rationale=entry["rationale"],
         primary_line=entry.get("primary_line"),
         criteria=tuple(entry.get("criteria", ())),
+        weakness=entry.get("weakness"),
+        cwe=entry.get("cwe"),
     )
 
 

@@ -129,3 +129,29 @@ def test_a_blocking_finding_counts_on_every_line_it_spans() -> None:
         analyzer="ruff",
     )
     assert [line for line in range(1, 8) if blocking_on_line([finding], line)] == [3, 4, 5]
+
+
+def test_case_ids_are_unique() -> None:
+    """Reviews are cached by case id: two cases with one id would be judged on one file."""
+    ids = [case.id for case in CASES]
+    assert sorted(i for i, n in Counter(ids).items() if n > 1) == []
+
+
+def test_every_weakness_class_has_flawed_files_and_look_alikes_per_language() -> None:
+    """At least 300 cases; per class and language (JavaScript and TypeScript together) that the class's
+    folder covers, at least three flawed files and at least two correct look-alikes."""
+    assert len(CASES) >= 300
+    counts: Counter[tuple[str, str, str]] = Counter()
+    for case in CASES:
+        if case.weakness:
+            family = "python" if case.language == "python" else "javascript/typescript"
+            counts[(case.weakness, family, case.expected)] += 1
+    short = sorted(
+        {(weakness, family) for weakness, family, _ in counts}
+        - {
+            (weakness, family)
+            for weakness, family, _ in counts
+            if counts[(weakness, family, "fail")] >= 3 and counts[(weakness, family, "pass")] >= 2
+        }
+    )
+    assert short == []

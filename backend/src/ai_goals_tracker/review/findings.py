@@ -34,7 +34,17 @@ _LEFT_TO_THE_SECRET_SCANNER = frozenset({"sec-105", "sec-106", "sec-107"})
 # Rules that only belong outside tests.
 _FINE_IN_TESTS = frozenset({"sec-101", "sec-105", "sec-106", "sec-107", "sec-311", "sec-108"})
 # A project rule that names the defect more precisely than a generic one on the same line.
-_COVERS = {"weak-password-hash": frozenset({"sec-303", "sec-324"})}
+_COVERS = {
+    "weak-password-hash": frozenset({"sec-303", "sec-324"}),
+    "weak-hash-signature": frozenset({"sec-303", "sec-324"}),
+    "secret-in-log": frozenset({"log-injection"}),
+    "insecure-random": frozenset({"sec-311"}),
+    "sql-injection": frozenset({"sec-608", "sql-injection-js"}),
+    "xxe": frozenset({f"sec-{number}" for number in range(313, 321)}),
+    "weak-cipher": frozenset({"sec-304", "sec-305", "sec-413"}),
+    "template-injection": frozenset({"xss-response"}),
+    "sql-from-constants": frozenset({"sec-608"}),
+}
 _SHELL_RULES = frozenset({"sec-602", "sec-604", "sec-605"})
 
 
@@ -99,8 +109,20 @@ def ruff_findings(issues: Iterable[RuffIssue], request: ReviewRequest) -> list[F
         # ruff words a literal command "seems safe"; only a command built from data is injection.
         if key in _SHELL_RULES and "seems safe" in issue.message:
             finding = _informative(finding)
+        if key == "sec-103" and not _world_writable_mask(issue.message):
+            finding = _informative(finding)
         findings.append(finding)
     return findings
+
+
+def _world_writable_mask(message: str) -> bool:
+    """ruff's S103 quotes the mask (`0o755`); only one that lets everyone write blocks."""
+    for fragment in message_fragments(message):
+        try:
+            return bool(int(fragment.removeprefix("0o"), 8) & 0o002)
+        except ValueError:
+            continue
+    return True
 
 
 def bandit_findings(issues: Iterable[BanditIssue], request: ReviewRequest) -> list[Finding]:
@@ -112,6 +134,9 @@ def bandit_findings(issues: Iterable[BanditIssue], request: ReviewRequest) -> li
         finding = _finding(key, request, "bandit", (issue.line, issue.end_line), rule=issue.test_id)
         # bandit's own doubt: a low-confidence or low-severity report is worth knowing, not blocking.
         if issue.confidence == "LOW" or (key in _SHELL_RULES and issue.severity == "LOW"):
+            finding = _informative(finding)
+        # bandit rates a chmod HIGH only when everyone may write; 0o755 on a script is how scripts are installed.
+        if key == "sec-103" and issue.severity != "HIGH":
             finding = _informative(finding)
         findings.append(finding)
     return findings

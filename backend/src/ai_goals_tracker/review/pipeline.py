@@ -248,7 +248,7 @@ def _scan_secrets(review: _Review) -> None:
 def _analyze_python(review: _Review) -> None:
     code, request = review.request.code, review.request
     review.step("ast")
-    review.facts = python_facts(code)
+    review.facts = _analyzer_output(review, "ast", python_facts, code)
     review.analyzers_run.append("ast")
     if not review.facts.parsed:
         # The file cannot run: that alone decides the verdict, whatever else the linters would say.

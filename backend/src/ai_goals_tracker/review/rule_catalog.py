@@ -41,6 +41,7 @@ class RuleText:
     hint_en: str
     hint_es: str
     why: str | None = None
+    cwe: str | None = None
 
     def message(self, locale: Locale) -> str:
         return self.es if locale == "es" else self.en
@@ -117,4 +118,5 @@ def _rule_text(fields: Mapping[str, Any]) -> RuleText:
         hint_en=str(fields["hint_en"]),
         hint_es=str(fields["hint_es"]),
         why=fields.get("why"),
+        cwe=fields.get("cwe"),
     )

@@ -18,6 +18,7 @@ from typing import Any
 from tree_sitter import Language, Node, Parser
 
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, Definition, FunctionShape, SyntaxProblem
+from ai_goals_tracker.review.analyzers.script_taint import script_taint_hazards
 
 MAX_SYNTAX_PROBLEMS = 5
 
@@ -157,6 +158,10 @@ def script_facts(code: str, language: str) -> CodeFacts:
         owner, depth = _visit(node, owner, depth, walk)
         stack.extend((child, owner, depth) for child in reversed(node.children))
     walk.facts.functions = [_shape(function) for function in walk.functions]
+    if walk.facts.parsed:
+        # Request input followed through the file to where it must not go (script_taint).
+        modules = [module for module, _ in walk.facts.imports]
+        walk.facts.hazards += script_taint_hazards(tree.root_node, modules)
     return walk.facts
 
 
@@ -276,8 +281,6 @@ def _call_hazard(node: Node, context: _FileContext) -> str | None:
         return "jwt-no-verify"
     if name == "update" and owner is not None and _is_fast_digest(owner) and first is not None:
         return "weak-password-hash" if _PASSWORD_WORDS.search(_text(first)) else None
-    if name in _FILE_SINKS and first is not None and not context.checks_paths and _from_request(first, context):
-        return "path-traversal"
     return None
 
 
@@ -329,9 +332,23 @@ def _built_sql(node: Node) -> str | None:
         operator = node.child_by_field_name("operator")
         if operator is None or operator.type != "+" or (parent is not None and parent.type == "binary_expression"):
             return None
-    if not _is_built_string(node):
+    if not _is_built_string(node) or not _SQL.search(_text(node)):
         return None
-    return "sql-injection-js" if _SQL.search(_text(node)) else None
+    # `SELECT * FROM ${TABLE}`: only the program's own constants are written into the query.
+    return "sql-from-constants" if _only_constants(node) else "sql-injection-js"
+
+
+_CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _only_constants(node: Node) -> bool:
+    if node.type == "template_string":
+        pieces = [child.named_children[0] for child in node.named_children if child.type == "template_substitution"]
+    else:
+        pieces = [part for part in _concatenated(node) if part.type not in ("string", "template_string")]
+    return bool(pieces) and all(
+        piece.type == "number" or _CONSTANT_NAME.match(_text(piece)) is not None for piece in pieces if piece
+    )
 
 
 def _is_built_string(node: Node) -> bool:

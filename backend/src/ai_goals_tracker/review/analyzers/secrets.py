@@ -23,7 +23,7 @@ MAX_LINE_CHARS = 4096
 # A quoted literal of at least 4 characters assigned (=, :, :=, =>) to, or compared (==, ===) with, a
 # name, perhaps type-annotated.
 _NAMED_LITERAL = re.compile(
-    r"""(?P<name>[A-Za-z_$ñÑ][\w$]{0,60})["']?(?:\s*:\s*[\w.|\[\] ]{1,40}?)?\s*(?::=|=>|={1,3}|:|!==?)\s*"""
+    r"""(?P<name>[A-Za-z_$ñÑ][\w$]{0,60})["']?\]?(?:\s*:\s*[\w.|\[\] ]{1,40}?)?\s*(?::=|=>|={1,3}|:|!==?)\s*"""
     r"""(?:[rbuf]{0,2})(?P<quote>["'`])(?P<value>[^"'`\s]{4,200})(?P=quote)"""
 )
 # A key handed straight to an API client: `new WeatherClient("3f9a…")`, `Stripe('sk_…')`.
@@ -36,6 +36,10 @@ _CLIENT_LITERAL = re.compile(
     r"""(?P<name>[A-Za-z_$][\w$]{0,60})\s*\(\s*(?P<quote>["'`])(?P<value>[A-Za-z0-9_\-]{24,200})(?P=quote)"""
 )
 _CLIENT_WORDS = re.compile(r"client|api|key|token|auth|sdk|credential|secret", re.IGNORECASE)
+# A JWT signed or checked with a key written in the call: `jwt.sign(payload, "mi_clave_123")`.
+_SIGNING_LITERAL = re.compile(
+    r"""\bjwt\.(?P<call>sign|verify|encode|decode)\(.{1,200}?,\s*(?P<quote>["'`])(?P<value>[^"'`\s]{4,200})(?P=quote)"""
+)
 _LITERAL = re.compile(r"""(?P<quote>["'`])(?P<value>[A-Za-z0-9+/=_\-.]{20,400})(?P=quote)""")
 # Words of a name that make it a secret, after splitting snake_case and camelCase.
 _SECRET_WORDS = frozenset(
@@ -58,10 +62,28 @@ _SECRET_WORDS = frozenset(
         "senha",
         "passwort",
         "motdepasse",
+        "mdp",
+        "contrasenya",
+        "kennwort",
+        "wachtwoord",
+        "haslo",
+        "sifre",
+        "passord",
+        "losenord",
+        "salasana",
+        "jelszo",
+        "heslo",
+        "lozinka",
+        "geheim",
+        "segredo",
+        "senhas",
     }
 )
 # Secret when they end the name: `access_token`, `api_key`, `private_key`, `llave_privada`.
-_SECRET_ENDINGS = frozenset({"token", "apikey", "accesskey", "secretkey", "privatekey", "authkey", "llaveprivada"})
+_SECRET_ENDINGS = frozenset(
+    {"token", "apikey", "accesskey", "secretkey", "privatekey", "authkey", "llaveprivada", "motdepasse"}
+    | {"clavesecreta", "claveprivada", "chiavesegreta", "chaveprivada", "cledapi", "claveapi", "chiaveapi"}
+)
 # The name says it holds something about a secret, not the secret itself.
 _NOT_A_VALUE = frozenset(
     {
@@ -130,13 +152,43 @@ _TOKEN_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _ENTROPY_THRESHOLD = 4.2
 
 
+# Names that mean "key" as much as "password" (`clave` in Spanish, `key`): their value and their use decide.
+_AMBIGUOUS_WORDS = frozenset({"clave", "key", "llave", "chave"})
+# An object key, a file name, a cache key or a config name: `fotos/2024/a.jpg`, `user:42`, `app.theme`.
+_KEY_SHAPED = re.compile(r"^[\w.{}-]*[/:][\w./:{}-]*$|^[a-z_]+(?:\.[a-z_]+)+$|^[\w{}-]+\.[a-z0-9]{2,4}$")
+
+
 def find_secrets(code: str) -> list[SecretHit]:
     hits: list[SecretHit] = []
     for number, line in enumerate(code.splitlines(), start=1):
         hit = _secret_in_line(line[:MAX_LINE_CHARS], number)
-        if hit is not None:
+        if hit is not None and not _names_a_lookup_key(hit, line, code):
             hits.append(hit)
     return hits
+
+
+def _names_a_lookup_key(hit: SecretHit, line: str, code: str) -> bool:
+    """`clave = "fotos/perfil.jpg"` then `s3.get_object(Key=clave)`: an object key, not a credential."""
+    if hit.rule != "secret-hardcoded-credential":
+        return False
+    words = name_words(hit.name)
+    if not words or (words[-1] not in _AMBIGUOUS_WORDS and not (len(words) > 1 and words[0] in _AMBIGUOUS_WORDS)):
+        return False
+    value = next(
+        (match.group("value") for match in _NAMED_LITERAL.finditer(line) if match.group("name") == hit.name), ""
+    )
+    if value and _KEY_SHAPED.match(value):
+        return True
+    # A column or field name (`fecha_alta`), unless the words themselves say secret (`mi_clave_secreta`).
+    if re.fullmatch(r"[a-z]+(?:_[a-z]+)+|[a-z]+(?:[A-Z][a-z]+)+", value) and not any(
+        word in _SECRET_WORDS for word in name_words(value)
+    ):
+        return True
+    name = re.escape(hit.name)
+    used_as_key = re.compile(
+        rf"(?:\bKey\s*=\s*|\[\s*|\.(?:get|getItem|setItem|set|delete|pop|remove|hget|hset|exists)\(\s*){name}\b"
+    )
+    return used_as_key.search(code) is not None
 
 
 def _secret_in_line(line: str, number: int) -> SecretHit | None:
@@ -147,6 +199,9 @@ def _secret_in_line(line: str, number: int) -> SecretHit | None:
         name, value = match.group("name"), match.group("value")
         if names_a_secret(name) and looks_like_a_credential(value):
             return SecretHit("secret-hardcoded-credential", number, name)
+    for match in _SIGNING_LITERAL.finditer(line):
+        if looks_like_a_credential(match.group("value")):
+            return SecretHit("secret-hardcoded-credential", number, f"jwt.{match.group('call')}")
     for match in _CLIENT_LITERAL.finditer(line):
         name, value = match.group("name"), match.group("value")
         if _CLIENT_WORDS.search(name) and looks_like_a_credential(value) and any(c.isdigit() for c in value):
