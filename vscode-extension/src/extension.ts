@@ -89,7 +89,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const settings = () => vscode.workspace.getConfiguration("aiGoalsTracker");
   const api = () =>
-    new ApiClient(settings().get<string>("serverUrl", "http://127.0.0.1:8000"), tokens, fetch, vscode.env.language);
+    new ApiClient(settings().get<string>("serverURL", "http://127.0.0.1:8000"), tokens, fetch, vscode.env.language);
   const tree = new GoalsTreeProvider(() => new TreeModel(api()));
   let panel: vscode.WebviewPanel | undefined;
 
@@ -292,7 +292,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("aiGoalsTracker.submitFile", submitFile),
     vscode.commands.registerCommand("aiGoalsTracker.suggestGoals", suggestGoals),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration("aiGoalsTracker.serverUrl")) void refreshAll();
+      if (event.affectsConfiguration("aiGoalsTracker.serverURL")) void refreshAll();
     }),
   );
   void refreshAll();
