@@ -45,6 +45,8 @@ FIX = (
 )
 # What the extension host logs when an extension fails: its own errors, or a failed activation.
 SERIOUS_LOG = re.compile(r"\[error\]|Activating extension .* failed", re.I)
+# The local Spanish pack has no translations for the built-in extensions, which say so; nothing else is let by.
+BUILT_IN_WITHOUT_SPANISH = re.compile(r"\[error\] No bundle location found for extension vscode\.[\w-]+$")
 EXTENSION_ID = "ai-goals-tracker.ai-goals-tracker"
 
 
@@ -273,7 +275,9 @@ async def test_a_learner_works_in_the_editor(
         await eventually(lambda: _now(activation in editor.extension_host_log()), "the extension activates")
         await bench.show_tracker()
         log = editor.extension_host_log()
-        errors = [line for line in log.splitlines() if SERIOUS_LOG.search(line)]
+        errors = [
+            line for line in log.splitlines() if SERIOUS_LOG.search(line) and not BUILT_IN_WITHOUT_SPANISH.search(line)
+        ]
         assert errors == [], log
 
         # Signed out, the tree offers to sign in and the status bar says nothing.
