@@ -70,6 +70,7 @@ class Texts:
     completed: str
     code: str
     in_progress: str
+    server_setting: str
 
 
 ENGLISH = Texts(
@@ -89,6 +90,7 @@ ENGLISH = Texts(
     completed="completed",
     code="code",
     in_progress="in progress",
+    server_setting="Base URL of the AI Goals Tracker API (what aigt serve prints).",
 )
 SPANISH = Texts(
     locale="es",
@@ -107,6 +109,7 @@ SPANISH = Texts(
     completed="completado",
     code="código",
     in_progress="en curso",
+    server_setting="URL base de la API de AI Goals Tracker (la que muestra aigt serve).",
 )
 
 
@@ -362,6 +365,19 @@ async def test_a_learner_works_in_the_editor(
         )
         assert await bench.status_item() == ""
         await bench.screenshot("4-signed-out")
+
+        # The settings, under the extension's name: "Server URL" (not "Server Url"), described in the learner's
+        # words. VS Code derives the title from the key (aiGoalsTracker.serverURL) and cannot write "AI" there.
+        await bench.run("Preferences: Open Settings (UI)")
+        await page.locator(".settings-editor").wait_for()
+        await page.keyboard.press("Control+F")
+        await page.keyboard.type(f"@ext:{EXTENSION_ID}")
+        titles = page.locator(".settings-editor .setting-item-title")
+        await titles.filter(has_text="Server URL").first.wait_for()
+        assert [title for title in await titles.all_inner_texts() if "Server" in title] == [
+            "Ai Goals Tracker: Server URL"
+        ]
+        await page.locator(".settings-editor .setting-item-description").get_by_text(texts.server_setting).wait_for()
         assert page_errors == [], page_errors
         assert_no_errors(editor.extension_host_log())
     except BaseException:
