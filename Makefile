@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BACKEND := backend
 EXTENSION := vscode-extension
 
-.PHONY: install run test test-backend test-extension screenshots package-extension lint bench messages clean
+.PHONY: install run test test-backend test-extension test-editor screenshots package-extension lint bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,12 +36,21 @@ $(EXTENSION)/node_modules/.installed: $(EXTENSION)/package-lock.json
 	cd $(EXTENSION) && npm ci --no-audit --no-fund
 	touch $@
 
-# The README's screenshots, taken again by the browser journey (Chromium needed, see README.md).
-screenshots: install
+# The READMEs' screenshots, taken again by the browser journey and the editor tests (Chromium needed,
+# see README.md): the dashboard's in docs/screenshots, the extension's in its media/screenshots.
+screenshots: install $(EXTENSION)/node_modules/.installed
 	cd $(BACKEND) && AIGT_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots ../$(BIN)/python -m pytest -q tests/web/test_browser_journey.py
+	cd $(BACKEND) && AIGT_EDITOR_TESTS=1 AIGT_SCREENSHOTS_DIR=$(CURDIR)/$(EXTENSION)/media/screenshots \
+		../$(BIN)/python -m pytest -n 0 -q tests/editor
 
 test-extension: install $(EXTENSION)/node_modules/.installed
 	cd $(EXTENSION) && npm test
+
+# The packaged extension inside a real VS Code: code-server from the npm registry (built once per version
+# into ~/.cache/aigt; Debian packages in .ci/run), driven by Chromium against `aigt serve`.
+# AIGT_EDITOR_BREAK=activation or =lines runs it on a deliberately broken VSIX, which must fail.
+test-editor: install $(EXTENSION)/node_modules/.installed
+	cd $(BACKEND) && AIGT_EDITOR_TESTS=1 ../$(BIN)/python -m pytest -n 0 -q tests/editor
 
 package-extension: $(EXTENSION)/node_modules/.installed
 	cd $(EXTENSION) && npm run package

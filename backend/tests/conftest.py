@@ -55,6 +55,10 @@ def _isolate_environment() -> None:
 # package, whose limits read the (cached) settings once. This file is always imported first.
 _isolate_environment()
 
+# The editor tests drive code-server, installed on first use: `make test-editor` runs them, apart from the
+# backend suite.
+collect_ignore = [] if os.environ.get("AIGT_EDITOR_TESTS") else ["editor"]
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The slow tests first: xdist deals them out to its workers at the start, so none of them is left

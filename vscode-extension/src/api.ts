@@ -344,7 +344,7 @@ export class ApiClient {
     } catch (error) {
       throw new ApiError(
         t(
-          "Cannot reach the AI Goals Tracker server at {0} ({1}). Is `aigt serve` running? Check the aiGoalsTracker.serverUrl setting.",
+          "Cannot reach the AI Goals Tracker server at {0} ({1}). Is `aigt serve` running? Check the aiGoalsTracker.serverURL setting.",
           this.baseUrl,
           errorText(error),
         ),

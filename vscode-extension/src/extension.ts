@@ -69,6 +69,11 @@ class GoalsTreeProvider implements vscode.TreeDataProvider<TreeNode> {
   }
 }
 
+/** The review's group: the second when the file is in the first (or in none), else the first. */
+export function reviewColumn(fileColumn: vscode.ViewColumn | undefined): vscode.ViewColumn {
+  return fileColumn === undefined || fileColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+}
+
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -84,7 +89,7 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const settings = () => vscode.workspace.getConfiguration("aiGoalsTracker");
   const api = () =>
-    new ApiClient(settings().get<string>("serverUrl", "http://127.0.0.1:8000"), tokens, fetch, vscode.env.language);
+    new ApiClient(settings().get<string>("serverURL", "http://127.0.0.1:8000"), tokens, fetch, vscode.env.language);
   const tree = new GoalsTreeProvider(() => new TreeModel(api()));
   let panel: vscode.WebviewPanel | undefined;
 
@@ -154,16 +159,23 @@ export function activate(context: vscode.ExtensionContext): void {
     return fromBundle(loadBundle(context.extensionPath, language) ?? {});
   }
 
-  function showReview(markdown: string): void {
+  /** Beside the submitted file, in the other of two editor groups: never a third group, never over the file. */
+  function showReview(markdown: string, fileColumn: vscode.ViewColumn | undefined): void {
+    const column = reviewColumn(fileColumn);
     if (!panel) {
-      panel = vscode.window.createWebviewPanel("aiGoalsTracker.review", t("Review"), vscode.ViewColumn.Beside, {});
+      panel = vscode.window.createWebviewPanel("aiGoalsTracker.review", t("Review"), { viewColumn: column, preserveFocus: true }, {});
       panel.onDidDispose(() => (panel = undefined));
     }
     // The Markdown goes through VS Code's own renderer so the panel looks like any preview.
     void vscode.commands.executeCommand<string>("markdown.api.render", markdown).then((html) => {
       if (panel) panel.webview.html = `<!DOCTYPE html><html><body>${html}</body></html>`;
     });
-    panel.reveal(vscode.ViewColumn.Beside, true);
+    panel.reveal(column, true);
+  }
+
+  function closeReview(): void {
+    panel?.dispose();
+    panel = undefined;
   }
 
   async function submitFile(node?: TreeNode): Promise<void> {
@@ -195,7 +207,7 @@ export function activate(context: vscode.ExtensionContext): void {
         }),
       );
       if (outcome.task) await context.workspaceState.update(LAST_GOAL_KEY, outcome.task.goal_id);
-      showReview(reviewMarkdown(outcome, await learnersTranslator()));
+      showReview(reviewMarkdown(outcome, await learnersTranslator()), editor.viewColumn);
       await refreshAll();
     });
   }
@@ -259,7 +271,9 @@ export function activate(context: vscode.ExtensionContext): void {
   async function signOut(): Promise<void> {
     await guarded(async () => {
       await api().logout();
+      // Nothing of the learner who signed out stays on screen: diagnostics, review, tree, status bar.
       diagnostics.clear();
+      closeReview();
       void vscode.window.showInformationMessage(t("Signed out of AI Goals Tracker."));
       await refreshAll();
     });
@@ -278,7 +292,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.commands.registerCommand("aiGoalsTracker.submitFile", submitFile),
     vscode.commands.registerCommand("aiGoalsTracker.suggestGoals", suggestGoals),
     vscode.workspace.onDidChangeConfiguration((event) => {
-      if (event.affectsConfiguration("aiGoalsTracker.serverUrl")) void refreshAll();
+      if (event.affectsConfiguration("aiGoalsTracker.serverURL")) void refreshAll();
     }),
   );
   void refreshAll();

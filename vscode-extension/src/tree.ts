@@ -56,12 +56,26 @@ export function statusLabel(status: string, tr: Translate = t): string {
     active: tr("active"),
     archived: tr("archived"),
   };
-  return labels[status] ?? status;
+  return labels[status] ?? tr("unknown");
+}
+
+/** A task type as a learner reads it ("code", "código"), never the API's value. */
+export function taskTypeLabel(taskType: string, tr: Translate = t): string {
+  const labels: Record<string, string> = {
+    code: tr("code"),
+    documentation: tr("documentation"),
+    testing: tr("testing"),
+    research: tr("research"),
+    review: tr("review"),
+    deployment: tr("deployment"),
+    other: tr("other"),
+  };
+  return labels[taskType] ?? tr("other");
 }
 
 export function priorityLabel(priority: string): string {
   const labels: Record<string, string> = { low: t("low"), medium: t("medium"), high: t("high"), urgent: t("urgent") };
-  return labels[priority] ?? priority;
+  return labels[priority] ?? t("unknown");
 }
 
 export function courseNode(course: Course): TreeNode {
@@ -102,7 +116,7 @@ export function taskNode(task: Task): TreeNode {
     icon: TASK_ICONS[task.status] ?? "circle-large-outline",
     contextValue: `task:${task.status}`,
     collapsible: false,
-    tooltip: t("{0} ({1}) — {2}", task.title, task.task_type, statusLabel(task.status)),
+    tooltip: t("{0} ({1}) — {2}", task.title, taskTypeLabel(task.task_type), statusLabel(task.status)),
   };
 }
 

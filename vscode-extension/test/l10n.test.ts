@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import type { Snapshot, Task } from "../src/api";
 import { english, format, fromBundle, learnerLanguage, loadBundle } from "../src/l10n";
 import { reviewMarkdown } from "../src/submission";
+import { statusLabel, taskTypeLabel } from "../src/tree";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const readJson = (file: string) => JSON.parse(readFileSync(path.join(ROOT, file), "utf8")) as Record<string, string>;
@@ -81,5 +82,14 @@ describe("localization", () => {
     assert.match(markdown, /\| Gravedad \| Dónde \| Regla \| Mensaje \|/);
     assert.match(markdown, /\| importante \| app\.py:2 \| eval \| No uses eval \|/);
     assert.doesNotMatch(markdown, /Review of|Findings|Severity|score/);
+  });
+
+  it("names task types and statuses in the learner's words, never with the API's values", () => {
+    const spanish = fromBundle(loadBundle(ROOT, "es") ?? {});
+    assert.equal(taskTypeLabel("code", spanish), "código");
+    assert.equal(taskTypeLabel("documentation", english), "documentation");
+    assert.equal(taskTypeLabel("something_new", spanish), "otra");
+    assert.equal(statusLabel("in_progress", spanish), "en curso");
+    assert.equal(statusLabel("something_new", english), "unknown");
   });
 });
