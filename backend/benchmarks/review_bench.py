@@ -18,6 +18,7 @@ from ai_goals_tracker.review import ReviewRequest, review_offline
 from ai_goals_tracker.review.analyzers.ruff_runner import ruff_command
 from ai_goals_tracker.review.sandbox import default_sandbox
 from benchmarks.support import p95, timings
+from benchmarks.targets import Section, Target
 
 SIZES = (50, 200, 500)
 RUNS = 30
@@ -82,13 +83,17 @@ def _review(request: ReviewRequest) -> None:
     asyncio.run(review_offline(request))
 
 
-def run() -> str:
+def run() -> Section:
     """Markdown sections: review latency against ruff alone, then accuracy on the learner corpus."""
     default_sandbox().warm_up()
-    return latency() + "\n\n" + corpus_accuracy()
+    markdown, largest_p95 = latency()
+    target = Target(
+        f"review: {max(SIZES)}-line file p95 (offline)", largest_p95, "at most", TARGET_P95_SECONDS, unit="s"
+    )
+    return Section(markdown + "\n\n" + corpus_accuracy(), [target])
 
 
-def latency() -> str:
+def latency() -> tuple[str, float]:
     """p50/p95 review latency per file size and the ratio to ruff alone."""
     rows = []
     p95_by_size = {}
@@ -106,7 +111,7 @@ def latency() -> str:
         )
     largest_p95 = p95_by_size[max(SIZES)]
     verdict = "meets" if largest_p95 <= TARGET_P95_SECONDS else "MISSES"
-    return "\n".join(
+    markdown = "\n".join(
         [
             "## Code review latency (offline)",
             "",
@@ -122,6 +127,7 @@ def latency() -> str:
             f"{TARGET_P95_SECONDS * 1000:.0f} ms.",
         ]
     )
+    return markdown, largest_p95
 
 
 def corpus_accuracy() -> str:
