@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -18,6 +19,8 @@ class LoadResult:
     errors: int
     seconds: float
     latencies: list[float]
+    # What `probe` counted over the recorded window (e.g. the server's CPU seconds), if given one.
+    probed: float | None = None
 
     @property
     def throughput(self) -> float:
@@ -72,15 +75,39 @@ def raw_request(host: str, port: int, method: str, path: str, headers: dict[str,
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-async def run_load(host: str, port: int, requests: list[list[bytes]], *, seconds: float, warmup: float) -> LoadResult:
+async def run_load(
+    host: str,
+    port: int,
+    requests: list[list[bytes]],
+    *,
+    seconds: float,
+    warmup: float,
+    probe: Callable[[], float] | None = None,
+) -> LoadResult:
     """One keep-alive connection per entry of `requests`, each sending its requests in turn, again and
     again, for `warmup` + `seconds`; only answers to requests sent after the warm-up are recorded."""
     start = time.perf_counter()
     record_from = start + warmup
     until = record_from + seconds
     result: dict[str, list[float]] = {"ok": [], "errors": []}
-    await asyncio.gather(*(_connection(host, port, cycle, until, record_from, result) for cycle in requests))
-    return LoadResult(requests=len(result["ok"]), errors=len(result["errors"]), seconds=seconds, latencies=result["ok"])
+    probed: list[float] = []
+
+    async def read_probe() -> None:
+        if probe is not None:
+            for moment in (record_from, until):
+                await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+                probed.append(probe())
+
+    await asyncio.gather(
+        read_probe(), *(_connection(host, port, cycle, until, record_from, result) for cycle in requests)
+    )
+    return LoadResult(
+        requests=len(result["ok"]),
+        errors=len(result["errors"]),
+        seconds=seconds,
+        latencies=result["ok"],
+        probed=probed[1] - probed[0] if len(probed) == 2 else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Someone else's id answers 404, exactly as a missing one does, so ids leak nothing. Superusers
 may read everything but change only their own data. Reads check the caller's session in the same
-query that loads the row: one round trip on the hot path.
+query that loads the row: one round trip on the hot path. The single-row GET endpoints, which only
+serialize what they load, take it as a row without the ORM (`ReadableGoal`…, db/rows.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Request
 from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from ai_goals_tracker.auth.repository import get_user_in_live_session, live_sess
 from ai_goals_tracker.auth.security import SESSION_ENDED, TokenClaims
 from ai_goals_tracker.db.base import Base
 from ai_goals_tracker.db.locks import for_writing
+from ai_goals_tracker.db.rows import CompiledQuery, Row, fetch_rows
 from ai_goals_tracker.db.session import SessionDep
 from ai_goals_tracker.errors import ForbiddenError, NotFoundError, UnauthorizedError
 from ai_goals_tracker.i18n import N_, Message
@@ -69,6 +71,24 @@ async def load_readable(session: AsyncSession, model: type[M], entity_id: str, c
     raise NotFoundError(_NOT_FOUND[model])
 
 
+@cache
+def _readable_sql(model: type[M]) -> CompiledQuery:
+    return CompiledQuery(_readable_query(model))
+
+
+async def read_readable(request: Request, model: type[M], entity_id: str, claims: TokenClaims) -> Row:
+    """What `load_readable` loads, as a row (column names as keys), on the read engine without a
+    session: for endpoints that only serialize it."""
+    parameters = {"entity_id": entity_id, "caller_id": claims.user_id, "session_id": claims.session_id}
+    rows = await fetch_rows(request.app.state.read_engine, _readable_sql(model), parameters)
+    if rows:
+        return rows[0]
+    async with request.app.state.read_sessionmaker() as session:
+        if await get_user_in_live_session(session, claims.user_id, claims.session_id) is None:
+            raise UnauthorizedError(SESSION_ENDED)
+    raise NotFoundError(_NOT_FOUND[model])
+
+
 _NOT_FOUND: dict[type[Base], Message] = {
     Course: N_("Course not found"),
     Goal: N_("Goal not found"),
@@ -107,10 +127,6 @@ async def _task_for_update(task_id: Annotated[str, ID_PATH], user: CurrentUser, 
     return await load_owned(session, Task, task_id, user, for_update=True)
 
 
-async def _snapshot(snapshot_id: Annotated[str, ID_PATH], claims: AccessClaims, session: SessionDep) -> CodeSnapshot:
-    return await load_readable(session, CodeSnapshot, snapshot_id, claims)
-
-
 OwnedCourse = Annotated[Course, Depends(_course)]
 OwnedCourseForUpdate = Annotated[Course, Depends(_course_for_update)]
 OwnedGoal = Annotated[Goal, Depends(_goal)]
@@ -125,5 +141,26 @@ async def _snapshot_for_update(
     return await load_owned(session, CodeSnapshot, snapshot_id, user, for_update=True)
 
 
-OwnedSnapshot = Annotated[CodeSnapshot, Depends(_snapshot)]
 OwnedSnapshotForUpdate = Annotated[CodeSnapshot, Depends(_snapshot_for_update)]
+
+
+async def _course_row(course_id: Annotated[str, ID_PATH], claims: AccessClaims, request: Request) -> Row:
+    return await read_readable(request, Course, course_id, claims)
+
+
+async def _goal_row(goal_id: Annotated[str, ID_PATH], claims: AccessClaims, request: Request) -> Row:
+    return await read_readable(request, Goal, goal_id, claims)
+
+
+async def _task_row(task_id: Annotated[str, ID_PATH], claims: AccessClaims, request: Request) -> Row:
+    return await read_readable(request, Task, task_id, claims)
+
+
+async def _snapshot_row(snapshot_id: Annotated[str, ID_PATH], claims: AccessClaims, request: Request) -> Row:
+    return await read_readable(request, CodeSnapshot, snapshot_id, claims)
+
+
+ReadableCourse = Annotated[Row, Depends(_course_row)]
+ReadableGoal = Annotated[Row, Depends(_goal_row)]
+ReadableTask = Annotated[Row, Depends(_task_row)]
+ReadableSnapshot = Annotated[Row, Depends(_snapshot_row)]

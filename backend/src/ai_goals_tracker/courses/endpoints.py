@@ -8,7 +8,7 @@ from ai_goals_tracker.courses.schemas import CourseCreate, CourseRead, CourseUpd
 from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.models.enums import CourseStatus
-from ai_goals_tracker.ownership import OwnedCourse, OwnedCourseForUpdate
+from ai_goals_tracker.ownership import OwnedCourseForUpdate, ReadableCourse
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/courses", tags=["courses"])
@@ -32,7 +32,7 @@ async def create_course(
 
 
 @router.get("/{course_id}")
-async def read_course(course: OwnedCourse) -> CourseRead:
+async def read_course(course: ReadableCourse) -> CourseRead:
     return CourseRead.model_validate(course)
 
 

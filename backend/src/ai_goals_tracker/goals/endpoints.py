@@ -10,7 +10,7 @@ from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.goals import repository, service
 from ai_goals_tracker.goals.schemas import GoalCreate, GoalRead, GoalUpdate
 from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
-from ai_goals_tracker.ownership import OwnedGoal, OwnedGoalForUpdate
+from ai_goals_tracker.ownership import OwnedGoalForUpdate, ReadableGoal
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/goals", tags=["goals"])
@@ -36,7 +36,7 @@ async def create_goal(data: GoalCreate, user: CurrentUser, session: SessionDep, 
 
 
 @router.get("/{goal_id}")
-async def read_goal(goal: OwnedGoal) -> GoalRead:
+async def read_goal(goal: ReadableGoal) -> GoalRead:
     return GoalRead.model_validate(goal)
 
 

@@ -8,7 +8,7 @@ from ai_goals_tracker.auth.deps import CurrentUser
 from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.models.enums import TaskStatus, TaskType
-from ai_goals_tracker.ownership import OwnedTask, OwnedTaskForUpdate
+from ai_goals_tracker.ownership import OwnedTaskForUpdate, ReadableTask
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.tasks import repository, service
 from ai_goals_tracker.tasks.schemas import TaskCreate, TaskMove, TaskRead, TaskUpdate
@@ -36,7 +36,7 @@ async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep, 
 
 
 @router.get("/{task_id}")
-async def read_task(task: OwnedTask) -> TaskRead:
+async def read_task(task: ReadableTask) -> TaskRead:
     return TaskRead.model_validate(task)
 
 
