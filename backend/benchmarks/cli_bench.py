@@ -10,6 +10,8 @@ import statistics
 import subprocess
 import sys
 
+from benchmarks.targets import Section
+
 RUNS = 7
 COMMANDS = {
     "baseline: python -c 'import typer, rich.console'": [sys.executable, "-c", "import typer, rich.console"],
@@ -27,7 +29,7 @@ def cpu_seconds(command: list[str]) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def run() -> str:
+def run() -> Section:
     samples: dict[str, list[float]] = {name: [] for name in COMMANDS}
     for _ in range(RUNS):
         # Interleaved, so that a busy moment of the machine weighs on every command alike.
@@ -36,14 +38,16 @@ def run() -> str:
     medians = {name: statistics.median(values) for name, values in samples.items()}
     baseline = next(iter(medians.values()))
     rows = [f"| {name} | {median:.2f} | {median / baseline:.2f}x |" for name, median in medians.items()]
-    return "\n".join(
-        [
-            "## Command line start-up: CPU before the command does anything",
-            "",
-            f"Median of {RUNS} interleaved runs each, user + system CPU seconds.",
-            "",
-            "| command | CPU s | against the baseline |",
-            "|---|---:|---:|",
-            *rows,
-        ]
+    return Section(
+        "\n".join(
+            [
+                "## Command line start-up: CPU before the command does anything",
+                "",
+                f"Median of {RUNS} interleaved runs each, user + system CPU seconds.",
+                "",
+                "| command | CPU s | against the baseline |",
+                "|---|---:|---:|",
+                *rows,
+            ]
+        )
     )

@@ -19,6 +19,7 @@ import httpx
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.main import create_app
 from benchmarks.support import embedded_database, p95
+from benchmarks.targets import Section
 
 RUNS = 120
 WARMUP = 10
@@ -72,7 +73,7 @@ async def _measure(dsn: str, home: Path) -> dict[str, list[float]]:
         await app.state.read_engine.dispose()
 
 
-def run() -> str:
+def run() -> Section:
     with tempfile.TemporaryDirectory(prefix="aigt-bench-lifecycle-") as tmp, embedded_database(Path(tmp)) as dsn:
         samples = asyncio.run(_measure(dsn, Path(tmp) / "home"))
     steps, move = samples["three PATCH steps"], samples["one POST move"]
@@ -81,17 +82,19 @@ def run() -> str:
         for name, values in samples.items()
     ]
     ratio = statistics.median(move) / statistics.median(steps)
-    return "\n".join(
-        [
-            "## Completing a task: one move request against three status steps",
-            "",
-            f"{RUNS} completions each after {WARMUP} warm-up rounds, interleaved, each on a fresh `todo` task "
-            "of one goal (whose roll-up grows with it), timed in the process around the requests.",
-            "",
-            "| completion | p50 ms | p95 ms |",
-            "|---|---:|---:|",
-            *rows,
-            "",
-            f"**One move = {ratio:.2f}x the three steps' time** (p50), with the same events and no half-way state.",
-        ]
+    return Section(
+        "\n".join(
+            [
+                "## Completing a task: one move request against three status steps",
+                "",
+                f"{RUNS} completions each after {WARMUP} warm-up rounds, interleaved, each on a fresh `todo` task "
+                "of one goal (whose roll-up grows with it), timed in the process around the requests.",
+                "",
+                "| completion | p50 ms | p95 ms |",
+                "|---|---:|---:|",
+                *rows,
+                "",
+                f"**One move = {ratio:.2f}x the three steps' time** (p50), with the same events and no half-way state.",
+            ]
+        )
     )

@@ -45,6 +45,7 @@ from ai_goals_tracker.db import migrations
 from ai_goals_tracker.db.server import ensure_database, libpq_dsn, temporary_server
 from benchmarks.loadgen import HttpConnection, Response
 from benchmarks.support import free_port
+from benchmarks.targets import Section, Target
 
 # `AIGT_LOAD_LEARNERS=10` and `AIGT_LOAD_SECONDS=30` make a quick trial run.
 LEARNER_COUNTS = tuple(int(n) for n in os.environ.get("AIGT_LOAD_LEARNERS", "50,200").split(","))
@@ -491,7 +492,7 @@ def measure(admin: str, root: Path, name: str, learners: int) -> RunResult:
     )
 
 
-def run() -> str:
+def run() -> Section:
     results: list[RunResult] = []
     with tempfile.TemporaryDirectory(prefix="aigt-bench-load-") as tmp, temporary_server(Path(tmp) / "pgdata") as admin:
         for learners in LEARNER_COUNTS:
@@ -512,7 +513,7 @@ def _percentile(samples: Sequence[float], fraction: float) -> float:
 TOPOLOGY_NAMES = {"single": "1 × `aigt serve`", "replicas": "2 replicas + 2 workers"}
 
 
-def report(results: Sequence[RunResult]) -> str:
+def report(results: Sequence[RunResult]) -> Section:
     lines = [
         "## Load: learners through the whole journey",
         "",
@@ -542,7 +543,33 @@ def report(results: Sequence[RunResult]) -> str:
     for learners in sorted({result.learners for result in results}):
         lines += _route_table([result for result in results if result.learners == learners])
     lines += ["", *_verdicts(results)]
-    return "\n".join(lines)
+    return Section("\n".join(lines), [target for result in results for target in _targets(result)])
+
+
+def _targets(result: RunResult) -> list[Target]:
+    name = f"load, {TOPOLOGY_NAMES[result.topology]}, {result.learners} learners"
+    p99s = [
+        _percentile(samples, 0.99)
+        for route, samples in result.tally.latencies.items()
+        if route not in EXEMPT_ROUTES and samples
+    ]
+    return [
+        Target(f"{name}: slowest route p99", max(p99s) if p99s else None, "at most", TARGET_P99_SECONDS, unit="s"),
+        Target(
+            f"{name}: review wait p95",
+            _percentile(result.review_waits, 0.95) if result.review_waits else None,
+            "at most",
+            TARGET_REVIEW_P95_SECONDS,
+            unit="s",
+        ),
+        Target(
+            f"{name}: errors, lost writes and unfinished reviews",
+            float(result.errors + result.lost_writes + result.reviews_pending),
+            "at most",
+            0,
+            unit="",
+        ),
+    ]
 
 
 def _summary_row(result: RunResult) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -18,6 +19,8 @@ class LoadResult:
     errors: int
     seconds: float
     latencies: list[float]
+    # What `probe` counted over the recorded window (e.g. the server's CPU seconds), if given one.
+    probed: float | None = None
 
     @property
     def throughput(self) -> float:
@@ -48,31 +51,63 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _connection(
-    host: str, port: int, request: bytes, until: float, record_from: float, result: dict[str, list[float]]
+    host: str, port: int, requests: list[bytes], until: float, record_from: float, result: dict[str, list[float]]
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
+        sent = 0
         while (now := time.perf_counter()) < until:
-            writer.write(request)
+            writer.write(requests[sent % len(requests)])
+            sent += 1
             status = await _read_response(reader)
             elapsed = time.perf_counter() - now
             if now >= record_from:
-                result["ok" if status == 200 else "errors"].append(elapsed)
+                result["ok" if status < 300 else "errors"].append(elapsed)
     finally:
         writer.close()
 
 
+def raw_request(host: str, port: int, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """One HTTP/1.1 keep-alive request as sent on the wire."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", *(f"{k}: {v}" for k, v in headers.items())]
+    if body or method not in ("GET", "HEAD"):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
 async def run_load(
-    host: str, port: int, path: str, headers: dict[str, str], *, connections: int, seconds: float, warmup: float
+    host: str,
+    port: int,
+    requests: list[list[bytes]],
+    *,
+    seconds: float,
+    warmup: float,
+    probe: Callable[[], float] | None = None,
 ) -> LoadResult:
-    lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", *(f"{k}: {v}" for k, v in headers.items())]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    """One keep-alive connection per entry of `requests`, each sending its requests in turn, again and
+    again, for `warmup` + `seconds`; only answers to requests sent after the warm-up are recorded."""
     start = time.perf_counter()
     record_from = start + warmup
     until = record_from + seconds
     result: dict[str, list[float]] = {"ok": [], "errors": []}
-    await asyncio.gather(*(_connection(host, port, request, until, record_from, result) for _ in range(connections)))
-    return LoadResult(requests=len(result["ok"]), errors=len(result["errors"]), seconds=seconds, latencies=result["ok"])
+    probed: list[float] = []
+
+    async def read_probe() -> None:
+        if probe is not None:
+            for moment in (record_from, until):
+                await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+                probed.append(probe())
+
+    await asyncio.gather(
+        read_probe(), *(_connection(host, port, cycle, until, record_from, result) for cycle in requests)
+    )
+    return LoadResult(
+        requests=len(result["ok"]),
+        errors=len(result["errors"]),
+        seconds=seconds,
+        latencies=result["ok"],
+        probed=probed[1] - probed[0] if len(probed) == 2 else None,
+    )
 
 
 @dataclass(frozen=True)

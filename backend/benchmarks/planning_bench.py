@@ -27,6 +27,7 @@ from ai_goals_tracker.main import create_app
 from ai_goals_tracker.search.catalog import load_catalog
 from benchmarks.relevance_set import LabelledCourse, Scores, load_labelled, score
 from benchmarks.support import embedded_database
+from benchmarks.targets import Section, Target
 
 API = "/api/v1"
 TARGET_PRECISION = 0.9
@@ -83,20 +84,20 @@ async def _measure(dsn: str, home: Path, courses: list[LabelledCourse]) -> dict[
     return {"topics": topics, "suggest": suggest_seconds, "read": read_seconds, "first": first, "notices": notices}
 
 
-def run() -> str:
+def run() -> Section:
     courses = load_labelled()
     with tempfile.TemporaryDirectory(prefix="aigt-bench-planning-") as tmp, embedded_database(Path(tmp)) as dsn:
         measured = asyncio.run(_measure(dsn, Path(tmp) / "home", courses))
     return report(courses, score(courses, measured["topics"]), measured)
 
 
-def report(courses: list[LabelledCourse], scores: Scores, measured: dict[str, Any]) -> str:
+def report(courses: list[LabelledCourse], scores: Scores, measured: dict[str, Any]) -> Section:
     suggest, read = measured["suggest"], measured["read"]
     p50, p95 = statistics.median(suggest), _percentile(suggest, 0.95)
     read_p50 = statistics.median(read)
     outside = sum(not course.in_catalog for course in courses)
     verdict = "meets" if scores.precision >= TARGET_PRECISION and scores.honest == 1.0 else "misses"
-    return "\n".join(
+    markdown = "\n".join(
         [
             "## Goal suggestions offline (`POST /courses/{id}/goals/suggest`, 3 goals)",
             "",
@@ -116,4 +117,12 @@ def report(courses: list[LabelledCourse], scores: Scores, measured: dict[str, An
             "",
             f"Target: precision ≥ {TARGET_PRECISION} and every out-of-catalog course answered honestly — {verdict}.",
         ]
+    )
+    return Section(
+        markdown,
+        [
+            Target("suggestions: precision (top 3)", scores.precision, "at least", TARGET_PRECISION, unit=""),
+            Target("suggestions: out-of-catalog courses answered honestly", scores.honest, "at least", 1.0, unit=""),
+            Target("suggestions: first after start", measured["first"], "at most", 1.0, unit="s"),
+        ],
     )

@@ -18,6 +18,7 @@ from ai_goals_tracker.review import ReviewRequest, review_offline
 from ai_goals_tracker.review.analyzers.ruff_runner import ruff_command
 from ai_goals_tracker.review.sandbox import default_sandbox
 from benchmarks.support import p95, timings
+from benchmarks.targets import Section, Target
 
 SIZES = (50, 200, 500)
 RUNS = 30
@@ -82,10 +83,19 @@ def _review(request: ReviewRequest) -> None:
     asyncio.run(review_offline(request))
 
 
-def run() -> str:
+def run() -> Section:
     """Markdown sections: review latency against ruff alone, per language, then accuracy on the corpus."""
     default_sandbox().warm_up()
-    return latency() + "\n\n" + language_latency() + "\n\n" + corpus_accuracy() + "\n\n" + class_accuracy()
+    markdown, largest_p95 = latency()
+    languages, worst_p95 = language_latency()
+    targets = [
+        Target(f"review: {max(SIZES)}-line file p95 (offline)", largest_p95, "at most", TARGET_P95_SECONDS, unit="s"),
+        Target(
+            "review: 500-line file p95, every language and engine", worst_p95, "at most", TARGET_P95_SECONDS, unit="s"
+        ),
+    ]
+    sections = [markdown, languages, corpus_accuracy(), class_accuracy()]
+    return Section("\n\n".join(sections), targets)
 
 
 def script_file(lines: int, typescript: bool = False) -> str:
@@ -156,7 +166,7 @@ def flawed_python_file(lines: int) -> str:
     return "\n".join(out) + "\n"
 
 
-def language_latency() -> str:
+def language_latency() -> tuple[str, float]:
     """p50/p95 of a 500-line file per language and engine, taint tracking included."""
     files = [
         ("Python, clean (ast + taint + ruff + bandit + radon)", "bench.py", python_file(500)),
@@ -173,7 +183,7 @@ def language_latency() -> str:
         worst = max(worst, p95(samples))
         rows.append(f"| {label} | {statistics.median(samples) * 1000:.1f} | {p95(samples) * 1000:.1f} |")
     verdict = "meets" if worst <= TARGET_P95_SECONDS else "MISSES"
-    return "\n".join(
+    markdown = "\n".join(
         [
             "## Review latency of a 500-line file, per language",
             "",
@@ -186,6 +196,7 @@ def language_latency() -> str:
             f"Worst p95 = {worst * 1000:.0f} ms: {verdict} the target of {TARGET_P95_SECONDS * 1000:.0f} ms.",
         ]
     )
+    return markdown, worst
 
 
 def class_accuracy() -> str:
@@ -226,7 +237,7 @@ def class_accuracy() -> str:
     )
 
 
-def latency() -> str:
+def latency() -> tuple[str, float]:
     """p50/p95 review latency per file size and the ratio to ruff alone."""
     rows = []
     p95_by_size = {}
@@ -244,7 +255,7 @@ def latency() -> str:
         )
     largest_p95 = p95_by_size[max(SIZES)]
     verdict = "meets" if largest_p95 <= TARGET_P95_SECONDS else "MISSES"
-    return "\n".join(
+    markdown = "\n".join(
         [
             "## Code review latency (offline)",
             "",
@@ -260,6 +271,7 @@ def latency() -> str:
             f"{TARGET_P95_SECONDS * 1000:.0f} ms.",
         ]
     )
+    return markdown, largest_p95
 
 
 def corpus_accuracy() -> str:

@@ -13,8 +13,10 @@ from ai_goals_tracker.review.sandbox import default_sandbox
 from ai_goals_tracker.sandbox.jail import RUN_DIR, Jail, python_executable, python_runtimes
 from ai_goals_tracker.sandbox.testrun import run_tests
 from benchmarks.support import p95, timings
+from benchmarks.targets import Section, Target
 
 REVIEW_RUNS = 12
+TESTED_REVIEW = "review with a 10-test goal module: p95"
 TEST_RUNS = 12
 START_RUNS = 20
 
@@ -87,11 +89,14 @@ def _cpu(jail: Jail, runs: int) -> tuple[list[float], list[float]]:
     return program, whole
 
 
-def run() -> str:
+def run() -> Section:
     jail = Jail()
     status = jail.status()
     if not status.available:
-        return f"## Sandbox\n\nNot measured: {status.detail}.\n"
+        # Fail closed: no jail, no figure, a missed target.
+        return Section(
+            f"## Sandbox\n\nNot measured: {status.detail}.\n", [Target(TESTED_REVIEW, None, "at most", 1.0, unit="s")]
+        )
     default_sandbox().warm_up()
     tests = {"check": "tests", "framework": "pytest", "code": TESTS}
     plain = ReviewRequest(code=CART, file_path="cart.py", criteria=CRITERIA, locale="en")
@@ -114,7 +119,7 @@ def run() -> str:
     passing = [python, "-I", "-c", "pass"]
     cold_start = timings(lambda: cold.run(passing, {}, runtimes=python_runtimes()), START_RUNS)
     warm_start = timings(lambda: jail.run(passing, {}, runtimes=python_runtimes()), START_RUNS)
-    return "\n".join(
+    markdown = "\n".join(
         [
             "## Sandbox: goals' tests",
             "",
@@ -146,3 +151,4 @@ def run() -> str:
             f"Coverage of cart.py by those tests: {result.metrics.test_coverage}.",
         ]
     )
+    return Section(markdown, [Target(TESTED_REVIEW, p95(with_tests), "at most", 1.0, unit="s")])

@@ -24,6 +24,7 @@ from ai_goals_tracker.config import Settings
 from ai_goals_tracker.jobs import run_worker
 from ai_goals_tracker.main import create_app
 from benchmarks.support import embedded_database
+from benchmarks.targets import Section, Target
 
 GOALS = 50
 TASKS_PER_GOAL = 10
@@ -126,7 +127,7 @@ async def _measure(dsn: str, home: Path) -> dict[str, list[float]]:
         await app.state.read_engine.dispose()
 
 
-def run() -> str:
+def run() -> Section:
     with tempfile.TemporaryDirectory(prefix="aigt-bench-web-") as tmp, embedded_database(Path(tmp)) as dsn:
         load_before = os.getloadavg()[0]
         samples = asyncio.run(_measure(dsn, Path(tmp) / "home"))
@@ -140,7 +141,7 @@ def run() -> str:
     slowest = max(pages, key=lambda name: pages[name])
     missing = [name for name, p95 in pages.items() if p95 >= TARGET_P95_MS]
     verdict = "every page meets the target" if not missing else f"{len(missing)} of {len(pages)} pages miss it"
-    return "\n".join(
+    markdown = "\n".join(
         [
             "## Web dashboard: every page for a learner with 50 goals and 500 tasks",
             "",
@@ -156,4 +157,11 @@ def run() -> str:
             f"**Slowest page p95 {pages[slowest]:.1f} ms** ({slowest.removeprefix('page: ')}; target < "
             f"{TARGET_P95_MS:.0f} ms at load average {load_after:.2f}): {verdict}.",
         ]
+    )
+    return Section(
+        markdown,
+        [
+            Target(f"web: {name.removeprefix('page: ')} p95", p95, "at most", TARGET_P95_MS, unit="ms")
+            for name, p95 in pages.items()
+        ],
     )

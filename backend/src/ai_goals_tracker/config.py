@@ -37,11 +37,13 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # A streaming replica for GET requests; they may then lag writes by the replication delay.
     read_database_url: str | None = None
-    # Connections of one API process, per pool (one for writes, one for reads): kept open, and
-    # opened besides under a burst. Every process's pools together must stay under PostgreSQL's
-    # max_connections (100 by default): see docs/scaling.md for the sum.
-    database_pool_size: int = Field(default=10, ge=1)
-    database_max_overflow: int = Field(default=5, ge=0)
+    # Connections of one API process, per pool (one for writes, one for reads): kept open once
+    # opened, and opened besides under a burst. Every process's pools together must stay under
+    # PostgreSQL's max_connections (100 by default): see docs/scaling.md for the sum. No overflow by
+    # default: an overflow connection is closed as soon as it is returned, so a busy process would
+    # open a new one (a PostgreSQL backend start, several ms) for many of its requests.
+    database_pool_size: int = Field(default=15, ge=1)
+    database_max_overflow: int = Field(default=0, ge=0)
     # How long a request waits for a free connection when all are in use; then it answers 503
     # with Retry-After instead of queueing without end.
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)

@@ -1,24 +1,25 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 
-from ai_goals_tracker.auth.deps import CurrentUser
+from ai_goals_tracker.auth.deps import AccessClaims, CurrentUser
 from ai_goals_tracker.courses import repository, service
 from ai_goals_tracker.courses.schemas import CourseCreate, CourseRead, CourseUpdate
 from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.models import Course
 from ai_goals_tracker.models.enums import CourseStatus
-from ai_goals_tracker.ownership import OwnedCourse, OwnedCourseForUpdate
-from ai_goals_tracker.pagination import Page, PageDep, fetch_page
+from ai_goals_tracker.ownership import OwnedCourseForUpdate, ReadableCourse, read_page
+from ai_goals_tracker.pagination import Page, PageDep
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/courses", tags=["courses"])
 
 
 @router.get("")
 async def list_courses(
-    user: CurrentUser, session: SessionDep, page: PageDep, status: CourseStatus | None = None
+    claims: AccessClaims, request: Request, page: PageDep, status: CourseStatus | None = None
 ) -> Page[CourseRead]:
-    courses, total = await fetch_page(session, repository.list_query(user.id, status=status), page)
+    courses, total = await read_page(request, Course, repository.list_query, {"status": status}, page, claims)
     return Page(
         items=[CourseRead.model_validate(c) for c in courses], total=total, limit=page.limit, offset=page.offset
     )
@@ -32,7 +33,7 @@ async def create_course(
 
 
 @router.get("/{course_id}")
-async def read_course(course: OwnedCourse) -> CourseRead:
+async def read_course(course: ReadableCourse) -> CourseRead:
     return CourseRead.model_validate(course)
 
 

@@ -2,31 +2,32 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from ai_goals_tracker.auth.deps import CurrentUser
+from ai_goals_tracker.auth.deps import AccessClaims, CurrentUser
 from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.goals import repository, service
 from ai_goals_tracker.goals.schemas import GoalCreate, GoalRead, GoalUpdate
+from ai_goals_tracker.models import Goal
 from ai_goals_tracker.models.enums import GoalPriority, GoalStatus
-from ai_goals_tracker.ownership import OwnedGoal, OwnedGoalForUpdate
-from ai_goals_tracker.pagination import Page, PageDep, fetch_page
+from ai_goals_tracker.ownership import OwnedGoalForUpdate, ReadableGoal, read_page
+from ai_goals_tracker.pagination import Page, PageDep
 
 router = APIRouter(route_class=UnitOfWorkRoute, prefix="/goals", tags=["goals"])
 
 
 @router.get("")
 async def list_goals(
-    user: CurrentUser,
-    session: SessionDep,
+    claims: AccessClaims,
+    request: Request,
     page: PageDep,
     course_id: Annotated[str | None, Query(max_length=40)] = None,
     status: GoalStatus | None = None,
     priority: GoalPriority | None = None,
 ) -> Page[GoalRead]:
-    query = repository.list_query(user.id, course_id=course_id, status=status, priority=priority)
-    goals, total = await fetch_page(session, query, page)
+    filters = {"course_id": course_id, "status": status, "priority": priority}
+    goals, total = await read_page(request, Goal, repository.list_query, filters, page, claims)
     return Page(items=[GoalRead.model_validate(g) for g in goals], total=total, limit=page.limit, offset=page.offset)
 
 
@@ -36,7 +37,7 @@ async def create_goal(data: GoalCreate, user: CurrentUser, session: SessionDep, 
 
 
 @router.get("/{goal_id}")
-async def read_goal(goal: OwnedGoal) -> GoalRead:
+async def read_goal(goal: ReadableGoal) -> GoalRead:
     return GoalRead.model_validate(goal)
 
 

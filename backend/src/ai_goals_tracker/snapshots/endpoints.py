@@ -10,7 +10,7 @@ from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.errors import PayloadTooLargeError
 from ai_goals_tracker.events.types import ChangeContextDep
 from ai_goals_tracker.i18n import N_
-from ai_goals_tracker.ownership import ID_PATH, OwnedSnapshot, OwnedSnapshotForUpdate, OwnedTask, OwnedTaskForUpdate
+from ai_goals_tracker.ownership import ID_PATH, OwnedSnapshotForUpdate, OwnedTask, OwnedTaskForUpdate, ReadableSnapshot
 from ai_goals_tracker.pagination import Page, PageDep, fetch_page
 from ai_goals_tracker.snapshots import repository, service
 from ai_goals_tracker.snapshots.schemas import CriterionJudgement, SnapshotCreate, SnapshotRead
@@ -86,7 +86,7 @@ async def list_task_snapshots(task: OwnedTask, session: SessionDep, page: PageDe
 
 
 @router.get("/snapshots/{snapshot_id}")
-async def read_snapshot(snapshot: OwnedSnapshot) -> SnapshotRead:
+async def read_snapshot(snapshot: ReadableSnapshot) -> SnapshotRead:
     return SnapshotRead.model_validate(snapshot)
 
 

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
-from ai_goals_tracker.auth.deps import CurrentUser
+from ai_goals_tracker.auth.deps import AccessClaims, CurrentUser
 from ai_goals_tracker.db.session import SessionDep, UnitOfWorkRoute
 from ai_goals_tracker.events.types import ChangeContextDep
+from ai_goals_tracker.models import Task
 from ai_goals_tracker.models.enums import TaskStatus, TaskType
-from ai_goals_tracker.ownership import OwnedTask, OwnedTaskForUpdate
-from ai_goals_tracker.pagination import Page, PageDep, fetch_page
+from ai_goals_tracker.ownership import OwnedTaskForUpdate, ReadableTask, read_page
+from ai_goals_tracker.pagination import Page, PageDep
 from ai_goals_tracker.tasks import repository, service
 from ai_goals_tracker.tasks.schemas import TaskCreate, TaskMove, TaskRead, TaskUpdate
 
@@ -18,15 +19,15 @@ router = APIRouter(route_class=UnitOfWorkRoute, prefix="/tasks", tags=["tasks"])
 
 @router.get("")
 async def list_tasks(
-    user: CurrentUser,
-    session: SessionDep,
+    claims: AccessClaims,
+    request: Request,
     page: PageDep,
     goal_id: Annotated[str | None, Query(max_length=40)] = None,
     status: TaskStatus | None = None,
     task_type: TaskType | None = None,
 ) -> Page[TaskRead]:
-    query = repository.list_query(user.id, goal_id=goal_id, status=status, task_type=task_type)
-    tasks, total = await fetch_page(session, query, page)
+    filters = {"goal_id": goal_id, "status": status, "task_type": task_type}
+    tasks, total = await read_page(request, Task, repository.list_query, filters, page, claims)
     return Page(items=[TaskRead.model_validate(t) for t in tasks], total=total, limit=page.limit, offset=page.offset)
 
 
@@ -36,7 +37,7 @@ async def create_task(data: TaskCreate, user: CurrentUser, session: SessionDep, 
 
 
 @router.get("/{task_id}")
-async def read_task(task: OwnedTask) -> TaskRead:
+async def read_task(task: ReadableTask) -> TaskRead:
     return TaskRead.model_validate(task)
 
 

@@ -8,7 +8,6 @@ answers 413.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ai_goals_tracker.errors import PayloadTooLargeError
@@ -50,12 +49,24 @@ _DOCS = {**_HEADERS, "Cache-Control": "no-store", "Content-Security-Policy": API
 _DOCS_ASSETS = {**_HEADERS, "Cache-Control": "no-cache", "Content-Security-Policy": API_DOCS_CONTENT_SECURITY_POLICY}
 
 
-def headers_for(path: str) -> dict[str, str]:
+_BY_KIND = {"private": _PRIVATE, "static": _STATIC, "docs": _DOCS, "docs assets": _DOCS_ASSETS}
+# Each set as the (lowercase name, value) pairs of an ASGI message, encoded once.
+_RAW_BY_KIND = {
+    kind: [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+    for kind, headers in _BY_KIND.items()
+}
+
+
+def _kind(path: str) -> str:
     if path == DOCS_PATH:
-        return _DOCS
+        return "docs"
     if path.startswith(f"{ASSETS_PATH}/"):
-        return _DOCS_ASSETS
-    return _STATIC if path.startswith(f"{STATIC_PATH}/") else _PRIVATE
+        return "docs assets"
+    return "static" if path.startswith(f"{STATIC_PATH}/") else "private"
+
+
+def headers_for(path: str) -> dict[str, str]:
+    return _BY_KIND[_kind(path)]
 
 
 class SecurityHeadersMiddleware:
@@ -68,13 +79,13 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        wanted = headers_for(scope["path"])
+        wanted = _RAW_BY_KIND[_kind(scope["path"])]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in wanted.items():
-                    headers.setdefault(name, value)
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _value in headers}
+                message["headers"] = headers + [pair for pair in wanted if pair[0] not in present]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
