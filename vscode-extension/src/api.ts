@@ -125,8 +125,9 @@ export interface Snapshot {
   file_path: string;
   language: string | null;
   validation_passed: boolean | null;
-  review_status?: "pending" | "passed" | "failed" | "not_reviewed";
+  review_status?: "pending" | "passed" | "failed" | "not_reviewed" | "awaiting_judgement";
   review_reason?: string | null;
+  awaiting_criteria?: { index: number; label: string; reason: string }[];
   validation_score: number | null;
   validation_feedback: string | null;
   issues_found: Finding[];

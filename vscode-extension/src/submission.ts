@@ -191,9 +191,16 @@ export function reviewMarkdown(outcome: ReviewOutcome, tr: Translate = t): strin
     lines.push(tr("Nothing was decided about this file. Submit it again to get a verdict."));
     return lines.join("\n");
   }
-  const score = Math.round((snapshot.validation_score ?? 0) * 100);
-  const verdict = snapshot.validation_passed ? `✅ ${tr("Passed")}` : `❌ ${tr("Not passed")}`;
-  lines.push(`## ${tr("{0} — score {1}%", verdict, score)}`, "");
+  if (snapshot.review_status === "awaiting_judgement") {
+    // Nothing failed, but some criteria were decided by nobody: the learner (or the goal's owner) confirms them.
+    lines.push(`## ⏸️ ${tr("Awaiting your judgement")}`, "", snapshot.review_reason ?? "", "");
+    for (const waiting of snapshot.awaiting_criteria ?? []) lines.push(`- ${waiting.label}: ${waiting.reason}`);
+    lines.push("", tr("Confirm or reject each of them on the dashboard's review page, or with `aigt judge`."), "");
+  } else {
+    const score = Math.round((snapshot.validation_score ?? 0) * 100);
+    const verdict = snapshot.validation_passed ? `✅ ${tr("Passed")}` : `❌ ${tr("Not passed")}`;
+    lines.push(`## ${tr("{0} — score {1}%", verdict, score)}`, "");
+  }
   const criteria = task?.validation_result?.criteria ?? [];
   if (criteria.length > 0) {
     lines.push(`## ${tr("Criteria")}`, "", `| | ${tr("Criterion")} | ${tr("Evidence")} |`, "|---|---|---|");

@@ -84,6 +84,27 @@ describe("localization", () => {
     assert.doesNotMatch(markdown, /Review of|Findings|Severity|score/);
   });
 
+  it("shows a review awaiting the learner's judgement as waiting, never as not passed", () => {
+    const spanish = fromBundle(loadBundle(ROOT, "es") ?? {});
+    const snapshot = {
+      id: "cs_2",
+      task_id: "tsk_1",
+      file_path: "suma.py",
+      validation_passed: null,
+      validation_score: null,
+      review_status: "awaiting_judgement",
+      review_reason: "Un criterio espera a una persona.",
+      awaiting_criteria: [{ index: 0, label: "Devuelve la suma", reason: "nadie lo ha juzgado" }],
+      issues_found: [],
+      validation_feedback: null,
+      metadata: {},
+    } as unknown as Snapshot;
+    const markdown = reviewMarkdown({ snapshot, task: undefined, goal: undefined, pending: false }, spanish);
+    assert.match(markdown, /## ⏸️ A la espera de tu juicio/);
+    assert.match(markdown, /- Devuelve la suma: nadie lo ha juzgado/);
+    assert.doesNotMatch(markdown, /No aprobado|Not passed|score/);
+  });
+
   it("names task types and statuses in the learner's words, never with the API's values", () => {
     const spanish = fromBundle(loadBundle(ROOT, "es") ?? {});
     assert.equal(taskTypeLabel("code", spanish), "código");
