@@ -11,6 +11,7 @@ of tests is then what counts.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from tree_sitter import Node
 
@@ -34,16 +35,22 @@ class _NotPlain(Exception):
     pass
 
 
+def _javascript_parser() -> Any:
+    """tree-sitter's JavaScript grammar (a dependency of the review too), or None where it is missing."""
+    try:
+        import tree_sitter_javascript
+        from tree_sitter import Language, Parser
+    except ImportError:
+        return None
+    return Parser(Language(tree_sitter_javascript.language()))
+
+
 def node_expected_tests(code: str) -> list[str] | None:
     """Full names of the tests `code` declares, in source order, or None when they cannot be read statically."""
     if _RENAMED.search(code):
         return None
-    # Imported here: the review package imports the sandbox's test runs, which import this module.
-    from ai_goals_tracker.review.analyzers.script import GrammarUnavailable, parser_for
-
-    try:
-        parser = parser_for("javascript")
-    except GrammarUnavailable:
+    parser = _javascript_parser()
+    if parser is None:
         return None
     tree = parser.parse(code.encode("utf-8"))
     if tree.root_node.has_error:
