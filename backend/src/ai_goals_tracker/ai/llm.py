@@ -264,15 +264,27 @@ def wire_schema(schema: type[BaseModel]) -> dict[str, Any]:
     return result
 
 
-def _lengths_as_words(node: Any) -> Any:
+def _lengths_as_words(node: Any, *, names: bool = False) -> Any:
+    """String limits as sentences, and without Pydantic's `title` annotations (tokens the model need not read).
+
+    `names` marks a `properties` map, whose keys are field names (a field may be called `title`).
+    """
     if isinstance(node, list):
         return [_lengths_as_words(item) for item in node]
     if not isinstance(node, dict):
         return node
-    result = {key: _lengths_as_words(value) for key, value in node.items() if key not in ("minLength", "maxLength")}
+    if names:
+        return {key: _lengths_as_words(value) for key, value in node.items()}
+    dropped = ("minLength", "maxLength", "title")
+    result = {
+        key: _lengths_as_words(value, names=key in ("properties", "$defs"))
+        for key, value in node.items()
+        if key not in dropped
+    }
     if "maxLength" in node:
         limit = f"At most {node['maxLength']} characters."
-        result["description"] = f"{node['description']} {limit}" if node.get("description") else limit
+        described = str(node.get("description") or "").rstrip(". ")
+        result["description"] = f"{described}. {limit}" if described else limit
     return result
 
 
