@@ -34,12 +34,15 @@ _FUNCTION_WORDS: dict[Locale, frozenset[str]] = {
     ),
 }
 _SPANISH_MARKS = re.compile(r"[ñáéíóú¿¡]", re.IGNORECASE)
+# Code in markdown (fenced blocks and `spans`) is in the program's language, not the prose's.
+_MARKDOWN_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]*`", re.DOTALL)
 
 
 def text_language(text: str) -> Locale | None:
     """`es` or `en` when the prose says clearly which, else None (too short, or code)."""
-    words = [word.lower() for word in _WORD.findall(text)]
-    spanish = sum(word in _FUNCTION_WORDS["es"] for word in words) + len(_SPANISH_MARKS.findall(text))
+    prose = _MARKDOWN_CODE.sub(" ", text)
+    words = [word.lower() for word in _WORD.findall(prose)]
+    spanish = sum(word in _FUNCTION_WORDS["es"] for word in words) + len(_SPANISH_MARKS.findall(prose))
     english = sum(word in _FUNCTION_WORDS["en"] for word in words)
     if max(spanish, english) < 3:
         return None

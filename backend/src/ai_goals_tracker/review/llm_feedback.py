@@ -75,7 +75,7 @@ def _system_prompt(language: str) -> str:
     return (
         "You review code written by a learner. The analyzers' findings and the criteria already decided "
         "are facts: do not contradict them. "
-        f"Write the summary and the feedback in {language}, briefly. Start with what went well, then the "
+        f"Write the summary, the feedback and the evidence in {language}, briefly. Start with what went well, then the "
         "essential fixes first, each pointing at its line numbers; at most three comments per severity. Give "
         "hints, never the full solution or corrected code. Judge only the natural-language criteria listed as "
         "`needs_judgement`, by index, from what the code does, with evidence from the code. "
