@@ -77,11 +77,6 @@ class _ServerTraits:
 _SERVERS: dict[tuple[str, str], _ServerTraits] = {}
 
 
-def forget_servers() -> None:
-    """Forget what every server was found to accept (a test that swaps servers on one URL)."""
-    _SERVERS.clear()
-
-
 def estimate_tokens(text: str) -> int:
     return len(text) // CHARS_PER_TOKEN + 1
 
