@@ -36,6 +36,7 @@ class Exchange:
     response_format: str | None
     max_tokens: int | None
     status: int
+    prompt_tokens: int | None  # counted by the server's own tokenizer
 
 
 @dataclass
@@ -70,12 +71,14 @@ def _proxy_handler(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
                 return  # the client sees the connection drop, as it would from the server
             if self.path.endswith("/chat/completions"):
                 sent: dict[str, Any] = json.loads(body or b"{}")
+                usage = json.loads(data).get("usage") if status == 200 else None
                 with proxy.lock:
                     proxy.exchanges.append(
                         Exchange(
                             (sent.get("response_format") or {}).get("type"),
                             sent.get("max_tokens", sent.get("max_completion_tokens")),
                             status,
+                            usage.get("prompt_tokens") if isinstance(usage, dict) else None,
                         )
                     )
             try:
@@ -91,6 +94,14 @@ def _proxy_handler(proxy: RecordingProxy) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+def assert_every_request_fit(proxy: RecordingProxy) -> None:
+    """Every prompt, retries included, left room for its answer in the server's context."""
+    for exchange in proxy.exchanges:
+        assert exchange.status == 200 or exchange.response_format == "json_schema", vars(exchange)
+        if exchange.prompt_tokens is not None:
+            assert exchange.prompt_tokens + (exchange.max_tokens or 0) <= CONTEXT_TOKENS, vars(exchange)
 
 
 @dataclass
@@ -124,7 +135,9 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "llama-server.log"
     command = [server, "-m", model, "--host", "127.0.0.1", "--port", str(port)]
-    command += ["-c", str(CONTEXT_TOKENS), "-np", "1", "-t", "2", "--no-webui"]
+    # One slot with the whole context; one thread: on a busy shared machine two threads that wait on
+    # each other spin while the other is descheduled (prompts ran 7 times slower with two).
+    command += ["-c", str(CONTEXT_TOKENS), "-np", "1", "-t", "1", "--no-webui"]
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)  # noqa: S603 (our own build)
     proxy = RecordingProxy(f"http://127.0.0.1:{port}")

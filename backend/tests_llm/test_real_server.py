@@ -32,10 +32,12 @@ from ai_goals_tracker.review import ReviewRequest
 from ai_goals_tracker.review.llm_feedback import LLMReview, llm_review_messages
 from ai_goals_tracker.review.pipeline import review_submission
 from ai_goals_tracker.snapshots.jobs import review_snapshot_now
-from tests_llm.conftest import CONTEXT_TOKENS, LlamaServer
+from tests_llm.conftest import CONTEXT_TOKENS, LlamaServer, assert_every_request_fit
 
 MODEL = "smollm2-135m-instruct"
 MAX_TOKENS = 512
+# Enough to see the request taken and answered; a cut answer is refused, which is mechanics too.
+SHORT_ANSWER_TOKENS = 64
 # Per attempt; a review or a plan makes at most two. Generous: two shared cores, a busy machine.
 TIMEOUT_SECONDS = 240.0
 CRITERIA: list[Any] = [
@@ -68,7 +70,7 @@ async def test_the_server_takes_the_request_and_its_response_format_is_found_onc
             base_url=llama_server.url,
             model=MODEL,
             timeout_seconds=TIMEOUT_SECONDS,
-            max_tokens=MAX_TOKENS,
+            max_tokens=SHORT_ANSWER_TOKENS,
             context_tokens=CONTEXT_TOKENS,
         )
         try:
@@ -81,12 +83,13 @@ async def test_the_server_takes_the_request_and_its_response_format_is_found_onc
         finally:
             await client.aclose()
     exchanges = llama_server.proxy.exchanges
-    assert exchanges and all(exchange.max_tokens == MAX_TOKENS for exchange in exchanges)
+    assert exchanges and all(exchange.max_tokens == SHORT_ANSWER_TOKENS for exchange in exchanges)
     # At most one refusal, of json_schema, on the first request; every later request in the format taken.
     refused = [exchange for exchange in exchanges if exchange.status != 200]
     assert refused in ([], exchanges[:1]), [vars(exchange) for exchange in exchanges]
     taken = {exchange.response_format for exchange in exchanges if exchange.status == 200}
     assert len(taken) == 1 and taken <= {"json_schema", "json_object"}, [vars(e) for e in exchanges]
+    assert_every_request_fit(llama_server.proxy)
 
 
 async def _submitted(client: httpx.AsyncClient, user: ApiUser) -> dict[str, str]:
@@ -151,6 +154,7 @@ async def test_every_review_settles_with_the_analyzers_verdicts_and_the_models_o
         if name == "injected":
             # A blocking finding and a missing `login`: no answer of the model's passes it.
             assert offline["review_status"] == "failed" and judged["review_status"] == "failed"
+    assert_every_request_fit(llama_server.proxy)
 
 
 @asynccontextmanager
@@ -183,7 +187,7 @@ async def _suggest(application: FastAPI, http: httpx.AsyncClient, name: str) -> 
 
 
 async def test_planning_answers_with_the_models_plan_or_the_catalog_and_one_warning(
-    planning_client: tuple[FastAPI, httpx.AsyncClient],
+    planning_client: tuple[FastAPI, httpx.AsyncClient], llama_server: LlamaServer
 ) -> None:
     application, http = planning_client
     answer, warnings = await _suggest(application, http, "planner")
@@ -196,6 +200,7 @@ async def test_planning_answers_with_the_models_plan_or_the_catalog_and_one_warn
         [warning] = warnings
         assert warning.payload["component"] == "planner" and warning.payload["reason"]
         assert len(answer["warnings"]) == 1
+    assert_every_request_fit(llama_server.proxy)
 
 
 async def test_with_the_server_stopped_reviews_and_plans_fall_back_without_waiting_for_the_timeout(
