@@ -43,7 +43,7 @@ $(EXTENSION)/node_modules/.installed: $(EXTENSION)/package-lock.json
 test-llm: install
 	@paths="$$(PYTHON=$(CURDIR)/$(BIN)/python scripts/llm-test-server.sh)" && eval "$$paths" && \
 		cd $(BACKEND) && AIGT_TEST_LLAMA_SERVER="$$LLAMA_SERVER" AIGT_TEST_LLAMA_MODEL="$$LLAMA_MODEL" \
-		../$(BIN)/python -m pytest -q -ra tests_llm
+		../$(BIN)/python -m pytest -q -ra -s tests_llm
 
 # The README's screenshots, taken again by the browser journey (Chromium needed, see README.md).
 screenshots: install
