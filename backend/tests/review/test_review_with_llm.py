@@ -222,7 +222,7 @@ async def test_an_answer_that_does_not_match_the_schema_leaves_the_criterion_to_
     with openai_stub(Reply(json.dumps(answer))) as (url, state):
         result = await review_submission_with_llm(injected_request(), llm(url))
     assert len(state.requests) == 2  # one correction, then the offline result
-    assert result.criteria[0].status is CriterionStatus.NEEDS_HUMAN and result.criteria[0].judged_by == "none"
+    assert result.criteria[0].status is CriterionStatus.NEEDS_HUMAN and result.criteria[0].judged_by is None
     assert result.feedback_source == "offline"
     assert len(result.warnings) == 1 and "does not match LLMReview" in result.warnings[0]
 
