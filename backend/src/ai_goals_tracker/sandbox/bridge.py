@@ -1144,36 +1144,27 @@ def _typed_unary(name: str, kind: type) -> Any:
     return operation
 
 
-class _LiveList(list):  # type: ignore[type-arg]
-    """A list read as an attribute of the learner's object: changes made to it reach the object too."""
+class _Live:
+    """A list or dict read as an attribute of the learner's object (`app.dependency_overrides`): the
+    changes the tests make to it are written back to the object."""
+
+    _aigt_plain: type
 
     def __init__(self, items: Any, owner: Any, name: str) -> None:
-        super().__init__(items)
+        super().__init__(items)  # type: ignore[call-arg]
         self._aigt_owner, self._aigt_attribute = owner, name
 
     def _aigt_sync(self) -> None:
-        _ask(
-            self._aigt_owner,
-            "attr_update",
-            name=self._aigt_attribute,
-            value=_peer_of(self._aigt_owner).encode(list(self)),
-        )
+        plain = self._aigt_plain(self)
+        _ask(self._aigt_owner, "attr_update", name=self._aigt_attribute, value=_peer_of(self._aigt_owner).encode(plain))
 
 
-class _LiveDict(dict):  # type: ignore[type-arg]
-    """A dict read as an attribute of the learner's object (`app.dependency_overrides`): changes reach it."""
+class _LiveList(_Live, list):  # type: ignore[type-arg]
+    _aigt_plain = list
 
-    def __init__(self, items: Any, owner: Any, name: str) -> None:
-        super().__init__(items)
-        self._aigt_owner, self._aigt_attribute = owner, name
 
-    def _aigt_sync(self) -> None:
-        _ask(
-            self._aigt_owner,
-            "attr_update",
-            name=self._aigt_attribute,
-            value=_peer_of(self._aigt_owner).encode(dict(self)),
-        )
+class _LiveDict(_Live, dict):  # type: ignore[type-arg]
+    _aigt_plain = dict
 
 
 def _synced(method_name: str, base: type) -> Any:
