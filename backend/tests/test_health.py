@@ -43,7 +43,7 @@ async def test_health_is_ok_with_the_database_and_a_worker(
             # What bounds a test run's total memory: a control group where the server may make one.
             expected = "cgroup v1" if _cgroup_v1_here() else body["sandbox_bounds"]
             assert body["sandbox_bounds"] == expected
-            assert body["sandbox_bounds"] in ("cgroup v1", "cgroup v2", "per-process limits")
+            assert body["sandbox_bounds"] in ("cgroup v1", "cgroup v2", "watchdog")
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)

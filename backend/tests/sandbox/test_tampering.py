@@ -286,6 +286,28 @@ def test_one_run_cannot_hold_more_than_its_memory_in_total(jail: Jail) -> None:
     assert not _run(jail, hog, tests).passed
 
 
+def test_without_a_control_group_the_watchdog_bounds_the_total(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ai_goals_tracker.sandbox import cgroups
+
+    monkeypatch.setattr(cgroups, "create", lambda memory_bytes, processes: None)
+    # Limits of its own: a warm jail of its own, started without a control group.
+    jail = Jail(limits=JailLimits(wall_seconds=9, cpu_seconds=9, total_memory_bytes=600 * 1024 * 1024))
+    hog = (
+        "import os, time\n"
+        "def hold(children, megabytes):\n"
+        "    for _ in range(children):\n"
+        "        if os.fork() == 0:\n"
+        "            block = bytearray(megabytes * 1024 * 1024)\n"
+        "            for i in range(0, len(block), 4096):\n                block[i] = 1\n"
+        "            time.sleep(5)\n            os._exit(0)\n"
+        "    time.sleep(5)\n    return children\n"
+    )
+    tests = "import calc\n\ndef test_three_children_of_300_mb():\n    assert calc.hold(3, 300) == 3\n"
+    run = _run(jail, hog, tests)
+    assert not run.passed
+    assert "in total" in (run.tests[0].message or "")
+
+
 CONTROLS = """\
 import unittest
 

@@ -39,7 +39,7 @@ class HealthRead(BaseModel):
     )
     sandbox_bounds: str = Field(
         description="What bounds one test run's total memory and processes: `cgroup v1`, `cgroup v2`, or "
-        "`per-process limits` where no control group can be made."
+        "`watchdog` (the server adds up the run's memory and threads) where no control group can be made."
     )
 
 

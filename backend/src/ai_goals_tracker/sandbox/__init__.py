@@ -16,5 +16,5 @@ def sandbox_status(bwrap: str) -> SandboxStatus:
 
 
 def sandbox_bounds() -> str:
-    """What bounds a run's total memory and processes here (`cgroup v1`, `cgroup v2`, `per-process limits`)."""
+    """What bounds a run's total memory and processes here (`cgroup v1`, `cgroup v2`, `watchdog`)."""
     return cgroups.bounds_in_force()

@@ -77,6 +77,8 @@ class JailRun:
     lost: bool = False
     # What the run's processes spent, as the warm jail counts it (a cold jail's escape the server's count).
     cpu_seconds: float | None = None
+    # Ended for holding more memory or processes in total than a run may (the watchdog, `cgroups`).
+    over_total: bool = False
 
 
 def executable(bwrap: str) -> str:

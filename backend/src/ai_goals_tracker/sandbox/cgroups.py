@@ -4,8 +4,9 @@ Per-process limits (`prlimit`) bound each process; a run that forks many could s
 the memory of one. Where this server may create control groups (it runs as root on cgroup v1 with the
 memory and pids controllers, or on cgroup v2 with both delegated), each warm jail gets one, under the
 server's own group, and everything it forks is in it: the jail's total memory and number of processes
-are capped there, whatever the run does. Elsewhere the per-process limits stand alone, and
-`bounds_in_force()` (shown by `/health`) says so.
+are capped there, whatever the run does. Elsewhere
+`TotalWatch` adds up the memory and threads of a jail's processes every tenth of a second and ends
+the jail past either bound; `bounds_in_force()` (shown by `/health`) says which is in force.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import itertools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,8 +154,59 @@ def bounds_in_force() -> str:
     """What bounds a run's total memory and processes here, as `/health` says it."""
     hierarchy = _hierarchy_here()
     if hierarchy is None:
-        return "per-process limits"
+        return "watchdog"
     return f"cgroup v{hierarchy.version}"
+
+
+_WATCH_SECONDS = 0.1
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+class TotalWatch:
+    """Where no control group can be made: every 0.1 s, the resident memory and the threads of all the
+    processes under a jail's first process, added up; past either bound, `end` is called (the jail is
+    ended, as for a run over its time). Coarser than a control group (a run may overshoot for a tenth
+    of a second), but the total stays bounded, whatever the run forks."""
+
+    def __init__(self, root: int, memory_bytes: int, processes: int, end: Callable[[], None]) -> None:
+        self.exceeded = False
+        self._root, self._memory, self._processes, self._end = root, memory_bytes, processes, end
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="jail-total-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(_WATCH_SECONDS):
+            memory, threads = _tree_usage(self._root)
+            if memory > self._memory or threads > self._processes:
+                self.exceeded = True
+                self._end()
+                return
+
+
+def _tree_usage(root: int) -> tuple[int, int]:
+    """Resident bytes and threads of every process under `root` (itself excluded)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parents[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    memory = threads = 0
+    pending = list(children.get(root, []))
+    while pending:
+        pid = pending.pop()
+        pending.extend(children.get(pid, []))
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            memory += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+            threads += len(os.listdir(f"/proc/{pid}/task"))
+    return memory, threads
 
 
 def joining(group: RunGroup | None, command: list[str]) -> list[str]:

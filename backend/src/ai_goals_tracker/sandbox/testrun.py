@@ -296,7 +296,9 @@ def _explain_abnormal_end(run: TestRun, outcome: JailRun, running: str | None, f
     elif outcome.lost or not finished:
         # The process ended before the runner said it was done (a crash, an exit called by the code,
         # the warm jail ended under it): the test it was in failed, and the tests after it never ran.
-        if outcome.lost:
+        if outcome.over_total:
+            reason = "the run held more memory or processes in total than a run may, and was stopped"
+        elif outcome.lost:
             reason = "the sandbox stopped before the tests finished"
         else:
             reason = error or f"the test process ended early (exit code {outcome.exit_code})"

@@ -182,13 +182,33 @@ class Zygote:
             run_end.close()
             os.close(stdout_end)
             os.close(stderr_end)
+        watch = self._watch_total()
         try:
             got = collect(status.fileno(), stdout, stderr, self.limits, started)
         finally:
+            if watch is not None:
+                watch.stop()
             status.close()
             os.close(stdout)
             os.close(stderr)
+        if watch is not None and watch.exceeded:
+            return JailRun(
+                exit_code=None, stdout=got.stdout, stderr=got.stderr, seconds=time.monotonic() - started,
+                warm=True, lost=True, over_total=True,
+            )  # fmt: skip
         return self._outcome(got.channel, got.stdout, got.stderr, got.timed_out, got.output_exceeded, started)
+
+    def _watch_total(self) -> cgroups.TotalWatch | None:
+        """Without a control group, the watchdog that bounds the run's total instead."""
+        if self._group is not None:
+            return None
+        try:
+            root = int(json.loads(self._child_pid.decode() or "{}").get("child-pid", 0))
+        except (ValueError, AttributeError):
+            root = 0
+        if root <= 0:
+            return None
+        return cgroups.TotalWatch(root, self.limits.total_memory_bytes, self.limits.total_processes, self.kill)
 
     def _outcome(
         self, channel: bytes, stdout: bytes, stderr: bytes, timed_out: bool, exceeded: bool, started: float
