@@ -301,3 +301,9 @@ def run_warm(
     if not set(python_runtimes()) <= set(wanted):
         return None
     return _pool.run((bwrap, hidden, wanted, limits), argv, files, environment)
+
+
+def cold_reasons() -> list[str]:
+    """Why warm jails of this process could not serve runs, which then start cold (empty while they can)."""
+    with _pool._lock:
+        return list(_pool._impossible.values())
