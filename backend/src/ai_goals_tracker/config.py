@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     login_attempts_per_address_per_minute: int = 50
     # Registrations allowed per minute from one address (accounts are free: this bounds how fast
     # one address makes them, and how fast it can probe which emails are taken).
-    registrations_per_address_per_minute: int = Field(default=10, ge=1)
+    registrations_per_address_per_minute: int = Field(default=20, ge=1)
     # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and
     # X-Forwarded-Proto headers are believed. Empty: the peer address is the client's.
     trusted_proxies: str = ""
