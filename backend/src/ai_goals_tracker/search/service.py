@@ -86,13 +86,19 @@ async def _ranked(
             entity_type=entity_type,
             exclude_entity_id=exclude_entity_id,
         )
-        best: dict[tuple[str, str], Neighbour] = {}
-        for neighbour in neighbours:
-            best.setdefault((neighbour.entity_type, neighbour.entity_id), neighbour)
+        hits = best_per_entity(neighbours, limit)
         exhausted = len(neighbours) < candidates or candidates >= MAX_CANDIDATES
-        if len(best) >= limit or exhausted:
-            return [_hit(neighbour) for neighbour in best.values()][:limit]
+        if len(hits) >= limit or exhausted:
+            return hits
         candidates = min(candidates * _WIDEN, MAX_CANDIDATES)
+
+
+def best_per_entity(neighbours: list[Neighbour], limit: int) -> list[SearchHit]:
+    """The first `limit` entities of the ranked rows, each once, by its best-ranked row (chunk)."""
+    best: dict[tuple[str, str], Neighbour] = {}
+    for neighbour in neighbours:
+        best.setdefault((neighbour.entity_type, neighbour.entity_id), neighbour)
+    return [_hit(neighbour) for neighbour in best.values()][:limit]
 
 
 async def search(
