@@ -280,7 +280,7 @@ def _worker(
     )
 
 
-def _workers(
+def worker_slots(
     settings: Settings, app: procrastinate.App, concurrency: int, wait: bool, queues: Sequence[str] | None
 ) -> list[Worker]:
     """The slots of every queue but the test runs', and the test runs' own (when they are served)."""
@@ -304,7 +304,7 @@ async def _run_until_failure(
         for previous in stopped:
             if previous.worker_id is not None:
                 await _requeue_jobs_of(app, previous.worker_id)
-        workers = _workers(settings, app, concurrency, True, queues)
+        workers = worker_slots(settings, app, concurrency, True, queues)
         stopped[:] = workers
         tasks = [
             *(asyncio.create_task(_run(worker), name=f"aigt-job-worker-{n}") for n, worker in enumerate(workers)),

@@ -10,7 +10,7 @@ import httpx
 import psycopg
 
 from ai_goals_tracker.config import Settings
-from ai_goals_tracker.jobs import run_worker
+from ai_goals_tracker.jobs import TEST_RUN_QUEUE, run_worker
 from ai_goals_tracker.snapshots.jobs import REVIEW_QUEUE
 from tests.helpers import API, ApiUser
 
@@ -25,8 +25,8 @@ CRITERIA: list[Any] = [
 async def pending_reviews(dsn: str) -> int:
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         cursor = await conn.execute(
-            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s AND status IN ('todo', 'doing')",
-            (REVIEW_QUEUE,),
+            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name IN (%s, %s) AND status IN ('todo', 'doing')",
+            (REVIEW_QUEUE, TEST_RUN_QUEUE),
         )
         row = await cursor.fetchone()
     assert row is not None
