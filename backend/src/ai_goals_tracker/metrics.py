@@ -154,6 +154,19 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, noting_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path_format", None) or getattr(route, "path", None) or UNMATCHED_ROUTE
-            _observe(scope["method"], template, status, time.perf_counter() - started)
+            _observe(scope["method"], route_template(scope), status, time.perf_counter() - started)
+
+
+def route_template(scope: Scope) -> str:
+    """The request's path with each path parameter put back as `{name}`: the template of the route
+    it matched, prefixes of included routers and mounts included; `unmatched` when none matched."""
+    if scope.get("route") is None:
+        return UNMATCHED_ROUTE
+    path: str = scope["path"]
+    for name, value in (scope.get("path_params") or {}).items():
+        text = str(value)
+        if text:
+            at = path.rfind("/" + text)
+            if at >= 0:
+                path = f"{path[: at + 1]}{{{name}}}{path[at + 1 + len(text) :]}"
+    return path
