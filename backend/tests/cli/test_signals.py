@@ -1,0 +1,185 @@
+"""`aigt serve` and `aigt worker` stopped as supervisors stop them: SIGTERM (systemd, Docker,
+Kubernetes, `timeout`), SIGINT (Ctrl-C) and SIGHUP (a closed terminal) each stop the process
+gracefully, together with the embedded PostgreSQL it started and every process it ran (review
+helpers, warm jails); a second signal stops it at once, leaving nothing running either."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+# Bounds on waiting for what must happen: failure guards on a crowded machine, not budgets.
+PATIENCE_SECONDS = 300
+STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
+
+
+@pytest.fixture(scope="module")
+def home() -> Iterator[Path]:
+    """An `AIGT_HOME` with the embedded PostgreSQL initialized and migrated, and not running."""
+    # PostgreSQL runs as its own unprivileged user: its folder cannot be under pytest's 0700 tmp.
+    folder = Path(tempfile.mkdtemp(prefix="aigt-signals-"))
+    folder.chmod(0o755)
+    done = subprocess.run(
+        [sys.executable, "-m", "ai_goals_tracker.cli", "migrate"],
+        env=_env(folder),
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE_SECONDS,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert _postmaster(folder) is None, "migrate left the embedded server running"
+    yield folder
+    # Should a test have failed with the server up: stop it, then remove its data.
+    subprocess.run(
+        [sys.executable, "-m", "ai_goals_tracker.cli", "db", "stop"],
+        env=_env(folder),
+        capture_output=True,
+        timeout=PATIENCE_SECONDS,
+        check=False,
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key != "AIGT_DATABASE_URL"}
+    return {**env, "AIGT_HOME": str(home)}
+
+
+def _postmaster(home: Path) -> int | None:
+    pid_file = home / "pgdata" / "postmaster.pid"
+    return int(pid_file.read_text().splitlines()[0]) if pid_file.exists() else None
+
+
+def _until(condition: object, what: str, log: Path) -> None:
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while not callable(condition) or not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}; log:\n{log.read_text()[-4000:]}")
+        time.sleep(0.2)
+
+
+def _started(home: Path, log: Path, *command: str) -> subprocess.Popen[bytes]:
+    with log.open("w") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ai_goals_tracker.cli", *command],
+            env=_env(home),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _everything_started_by(process: subprocess.Popen[bytes], home: Path) -> list[psutil.Process]:
+    """Its descendants (review helpers, warm jails, analyzers) and PostgreSQL's postmaster."""
+    started = psutil.Process(process.pid).children(recursive=True)
+    postmaster = _postmaster(home)
+    assert postmaster is not None, "the embedded server is not running"
+    return [*started, psutil.Process(postmaster)]
+
+
+def _stop(process: subprocess.Popen[bytes], signals: list[signal.Signals], log: Path) -> int:
+    for number in signals:
+        process.send_signal(number)
+    try:
+        return process.wait(timeout=PATIENCE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise AssertionError(f"still running after {signals}; log:\n{log.read_text()[-4000:]}") from None
+
+
+def _left_running(processes: list[psutil.Process]) -> list[str]:
+    # A process that ended may linger a moment as a zombie of its parent: only live ones count.
+    deadline = time.monotonic() + 30
+    while True:
+        alive = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive or time.monotonic() > deadline:
+            return [" ".join(p.cmdline()[:3]) for p in alive]
+        time.sleep(0.2)
+
+
+def _serve_until_healthy(home: Path, log: Path) -> tuple[subprocess.Popen[bytes], list[psutil.Process]]:
+    port = free_port()
+    process = _started(home, log, "serve", "--port", str(port))
+    base_url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        assert process.poll() is None, f"aigt serve exited:\n{log.read_text()[-4000:]}"
+        try:
+            return httpx.get(f"{base_url}/health", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    # 200: the database answers and the in-process worker has registered (its helpers warmed up).
+    _until(healthy, "aigt serve never became healthy", log)
+    return process, _everything_started_by(process, home)
+
+
+def _worker_until_registered(home: Path, log: Path) -> tuple[subprocess.Popen[bytes], list[psutil.Process]]:
+    process = _started(home, log, "worker")
+
+    def registered() -> bool:
+        assert process.poll() is None, f"aigt worker exited:\n{log.read_text()[-4000:]}"
+        return "Worker running" in log.read_text() and _postmaster(home) is not None and _helpers_up(process)
+
+    _until(registered, "aigt worker never started", log)
+    return process, _everything_started_by(process, home)
+
+
+def _helpers_up(process: subprocess.Popen[bytes]) -> bool:
+    """The review helper processes a worker starts before its first job."""
+    return any("sandbox_worker" in " ".join(child.cmdline()) for child in psutil.Process(process.pid).children())
+
+
+@pytest.mark.parametrize("number", STOP_SIGNALS, ids=lambda number: number.name)
+def test_a_signal_stops_serve_and_everything_it_started(home: Path, tmp_path: Path, number: signal.Signals) -> None:
+    log = tmp_path / "serve.log"
+    process, started = _serve_until_healthy(home, log)
+
+    code = _stop(process, [number], log)
+
+    assert code == 0, log.read_text()[-4000:]
+    assert _left_running(started) == []
+    assert _postmaster(home) is None
+
+
+@pytest.mark.parametrize("number", STOP_SIGNALS, ids=lambda number: number.name)
+def test_a_signal_stops_a_worker_and_everything_it_started(home: Path, tmp_path: Path, number: signal.Signals) -> None:
+    log = tmp_path / "worker.log"
+    process, started = _worker_until_registered(home, log)
+
+    code = _stop(process, [number], log)
+
+    assert code == 0, log.read_text()[-4000:]
+    assert _left_running(started) == []
+    assert _postmaster(home) is None
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_second_signal_stops_at_once_and_still_leaves_nothing_running(
+    home: Path, tmp_path: Path, command: str
+) -> None:
+    log = tmp_path / f"{command}.log"
+    start = _serve_until_healthy if command == "serve" else _worker_until_registered
+    process, started = start(home, log)
+
+    code = _stop(process, [signal.SIGTERM, signal.SIGTERM], log)
+
+    assert "stopping at once" in log.read_text()
+    assert code == 128 + signal.SIGTERM
+    assert _left_running(started) == []
+    assert _postmaster(home) is None
