@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import httpx
 import psycopg
@@ -18,6 +17,7 @@ from ai_goals_tracker.config import Settings
 from ai_goals_tracker.events.follower import catch_up
 from ai_goals_tracker.jobs import TEST_RUN_QUEUE, opened_job_app, run_worker, worker_slots
 from tests.helpers import API, ApiUser, register_and_login
+from tests.snapshots.helpers import slow_tests_task, submit_small, until
 
 # About 256 KB of short lines: the file that once became 2,600 embedding rows and took both slots.
 LARGE_FILE = "\n".join(f"v{i} = {i}" for i in range(25_000))[: 250 * 1024]
@@ -110,50 +110,15 @@ async def test_a_small_review_and_a_search_finish_while_a_large_file_is_embedded
         await conn.execute("DELETE FROM procrastinate_workers WHERE id = %s", (worker_id,))
 
 
-# A goal whose test module runs for a long while in the sandbox: what a review with tests costs.
-SLOW_TESTS = {
-    "check": "tests",
-    "framework": "pytest",
-    "code": "import time\n\n\ndef test_slow():\n    time.sleep(20)\n",
-}
-
-
-async def _tests_goal_task(client: httpx.AsyncClient, user: ApiUser) -> str:
-    goal = await client.post(
-        f"{API}/goals",
-        json={"title": "Slow tests", "validation_criteria": {"criteria": [SLOW_TESTS]}},
-        headers=user.headers,
-    )
-    assert goal.status_code == 201, goal.text
-    task = await client.post(
-        f"{API}/tasks",
-        json={"goal_id": goal.json()["id"], "title": "Pass them", "task_type": "code"},
-        headers=user.headers,
-    )
-    task_id: str = task.json()["id"]
-    return task_id
-
-
-async def _submit_to(client: httpx.AsyncClient, user: ApiUser, task_id: str) -> str:
-    response = await client.post(
-        f"{API}/tasks/{task_id}/snapshots",
-        json={"file_path": "work.py", "code_content": SMALL_FILE},
-        headers=user.headers,
-    )
-    assert response.status_code == 202, response.text
-    snapshot_id: str = response.json()["id"]
-    return snapshot_id
-
-
 async def test_test_runs_take_turns_across_learners_in_slots_of_their_own(
     client: httpx.AsyncClient, database_url: str, settings: Settings
 ) -> None:
     eager = await register_and_login(client, "eager")
     patient = await register_and_login(client, "patient")
     plain = await register_and_login(client, "plain")
-    eager_task = await _tests_goal_task(client, eager)
-    eager_runs = [await _submit_to(client, eager, eager_task) for _ in range(3)]
-    patient_run = await _submit_to(client, patient, await _tests_goal_task(client, patient))
+    eager_task = await slow_tests_task(client, eager)
+    eager_runs = [await submit_small(client, eager, eager_task) for _ in range(3)]
+    patient_run = await submit_small(client, patient, await slow_tests_task(client, patient))
     plain_review = await _submission(client, plain, SMALL_FILE, "Hello")
 
     async with opened_job_app(database_url) as job_app:
@@ -188,18 +153,16 @@ async def test_a_plain_review_comes_back_while_four_learners_keep_long_test_runs
     heavy_runs = []
     for number in range(4):
         learner = await register_and_login(client, f"heavy{number}")
-        task_id = await _tests_goal_task(client, learner)
-        heavy_runs.append(await _submit_to(client, learner, task_id))
+        task_id = await slow_tests_task(client, learner)
+        heavy_runs.append(await submit_small(client, learner, task_id))
     light = await register_and_login(client, "light")
     worker = asyncio.create_task(run_worker(settings, database_url, concurrency=2))
     try:
         async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-            await _until(
-                conn, "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'tests' AND status = 'doing'"
-            )
+            await until(conn, "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'tests' AND status = 'doing'")
             light_snapshot = await _submission(client, light, SMALL_FILE, "Hello")
             # Bounded only to fail rather than hang; the tests hold their slot 20 s each, one at a time.
-            await _until(
+            await until(
                 conn,
                 "SELECT count(*) FROM code_snapshots WHERE id = %s AND validation_passed IS NOT NULL",
                 light_snapshot,
@@ -218,12 +181,3 @@ async def test_a_plain_review_comes_back_while_four_learners_keep_long_test_runs
     # The plain review did not wait for the test runs queued before it: at most the one running
     # when it was submitted has finished (had it queued behind them, two would have, side by side).
     assert rows is not None and rows[0] >= 3
-
-
-async def _until(conn: psycopg.AsyncConnection[Any], query: str, *params: Any) -> None:
-    for _ in range(1800):
-        row = await (await conn.execute(query, params or None)).fetchone()
-        if row is not None and row[0]:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"never true: {query}")

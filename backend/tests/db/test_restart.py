@@ -32,7 +32,8 @@ async def _end_every_connection(database_url: str) -> None:
         for _ in range(600):
             row = await (
                 await conn.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
                 )
             ).fetchone()
             if row is not None and row[0] == 0:

@@ -91,7 +91,9 @@ async def test_search_answers_on_snapshots_of_blank_heads_in_the_api_and_the_das
     # Reviews first (the embeddings of a learner wait behind their reviews), then the embeddings.
     await drain_jobs()
 
-    response = await client.get(f"{API}/search", params={"q": "indented print", "entity_type": "code"}, headers=user.headers)
+    response = await client.get(
+        f"{API}/search", params={"q": "indented print", "entity_type": "code"}, headers=user.headers
+    )
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     assert len(items) == len(NASTY_CODE)
