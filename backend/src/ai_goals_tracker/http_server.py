@@ -28,7 +28,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from ai_goals_tracker.access_log import server_log_config
 from ai_goals_tracker.config import Settings
-from ai_goals_tracker.stopping import STOP_SIGNALS, stop_now
+from ai_goals_tracker.stopping import STOP_SIGNALS, announce_stop, stop_now
 
 # A protocol-level answer, sent before the request reaches the application (and its languages).
 _TIMEOUT_BODY = json.dumps(
@@ -125,6 +125,7 @@ class _Server(uvicorn.Server):
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if self.should_exit:
             stop_now(sig)
+        announce_stop(sig)
         self.should_exit = True
 
 

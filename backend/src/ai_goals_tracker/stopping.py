@@ -29,6 +29,10 @@ def stop_now(signum: int) -> NoReturn:
     os._exit(128 + signum)
 
 
+def announce_stop(signum: int) -> None:
+    logger.warning("%s: stopping (send it again to stop at once)", signal.Signals(signum).name)
+
+
 def run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
     """Run `main` until it ends or a stop signal arrives; the first signal cancels it (its own
     clean-up is the graceful stop), a second one stops at once."""
@@ -42,7 +46,7 @@ def run_until_stopped(main: Coroutine[Any, Any, None]) -> None:
             if received:
                 stop_now(signum)
             received.append(signum)
-            logger.warning("%s: stopping (send it again to stop at once)", signal.Signals(signum).name)
+            announce_stop(signum)
             task.cancel()
 
         for signum in STOP_SIGNALS:

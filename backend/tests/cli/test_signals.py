@@ -5,12 +5,15 @@ helpers, warm jails); a second signal stops it at once, leaving nothing running 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,8 @@ import psutil
 import pytest
 
 from tests.conftest import free_port
+from tests.helpers import API, PASSWORD
+from tests.snapshots.helpers import SLOW_TESTS
 
 pytestmark = pytest.mark.slow
 
@@ -169,17 +174,105 @@ def test_a_signal_stops_a_worker_and_everything_it_started(home: Path, tmp_path:
     assert _postmaster(home) is None
 
 
-@pytest.mark.parametrize("command", ["serve", "worker"])
-def test_a_second_signal_stops_at_once_and_still_leaves_nothing_running(
-    home: Path, tmp_path: Path, command: str
-) -> None:
-    log = tmp_path / f"{command}.log"
-    start = _serve_until_healthy if command == "serve" else _worker_until_registered
-    process, started = start(home, log)
+def test_a_second_signal_stops_serve_at_once_and_still_leaves_nothing_running(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    process, _ = _serve_until_healthy(home, log)
+    base_url = _base_url(log)
+    # A submission whose review runs long tests, its answer awaited (`?wait=`): a graceful stop
+    # waits for that request to end.
+    with httpx.Client(base_url=base_url, timeout=PATIENCE_SECONDS) as client:
+        headers = _learner(client)
+        task_id = _slow_tests_task(client, headers)
+        waiting = threading.Thread(target=_submit_and_wait, args=(base_url, headers, task_id), daemon=True)
+        waiting.start()
+        _until(lambda: _test_runs_running(client) > 0, "the test run never started", log)
+    # Now with the jail the test run started.
+    started = _everything_started_by(process, home)
 
-    code = _stop(process, [signal.SIGTERM, signal.SIGTERM], log)
+    process.send_signal(signal.SIGTERM)
+    _until(lambda: "SIGTERM: stopping" in log.read_text(), "the first signal was not taken", log)
+    code = _stop(process, [signal.SIGTERM], log)
 
     assert "stopping at once" in log.read_text()
     assert code == 128 + signal.SIGTERM
     assert _left_running(started) == []
     assert _postmaster(home) is None
+
+
+def _base_url(log: Path) -> str:
+    match = re.search(r"API on (http://\S+)", log.read_text())
+    assert match is not None
+    return match.group(1)
+
+
+def _learner(client: httpx.Client) -> dict[str, str]:
+    user = {"email": "signals@example.com", "username": "signals", "password": PASSWORD}
+    assert client.post(f"{API}/auth/register", json=user).status_code == 201
+    tokens = client.post(f"{API}/auth/login", data={"username": "signals", "password": PASSWORD}).json()
+    return {"Authorization": f"Bearer {tokens['access_token']}"}
+
+
+def _slow_tests_task(client: httpx.Client, headers: dict[str, str]) -> str:
+    goal = client.post(
+        f"{API}/goals", json={"title": "Slow", "validation_criteria": {"criteria": [SLOW_TESTS]}}, headers=headers
+    )
+    assert goal.status_code == 201, goal.text
+    task = client.post(
+        f"{API}/tasks", json={"goal_id": goal.json()["id"], "title": "T", "task_type": "code"}, headers=headers
+    )
+    task_id: str = task.json()["id"]
+    return task_id
+
+
+def _submit_and_wait(base_url: str, headers: dict[str, str], task_id: str) -> None:
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(
+            f"{base_url}{API}/tasks/{task_id}/snapshots?wait=30",
+            json={"file_path": "work.py", "code_content": "print(1)\n"},
+            headers=headers,
+            timeout=PATIENCE_SECONDS,
+        )
+
+
+def _test_runs_running(client: httpx.Client) -> float:
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith('aigt_queue_jobs{queue="tests",state="doing"}'):
+            return float(line.rpartition(" ")[2])
+    return 0.0
+
+
+# A program stopped as `aigt worker` is (`run_until_stopped`), whose graceful stop takes long: what a
+# second signal cuts short. Its exit hooks (the embedded server's stop, in `aigt`) must still run.
+SLOW_TO_STOP = """
+import asyncio, atexit, sys
+from ai_goals_tracker.stopping import run_until_stopped
+
+atexit.register(lambda: print("exit hooks ran", flush=True))
+
+async def main():
+    try:
+        await asyncio.sleep(3600)
+    except asyncio.CancelledError:
+        print("stopping gracefully", flush=True)
+        await asyncio.shield(asyncio.sleep(3600))
+
+print("running", flush=True)
+run_until_stopped(main())
+"""
+
+
+@pytest.mark.parametrize("number", STOP_SIGNALS, ids=lambda number: number.name)
+def test_a_second_signal_cuts_a_workers_graceful_stop_short_after_its_exit_hooks(
+    tmp_path: Path, number: signal.Signals
+) -> None:
+    log = tmp_path / "program.log"
+    with log.open("w") as output:
+        process = subprocess.Popen([sys.executable, "-c", SLOW_TO_STOP], stdout=output, stderr=subprocess.STDOUT)
+    _until(lambda: "running" in log.read_text(), "the program never started", log)
+    process.send_signal(number)
+    _until(lambda: "stopping gracefully" in log.read_text(), "the first signal was not taken", log)
+
+    code = _stop(process, [number], log)
+
+    assert code == 128 + number
+    assert "exit hooks ran" in log.read_text()
