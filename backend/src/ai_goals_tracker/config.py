@@ -60,9 +60,9 @@ class Settings(BaseSettings):
     # and for all accounts from one address. Successful logins do not count.
     login_attempts_per_minute: int = 10
     login_attempts_per_address_per_minute: int = 50
-    # Registrations allowed per minute from one address (accounts are free: this bounds how fast
-    # one address makes them, and how fast it can probe which emails are taken).
-    registrations_per_address_per_minute: int = Field(default=20, ge=1)
+    # Registrations allowed per minute from one address, as many as wrong passwords: a classroom
+    # behind one address registers together, while one address cannot make accounts without end.
+    registrations_per_address_per_minute: int = Field(default=50, ge=1)
     # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and
     # X-Forwarded-Proto headers are believed. Empty: the peer address is the client's.
     trusted_proxies: str = ""

@@ -157,7 +157,9 @@ async def test_a_rejected_password_is_not_echoed_back(client: httpx.AsyncClient)
     assert "ana!" not in response.text
 
 
-async def test_registrations_are_limited_per_address_like_logins(app: FastAPI, settings: Settings) -> None:
+async def test_registrations_are_limited_per_address_like_logins(
+    app: FastAPI, settings: Settings, clean_db: None
+) -> None:
     limit = settings.registrations_per_address_per_minute
     async with client_from(app, "10.3.0.1") as spammer:
         for i in range(limit):
