@@ -20,7 +20,7 @@ from sqlalchemy.exc import TimeoutError as PoolCheckoutTimeout
 from ai_goals_tracker.db.session import UnitOfWorkRoute
 from ai_goals_tracker.deps import SettingsDep
 from ai_goals_tracker.health import repository
-from ai_goals_tracker.health.sandbox_mode import warm_or_cold
+from ai_goals_tracker.health.sandbox_mode import SandboxMode, sandbox_mode
 from ai_goals_tracker.metrics import CONTENT_TYPE, exposition, set_backlog
 from ai_goals_tracker.sandbox import sandbox_status
 
@@ -46,10 +46,11 @@ class HealthRead(BaseModel):
     sandbox: str = Field(
         description="The bubblewrap version that runs goals' tests, or `unavailable` (tests then need a person)."
     )
-    sandbox_mode: Literal["warm", "cold"] | None = Field(
+    sandbox_mode: Literal["warm", "cold", "checking"] | None = Field(
         default=None,
         description="`warm`: goals' Python tests fork from a jail kept running; `cold`: each starts a jail of "
-        "its own (about 0.4 CPU s more per run), the reason in `sandbox_cold_reason`; null without a sandbox.",
+        "its own (about 0.4 CPU s more per run), the reason in `sandbox_cold_reason`; `checking`: the first "
+        "trial is still running; null without a sandbox.",
     )
     sandbox_cold_reason: str | None = None
 
@@ -58,12 +59,10 @@ class HealthRead(BaseModel):
 async def health(request: Request, settings: SettingsDep) -> JSONResponse:
     """Whether the database answers, a job worker is alive, and queued jobs are being picked up; and
     whether goals' tests can run (the sandbox, warm or cold), which does not make the service unavailable."""
-    # The first call starts a trial jail, then a warm one; later ones read the cached answers.
+    # The first call starts a trial jail, and a warm one in the background; later ones read the answers.
     probe = await asyncio.to_thread(sandbox_status, settings.sandbox_bwrap)
-    mode = await asyncio.to_thread(warm_or_cold) if probe.available else None
+    mode = sandbox_mode() if probe.available else SandboxMode(None)
     sandbox = probe.detail if probe.available else "unavailable"
-    sandbox_mode = mode.mode if mode is not None else None
-    cold_reason = mode.cold_reason if mode is not None else None
     try:
         async with request.app.state.read_sessionmaker() as session:
             version = await repository.pgvector_version(session)
@@ -79,8 +78,8 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
             queue_lag_seconds=None,
             down=["database"],
             sandbox=sandbox,
-            sandbox_mode=sandbox_mode,
-            sandbox_cold_reason=cold_reason,
+            sandbox_mode=mode.mode,
+            sandbox_cold_reason=mode.cold_reason,
         )
         return JSONResponse(report.model_dump(), status_code=503, headers={"Retry-After": "5"})
     lagging = lag > QUEUE_LAG_LIMIT_SECONDS
@@ -94,8 +93,8 @@ async def health(request: Request, settings: SettingsDep) -> JSONResponse:
         queue_lag_seconds=round(lag, 1),
         down=down,
         sandbox=sandbox,
-        sandbox_mode=sandbox_mode,
-        sandbox_cold_reason=cold_reason,
+        sandbox_mode=mode.mode,
+        sandbox_cold_reason=mode.cold_reason,
     )
     return JSONResponse(report.model_dump(), status_code=503 if down else 200)
 
