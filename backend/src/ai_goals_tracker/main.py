@@ -126,7 +126,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
     # Added after the body limit, so outside it: the body limit's 413 carries the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
-    # Outermost: it times and logs every answer, whichever layer gave it.
+    # Outermost, with the request metrics: it times and logs every answer, whichever layer gave it.
     app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestMetrics)
     return app
