@@ -179,9 +179,11 @@ async def queued_locks(session: AsyncSession, queueing_locks: Sequence[str]) -> 
 @asynccontextmanager
 async def opened_job_app(dsn: str) -> AsyncIterator[procrastinate.App]:
     """`job_app` connected to `dsn` (its tasks and periodic schedule are bound to this one app)."""
-    # Checked as it is handed out: a connection from before a database restart is replaced, not used.
+    # Each of a process's two procrastinate workers (test runs, the rest) holds one connection to
+    # listen on; the others serve fetching, heartbeats and job updates. Each is checked as it is
+    # handed out: a connection from before a database restart is replaced, not used.
     pool = AsyncConnectionPool(
-        libpq_dsn(dsn), min_size=1, max_size=4, open=False, check=AsyncConnectionPool.check_connection
+        libpq_dsn(dsn), min_size=1, max_size=6, open=False, check=AsyncConnectionPool.check_connection
     )
     await pool.open(wait=True)
     try:

@@ -134,8 +134,10 @@ def _serve_until_healthy(home: Path, log: Path) -> tuple[subprocess.Popen[bytes]
     return process, _everything_started_by(process, home)
 
 
-def _worker_until_registered(home: Path, log: Path) -> tuple[subprocess.Popen[bytes], list[psutil.Process]]:
-    process = _started(home, log, "worker")
+def _worker_until_registered(
+    home: Path, log: Path, *options: str
+) -> tuple[subprocess.Popen[bytes], list[psutil.Process]]:
+    process = _started(home, log, "worker", *options)
 
     def registered() -> bool:
         assert process.poll() is None, f"aigt worker exited:\n{log.read_text()[-4000:]}"
@@ -172,6 +174,21 @@ def test_a_signal_stops_a_worker_and_everything_it_started(home: Path, tmp_path:
     assert code == 0, log.read_text()[-4000:]
     assert _left_running(started) == []
     assert _postmaster(home) is None
+
+
+def test_a_worker_serves_its_own_metrics_until_it_stops(home: Path, tmp_path: Path) -> None:
+    log = tmp_path / "worker.log"
+    port = free_port()
+    process, started = _worker_until_registered(home, log, "--metrics-port", str(port))
+
+    scrape = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30)
+
+    assert scrape.status_code == 200
+    assert 'aigt_reviews_total{outcome="passed"} 0.0' in scrape.text
+    assert _stop(process, [signal.SIGTERM], log) == 0
+    assert _left_running(started) == []
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30)
 
 
 def test_a_second_signal_stops_serve_at_once_and_still_leaves_nothing_running(home: Path, tmp_path: Path) -> None:
