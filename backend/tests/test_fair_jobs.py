@@ -4,15 +4,20 @@ user sees, never on how long anything took."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 import httpx
 import psycopg
+import pytest
 from fastapi import FastAPI
+from procrastinate.jobs import Status
 
+from ai_goals_tracker.config import Settings
 from ai_goals_tracker.events.follower import catch_up
-from ai_goals_tracker.jobs import opened_job_app
+from ai_goals_tracker.jobs import TEST_RUN_QUEUE, opened_job_app, run_worker, worker_slots
 from tests.helpers import API, ApiUser, register_and_login
+from tests.snapshots.helpers import slow_tests_task, submit_small, until
 
 # About 256 KB of short lines: the file that once became 2,600 embedding rows and took both slots.
 LARGE_FILE = "\n".join(f"v{i} = {i}" for i in range(25_000))[: 250 * 1024]
@@ -103,3 +108,76 @@ async def test_a_small_review_and_a_search_finish_while_a_large_file_is_embedded
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         await conn.execute("DELETE FROM procrastinate_jobs")
         await conn.execute("DELETE FROM procrastinate_workers WHERE id = %s", (worker_id,))
+
+
+async def test_test_runs_take_turns_across_learners_in_slots_of_their_own(
+    client: httpx.AsyncClient, database_url: str, settings: Settings
+) -> None:
+    eager = await register_and_login(client, "eager")
+    patient = await register_and_login(client, "patient")
+    plain = await register_and_login(client, "plain")
+    eager_task = await slow_tests_task(client, eager)
+    eager_runs = [await submit_small(client, eager, eager_task) for _ in range(3)]
+    patient_run = await submit_small(client, patient, await slow_tests_task(client, patient))
+    plain_review = await _submission(client, plain, SMALL_FILE, "Hello")
+
+    async with opened_job_app(database_url) as job_app:
+        job_app.perform_import_paths()
+        slots = {
+            tuple(worker.queues or ()): worker.concurrency for worker in worker_slots(settings, job_app, 2, True, None)
+        }
+        worker_id = await job_app.job_manager.register_worker()
+        try:
+            # The worker's usual slots never take a test run, however old: the plain review comes first.
+            [usual_queues] = [queues for queues in slots if TEST_RUN_QUEUE not in queues]
+            usual = await job_app.job_manager.fetch_job(queues=list(usual_queues), worker_id=worker_id)
+            # The test-run slots take them in turns: the eager learner's first, then the patient
+            # learner's, queued after all three of the eager one's, and only then the eager one's second.
+            order = []
+            for _ in range(3):
+                job = await job_app.job_manager.fetch_job(queues=[TEST_RUN_QUEUE], worker_id=worker_id)
+                assert job is not None and job.id is not None
+                order.append(job.task_kwargs["snapshot_id"])
+                await job_app.job_manager.finish_job(job, status=Status.SUCCEEDED, delete_job=True)
+        finally:
+            await job_app.job_manager.unregister_worker(worker_id)
+    assert slots == {tuple(usual_queues): 2, (TEST_RUN_QUEUE,): settings.test_run_concurrency}
+    assert usual is not None and usual.task_kwargs == {"snapshot_id": plain_review}
+    assert order == [eager_runs[0], patient_run, eager_runs[1]]
+
+
+@pytest.mark.slow
+async def test_a_plain_review_comes_back_while_four_learners_keep_long_test_runs_queued(
+    client: httpx.AsyncClient, database_url: str, settings: Settings
+) -> None:
+    heavy_runs = []
+    for number in range(4):
+        learner = await register_and_login(client, f"heavy{number}")
+        task_id = await slow_tests_task(client, learner)
+        heavy_runs.append(await submit_small(client, learner, task_id))
+    light = await register_and_login(client, "light")
+    worker = asyncio.create_task(run_worker(settings, database_url, concurrency=2))
+    try:
+        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+            await until(conn, "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = 'tests' AND status = 'doing'")
+            light_snapshot = await _submission(client, light, SMALL_FILE, "Hello")
+            # Bounded only to fail rather than hang; the tests hold their slot 20 s each, one at a time.
+            await until(
+                conn,
+                "SELECT count(*) FROM code_snapshots WHERE id = %s AND validation_passed IS NOT NULL",
+                light_snapshot,
+            )
+            rows = await (
+                await conn.execute(
+                    "SELECT count(*) FROM code_snapshots WHERE id = ANY(%s) AND validation_passed IS NULL",
+                    (heavy_runs,),
+                )
+            ).fetchone()
+    finally:
+        worker.cancel()
+        await asyncio.gather(worker, return_exceptions=True)
+    reviewed = (await client.get(f"{API}/snapshots/{light_snapshot}", headers=light.headers)).json()
+    assert reviewed["validation_passed"] is not None
+    # The plain review did not wait for the test runs queued before it: at most the one running
+    # when it was submitted has finished (had it queued behind them, two would have, side by side).
+    assert rows is not None and rows[0] >= 3

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     host: str = "127.0.0.1"
     port: int = 8000
+    # A client must send a request's headers within this many seconds of its first byte (or of the
+    # connection's opening), and its body within `body_timeout_seconds` of its headers; otherwise
+    # the server answers 408 and closes the connection, so a slow client cannot hold it open.
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    body_timeout_seconds: float = Field(default=60.0, gt=0)
     secret_key: SecretStr | None = None
 
     access_token_minutes: int = 15
@@ -57,6 +62,9 @@ class Settings(BaseSettings):
     # and for all accounts from one address. Successful logins do not count.
     login_attempts_per_minute: int = 10
     login_attempts_per_address_per_minute: int = 50
+    # Registrations allowed per minute from one address, as many as wrong passwords: a classroom
+    # behind one address registers together, while one address cannot make accounts without end.
+    registrations_per_address_per_minute: int = Field(default=50, ge=1)
     # Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For and
     # X-Forwarded-Proto headers are believed. Empty: the peer address is the client's.
     trusted_proxies: str = ""
@@ -108,6 +116,9 @@ class Settings(BaseSettings):
     # running jobs are retried. Tests shorten both to kill and replace workers quickly.
     job_heartbeat_seconds: float = Field(default=10.0, gt=0)
     stalled_worker_seconds: float = Field(default=30.0, gt=0)
+    # Reviews that run a goal's tests, at once per worker process, in slots of their own: static
+    # reviews never wait behind them, and they take turns across learners (docs/operations.md).
+    test_run_concurrency: int = Field(default=1, ge=1, le=8)
 
     @field_validator("password_hash_memory_kib")
     @classmethod

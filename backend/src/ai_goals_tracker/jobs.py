@@ -19,6 +19,7 @@ from typing import Any
 import procrastinate
 import psycopg
 from procrastinate import PsycopgConnector
+from procrastinate.exceptions import JobAborted
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision, RetryStrategy
 from procrastinate.worker import Worker
@@ -90,12 +91,16 @@ def runtime() -> JobRuntime:
 class RetryThroughOutages(BaseRetryStrategy):
     """`strategy`, except that a run that failed because the database was unreachable is retried
     every second for as long as the outage lasts: a longer back-off would leave the job (and, through
-    its lock, every later job of its user) waiting long after the database is back."""
+    its lock, every later job of its user) waiting long after the database is back. A run its worker
+    cancelled as it stopped (SIGTERM, Ctrl-C, past the grace) is handed back to the queue at once,
+    whatever its attempts: stopping a worker loses no job."""
 
     def __init__(self, strategy: RetryStrategy) -> None:
         self.strategy = strategy
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, asyncio.CancelledError | JobAborted):
+            return RetryDecision(retry_in={"seconds": 0})
         if database_unreachable(exception):
             return RetryDecision(retry_in={"seconds": 1})
         decision: RetryDecision | None = self.strategy.get_retry_decision(exception=exception, job=job)
@@ -115,17 +120,48 @@ def user_lock(user_id: str | None) -> str | None:
     return f"user:{user_id}" if user_id is not None else None
 
 
+# Reviews that run a goal's tests (seconds each, in the sandbox) have a queue of their own, served by
+# worker slots of their own (`Settings.test_run_concurrency`): the other slots never take one, so a
+# static review never waits behind a test run, however many accounts submit them.
+TEST_RUN_QUEUE = "tests"
+# The most turns a learner's queued test runs can be put back by (see `test_run_priority`).
+_MAX_TURNS = 1000
+
+
+def test_run_lock(user_id: str) -> str:
+    """One test run per learner at a time, apart from their other work (`user_lock`): a learner's
+    queued test run does not hold back their own static reviews and embeddings."""
+    return f"tests:{user_id}"
+
+
+_TEST_RUNS_OF_SQL = text("SELECT count(*) FROM procrastinate_jobs WHERE lock = :lock AND status IN ('todo', 'doing')")
+
+
+async def test_run_priority(session: AsyncSession, user_id: str) -> int:
+    """Test runs take turns across learners: a learner's next run ranks below the runs they already
+    have queued or running, so another learner's first run goes before their second (procrastinate
+    runs the highest priority first, then the oldest)."""
+    turns = int(await session.scalar(_TEST_RUNS_OF_SQL, {"lock": test_run_lock(user_id)}) or 0)
+    return REVIEW_PRIORITY - min(turns, _MAX_TURNS)
+
+
 async def defer_in_transaction(
-    session: AsyncSession, task: Any, *, lock: str | None = None, queueing_lock: str | None = None, **kwargs: Any
+    session: AsyncSession,
+    task: Any,
+    *,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    queue: str | None = None,
+    priority: int | None = None,
+    **kwargs: Any,
 ) -> None:
     """Defer `task` on the session's own connection: committed, or rolled back, with the change."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     options: dict[str, Any] = {"connection": raw.driver_connection}
-    if lock is not None:
-        options["lock"] = lock
-    if queueing_lock is not None:
-        options["queueing_lock"] = queueing_lock
+    for name, value in (("lock", lock), ("queueing_lock", queueing_lock), ("queue", queue), ("priority", priority)):
+        if value is not None:
+            options[name] = value
     await task.configure(**options).defer_async(**kwargs)
 
 
@@ -143,7 +179,12 @@ async def queued_locks(session: AsyncSession, queueing_locks: Sequence[str]) -> 
 @asynccontextmanager
 async def opened_job_app(dsn: str) -> AsyncIterator[procrastinate.App]:
     """`job_app` connected to `dsn` (its tasks and periodic schedule are bound to this one app)."""
-    pool = AsyncConnectionPool(libpq_dsn(dsn), min_size=1, max_size=4, open=False)
+    # Each of a process's two procrastinate workers (test runs, the rest) holds one connection to
+    # listen on; the others serve fetching, heartbeats and job updates. Each is checked as it is
+    # handed out: a connection from before a database restart is replaced, not used.
+    pool = AsyncConnectionPool(
+        libpq_dsn(dsn), min_size=1, max_size=6, open=False, check=AsyncConnectionPool.check_connection
+    )
     await pool.open(wait=True)
     try:
         async with job_app.open_async(pool=pool):
@@ -241,6 +282,18 @@ def _worker(
     )
 
 
+def worker_slots(
+    settings: Settings, app: procrastinate.App, concurrency: int, wait: bool, queues: Sequence[str] | None
+) -> list[Worker]:
+    """The slots of every queue but the test runs', and the test runs' own (when they are served)."""
+    wanted = set(queues) if queues is not None else {task.queue for task in app.tasks.values()} | {TEST_RUN_QUEUE}
+    others = sorted(wanted - {TEST_RUN_QUEUE})
+    workers = [_worker(settings, app, concurrency, wait, others)] if others else []
+    if TEST_RUN_QUEUE in wanted:
+        workers.append(_worker(settings, app, settings.test_run_concurrency, wait, [TEST_RUN_QUEUE]))
+    return workers
+
+
 async def _run(worker: Worker) -> None:
     await worker.run()  # type: ignore[no-untyped-call]  # procrastinate leaves Worker.run unannotated
 
@@ -250,12 +303,13 @@ async def _run_until_failure(
 ) -> None:
     """One worker and the followers, until the worker stops; always raises, saying why."""
     async with job_runtime(settings, dsn, pool_size=concurrency + 2) as jobs, opened_job_app(dsn) as app:
-        if stopped and stopped[-1].worker_id is not None:
-            await _requeue_jobs_of(app, stopped[-1].worker_id)
-        worker = _worker(settings, app, concurrency, True, queues)
-        stopped[:] = [worker]
+        for previous in stopped:
+            if previous.worker_id is not None:
+                await _requeue_jobs_of(app, previous.worker_id)
+        workers = worker_slots(settings, app, concurrency, True, queues)
+        stopped[:] = workers
         tasks = [
-            asyncio.create_task(_run(worker), name="aigt-job-worker"),
+            *(asyncio.create_task(_run(worker), name=f"aigt-job-worker-{n}") for n, worker in enumerate(workers)),
             asyncio.create_task(follow_forever(jobs.sessionmaker), name="aigt-event-followers"),
         ]
         try:

@@ -28,9 +28,11 @@ from ai_goals_tracker.errors import AppError, ServiceUnavailableError, Validatio
 from ai_goals_tracker.field_messages import field_errors
 from ai_goals_tracker.framework_errors import framework_error
 from ai_goals_tracker.goals.endpoints import router as goals_router
+from ai_goals_tracker.health.endpoints import metrics_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.jobs import start_worker_task
+from ai_goals_tracker.metrics import RequestMetrics
 from ai_goals_tracker.planning.endpoints import router as planning_router
 from ai_goals_tracker.response_language import response_locale
 from ai_goals_tracker.search.catalog_match import start_warm_up as start_embeddings_warm_up
@@ -115,6 +117,7 @@ def create_app(
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     serve_api_docs(app)
     # The dashboard at `/`, after the API so that API paths are matched first.
     app.include_router(web_router)
@@ -123,8 +126,9 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_REQUEST_BODY_BYTES)
     # Added after the body limit, so outside it: the body limit's 413 carries the headers too.
     app.add_middleware(SecurityHeadersMiddleware)
-    # Outermost: it times and logs every answer, whichever layer gave it.
+    # Outermost, with the request metrics: it times and logs every answer, whichever layer gave it.
     app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestMetrics)
     return app
 
 
@@ -140,7 +144,7 @@ def _engine(settings: Settings, dsn: str, *, autocommit: bool = False) -> AsyncE
 
 _INTERNAL_ERROR = N_("Something went wrong on the server; it has been logged")
 # Paths whose errors are JSON in the API's shape; every other path is the dashboard's, answered with a page.
-_JSON_PATHS = frozenset({"/health", "/openapi.json"})
+_JSON_PATHS = frozenset({"/health", "/metrics", "/openapi.json"})
 
 
 def speaks_json(path: str) -> bool:

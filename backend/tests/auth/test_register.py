@@ -7,11 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ai_goals_tracker.config import Settings
 from ai_goals_tracker.models import User
-from tests.helpers import API, PASSWORD
+from tests.helpers import API, PASSWORD, client_from
 
 
 def new_user(**overrides: Any) -> dict[str, Any]:
@@ -46,25 +48,52 @@ async def test_email_is_stored_lowercase(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
-    ("second", "field"),
+    "second",
     [
-        ({"username": "other"}, "email"),
-        ({"email": "ANA@example.com", "username": "other"}, "email"),
-        ({"email": "other@example.com"}, "username"),
-        ({"email": "other@example.com", "username": "ANA"}, "username"),
+        {"email": "other@example.com"},
+        {"email": "other@example.com", "username": "ANA"},
+        # Taken too, but the answer names only the username: usernames are public, emails are not.
+        {"username": "Ana"},
     ],
 )
-async def test_duplicate_email_or_username_is_a_conflict(
-    client: httpx.AsyncClient, second: dict[str, str], field: str
-) -> None:
+async def test_a_taken_username_is_a_conflict(client: httpx.AsyncClient, second: dict[str, str]) -> None:
     first = await client.post(f"{API}/auth/register", json=new_user())
     assert first.status_code == 201, first.text
 
     response = await client.post(f"{API}/auth/register", json=new_user(**second))
 
     assert response.status_code == 409, response.text
-    assert response.json()["detail"] == f"A user with this {field} already exists"
-    assert response.json()["field"] == field
+    assert response.json()["detail"] == "A user with this username already exists"
+    assert response.json()["field"] == "username"
+
+
+@pytest.mark.parametrize("email", ["ana@example.com", "ANA@Example.com"])
+async def test_a_taken_email_is_answered_as_a_new_account_and_makes_none(
+    client: httpx.AsyncClient, session: AsyncSession, email: str
+) -> None:
+    owner = await client.post(f"{API}/auth/register", json=new_user())
+    assert owner.status_code == 201, owner.text
+
+    probe = await client.post(f"{API}/auth/register", json=new_user(email=email, username="prober", full_name="P"))
+    fresh = await client.post(
+        f"{API}/auth/register", json=new_user(email="nobody@example.com", username="fresh", full_name="P")
+    )
+
+    # The same status, the same fields, the same kinds of values: nothing tells the two apart.
+    assert (probe.status_code, fresh.status_code) == (201, 201), probe.text
+    probed, created = probe.json(), fresh.json()
+    assert probed.keys() == created.keys()
+    assert probed["id"].startswith("usr_") and probed["id"] != owner.json()["id"]
+    assert {k: v for k, v in probed.items() if k not in ("id", "email", "username", "created_at", "updated_at")} == {
+        k: v for k, v in created.items() if k not in ("id", "email", "username", "created_at", "updated_at")
+    }
+    assert probed["email"] == "ana@example.com" and probed["username"] == "prober"
+    # No second account: the owner's is untouched and still signs in; the prober's does not exist.
+    users = {user.username: user for user in await session.scalars(select(User))}
+    assert sorted(users) == ["ana", "fresh"]
+    assert (await client.post(f"{API}/auth/login", data={"username": "ana", "password": PASSWORD})).status_code == 200
+    refused = await client.post(f"{API}/auth/login", data={"username": "prober", "password": PASSWORD})
+    assert refused.status_code == 401
 
 
 @pytest.mark.parametrize(
@@ -114,9 +143,8 @@ async def test_concurrent_registrations_of_one_email_create_one_user(
         *(client.post(f"{API}/auth/register", json=new_user(username=f"ana{i}")) for i in range(4))
     )
 
-    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
-    refused = [r.json() for r in responses if r.status_code == 409]
-    assert all(body["detail"] == "A user with this email already exists" for body in refused), refused
+    # Whichever won, every answer is a new account's: none says the email was taken.
+    assert [r.status_code for r in responses] == [201, 201, 201, 201], [r.text for r in responses]
     assert len(list(await session.scalars(select(User)))) == 1
 
 
@@ -127,3 +155,26 @@ async def test_a_rejected_password_is_not_echoed_back(client: httpx.AsyncClient)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "password"]
     assert "ana!" not in response.text
+
+
+async def test_registrations_are_limited_per_address_like_logins(
+    app: FastAPI, settings: Settings, clean_db: None
+) -> None:
+    limit = settings.registrations_per_address_per_minute
+    async with client_from(app, "10.3.0.1") as spammer:
+        for i in range(limit):
+            response = await spammer.post(
+                f"{API}/auth/register", json=new_user(email=f"bot{i}@example.com", username=f"bot{i}")
+            )
+            assert response.status_code == 201, response.text
+        # Refused ones count too, and the answer is refused before the email is even looked at.
+        limited = await spammer.post(f"{API}/auth/register", json=new_user(email="ana@example.com", username="ana"))
+    assert limited.status_code == 429, limited.text
+    assert limited.json()["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    # Another address registers as usual, and logins from the limited one are not affected.
+    async with client_from(app, "10.3.0.2") as learner:
+        assert (await learner.post(f"{API}/auth/register", json=new_user())).status_code == 201
+    async with client_from(app, "10.3.0.1") as spammer:
+        login = await spammer.post(f"{API}/auth/login", data={"username": "bot0", "password": PASSWORD})
+    assert login.status_code == 200, login.text

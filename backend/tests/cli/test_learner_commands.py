@@ -62,7 +62,7 @@ def test_login_keeps_tokens_private_and_whoami_logout_follow(aigt: Aigt, live_se
     registered = aigt("register", "--username", "ana", "--email", "ana@example.com", "--password-stdin",
                       input=PASSWORD + "\n")  # fmt: skip
     assert registered.exit_code == 0, registered.output
-    assert "Created account ana <ana@example.com>" in registered.stdout
+    assert "Registered ana <ana@example.com>" in registered.stdout
 
     login = aigt("login", "--username", "ana", "--password-stdin", input=PASSWORD + "\n")
 

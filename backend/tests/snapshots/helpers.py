@@ -10,7 +10,7 @@ import httpx
 import psycopg
 
 from ai_goals_tracker.config import Settings
-from ai_goals_tracker.jobs import run_worker
+from ai_goals_tracker.jobs import TEST_RUN_QUEUE, run_worker
 from ai_goals_tracker.snapshots.jobs import REVIEW_QUEUE
 from tests.helpers import API, ApiUser
 
@@ -25,8 +25,8 @@ CRITERIA: list[Any] = [
 async def pending_reviews(dsn: str) -> int:
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
         cursor = await conn.execute(
-            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name = %s AND status IN ('todo', 'doing')",
-            (REVIEW_QUEUE,),
+            "SELECT count(*) FROM procrastinate_jobs WHERE queue_name IN (%s, %s) AND status IN ('todo', 'doing')",
+            (REVIEW_QUEUE, TEST_RUN_QUEUE),
         )
         row = await cursor.fetchone()
     assert row is not None
@@ -85,3 +85,48 @@ async def submit(
         headers=headers,
         params=params,
     )
+
+
+# A goal whose test module runs for a long while in the sandbox: what a review with tests costs.
+SLOW_TESTS = {
+    "check": "tests",
+    "framework": "pytest",
+    "code": "import time\n\n\ndef test_slow():\n    time.sleep(20)\n",
+}
+
+
+async def slow_tests_task(client: httpx.AsyncClient, user: ApiUser) -> str:
+    goal = await client.post(
+        f"{API}/goals",
+        json={"title": "Slow tests", "validation_criteria": {"criteria": [SLOW_TESTS]}},
+        headers=user.headers,
+    )
+    assert goal.status_code == 201, goal.text
+    task = await client.post(
+        f"{API}/tasks",
+        json={"goal_id": goal.json()["id"], "title": "Pass them", "task_type": "code"},
+        headers=user.headers,
+    )
+    task_id: str = task.json()["id"]
+    return task_id
+
+
+async def submit_small(client: httpx.AsyncClient, user: ApiUser, task_id: str) -> str:
+    response = await client.post(
+        f"{API}/tasks/{task_id}/snapshots",
+        json={"file_path": "work.py", "code_content": "print(1)\n"},
+        headers=user.headers,
+    )
+    assert response.status_code == 202, response.text
+    snapshot_id: str = response.json()["id"]
+    return snapshot_id
+
+
+async def until(conn: psycopg.AsyncConnection[Any], query: str, *params: Any) -> None:
+    """Until the query's first column is true; bounded only so that a failure does not hang."""
+    for _ in range(1800):
+        row = await (await conn.execute(query, params or None)).fetchone()
+        if row is not None and row[0]:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"never true: {query}")

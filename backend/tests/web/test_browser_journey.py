@@ -124,7 +124,7 @@ async def test_learner_journey(page: tuple[Page, Watch], live_server: str, scree
     await accessible(p)
     await p.get_by_role("button", name="Crear cuenta").click()
 
-    assert "Tu cuenta está lista" in await flash(p)
+    assert "Listo: inicia sesión para empezar" in await flash(p)
     assert (await p.get_by_label("Usuario o correo electrónico").input_value()) == "lucia"
     # Signing in with the keyboard alone: from the username, Tab to the password, Enter submits.
     await p.get_by_label("Usuario o correo electrónico").focus()

@@ -327,7 +327,9 @@ async def test_a_refused_dashboard_login_keeps_nothing_it_did(client: httpx.Asyn
     assert (web.status_code, api.status_code) == (403, 403)
     assert "aigt_session" not in web.headers.get("set-cookie", "")
     async with app.state.sessionmaker() as session:
-        counted = await session.scalar(select(func.count()).select_from(LoginAttempt))
+        counted = await session.scalar(
+            select(func.count()).select_from(LoginAttempt).where(LoginAttempt.account == user.id)
+        )
     assert counted == 2
 
 

@@ -85,6 +85,30 @@ async def count_password_attempt(
         return await repository.add_attempt(session, account=account, ip_address=ip_address, keep=ATTEMPTS_KEPT)
 
 
+# Registrations are counted in the attempts' table under addresses of their own, apart from logins:
+# a classroom registering does not use up the address's allowance of wrong passwords.
+_REGISTRATION = "registration"
+
+
+async def count_registration(
+    sessionmaker: async_sessionmaker[AsyncSession], *, ip_address: str, per_minute: int
+) -> None:
+    """Count a registration from this address before it is made, in its own transaction (a refused
+    one counts too); 429 past `per_minute` in the last minute."""
+    key = f"{_REGISTRATION}:{ip_address}"
+    async with unit_of_work(sessionmaker) as session:
+        await repository.lock_login_keys(session, key)
+        _, by_address = await repository.count_recent_attempts(
+            session, account=_REGISTRATION, ip_address=key, window=RATE_WINDOW
+        )
+        if by_address.count >= per_minute:
+            raise RateLimitedError(
+                N_("Too many accounts registered from your address; try again in {seconds} seconds"),
+                retry_after=_seconds_until_window_frees(by_address.oldest),
+            )
+        await repository.add_attempt(session, account=_REGISTRATION, ip_address=key, keep=ATTEMPTS_KEPT)
+
+
 async def count_login_attempt(
     sessionmaker: async_sessionmaker[AsyncSession], *, login: str, ip_address: str, limits: GuessLimits
 ) -> str:

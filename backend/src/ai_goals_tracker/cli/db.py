@@ -6,7 +6,6 @@ other command of `aigt` starts without them.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated
 
 import typer
@@ -91,13 +90,13 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on (AIGT_PORT).")] = None,
     worker: Annotated[bool, typer.Option(help="Also run a job worker in this process.")] = True,
 ) -> None:
-    """Start the database if needed, migrate, and serve the API (with a job worker unless --no-worker)."""
-    import uvicorn
-
-    from ai_goals_tracker.access_log import server_log_config
+    """Start the database if needed, migrate, and serve the API (with a job worker unless --no-worker).
+    SIGTERM, SIGINT (Ctrl-C) or SIGHUP stop it gracefully, with the embedded database it started; a
+    second signal stops it at once."""
     from ai_goals_tracker.config import get_settings
     from ai_goals_tracker.db import migrations
     from ai_goals_tracker.db.server import check_database, resolve_database_url
+    from ai_goals_tracker.http_server import build_server
     from ai_goals_tracker.main import create_app
 
     settings = get_settings()
@@ -106,36 +105,32 @@ def serve(
     migrations.upgrade(dsn)
     app = create_app(settings, dsn, with_worker=worker)
     console.print(f"API on http://{host or settings.host}:{port or settings.port}  (docs at /docs)")
-    trusted = settings.trusted_proxy_list
-    uvicorn.run(
-        app,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        # The app logs each request itself, without the query string that uvicorn's access log writes.
-        access_log=False,
-        log_config=server_log_config(),
-        # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: any local process (or a
-        # same-host proxy passing the header through) could then pick its own client address.
-        proxy_headers=bool(trusted),
-        forwarded_allow_ips=trusted or None,
-    )
+    build_server(app, settings, host=host or settings.host, port=port or settings.port).run()
 
 
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, max=32, help="Jobs run at the same time.")] = 2,
     until_empty: Annotated[bool, typer.Option(help="Stop once the queue is empty.")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve this worker's metrics (reviews by outcome) at http://127.0.0.1:PORT/metrics."),
+    ] = None,
 ) -> None:
-    """Run background jobs (code reviews, embeddings, the event archive) until Ctrl-C."""
-    import asyncio
-
+    """Run background jobs (code reviews, embeddings, the event archive) until stopped: SIGTERM, SIGINT
+    (Ctrl-C) or SIGHUP hand running jobs back to the queue and stop it; a second signal stops it at once."""
     from ai_goals_tracker.config import get_settings
     from ai_goals_tracker.db.server import check_database, resolve_database_url
     from ai_goals_tracker.jobs import run_worker
+    from ai_goals_tracker.stopping import run_until_stopped
 
     settings = get_settings()
     dsn = resolve_database_url(settings)
     check_database(dsn)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        from ai_goals_tracker.metrics import REGISTRY
+
+        start_http_server(metrics_port, addr="127.0.0.1", registry=REGISTRY)
     console.print(f"Worker running ({concurrency} at a time). Ctrl-C stops it.")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(settings, dsn, concurrency=concurrency, wait=not until_empty))
+    run_until_stopped(run_worker(settings, dsn, concurrency=concurrency, wait=not until_empty))

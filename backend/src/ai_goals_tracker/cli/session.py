@@ -55,9 +55,10 @@ def register(
         print_json(user)
         return
     stdout().print(
-        _("Created account [bold]{username}[/] <{email}> on {server}. Now run `aigt login`.").format(
-            username=escape(user.username), email=escape(user.email), server=normalize_server(server)
-        )
+        _(
+            "Registered [bold]{username}[/] <{email}> on {server}. Now run `aigt login`. "
+            "If that email already had an account, no second one was made: sign in to that one."
+        ).format(username=escape(user.username), email=escape(user.email), server=normalize_server(server))
     )
 
 

@@ -178,7 +178,9 @@ def _read_postmaster(pgdata: Path) -> _Postmaster | None:
     if len(lines) < 5 or not lines[0].strip().isdigit():
         return None
     pid = int(lines[0])
-    if not psutil.pid_exists(pid):
+    # Not a zombie either: a killed postmaster that its parent (init, in a container often a process
+    # that reaps late or never) has not collected yet is dead all the same.
+    if not _is_alive(pid, 0.0):
         return None
     socket_dir = Path(lines[4].strip()) if lines[4].strip() else None
     ready = len(lines) >= 8 and lines[7].strip() == "ready"
@@ -220,6 +222,28 @@ class _Handles:
 
     def remove(self, pid: int) -> None:
         self.processes = [entry for entry in self.processes if entry[0] != pid]
+
+
+def _forget_killed_postmaster(pgdata: Path) -> None:
+    """PostgreSQL refuses to start while its lock files (`postmaster.pid`, and the socket's) name a
+    live process, and a killed postmaster that nobody has reaped yet (a zombie) still counts as one
+    to it: those files go."""
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        pid = int(lines[0])
+        zombie = psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return
+    if not zombie:
+        return
+    socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else None
+    if socket_dir is not None:
+        for lock in socket_dir.glob(".s.PGSQL.*.lock"):
+            with contextlib.suppress(OSError, IndexError):
+                if lock.read_text().splitlines()[0].strip() == str(pid):
+                    lock.unlink()
+    pid_file.unlink(missing_ok=True)
 
 
 def _start_time(pid: int) -> float:
@@ -495,6 +519,7 @@ def _attach(pgdata: Path, *, keep_running: bool) -> tuple[str, ServiceAccount | 
         handles.drop_dead()
         running = _read_postmaster(pgdata)
         if running is None or running.socket_dir is None:
+            _forget_killed_postmaster(pgdata)
             _pg_ctl_start(pgdata, account)
             running = _read_postmaster(pgdata)
         if running is None or running.socket_dir is None:

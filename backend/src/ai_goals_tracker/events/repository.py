@@ -89,6 +89,18 @@ async def count_unarchived_tail(session: AsyncSession) -> int:
     return int(await session.scalar(_COUNT_TAIL_SQL) or 0)
 
 
+_TAIL_LAG_SQL = text(
+    f"SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM events"  # noqa: S608
+    f" WHERE {_AFTER_POSITION} AND processed_at IS NULL"
+)
+
+
+async def unarchived_tail_lag(session: AsyncSession) -> tuple[int, float]:
+    """How many events wait for the archive, and the age in seconds of the oldest of them (0 with none)."""
+    count, seconds = (await session.execute(_TAIL_LAG_SQL)).one()
+    return int(count), max(0.0, float(seconds))
+
+
 async def lock_archive(session: AsyncSession) -> None:
     """Wait (at most LOCK_WAIT) for the archive's lock, held until this transaction ends."""
     await session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'"))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,19 @@ async def get_owned(session: AsyncSession, goal_id: str, user_id: str) -> Goal |
 async def lock(session: AsyncSession, goal_id: str) -> Goal | None:
     """The goal, locked for writing: after its tasks and their snapshots, before its course (`db/locks.py`)."""
     return await session.scalar(for_writing(select(Goal).where(Goal.id == goal_id)))
+
+
+async def validation_criteria(session: AsyncSession, goal_id: str) -> dict[str, Any] | None:
+    """The goal's stored criteria document, without loading the rest of the goal."""
+    document = await session.scalar(select(Goal.validation_criteria).where(Goal.id == goal_id))
+    return document if isinstance(document, dict) else None
+
+
+async def validation_criteria_of_task(session: AsyncSession, task_id: str) -> dict[str, Any] | None:
+    """The criteria document of the task's goal."""
+    query = select(Goal.validation_criteria).join(Task, Task.goal_id == Goal.id).where(Task.id == task_id)
+    document = await session.scalar(query)
+    return document if isinstance(document, dict) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,7 +117,7 @@ class Jail:
                 self.bwrap, self.limits, self.hidden, argv, files, runtimes, environment or {}, learner
             )
             if outcome is None:
-                reason = zygote.why_cold() or "no warm jail"
+                reason = next(iter(zygote.cold_reasons()), "no warm jail")
                 raise SandboxUnavailable(f"the tests cannot be kept apart from the learner's code here: {reason}")
             return outcome
         if self.warm:

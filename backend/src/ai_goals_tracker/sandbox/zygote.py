@@ -344,13 +344,6 @@ _pool = _Pool()
 atexit.register(_pool.close)
 
 
-def why_cold() -> str | None:
-    """Why runs here cannot start warm, once a warm jail failed to start; None otherwise."""
-    with _pool._lock:
-        reasons = list(_pool._impossible.values())
-    return reasons[0] if reasons else None
-
-
 def run_warm(
     bwrap: str,
     limits: JailLimits,
@@ -367,3 +360,9 @@ def run_warm(
     if not set(python_runtimes()) <= set(wanted):
         return None
     return _pool.run((bwrap, hidden, wanted, limits), argv, files, environment, learner)
+
+
+def cold_reasons() -> list[str]:
+    """Why warm jails of this process could not serve runs, which then start cold (empty while they can)."""
+    with _pool._lock:
+        return list(_pool._impossible.values())

@@ -6,6 +6,8 @@ entity, asking the index for more candidates until the page is full or the user 
 
 from __future__ import annotations
 
+import math
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ai_goals_tracker.ai.embeddings import EmbeddingProvider, entity_text
@@ -26,18 +28,28 @@ def _entity_type(value: EntityTypeFilter | None) -> str | None:
 
 
 def snippet(neighbour: Neighbour, title: str) -> str:
+    """At most SNIPPET_CHARS characters (and an ellipsis) of what matched, whatever the stored text is."""
     lines = neighbour.content.splitlines()
     # The first line repeats the title (or, for code, the file header); the rest is what matched.
     if len(lines) > 1 and (neighbour.entity_type == "code_snapshot" or lines[0].strip() == title.strip()):
         lines = lines[1:]
     if neighbour.entity_type == "code_snapshot":
-        body = "\n".join(line.rstrip() for line in lines if line.strip())
+        # Blank lines and the indentation before the first line of code say nothing in a snippet.
+        body = "\n".join(line.rstrip() for line in lines if line.strip()).lstrip()
     else:
         body = " ".join(" ".join(lines).split())
     if len(body) <= SNIPPET_CHARS:
         return body
-    cut = body[:SNIPPET_CHARS].rsplit(None, 1)[0] if " " in body[:SNIPPET_CHARS] else body[:SNIPPET_CHARS]
-    return cut.rstrip(" ,.;:") + "…"
+    head = body[:SNIPPET_CHARS]
+    # Cut before the last word that does not fit whole, unless the head is a single word.
+    words = head.rsplit(None, 1)
+    cut = words[0] if len(words) == 2 and not body[SNIPPET_CHARS].isspace() else head
+    return (cut.rstrip(" ,.;:") or head.rstrip()) + "…"
+
+
+def score(distance: float) -> float:
+    """Cosine similarity from pgvector's cosine distance; 0 where there is none (a zero vector's NaN)."""
+    return round(1.0 - distance, 4) if math.isfinite(distance) else 0.0
 
 
 def _hit(neighbour: Neighbour) -> SearchHit:
@@ -47,7 +59,7 @@ def _hit(neighbour: Neighbour) -> SearchHit:
         entity_id=neighbour.entity_id,
         title=title,
         snippet=snippet(neighbour, title),
-        score=round(1.0 - neighbour.distance, 4),
+        score=score(neighbour.distance),
     )
 
 
@@ -74,13 +86,19 @@ async def _ranked(
             entity_type=entity_type,
             exclude_entity_id=exclude_entity_id,
         )
-        best: dict[tuple[str, str], Neighbour] = {}
-        for neighbour in neighbours:
-            best.setdefault((neighbour.entity_type, neighbour.entity_id), neighbour)
+        hits = best_per_entity(neighbours, limit)
         exhausted = len(neighbours) < candidates or candidates >= MAX_CANDIDATES
-        if len(best) >= limit or exhausted:
-            return [_hit(neighbour) for neighbour in best.values()][:limit]
+        if len(hits) >= limit or exhausted:
+            return hits
         candidates = min(candidates * _WIDEN, MAX_CANDIDATES)
+
+
+def best_per_entity(neighbours: list[Neighbour], limit: int) -> list[SearchHit]:
+    """The first `limit` entities of the ranked rows, each once, by its best-ranked row (chunk)."""
+    best: dict[tuple[str, str], Neighbour] = {}
+    for neighbour in neighbours:
+        best.setdefault((neighbour.entity_type, neighbour.entity_id), neighbour)
+    return [_hit(neighbour) for neighbour in best.values()][:limit]
 
 
 async def search(

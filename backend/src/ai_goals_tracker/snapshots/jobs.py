@@ -39,8 +39,20 @@ from ai_goals_tracker.events.recorder import record, record_raw
 from ai_goals_tracker.events.types import WORKER_CONTEXT, ChangeContext
 from ai_goals_tracker.goals.service import roll_up as roll_up_goal
 from ai_goals_tracker.i18n import user_locale
-from ai_goals_tracker.jobs import REVIEW_PRIORITY, WORKER_STARTUP_HOOKS, job_app, runtime
+from ai_goals_tracker.jobs import (
+    REVIEW_PRIORITY,
+    TEST_RUN_QUEUE,
+    WORKER_STARTUP_HOOKS,
+    RetryThroughOutages,
+    defer_in_transaction,
+    job_app,
+    runtime,
+    test_run_lock,
+    test_run_priority,
+    user_lock,
+)
 from ai_goals_tracker.lifecycle import move
+from ai_goals_tracker.metrics import count_review, declare_review_outcomes
 from ai_goals_tracker.models import CodeSnapshot, Goal, Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
 from ai_goals_tracker.review import (
@@ -75,6 +87,7 @@ QUEUE_FOR_HELPER_SECONDS = 60.0
 _LLM_ATTEMPTS = 2
 
 WORKER_STARTUP_HOOKS.append(warm_up_reviews)
+declare_review_outcomes(outcome.value for outcome in ReviewOutcome)
 
 
 @job_app.task(
@@ -82,7 +95,7 @@ WORKER_STARTUP_HOOKS.append(warm_up_reviews)
     queue=REVIEW_QUEUE,
     priority=REVIEW_PRIORITY,
     pass_context=True,
-    retry=RetryStrategy(max_attempts=REVIEW_RETRIES, wait=1, linear_wait=2),
+    retry=RetryThroughOutages(RetryStrategy(max_attempts=REVIEW_RETRIES, wait=1, linear_wait=2)),
 )
 async def review_snapshot(context: JobContext, snapshot_id: str) -> None:
     """Review one code snapshot and record the verdict (deferred by `POST /tasks/{id}/snapshots`)."""
@@ -148,10 +161,34 @@ async def _load_subject(
 
 def goal_criteria(goal: Goal | None) -> list[Criterion]:
     """The seed's `{"criteria": [...]}`; anything else in the document is not a criterion."""
-    if goal is None:
-        return []
-    criteria = goal.validation_criteria.get("criteria", [])
+    return criteria_of(goal.validation_criteria if goal is not None else None)
+
+
+def criteria_of(document: dict[str, Any] | None) -> list[Criterion]:
+    criteria = document.get("criteria", []) if document is not None else []
     return [c for c in criteria if isinstance(c, str | dict)] if isinstance(criteria, list) else []
+
+
+def runs_tests(document: dict[str, Any] | None) -> bool:
+    """Whether reviewing against these criteria runs a goal's tests in the sandbox (seconds, not ms)."""
+    return any(isinstance(c, dict) and c.get("check") == "tests" for c in criteria_of(document))
+
+
+async def defer_review(session: AsyncSession, snapshot_id: str, user_id: str, *, with_tests: bool) -> None:
+    """Queue a snapshot's review in the caller's transaction. A review that runs a goal's tests goes to
+    the test runs' queue, in the learner's turn (`jobs.test_run_priority`); any other is a quick one,
+    among the learner's other work (`jobs.user_lock`), in slots test runs never take."""
+    if with_tests:
+        await defer_in_transaction(
+            session,
+            review_snapshot,
+            queue=TEST_RUN_QUEUE,
+            lock=test_run_lock(user_id),
+            priority=await test_run_priority(session, user_id),
+            snapshot_id=snapshot_id,
+        )
+    else:
+        await defer_in_transaction(session, review_snapshot, lock=user_lock(user_id), snapshot_id=snapshot_id)
 
 
 async def _review(request: ReviewRequest, settings: Settings) -> ReviewResult:
@@ -174,6 +211,14 @@ def _stopped_review(request: ReviewRequest, attempts: int) -> ReviewResult:
 async def _record(
     sessionmaker: async_sessionmaker[AsyncSession], subject: _Subject, result: ReviewResult, *, error: str | None
 ) -> None:
+    if await _write(sessionmaker, subject, result, error=error):
+        count_review(result.outcome.value)
+
+
+async def _write(
+    sessionmaker: async_sessionmaker[AsyncSession], subject: _Subject, result: ReviewResult, *, error: str | None
+) -> bool:
+    """Whether this run recorded the snapshot's review (committed once the block ends)."""
     async with unit_of_work(sessionmaker) as session:
         # Before any lock is taken: it reads the learner's history and may embed finding messages.
         note = await recurring_mistakes(
@@ -184,7 +229,7 @@ async def _record(
         task = await tasks.lock(session, subject.task_id) if subject.task_id is not None else None
         snapshot = await snapshots.lock(session, subject.snapshot_id)
         if snapshot is None or snapshot.review_settled:
-            return  # deleted meanwhile, or another run of this job got there first
+            return False  # deleted meanwhile, or another run of this job got there first
         if task is not None and snapshot.task_id != task.id:
             task = None  # the task was deleted after the review started
         validated_at = datetime.now(UTC)
@@ -192,10 +237,14 @@ async def _record(
         issues = [f.model_dump(mode="json") for f in result.findings if f.type is not FindingType.CELEBRATORY]
         _apply_to_snapshot(snapshot, result, issues, validated_at, subject.request)
         await _record_snapshot_events(session, snapshot, result, error)
-        if result.outcome is ReviewOutcome.NOT_REVIEWED:
-            return  # no verdict, so the task keeps its status
-        if task is not None and await decides_task(session, task, snapshot):
+        # No verdict (not reviewed): the task keeps its status.
+        if (
+            result.outcome is not ReviewOutcome.NOT_REVIEWED
+            and task is not None
+            and await decides_task(session, task, snapshot)
+        ):
             await apply_to_task(session, task, snapshot, WORKER_CONTEXT, validated_at)
+    return True
 
 
 def _apply_to_snapshot(

@@ -21,9 +21,9 @@ from ai_goals_tracker.db.failures import TRANSLATED, passing_outage
 from ai_goals_tracker.errors import ConflictError, NotFoundError, PayloadTooLargeError
 from ai_goals_tracker.events.recorder import record
 from ai_goals_tracker.events.types import ChangeContext
+from ai_goals_tracker.goals import repository as goals
 from ai_goals_tracker.goals.service import roll_up as roll_up_goal
 from ai_goals_tracker.i18n import N_, negotiate
-from ai_goals_tracker.jobs import defer_in_transaction, user_lock
 from ai_goals_tracker.lifecycle import walk
 from ai_goals_tracker.models import CodeSnapshot, Task, User
 from ai_goals_tracker.models.enums import EventType, TaskStatus
@@ -38,7 +38,7 @@ from ai_goals_tracker.review.verdict import (
     verdict_of,
 )
 from ai_goals_tracker.snapshots import repository
-from ai_goals_tracker.snapshots.jobs import apply_to_task, decides_task, review_snapshot
+from ai_goals_tracker.snapshots.jobs import apply_to_task, decides_task, defer_review, runs_tests
 from ai_goals_tracker.snapshots.schemas import CriterionJudgement, SnapshotCreate, SnapshotRead
 from ai_goals_tracker.tasks import repository as tasks_repository
 
@@ -72,7 +72,8 @@ async def submit(session: AsyncSession, task: Task, data: SnapshotCreate, contex
     await record(session, EventType.CODE_SUBMITTED, snapshot, context, user_id=task.user_id)
     if await walk(session, task, TaskStatus.IN_REVIEW, context):
         await roll_up_goal(session, task.goal_id, context)
-    await defer_in_transaction(session, review_snapshot, lock=user_lock(task.user_id), snapshot_id=snapshot.id)
+    criteria = await goals.validation_criteria(session, task.goal_id)
+    await defer_review(session, snapshot.id, task.user_id, with_tests=runs_tests(criteria))
     return snapshot
 
 
@@ -99,7 +100,8 @@ async def retry_review(session: AsyncSession, snapshot: CodeSnapshot) -> CodeSna
     review = dict(snapshot.meta.get("review") or {})
     review.update(status="retrying", reason=None)
     snapshot.meta = {**snapshot.meta, "review": review}
-    await defer_in_transaction(session, review_snapshot, snapshot_id=snapshot.id)
+    criteria = await goals.validation_criteria_of_task(session, snapshot.task_id) if snapshot.task_id else None
+    await defer_review(session, snapshot.id, snapshot.user_id, with_tests=runs_tests(criteria))
     return snapshot
 
 

@@ -19,9 +19,25 @@ router = APIRouter(route_class=UnitOfWorkRoute, prefix="/users", tags=["users"])
 registration_router = APIRouter(route_class=UnitOfWorkRoute, prefix="/auth", tags=["auth"])
 
 
-@registration_router.post("/register", status_code=status.HTTP_201_CREATED)
-async def register(data: UserCreate, session: SessionDep, context: ChangeContextDep) -> UserRead:
-    user = await service.register(session, data, context)
+@registration_router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"description": "The username is taken (usernames are public)."},
+        429: {"description": "Too many registrations from this address in the last minute; see Retry-After."},
+    },
+)
+async def register(
+    request: Request, data: UserCreate, session: SessionDep, settings: SettingsDep, context: ChangeContextDep
+) -> UserRead:
+    """Create an account. The answer does not say whether the email already has one: it is the same
+    201 either way, and an email that has one gets no second account (sign in to the first)."""
+    await auth_service.count_registration(
+        request.app.state.sessionmaker,
+        ip_address=context.ip_address or "unknown",
+        per_minute=settings.registrations_per_address_per_minute,
+    )
+    user = await service.register_publicly(session, data, context)
     return UserRead.model_validate(user)
 
 

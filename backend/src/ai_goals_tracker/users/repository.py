@@ -34,6 +34,16 @@ async def find_conflict(
     return await session.scalar(query.limit(1))
 
 
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    """In any letter case, as `find_conflict` compares usernames."""
+    found = await session.scalar(select(User.id).where(func.lower(User.username) == username.lower()).limit(1))
+    return found is not None
+
+
+async def email_taken(session: AsyncSession, email: str) -> bool:
+    return await session.scalar(select(User.id).where(User.email == email).limit(1)) is not None
+
+
 async def list_page(session: AsyncSession, *, limit: int, offset: int) -> tuple[list[User], int]:
     total = await session.scalar(select(func.count()).select_from(User)) or 0
     users = await session.scalars(select(User).order_by(User.created_at, User.id).limit(limit).offset(offset))

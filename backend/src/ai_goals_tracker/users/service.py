@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +38,45 @@ async def register(
     await _flush_unique(session)
     await record(session, EventType.USER_CREATED, user, context, user_id=user.id)
     return user
+
+
+async def register_publicly(session: AsyncSession, data: UserCreate, context: ChangeContext) -> User:
+    """Registration by anyone (the API, the dashboard). A taken username is said: usernames are
+    public. A taken email is not: the answer is a new account's, but no account is made (the
+    address's owner keeps theirs, and signs in with it), and it takes as long, password hash
+    included. Only `aigt users create`, on the server, says the email is taken."""
+    email = str(data.email).lower()
+    if await repository.username_taken(session, data.username):
+        raise _taken("username")
+    if await repository.email_taken(session, email):
+        return await _unsaved_account(data, email)
+    try:
+        # In a savepoint: a concurrent registration of the same email that wins leaves the
+        # request's transaction usable, for the same answer as above.
+        async with session.begin_nested():
+            return await register(session, data, context)
+    except ConflictError as exc:
+        if exc.extra.get("field") != "email":
+            raise
+        return await _unsaved_account(data, email)
+
+
+async def _unsaved_account(data: UserCreate, email: str) -> User:
+    """What a new account's answer shows, for an account that is not made (never added to the session)."""
+    await hash_password(data.password)
+    now = datetime.now(UTC)
+    return User(
+        email=email,
+        username=data.username,
+        hashed_password="",
+        full_name=data.full_name,
+        is_active=True,
+        is_superuser=False,
+        meta={},
+        created_at=now,
+        updated_at=now,
+        last_login_at=None,
+    )
 
 
 async def update_me(

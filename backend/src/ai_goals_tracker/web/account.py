@@ -96,6 +96,7 @@ async def register_page(viewer: ViewerDep) -> Response:
 async def register(
     viewer: ViewerDep,
     session: SessionDep,
+    settings: SettingsDep,
     email: Annotated[str, Form(max_length=320)] = "",
     username: Annotated[str, Form(max_length=100)] = "",
     password: PasswordField = "",
@@ -104,13 +105,23 @@ async def register(
     values = {"email": email, "username": username, "full_name": full_name}
     try:
         data = UserCreate(email=email, username=username, password=password, full_name=full_name or None)
-        user = await users_service.register(session, data, viewer.context)
+        # The API's registration, its limit per address included; a taken email is not said.
+        await auth_service.count_registration(
+            viewer.request.app.state.sessionmaker,
+            ip_address=viewer.context.ip_address or "unknown",
+            per_minute=settings.registrations_per_address_per_minute,
+        )
+        user = await users_service.register_publicly(session, data, viewer.context)
     except ValidationError as exc:
         errors = {str(error["loc"][0]): field_message(error, viewer.locale) for error in exc.errors() if error["loc"]}
         return render(viewer, "register.html", status_code=422, values=values, errors=errors)
     except ConflictError as exc:
         field = str(exc.extra.get("field", "username"))
         return render(viewer, "register.html", status_code=409, values=values, errors={field: exc.text(viewer.locale)})
+    except RateLimitedError as exc:
+        page = render(viewer, "register.html", status_code=429, values=values, errors={"form": exc.text(viewer.locale)})
+        page.headers.update(exc.headers or {})
+        return page
     if viewer.request.cookies.get(LANGUAGE_COOKIE):
         # The learner chose a language before registering: keep it as their preference.
         await _save_language(session, viewer, user, viewer.locale)
