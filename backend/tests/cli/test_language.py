@@ -89,7 +89,7 @@ def register_spanish_learner(server: str, config: Path) -> SpanishLearner:
         env=spanish_system,
     )
     assert registered.exit_code == 0, registered.output
-    assert "Cuenta lucia <lucia@example.com> creada" in registered.stdout
+    assert "Cuenta lucia <lucia@example.com> registrada" in registered.stdout
     tokens = httpx.post(f"{server}/api/v1/auth/login", data={"username": "lucia", "password": PASSWORD}).json()
     httpx.patch(
         f"{server}/api/v1/users/me",
