@@ -430,6 +430,49 @@ def test_ordinary_tests_keep_working_across_the_boundary(jail: Jail) -> None:
     assert run.coverage is not None and run.coverage > 0.9
 
 
+PATCHED_OPEN_TESTS = """\
+import io
+import unittest
+from unittest import mock
+
+from grep import grep
+
+FILES = {"a.txt": "Lima beans\\nHotel rooms\\n", "b.txt": "Foxtrot\\nlima\\n"}
+
+
+def open_mock(name, *args, **kwargs):
+    return io.StringIO(FILES[name])
+
+
+@mock.patch("grep.open", name="open", side_effect=open_mock, create=True)
+class GrepTest(unittest.TestCase):
+    def test_one_file(self, mock_open):
+        self.assertMultiLineEqual(grep("Lima", "", ["a.txt"]), "Lima beans\\n")
+
+    def test_two_files_ignoring_case(self, mock_open):
+        self.assertMultiLineEqual(grep("lima", "-i", ["a.txt", "b.txt"]), "a.txt:Lima beans\\nb.txt:lima\\n")
+"""
+
+GREP = """\
+def grep(pattern, flags, files):
+    out = []
+    for name in files:
+        with open(name) as handle:
+            for line in handle:
+                hay, needle = (line.lower(), pattern.lower()) if "-i" in flags.split() else (line, pattern)
+                if needle in hay:
+                    out.append((f"{name}:" if len(files) > 1 else "") + line)
+    return "".join(out)
+"""
+
+
+def test_a_test_that_patches_the_learners_module_reaches_its_code(jail: Jail) -> None:
+    # As exercise tracks do: `mock.patch("grep.open")` puts the test's fake files in the learner's module.
+    assert _run(jail, GREP, PATCHED_OPEN_TESTS, "grep.py").passed
+    stub = _run(jail, "def grep(pattern, flags, files):\n    pass\n", PATCHED_OPEN_TESTS, "grep.py")
+    assert not stub.passed and all(t.status == "failed" for t in stub.tests)
+
+
 def test_a_failing_test_points_at_the_learners_line(jail: Jail) -> None:
     wrong = (
         "def add(a, b):\n    total = a - b\n    if total > 100:\n        raise ValueError('big')\n    return total\n"

@@ -67,7 +67,7 @@ _UNARY = {
 # What a learner may do with a harness object it was given (a callback, a fake the tests made).
 _LEARNER_MAY = {
     "call", "getattr", "setattr", "unary", "binary", "setitem", "invoke", "signature",
-    "await_start", "await_poll", "await_cancel",
+    "await_start", "await_poll", "await_cancel", "enter", "exit",
 }  # fmt: skip
 # What the learner's code may read of the dunders of a callback it was given: what `inspect` and
 # frameworks (FastAPI's dependencies) need to call it, never a path to the tests' modules (`__globals__`)
