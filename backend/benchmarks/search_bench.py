@@ -42,7 +42,7 @@ USERS = 100  # each owns 1 % of the rows
 DIMS = 512
 QUERIES = 200
 K = 10
-EF_SEARCH_SWEEP = (40, 100, 200)
+EF_SEARCH_SWEEP = (40, 64, 100, 200)
 # Noise per dimension: a variant keeps a cosine similarity of about 0.85 with its centre.
 VARIANT_NOISE = 0.027
 MODEL = OFFLINE_EMBEDDINGS_MODEL
@@ -205,7 +205,7 @@ def run() -> Section:
             )
             conn.rollback()
 
-            _settings(conn, repository.MIN_EF_SEARCH)
+            _settings(conn, repository.PER_USER_EF_SEARCH)
             planner_plan = _plan(conn, _filtered_sql(), literals[0], query_users[0])
             planned, planned_seconds = _timed(lambda: _queries(conn, _filtered_sql(), literals, query_users))
             conn.rollback()
@@ -214,7 +214,7 @@ def run() -> Section:
             # B-tree is not the cheaper plan: the B-tree is dropped inside a transaction rolled back after.
             conn.execute("DROP INDEX idx_embeddings_user_id")
             conn.execute("SET LOCAL enable_seqscan = off")
-            _settings(conn, repository.MIN_EF_SEARCH)
+            _settings(conn, repository.PER_USER_EF_SEARCH)
             forced_plan = _plan(conn, _filtered_sql(), literals[0], query_users[0])
             forced, forced_seconds = _timed(lambda: _queries(conn, _filtered_sql(), literals, query_users))
             conn.rollback()
