@@ -1,5 +1,6 @@
 """The server's access log: one line per request with the client's address, the method, the path,
-the status and the time the answer took.
+the status and the time the answer took. The same timing feeds the request-latency metric
+(`metrics.observe_request`): one wrapper per request for both.
 
 Never the query string: it holds what learners search for (`/search?q=…`) and whatever else a client
 puts in a URL. Never a header either: tokens and cookies travel there. uvicorn's own access log
@@ -16,6 +17,8 @@ from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ai_goals_tracker.metrics import observe_request
+
 ACCESS_LOGGER = "ai_goals_tracker.access"
 logger = logging.getLogger(ACCESS_LOGGER)
 
@@ -25,7 +28,7 @@ class AccessLogMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not logger.isEnabledFor(logging.INFO):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
@@ -41,16 +44,23 @@ class AccessLogMiddleware:
         try:
             await self.app(scope, receive, noting_status)
         finally:
-            client = scope.get("client")
-            logger.info(
-                '%s - "%s %s" %d %.1f ms',
-                f"{client[0]}:{client[1]}" if client else "-",
-                scope["method"],
-                # Quoted as uvicorn does: a decoded line break in the path cannot forge a line of the log.
-                quote(scope["path"]),
-                status,
-                (time.perf_counter() - started) * 1000,
-            )
+            seconds = time.perf_counter() - started
+            observe_request(scope, status, seconds)
+            if logger.isEnabledFor(logging.INFO):
+                _log(scope, status, seconds)
+
+
+def _log(scope: Scope, status: int, seconds: float) -> None:
+    client = scope.get("client")
+    logger.info(
+        '%s - "%s %s" %d %.1f ms',
+        f"{client[0]}:{client[1]}" if client else "-",
+        scope["method"],
+        # Quoted as uvicorn does: a decoded line break in the path cannot forge a line of the log.
+        quote(scope["path"]),
+        status,
+        seconds * 1000,
+    )
 
 
 def server_log_config() -> dict[str, Any]:

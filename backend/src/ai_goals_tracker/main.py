@@ -32,7 +32,6 @@ from ai_goals_tracker.health.endpoints import metrics_router
 from ai_goals_tracker.health.endpoints import router as health_router
 from ai_goals_tracker.i18n import N_
 from ai_goals_tracker.jobs import start_worker_task
-from ai_goals_tracker.metrics import RequestMetrics
 from ai_goals_tracker.planning.endpoints import router as planning_router
 from ai_goals_tracker.response_language import response_locale
 from ai_goals_tracker.search.catalog_match import start_warm_up as start_embeddings_warm_up
@@ -128,7 +127,6 @@ def create_app(
     app.add_middleware(SecurityHeadersMiddleware)
     # Outermost, with the request metrics: it times and logs every answer, whichever layer gave it.
     app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(RequestMetrics)
     return app
 
 

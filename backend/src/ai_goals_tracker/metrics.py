@@ -1,7 +1,7 @@
 """What operators scrape at `/metrics` (Prometheus text format, docs/operations.md).
 
-Measured where they happen, in this process: each request's latency (`RequestMetrics`, a plain ASGI
-middleware) and each review's outcome (`count_review`). Read from the database when scraped
+Measured where they happen, in this process: each request's latency (`observe_request`, called by the
+access log's middleware) and each review's outcome (`count_review`). Read from the database when scraped
 (`health/endpoints.py`): the job queues' depth, wait and lag, the largest learner's backlog and the
 event archive's lag, which every process shares.
 
@@ -10,13 +10,12 @@ A separate `aigt worker` counts its own reviews: it serves them with `--metrics-
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 CONTENT_TYPE = CONTENT_TYPE_LATEST
@@ -130,31 +129,11 @@ def _observe(method: str, route: str, status: int, seconds: float) -> None:
     child.observe(seconds)
 
 
-class RequestMetrics:
-    """Times every HTTP request, labelled by its route's template (`/api/v1/tasks/{task_id}`), never
-    its path: ids in paths would make a series per row."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        # What the client gets when the app fails before answering: the error handler's 500.
-        status = 500
-
-        async def noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, noting_status)
-        finally:
-            _observe(scope["method"], route_template(scope), status, time.perf_counter() - started)
+def observe_request(scope: Scope, status: int, seconds: float) -> None:
+    """One answered request, labelled by its route's template (`/api/v1/tasks/{task_id}`), never its
+    path: ids in paths would make a series per row. Timed by the access log's middleware, which sees
+    every request once."""
+    _observe(scope["method"], route_template(scope), status, seconds)
 
 
 def route_template(scope: Scope) -> str:
