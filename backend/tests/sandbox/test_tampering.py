@@ -216,6 +216,14 @@ def test_files_named_to_be_loaded_on_their_own_are_refused(jail: Jail, name: str
     assert not run.passed
 
 
+@pytest.mark.parametrize("name", ["x" * 300 + ".py", "a\x00b.py", "tab\there.py"])
+def test_a_name_no_module_can_have_is_refused_and_leaves_the_sandbox_serving(jail: Jail, name: str) -> None:
+    run = _run(jail, RIGHT, file_path=name)
+    assert (run.problem, run.detail) == ("refused", "unusable")
+    assert "\x00" not in run.refused_name and len(run.refused_name) <= 80
+    assert _run(jail, RIGHT).passed
+
+
 def test_a_file_named_like_a_module_the_tests_need_is_refused(jail: Jail) -> None:
     run = _run(jail, RIGHT, file_path="json.py")
     assert (run.problem, run.detail) == ("refused", "shadows:json")

@@ -311,6 +311,10 @@ _TEXTS: dict[str, dict[Locale, str]] = {
         "en": "would be loaded by Python, pytest or node on its own, before or instead of the tests",
         "es": "lo cargarían Python, pytest o node por su cuenta, antes que las pruebas o en su lugar",
     },
+    "evidence.tests-refused-name.unusable": {
+        "en": "is not a name a module can have (too long, or with control characters)",
+        "es": "no es un nombre que pueda tener un módulo (demasiado largo, o con caracteres de control)",
+    },
     "evidence.tests-refused-name.shadows": {
         "en": "would hide the module `{module}` that the tests or the tools they run need",
         "es": "ocultaría el módulo `{module}` que necesitan las pruebas o las herramientas que usan",

@@ -93,11 +93,12 @@ def _outcome_message(test: TestResult, locale: Locale) -> str | None:
 def _evidence(run: TestRun, locale: Locale) -> str:
     if run.problem == "refused":
         reason, _, module = run.detail.partition(":")
-        explained = (
-            text("evidence.tests-refused-name.shadows", locale, module=module)
-            if reason == "shadows"
-            else text("evidence.tests-refused-name.harness", locale)
-        )
+        if reason == "shadows":
+            explained = text("evidence.tests-refused-name.shadows", locale, module=module)
+        elif reason == "unusable":
+            explained = text("evidence.tests-refused-name.unusable", locale)
+        else:
+            explained = text("evidence.tests-refused-name.harness", locale)
         return text("evidence.tests-refused-name", locale, name=run.refused_name, reason=explained, suffix=run.suffix)
     if run.problem == "timeout":
         running = f"`{run.detail}`" if run.detail else text("evidence.tests-timeout-import", locale)

@@ -222,7 +222,8 @@ def memory_files(files: Mapping[str, str]) -> Iterator[list[tuple[int, str]]]:
     descriptors: list[tuple[int, str]] = []
     try:
         for name, text in files.items():
-            fd = os.memfd_create(f"aigt-{name}", 0)
+            # Named for no one: a file's own name (the learner's) could be too long or hold a NUL.
+            fd = os.memfd_create("aigt-file", 0)
             descriptors.append((fd, name))
             os.write(fd, text.encode("utf-8"))
             os.lseek(fd, 0, os.SEEK_SET)

@@ -99,6 +99,7 @@ def run_tests(jail: Jail, framework: Framework, test_code: str, code: str, file_
     refusal = refused_name(file_path, learner, framework)
     if refusal is not None:
         name = PurePosixPath(file_path.replace("\\", "/")).name or learner
+        name = "".join(char if char.isprintable() else "?" for char in name)[:80]
         return TestRun(problem="refused", detail=refusal, refused_name=name, suffix=PurePosixPath(learner).suffix)
     expected = expected_tests(framework, test_code)
     if expected is not None and not expected:
@@ -193,8 +194,15 @@ _HARNESS_NAMES = frozenset(
 )  # fmt: skip
 
 
+# Longer names, and names with control characters (a NUL), are no module's: refused, not tried.
+_LONGEST_NAME = 100
+
+
 def refused_name(file_path: str, learner: str, framework: Framework) -> str | None:
-    """Why the learner's file cannot be tested under its name (`harness` or `shadows:MODULE`), or None."""
+    """Why the learner's file cannot be tested under its name (`unusable`, `harness` or `shadows:MODULE`),
+    or None."""
+    if len(learner) > _LONGEST_NAME or not learner.isprintable():
+        return "unusable"
     parts = PurePosixPath(file_path.replace("\\", "/")).parts
     names = {learner.lower(), (parts[-1] if parts else "").lower()}
     if (
